@@ -1,0 +1,121 @@
+// Command netctl brings a caseledger Fabric network up and down as local processes.
+//
+//	netctl up      [--topology demo] [--root .run/demo]   start (generate on first use) and wait
+//	netctl down    [--purge]                               stop every node by PID (purge: delete data)
+//	netctl restart                                         stop and start again, keeping ledger data
+//	netctl status                                          list nodes, PIDs and RSS
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/caseledger/caseledger/network"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "netctl:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: netctl up|down|restart|status [flags]")
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	topology := fs.String("topology", "demo", "built-in topology name or path to a network description (YAML)")
+	root := fs.String("root", "", "network folder (default .run/<name> in the module root)")
+	purge := fs.Bool("purge", false, "down: also delete identities and ledger data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	moduleDir, err := network.FindModuleDir(".")
+	if err != nil {
+		return err
+	}
+	desc, err := loadDescription(*topology)
+	if err != nil {
+		return err
+	}
+	if *root == "" {
+		*root = filepath.Join(moduleDir, ".run", desc.Name)
+	}
+	opts := network.Options{Root: *root, ModuleDir: moduleDir, Logger: log}
+	if cmd == "up" || cmd == "restart" {
+		if opts.FabricBin, err = network.EnsureFabric(ctx, moduleDir); err != nil {
+			return err
+		}
+	}
+	n, err := network.New(desc, opts)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "up":
+		start := time.Now()
+		if err := n.Up(ctx); err != nil {
+			return err
+		}
+		fmt.Printf("network %s up in %s; logs in %s; stop with: netctl down\n", desc.Name, time.Since(start).Round(time.Millisecond), filepath.Join(n.Root(), "logs"))
+		return nil
+	case "down":
+		return n.Down(*purge)
+	case "restart":
+		if err := n.Down(false); err != nil {
+			return err
+		}
+		return n.Up(ctx)
+	case "status":
+		return printStatus(n)
+	default:
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func loadDescription(s string) (network.Description, error) {
+	if _, err := os.Stat(s); err == nil {
+		return network.Load(s)
+	}
+	return network.LoadBuiltin(s)
+}
+
+func printStatus(n *network.Network) error {
+	st := n.Status()
+	if len(st) == 0 {
+		fmt.Println("no nodes (network not started)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tPID\tSTATE\tRSS")
+	down := 0
+	for _, s := range st {
+		state := "running"
+		if !s.Running {
+			state, down = "STOPPED", down+1
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f MiB\n", s.Name, s.PID, state, float64(s.RSSKiB)/1024)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if down > 0 {
+		return fmt.Errorf("%d node(s) not running", down)
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package network
+
+import (
+	"encoding/json"
+
+	"context"
+	"embed"
+	"fmt"
+	"github.com/caseledger/caseledger/domain"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The pinned v2.5.0 sample core.yaml and orderer.yaml; writeConfigs derives the one shared copy of
+// each from them. Per-node settings go in environment variables (see nodeEnv).
+//
+//go:embed fabricconfig/core.yaml fabricconfig/orderer.yaml
+var fabricConfig embed.FS
+
+//go:embed builder/*
+var builderScripts embed.FS
+
+func (n *Network) configDir() string  { return filepath.Join(n.root, "config") }
+func (n *Network) builderDir() string { return filepath.Join(n.root, "builder") }
+func (n *Network) channelBlock(ch string) string {
+	return filepath.Join(n.root, "channels", ch+".block")
+}
+
+func (n *Network) writeConfigs() error {
+	if err := os.MkdirAll(n.configDir(), 0o755); err != nil {
+		return err
+	}
+	core, err := editYAML("fabricconfig/core.yaml", map[string]any{
+		// An empty endpoint stops the peer from looking for Docker (the env var set to empty is ignored).
+		"vm.endpoint": "",
+		"chaincode.externalBuilders": []map[string]any{{
+			"name": "caseledger-ccaas", "path": n.builderDir(),
+		}},
+		"peer.gateway.enabled": true,
+		"metrics.provider":     "prometheus",
+	})
+	if err != nil {
+		return err
+	}
+	orderer, err := editYAML("fabricconfig/orderer.yaml", map[string]any{
+		"General.BootstrapMethod":      "none",
+		"ChannelParticipation.Enabled": true,
+		"Metrics.Provider":             "prometheus",
+	})
+	if err != nil {
+		return err
+	}
+	for name, b := range map[string][]byte{"core.yaml": core, "orderer.yaml": orderer} {
+		if err := os.WriteFile(filepath.Join(n.configDir(), name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := n.writeBuilder(); err != nil {
+		return err
+	}
+	if err := n.writeConfigtx(); err != nil {
+		return err
+	}
+	for _, ch := range n.desc.Channels {
+		if err := n.genesis(ch.Name); err != nil {
+			return err
+		}
+	}
+	return n.writeChaincodeConfig()
+}
+
+// editYAML sets dotted keys in an embedded YAML document, keeping everything else (and its
+// comments) as pinned.
+func editYAML(name string, set map[string]any) ([]byte, error) {
+	src, err := fabricConfig.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for key, val := range set {
+		var v yaml.Node
+		if err := v.Encode(val); err != nil {
+			return nil, err
+		}
+		if err := setPath(doc.Content[0], strings.Split(key, "."), &v); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", name, key, err)
+		}
+	}
+	return yaml.Marshal(&doc)
+}
+
+func setPath(m *yaml.Node, path []string, v *yaml.Node) error {
+	if m.Kind != yaml.MappingNode {
+		return fmt.Errorf("not a mapping at %q", path[0])
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == path[0] {
+			if len(path) == 1 {
+				m.Content[i+1] = v
+				return nil
+			}
+			return setPath(m.Content[i+1], path[1:], v)
+		}
+	}
+	return fmt.Errorf("key %q not found in pinned config", path[0])
+}
+
+func (n *Network) writeBuilder() error {
+	dst := filepath.Join(n.builderDir(), "bin")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, s := range []string{"detect", "build", "release"} {
+		b, err := builderScripts.ReadFile("builder/" + s)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, s), b, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeConfigtx generates configtx.yaml with one profile per channel.
+func (n *Network) writeConfigtx() error {
+	policy := func(typ, rule string) map[string]string { return map[string]string{"Type": typ, "Rule": rule} }
+	oo := n.desc.OrdererOrg
+	var ordererAddrs []string
+	var consenters []map[string]any
+	for i := 0; i < oo.Orderers; i++ {
+		p := n.desc.OrdererPortsOf(i)
+		tlsCert := filepath.Join(n.ordererDir(i), "tls", "server.crt")
+		ordererAddrs = append(ordererAddrs, addr(p.Listen))
+		consenters = append(consenters, map[string]any{
+			"Host": "127.0.0.1", "Port": p.Listen, "ClientTLSCert": tlsCert, "ServerTLSCert": tlsCert,
+		})
+	}
+	ordererOrg := map[string]any{
+		"Name": oo.MSPID, "ID": oo.MSPID, "MSPDir": n.OrgMSPDir(oo.Name),
+		"Policies": map[string]any{
+			"Readers": policy("Signature", fmt.Sprintf("OR('%s.member')", oo.MSPID)),
+			"Writers": policy("Signature", fmt.Sprintf("OR('%s.member')", oo.MSPID)),
+			"Admins":  policy("Signature", fmt.Sprintf("OR('%s.admin')", oo.MSPID)),
+		},
+		"OrdererEndpoints": ordererAddrs,
+	}
+	peerOrg := func(o Org) map[string]any {
+		m := o.MSPID
+		return map[string]any{
+			"Name": m, "ID": m, "MSPDir": n.OrgMSPDir(o.Name),
+			"Policies": map[string]any{
+				"Readers":     policy("Signature", fmt.Sprintf("OR('%s.admin','%s.peer','%s.client')", m, m, m)),
+				"Writers":     policy("Signature", fmt.Sprintf("OR('%s.admin','%s.client')", m, m)),
+				"Admins":      policy("Signature", fmt.Sprintf("OR('%s.admin')", m)),
+				"Endorsement": policy("Signature", fmt.Sprintf("OR('%s.peer')", m)),
+			},
+			// Anchor peers go straight into the genesis block: no separate channel update.
+			"AnchorPeers": []map[string]any{{"Host": "127.0.0.1", "Port": n.desc.PortsOf(o.Name).Peer}},
+		}
+	}
+	meta := func(rule string) map[string]string { return policy("ImplicitMeta", rule) }
+	profiles := map[string]any{}
+	for _, ch := range n.desc.Channels {
+		var orgs []map[string]any
+		for _, m := range ch.Members {
+			o, _ := n.desc.Org(m)
+			orgs = append(orgs, peerOrg(o))
+		}
+		profiles[ch.Name] = map[string]any{
+			"Policies": map[string]any{
+				"Readers": meta("ANY Readers"), "Writers": meta("ANY Writers"), "Admins": meta("MAJORITY Admins"),
+			},
+			"Capabilities": map[string]bool{"V2_0": true},
+			"Orderer": map[string]any{
+				"OrdererType":  "etcdraft",
+				"Addresses":    ordererAddrs,
+				"BatchTimeout": n.desc.BatchTimeout.String(),
+				"BatchSize": map[string]any{
+					"MaxMessageCount": n.desc.MaxMessageCount, "AbsoluteMaxBytes": "10 MB", "PreferredMaxBytes": "2 MB",
+				},
+				"EtcdRaft": map[string]any{
+					"Consenters": consenters,
+					"Options": map[string]any{
+						"TickInterval": "500ms", "ElectionTick": 10, "HeartbeatTick": 1,
+						"MaxInflightBlocks": 5, "SnapshotIntervalSize": "16 MB",
+					},
+				},
+				"Organizations": []map[string]any{ordererOrg},
+				"Policies": map[string]any{
+					"Readers": meta("ANY Readers"), "Writers": meta("ANY Writers"), "Admins": meta("MAJORITY Admins"),
+					"BlockValidation": meta("ANY Writers"),
+				},
+				"Capabilities": map[string]bool{"V2_0": true},
+			},
+			"Application": map[string]any{
+				"Organizations": orgs,
+				"Policies": map[string]any{
+					"Readers": meta("ANY Readers"), "Writers": meta("ANY Writers"), "Admins": meta("MAJORITY Admins"),
+					"LifecycleEndorsement": meta("MAJORITY Endorsement"),
+					"Endorsement":          meta("MAJORITY Endorsement"),
+				},
+				"Capabilities": map[string]bool{"V2_5": true},
+			},
+		}
+	}
+	b, err := yaml.Marshal(map[string]any{"Profiles": profiles})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(n.configDir(), "configtx.yaml"), b, 0o644)
+}
+
+func (n *Network) genesis(ch string) error {
+	if err := os.MkdirAll(filepath.Dir(n.channelBlock(ch)), 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command(n.bin("configtxgen"), "-configPath", n.configDir(), "-profile", ch,
+		"-channelID", ch, "-outputBlock", n.channelBlock(ch))
+	cmd.Env = baseEnv()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("configtxgen %s: %w: %s", ch, err, lastLines(string(out), 8))
+	}
+	return nil
+}
+
+// peerCLI runs the peer CLI as an org's admin (or another enrolled user) against that org's peer.
+func (n *Network) peerCLI(ctx context.Context, org, user string, args ...string) ([]byte, error) {
+	o, _ := n.desc.Org(org)
+	env := append(baseEnv(),
+		"FABRIC_CFG_PATH="+n.configDir(),
+		"FABRIC_LOGGING_SPEC=WARN",
+		"CORE_PEER_LOCALMSPID="+o.MSPID,
+		"CORE_PEER_MSPCONFIGPATH="+n.UserMSPDir(org, user),
+		"CORE_PEER_ADDRESS="+addr(n.desc.PortsOf(org).Peer),
+		"CORE_PEER_TLS_ENABLED=true",
+		"CORE_PEER_TLS_ROOTCERT_FILE="+n.TLSCACert(org),
+	)
+	cmd := exec.CommandContext(ctx, n.bin("peer"), args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("peer %s (as %s of %s): %w: %s", strings.Join(args[:min(3, len(args))], " "), user, org, err, lastLines(string(out), 8))
+	}
+	return out, nil
+}
+
+// PeerCLI runs the peer CLI as the given user of org against org's own peer: an independent client
+// for tests and operators.
+func (n *Network) PeerCLI(ctx context.Context, org, user string, args ...string) ([]byte, error) {
+	return n.peerCLI(ctx, org, user, args...)
+}
+
+// OrdererTLSCA is the orderer org's TLS CA certificate.
+func (n *Network) OrdererTLSCA() string { return n.TLSCACert(n.desc.OrdererOrg.Name) }
+
+// OrdererAddress is the client address of orderer i.
+func (n *Network) OrdererAddress(i int) string { return addr(n.desc.OrdererPortsOf(i).Listen) }
+
+// Membership derives the chaincode's who-is-who (domain.Membership) from the description.
+func (n *Network) Membership() domain.Membership {
+	m := domain.Membership{Version: domain.MembershipVersion}
+	for _, o := range n.desc.Orgs {
+		m.Members = append(m.Members, domain.Member{
+			MSPID: o.MSPID, Kind: domain.AgencyKind(o.Kind), MemberState: o.MemberState, DublinUnit: o.DublinUnit,
+		})
+	}
+	for _, ch := range n.desc.Channels {
+		c := domain.Channel{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)}
+		for _, org := range ch.Members {
+			o, _ := n.desc.Org(org)
+			c.Members = append(c.Members, o.MSPID)
+		}
+		m.Channels = append(m.Channels, c)
+	}
+	return m
+}
+
+// writeChaincodeConfig writes the one chaincode configuration all orgs' chaincode servers load.
+func (n *Network) writeChaincodeConfig() error {
+	m := n.Membership()
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("membership generated from the description: %w", err)
+	}
+	b, err := json.MarshalIndent(map[string]any{"membership": m}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(n.ChaincodeConfigPath(), b, 0o644)
+}

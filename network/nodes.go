@@ -1,0 +1,263 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// OrdererNode is the supervisor name of orderer i.
+func (n *Network) OrdererNode(i int) string { return n.desc.OrdererName(i) }
+
+// PeerNode is the supervisor name of an org's peer.
+func PeerNode(org string) string { return "peer0." + org }
+
+// ChaincodeNode is the supervisor name of an org's chaincode server.
+func ChaincodeNode(org string) string { return "ccserver." + org }
+
+func (n *Network) ordererEnv(i int) []string {
+	p := n.desc.OrdererPortsOf(i)
+	dir := n.ordererDir(i)
+	tls := filepath.Join(dir, "tls")
+	data := filepath.Join(dir, "data")
+	tlsCA := n.OrdererTLSCA()
+	return []string{
+		"FABRIC_CFG_PATH=" + n.configDir(),
+		"FABRIC_LOGGING_SPEC=INFO",
+		"ORDERER_GENERAL_LISTENADDRESS=127.0.0.1",
+		"ORDERER_GENERAL_LISTENPORT=" + strconv.Itoa(p.Listen),
+		"ORDERER_GENERAL_LOCALMSPID=" + n.desc.OrdererOrg.MSPID,
+		"ORDERER_GENERAL_LOCALMSPDIR=" + filepath.Join(dir, "msp"),
+		"ORDERER_GENERAL_TLS_ENABLED=true",
+		"ORDERER_GENERAL_TLS_PRIVATEKEY=" + filepath.Join(tls, "server.key"),
+		"ORDERER_GENERAL_TLS_CERTIFICATE=" + filepath.Join(tls, "server.crt"),
+		"ORDERER_GENERAL_TLS_ROOTCAS=[" + tlsCA + "]",
+		"ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE=" + filepath.Join(tls, "server.crt"),
+		"ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY=" + filepath.Join(tls, "server.key"),
+		"ORDERER_GENERAL_CLUSTER_ROOTCAS=[" + tlsCA + "]",
+		"ORDERER_FILELEDGER_LOCATION=" + filepath.Join(data, "ledger"),
+		"ORDERER_CONSENSUS_WALDIR=" + filepath.Join(data, "etcdraft", "wal"),
+		"ORDERER_CONSENSUS_SNAPDIR=" + filepath.Join(data, "etcdraft", "snapshot"),
+		"ORDERER_OPERATIONS_LISTENADDRESS=" + addr(p.Ops),
+		"ORDERER_ADMIN_LISTENADDRESS=" + addr(p.Admin),
+		"ORDERER_ADMIN_TLS_ENABLED=true",
+		"ORDERER_ADMIN_TLS_PRIVATEKEY=" + filepath.Join(tls, "server.key"),
+		"ORDERER_ADMIN_TLS_CERTIFICATE=" + filepath.Join(tls, "server.crt"),
+		"ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true",
+		"ORDERER_ADMIN_TLS_CLIENTROOTCAS=[" + tlsCA + "]",
+	}
+}
+
+func (n *Network) peerEnv(o Org) []string {
+	p := n.desc.PortsOf(o.Name)
+	dir := filepath.Join(n.orgDir(o.Name), "peer0")
+	tls := filepath.Join(dir, "tls")
+	data := filepath.Join(dir, "data")
+	return []string{
+		"FABRIC_CFG_PATH=" + n.configDir(),
+		"FABRIC_LOGGING_SPEC=INFO",
+		"CORE_PEER_ID=" + PeerNode(o.Name),
+		"CORE_PEER_LOCALMSPID=" + o.MSPID,
+		"CORE_PEER_MSPCONFIGPATH=" + filepath.Join(dir, "msp"),
+		"CORE_PEER_TLS_ENABLED=true",
+		"CORE_PEER_TLS_CERT_FILE=" + filepath.Join(tls, "server.crt"),
+		"CORE_PEER_TLS_KEY_FILE=" + filepath.Join(tls, "server.key"),
+		"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(tls, "ca.crt"),
+		"CORE_PEER_ADDRESS=" + addr(p.Peer),
+		"CORE_PEER_LISTENADDRESS=" + addr(p.Peer),
+		"CORE_PEER_CHAINCODEADDRESS=" + addr(p.PeerChaincode),
+		"CORE_PEER_CHAINCODELISTENADDRESS=" + addr(p.PeerChaincode),
+		"CORE_PEER_GOSSIP_BOOTSTRAP=" + addr(p.Peer),
+		// The gateway service finds other orgs' peers through gossip: every peer must advertise itself.
+		"CORE_PEER_GOSSIP_EXTERNALENDPOINT=" + addr(p.Peer),
+		"CORE_PEER_FILESYSTEMPATH=" + data,
+		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + filepath.Join(data, "snapshots"),
+		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
+	}
+}
+
+// StartOrderer starts (or restarts) orderer i and waits until it is healthy.
+func (n *Network) StartOrderer(ctx context.Context, i int) error {
+	name := n.OrdererNode(i)
+	if err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i)); err != nil {
+		return err
+	}
+	return n.waitHealthz(ctx, name, n.desc.OrdererPortsOf(i).Ops)
+}
+
+// StartPeer starts (or restarts) an org's peer and waits until it is healthy.
+func (n *Network) StartPeer(ctx context.Context, org string) error {
+	o, ok := n.desc.Org(org)
+	if !ok {
+		return fmt.Errorf("unknown org %q", org)
+	}
+	dir := filepath.Join(n.orgDir(org), "peer0")
+	if err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir); err != nil {
+		return err
+	}
+	return n.waitHealthz(ctx, PeerNode(org), n.desc.PortsOf(org).PeerOps)
+}
+
+func (n *Network) startOrderers(ctx context.Context) error {
+	var idx []int
+	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
+		idx = append(idx, i)
+	}
+	return parallel(idx, func(i int) error { return n.StartOrderer(ctx, i) })
+}
+
+func (n *Network) startPeers(ctx context.Context) error {
+	return parallel(n.desc.Orgs, func(o Org) error { return n.StartPeer(ctx, o.Name) })
+}
+
+func (n *Network) waitHealthz(ctx context.Context, name string, port int) error {
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cl := &http.Client{Timeout: 2 * time.Second}
+	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr(port)+"/healthz", nil)
+		resp, err := cl.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("healthz: %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+// createChannels joins every orderer to every channel (channel participation API) and every member
+// peer to its channels. Each join is done once; a restart finds the markers and skips them.
+func (n *Network) createChannels(ctx context.Context) error {
+	for _, ch := range n.desc.Channels {
+		if !n.done("orderers-joined." + ch.Name) {
+			var idx []int
+			for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
+				idx = append(idx, i)
+			}
+			if err := parallel(idx, func(i int) error { return n.osnJoin(ctx, i, ch.Name) }); err != nil {
+				return err
+			}
+			if err := n.markDone("orderers-joined." + ch.Name); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ch := range n.desc.Channels {
+		if n.done("peers-joined." + ch.Name) {
+			continue
+		}
+		err := parallel(ch.Members, func(org string) error {
+			_, err := n.peerCLI(ctx, org, "admin", "channel", "join", "-b", n.channelBlock(ch.Name))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := n.markDone("peers-joined." + ch.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Network) osnJoin(ctx context.Context, i int, ch string) error {
+	adminTLS := filepath.Join(n.orgDir(n.desc.OrdererOrg.Name), "users", "admin", "tls")
+	cmd := exec.CommandContext(ctx, n.bin("osnadmin"), "channel", "join",
+		"--channelID", ch, "--config-block", n.channelBlock(ch),
+		"-o", addr(n.desc.OrdererPortsOf(i).Admin),
+		"--ca-file", n.OrdererTLSCA(),
+		"--client-cert", filepath.Join(adminTLS, "server.crt"),
+		"--client-key", filepath.Join(adminTLS, "server.key"))
+	cmd.Env = baseEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("osnadmin join %s on %s: %w: %s", ch, n.OrdererNode(i), err, lastLines(string(out), 5))
+	}
+	return nil
+}
+
+// OrdererHeight asks orderer i (through its admin endpoint) for a channel's height.
+func (n *Network) OrdererHeight(ctx context.Context, i int, ch string) (uint64, error) {
+	adminTLS := filepath.Join(n.orgDir(n.desc.OrdererOrg.Name), "users", "admin", "tls")
+	cmd := exec.CommandContext(ctx, n.bin("osnadmin"), "channel", "list", "--channelID", ch,
+		"-o", addr(n.desc.OrdererPortsOf(i).Admin), "--ca-file", n.OrdererTLSCA(),
+		"--client-cert", filepath.Join(adminTLS, "server.crt"),
+		"--client-key", filepath.Join(adminTLS, "server.key"))
+	cmd.Env = baseEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("osnadmin list %s on %s: %w: %s", ch, n.OrdererNode(i), err, lastLines(string(out), 5))
+	}
+	return parseHeight(string(out))
+}
+
+// PeerHeight asks an org's peer (as its admin, through the peer CLI) for a channel's height.
+func (n *Network) PeerHeight(ctx context.Context, org, ch string) (uint64, error) {
+	out, err := n.peerCLI(ctx, org, "admin", "channel", "getinfo", "-c", ch)
+	if err != nil {
+		return 0, err
+	}
+	return parseHeight(string(out))
+}
+
+// parseHeight finds `"height":N` in peer/osnadmin output.
+func parseHeight(s string) (uint64, error) {
+	i := strings.Index(s, `"height":`)
+	if i < 0 {
+		return 0, fmt.Errorf("no height in %q", lastLines(s, 3))
+	}
+	rest := s[i+len(`"height":`):]
+	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(rest)
+	}
+	return strconv.ParseUint(rest[:end], 10, 64)
+}
+
+// Status is the state of one node.
+type NodeStatus struct {
+	Name    string
+	PID     int
+	Running bool
+	RSSKiB  int64
+}
+
+// Status lists every node the network knows of (pid files), running or not, with its RSS.
+func (n *Network) Status() []NodeStatus {
+	var out []NodeStatus
+	for _, name := range n.sup.Names() {
+		pid, ok := n.sup.Running(name)
+		out = append(out, NodeStatus{Name: name, PID: pid, Running: ok, RSSKiB: rssKiB(pid)})
+	}
+	return out
+}
+
+// rssKiB reads VmRSS of a process (0 if unknown).
+func rssKiB(pid int) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb
+			}
+		}
+	}
+	return 0
+}

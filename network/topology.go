@@ -1,0 +1,290 @@
+// Package network brings up, supervises and tears down a real multi-organisation Hyperledger Fabric
+// network as plain local processes (no Docker): Fabric CAs, Raft orderers, one peer per agency and one
+// chaincode-as-a-service server per agency. Everything is generated from one Description of the network.
+package network
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed topologies/*.yaml
+var topologies embed.FS
+
+// ErrInvalidDescription is returned when a network description is inconsistent.
+var ErrInvalidDescription = errors.New("invalid network description")
+
+// portsPerOrg is the size of the port block each organisation owns, starting at BasePort.
+const portsPerOrg = 20
+
+// Description is the single description of a network: organisations, their roles, nodes, ports,
+// channels and channel members.
+type Description struct {
+	Name            string        `yaml:"name"`
+	BasePort        int           `yaml:"basePort"`
+	BatchTimeout    time.Duration `yaml:"batchTimeout"`
+	MaxMessageCount int           `yaml:"maxMessageCount"`
+	Chaincode       Chaincode     `yaml:"chaincode"`
+	OrdererOrg      OrdererOrg    `yaml:"ordererOrg"`
+	Orgs            []Org         `yaml:"orgs"`
+	Channels        []Channel     `yaml:"channels"`
+}
+
+// Chaincode names the one chaincode deployed on every channel.
+type Chaincode struct {
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+}
+
+// OrdererOrg is the ordering service organisation.
+type OrdererOrg struct {
+	Name     string `yaml:"name"`
+	MSPID    string `yaml:"mspId"`
+	Orderers int    `yaml:"orderers"`
+}
+
+// Org is one agency: one CA pair, one peer, one chaincode server, one privacy service, one gateway.
+type Org struct {
+	Name        string `yaml:"name"`
+	MSPID       string `yaml:"mspId"`
+	Kind        string `yaml:"kind"`
+	MemberState string `yaml:"memberState"`
+	DublinUnit  bool   `yaml:"dublinUnit"`
+	Users       []User `yaml:"users"`
+}
+
+// User is a client identity enrolled with a role attribute in its certificate.
+type User struct {
+	Name string `yaml:"name"`
+	Role string `yaml:"role"`
+}
+
+// Channel is one channel (= one pseudonymisation domain) with its members and endorsement rule.
+type Channel struct {
+	Name        string      `yaml:"name"`
+	Procedure   string      `yaml:"procedure"`
+	Members     []string    `yaml:"members"`
+	Endorsement Endorsement `yaml:"endorsement"`
+}
+
+// Endorsement requires OutOf of the listed orgs' peers to endorse every transaction.
+type Endorsement struct {
+	OutOf int      `yaml:"outOf"`
+	Orgs  []string `yaml:"orgs"`
+}
+
+var (
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,30}$`)
+	mspRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{1,40}MSP$`)
+	roleRE = regexp.MustCompile(`^(caseworker|dublin-officer|auditor|admin)$`)
+	chanRE = regexp.MustCompile(`^[a-z][a-z0-9.-]{0,48}$`)
+)
+
+// LoadBuiltin loads one of the descriptions shipped with the module (e.g. "demo").
+func LoadBuiltin(name string) (Description, error) {
+	b, err := topologies.ReadFile("topologies/" + name + ".yaml")
+	if err != nil {
+		return Description{}, fmt.Errorf("%w: no built-in topology %q", ErrInvalidDescription, name)
+	}
+	return Parse(b)
+}
+
+// Load reads a description from a YAML file.
+func Load(path string) (Description, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Description{}, fmt.Errorf("read network description: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse decodes and validates a description. Unknown fields are refused.
+func Parse(b []byte) (Description, error) {
+	var d Description
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		return Description{}, fmt.Errorf("%w: %v", ErrInvalidDescription, err)
+	}
+	if err := d.Validate(); err != nil {
+		return Description{}, err
+	}
+	return d, nil
+}
+
+// Validate checks the description for consistency.
+func (d Description) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidDescription, fmt.Sprintf(format, a...))
+	}
+	if !nameRE.MatchString(d.Name) {
+		return bad("name %q must be lower-case letters, digits and dashes", d.Name)
+	}
+	last := d.BasePort + portsPerOrg*(len(d.Orgs)+1)
+	if d.BasePort < 1024 || last > 65535 {
+		return bad("basePort %d leaves no room for %d port blocks", d.BasePort, len(d.Orgs)+1)
+	}
+	if d.BatchTimeout < 10*time.Millisecond || d.BatchTimeout > 10*time.Second {
+		return bad("batchTimeout %s out of range 10ms..10s", d.BatchTimeout)
+	}
+	if d.MaxMessageCount < 1 || d.MaxMessageCount > 10000 {
+		return bad("maxMessageCount %d out of range 1..10000", d.MaxMessageCount)
+	}
+	if !nameRE.MatchString(d.Chaincode.Name) || d.Chaincode.Version == "" {
+		return bad("chaincode needs a name and a version")
+	}
+	if !nameRE.MatchString(d.OrdererOrg.Name) || !mspRE.MatchString(d.OrdererOrg.MSPID) {
+		return bad("orderer org needs a name and an MSP id ending in MSP")
+	}
+	// Raft tolerates f crashes with 2f+1 nodes; the port block holds at most 5 orderers.
+	if d.OrdererOrg.Orderers < 1 || d.OrdererOrg.Orderers > 5 {
+		return bad("orderers must be 1..5, got %d", d.OrdererOrg.Orderers)
+	}
+	if len(d.Orgs) == 0 {
+		return bad("at least one peer organisation is required")
+	}
+	seen := map[string]bool{d.OrdererOrg.Name: true, d.OrdererOrg.MSPID: true}
+	for _, o := range d.Orgs {
+		if !nameRE.MatchString(o.Name) || !mspRE.MatchString(o.MSPID) {
+			return bad("org %q: needs a name and an MSP id ending in MSP", o.Name)
+		}
+		if seen[o.Name] || seen[o.MSPID] {
+			return bad("org %q: duplicate name or MSP id", o.Name)
+		}
+		seen[o.Name], seen[o.MSPID] = true, true
+		if o.Kind == "" {
+			return bad("org %q: kind is required", o.Name)
+		}
+		users := map[string]bool{"admin": true}
+		for _, u := range o.Users {
+			if !nameRE.MatchString(u.Name) || !roleRE.MatchString(u.Role) || users[u.Name] {
+				return bad("org %q: user %q with role %q is invalid or duplicate", o.Name, u.Name, u.Role)
+			}
+			users[u.Name] = true
+		}
+	}
+	chans := map[string]bool{}
+	for _, c := range d.Channels {
+		if !chanRE.MatchString(c.Name) || chans[c.Name] {
+			return bad("channel %q: invalid or duplicate name", c.Name)
+		}
+		chans[c.Name] = true
+		if len(c.Members) == 0 {
+			return bad("channel %q: no members", c.Name)
+		}
+		for _, m := range c.Members {
+			if _, ok := d.Org(m); !ok {
+				return bad("channel %q: unknown member %q", c.Name, m)
+			}
+		}
+		e := c.Endorsement
+		if e.OutOf < 1 || e.OutOf > len(e.Orgs) {
+			return bad("channel %q: endorsement outOf %d of %d orgs", c.Name, e.OutOf, len(e.Orgs))
+		}
+		for _, m := range e.Orgs {
+			if !slices.Contains(c.Members, m) {
+				return bad("channel %q: endorser %q is not a member", c.Name, m)
+			}
+		}
+	}
+	if len(chans) == 0 {
+		return bad("at least one channel is required")
+	}
+	return nil
+}
+
+// Org returns the peer organisation with the given name.
+func (d Description) Org(name string) (Org, bool) {
+	for _, o := range d.Orgs {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Org{}, false
+}
+
+// OrgByMSP returns the peer organisation with the given MSP id.
+func (d Description) OrgByMSP(msp string) (Org, bool) {
+	for _, o := range d.Orgs {
+		if o.MSPID == msp {
+			return o, true
+		}
+	}
+	return Org{}, false
+}
+
+// Channel returns the channel with the given name.
+func (d Description) Channel(name string) (Channel, bool) {
+	for _, c := range d.Channels {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Channel{}, false
+}
+
+// ChannelsOf lists the channels an org is a member of, in description order.
+func (d Description) ChannelsOf(org string) []Channel {
+	var out []Channel
+	for _, c := range d.Channels {
+		if slices.Contains(c.Members, org) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (d Description) orgIndex(name string) int {
+	for i, o := range d.Orgs {
+		if o.Name == name {
+			return i + 1 // block 0 belongs to the orderer org
+		}
+	}
+	panic("network: unknown org " + name) // callers iterate d.Orgs; a miss is a programming error
+}
+
+// Ports of one organisation's services (derived from BasePort and the org's position).
+type OrgPorts struct {
+	CA, CAOps, TLSCA, TLSCAOps int
+	Peer, PeerChaincode, PeerOps int
+	ChaincodeServer              int
+	Privacy, Gateway             int
+}
+
+// OrdererPorts of one orderer node.
+type OrdererPorts struct {
+	Listen, Admin, Ops int
+}
+
+// PortsOf returns the ports of a peer organisation.
+func (d Description) PortsOf(org string) OrgPorts {
+	b := d.BasePort + portsPerOrg*d.orgIndex(org)
+	return OrgPorts{
+		CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3,
+		Peer: b + 4, PeerChaincode: b + 5, PeerOps: b + 6,
+		ChaincodeServer: b + 7, Privacy: b + 8, Gateway: b + 9,
+	}
+}
+
+// OrdererOrgPorts returns the CA ports of the orderer organisation.
+func (d Description) OrdererOrgPorts() OrgPorts {
+	b := d.BasePort
+	return OrgPorts{CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3}
+}
+
+// OrdererPortsOf returns the ports of orderer i (0-based).
+func (d Description) OrdererPortsOf(i int) OrdererPorts {
+	b := d.BasePort + 4 + 3*i
+	return OrdererPorts{Listen: b, Admin: b + 1, Ops: b + 2}
+}
+
+// OrdererName is the node name of orderer i.
+func (d Description) OrdererName(i int) string { return fmt.Sprintf("orderer%d", i) }
