@@ -98,8 +98,8 @@ func (n *Network) caClient(ctx context.Context, c caServer, args ...string) erro
 	return nil
 }
 
-// identity is one registered and enrolled identity.
-type identity struct {
+// caIdentity is one registered and enrolled identity.
+type caIdentity struct {
 	name, idType, role string // role empty: no role attribute
 	// tls: enroll with the TLS profile (server+client auth, SANs localhost/127.0.0.1).
 	tls bool
@@ -117,7 +117,7 @@ func (n *Network) enrollAdmin(ctx context.Context, c caServer) error {
 
 // registerEnroll registers id at CA c and enrolls it into dir (a fresh folder each time: enrolling
 // twice into one folder would leave two keys).
-func (n *Network) registerEnroll(ctx context.Context, c caServer, id identity, dir string) error {
+func (n *Network) registerEnroll(ctx context.Context, c caServer, id caIdentity, dir string) error {
 	secret := randomHex(16)
 	args := []string{"register", "-u", c.url(), "--mspdir", c.adminMSP(), "--id.name", id.name,
 		"--id.secret", secret, "--id.type", id.idType}

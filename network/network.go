@@ -226,34 +226,34 @@ func (n *Network) ordererDir(i int) string {
 // generateIdentities registers and enrolls every identity of every org (orgs in parallel).
 func (n *Network) generateIdentities(ctx context.Context) error {
 	oo := n.desc.OrdererOrg
-	err := n.generateOrg(ctx, oo.Name, func(yield func(string, identity, bool) error) error {
+	err := n.generateOrg(ctx, oo.Name, func(yield func(string, caIdentity, bool) error) error {
 		for i := 0; i < oo.Orderers; i++ {
 			name := n.desc.OrdererName(i)
-			if err := yield(filepath.Join(name, "msp"), identity{name: name, idType: "orderer"}, false); err != nil {
+			if err := yield(filepath.Join(name, "msp"), caIdentity{name: name, idType: "orderer"}, false); err != nil {
 				return err
 			}
-			if err := yield(filepath.Join(name, "tls"), identity{name: name, idType: "orderer", tls: true}, true); err != nil {
+			if err := yield(filepath.Join(name, "tls"), caIdentity{name: name, idType: "orderer", tls: true}, true); err != nil {
 				return err
 			}
 		}
 		// The orderer admin also needs a TLS client certificate for the osnadmin (mTLS) endpoint.
-		return yield(filepath.Join("users", "admin", "tls"), identity{name: "admin", idType: "admin", tls: true}, true)
+		return yield(filepath.Join("users", "admin", "tls"), caIdentity{name: "admin", idType: "admin", tls: true}, true)
 	})
 	if err != nil {
 		return err
 	}
 	return parallel(n.desc.Orgs, func(o Org) error {
-		return n.generateOrg(ctx, o.Name, func(yield func(string, identity, bool) error) error {
-			if err := yield(filepath.Join("peer0", "msp"), identity{name: "peer0", idType: "peer"}, false); err != nil {
+		return n.generateOrg(ctx, o.Name, func(yield func(string, caIdentity, bool) error) error {
+			if err := yield(filepath.Join("peer0", "msp"), caIdentity{name: "peer0", idType: "peer"}, false); err != nil {
 				return err
 			}
 			for _, u := range o.Users {
-				if err := yield(filepath.Join("users", u.Name, "msp"), identity{name: u.Name, idType: "client", role: u.Role}, false); err != nil {
+				if err := yield(filepath.Join("users", u.Name, "msp"), caIdentity{name: u.Name, idType: "client", role: u.Role}, false); err != nil {
 					return err
 				}
 			}
 			for _, svc := range []string{"peer0", "ccserver", "privacy", "gateway"} {
-				if err := yield(filepath.Join(svc, "tls"), identity{name: svc, idType: "client", tls: true}, true); err != nil {
+				if err := yield(filepath.Join(svc, "tls"), caIdentity{name: svc, idType: "client", tls: true}, true); err != nil {
 					return err
 				}
 			}
@@ -264,7 +264,7 @@ func (n *Network) generateIdentities(ctx context.Context) error {
 
 // generateOrg enrolls the CA admins, the org admin (role admin) and whatever each() yields
 // (relative folder, identity, from the TLS CA?), then writes the org MSP definition.
-func (n *Network) generateOrg(ctx context.Context, org string, each func(yield func(string, identity, bool) error) error) error {
+func (n *Network) generateOrg(ctx context.Context, org string, each func(yield func(string, caIdentity, bool) error) error) error {
 	ca, tlsca := n.caServersOf(org)
 	if err := n.enrollAdmin(ctx, ca); err != nil {
 		return err
@@ -273,7 +273,7 @@ func (n *Network) generateOrg(ctx context.Context, org string, each func(yield f
 		return err
 	}
 	dir := n.orgDir(org)
-	enroll := func(rel string, id identity, fromTLS bool) error {
+	enroll := func(rel string, id caIdentity, fromTLS bool) error {
 		c := ca
 		if fromTLS {
 			c = tlsca
@@ -287,7 +287,7 @@ func (n *Network) generateOrg(ctx context.Context, org string, each func(yield f
 		}
 		return nil
 	}
-	if err := enroll(filepath.Join("users", "admin", "msp"), identity{name: "admin", idType: "admin", role: "admin"}, false); err != nil {
+	if err := enroll(filepath.Join("users", "admin", "msp"), caIdentity{name: "admin", idType: "admin", role: "admin"}, false); err != nil {
 		return err
 	}
 	if err := each(enroll); err != nil {
