@@ -66,6 +66,8 @@ func CodeOf(err error) Code {
 		return Code(p.Code)
 	}
 	switch {
+	case errors.Is(err, errUnsupportedMedia):
+		return CodeUnsupportedMediaType
 	case errors.Is(err, ErrUnknownDomain):
 		return CodeUnknownDomain
 	case errors.Is(err, ErrInvalidInput):

@@ -15,29 +15,37 @@ import (
 // every other copy of the record (Badger versions, WAL, backups) useless.
 // Slot layout (slotSize bytes):
 //
-//	[0]      state: 0 free, 1 used
+//	[0]      state: 0 free, 1 used, 2 written by a restore not yet committed
 //	[1:5]    KEK version (big endian)
 //	[5:21]   record id
 //	[21:81]  DEK wrapped under the KEK, AAD "dek"||record id
 //	[81:96]  zero
 const (
-	slotSize   = 96
-	slotUsed   = 1
-	slotIDOff  = 5
-	slotKeyOff = 21
+	slotSize      = 96
+	slotUsed      = 1
+	slotRestoring = 2
+	slotIDOff     = 5
+	slotKeyOff    = 21
 )
 
 type recordID [16]byte
 
 type slotEntry struct {
-	version uint32
-	id      recordID
-	wrapped [wrappedDEKLen]byte
+	// restoring marks a key written by Restore before its record is
+	// committed: if a crash leaves it orphaned, the record never existed here
+	// and its id must not be tombstoned (a retried restore must bring it).
+	restoring bool
+	version   uint32
+	id        recordID
+	wrapped   [wrappedDEKLen]byte
 }
 
 func (e *slotEntry) encode(b []byte) {
 	clear(b[:slotSize])
 	b[0] = slotUsed
+	if e.restoring {
+		b[0] = slotRestoring
+	}
 	binary.BigEndian.PutUint32(b[1:5], e.version)
 	copy(b[slotIDOff:], e.id[:])
 	copy(b[slotKeyOff:], e.wrapped[:])
@@ -45,9 +53,10 @@ func (e *slotEntry) encode(b []byte) {
 
 func decodeSlot(b []byte) (slotEntry, bool) {
 	var e slotEntry
-	if b[0] != slotUsed {
+	if b[0] != slotUsed && b[0] != slotRestoring {
 		return e, false
 	}
+	e.restoring = b[0] == slotRestoring
 	e.version = binary.BigEndian.Uint32(b[1:5])
 	copy(e.id[:], b[slotIDOff:])
 	copy(e.wrapped[:], b[slotKeyOff:slotKeyOff+wrappedDEKLen])

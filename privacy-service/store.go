@@ -60,7 +60,8 @@ type Store struct {
 
 	hmacs sync.Pool // blind-index HMACs under an ephemeral key
 
-	mu     sync.RWMutex // guards the index and slot mutation
+	mu       sync.RWMutex // guards the index, slot mutation and isClosed
+	isClosed bool
 	refs   map[refKey]*caseMeta
 	pseuds map[pseudKey]*caseMeta
 	nCases atomic.Int64
@@ -202,6 +203,9 @@ func (s *Store) Close() error {
 	s.closed.Do(func() {
 		close(s.quit)
 		<-s.done
+		s.mu.Lock() // wait for readers on disk
+		defer s.mu.Unlock()
+		s.isClosed = true
 		err = errors.Join(s.db.Close(), s.slots.close(), s.tombs.close())
 	})
 	return err
@@ -410,15 +414,17 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 			continue
 		}
 		if ok {
-			tombs = append(tombs, tombstone{id: e.id, at: now, reason: tombOrphan})
+			if !e.restoring {
+				tombs = append(tombs, tombstone{id: e.id, at: now, reason: tombOrphan})
+			}
 			if err := s.slots.zero(slot); err != nil {
 				return err
 			}
 		}
 		s.free = append(s.free, slot)
 	}
-	if len(tombs) > 0 {
-		s.log.Info("finished interrupted shredding", "records", len(tombs))
+	if len(tombs) > 0 || len(s.free) > 0 {
+		s.log.Info("reconciled key slots", "shredded", len(tombs))
 		if err := errors.Join(s.tombs.append(tombs), s.tombs.sync(), s.slots.sync()); err != nil {
 			return err
 		}
@@ -511,6 +517,9 @@ func (s *Store) withCase(ctx context.Context, domain, pseudonym string, fn func(
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.isClosed {
+		return ErrUnavailable
+	}
 	m := s.pseuds[pseudKey{d, id}]
 	if m == nil {
 		return fmt.Errorf("%w: unknown pseudonym in domain %s", ErrNotFound, domain)

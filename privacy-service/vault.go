@@ -76,11 +76,11 @@ type SubjectExport struct {
 
 // ExportEntry is one domain of an exported case.
 type ExportEntry struct {
-	Domain     string    `json:"domain"`
-	Pseudonym  string    `json:"pseudonym"`
-	LocalRefs  []string  `json:"localRefs"`
-	CreatedAt  time.Time `json:"createdAt"`
-	AnchorKeyHeld bool   `json:"anchorKeyHeld"`
+	Domain        string    `json:"domain"`
+	Pseudonym     string    `json:"pseudonym"`
+	LocalRefs     []string  `json:"localRefs"`
+	CreatedAt     time.Time `json:"createdAt"`
+	AnchorKeyHeld bool      `json:"anchorKeyHeld"`
 }
 
 // HistoryItem is an audit entry kept with the case. It deliberately has no
@@ -93,10 +93,10 @@ type HistoryItem struct {
 
 // RestoreStats reports what a restore did.
 type RestoreStats struct {
-	Restored       int `json:"restored"`        // records written back
-	AlreadyPresent int `json:"alreadyPresent"`  // record ids still live
-	Tombstoned     int `json:"tombstoned"`      // dropped: shredded after the backup
-	Unreadable     int `json:"unreadable"`      // dropped: data key not recoverable (retired KEK)
-	Conflicting    int `json:"conflicting"`     // dropped: a live case holds its pseudonym or reference
+	Restored       int `json:"restored"`         // records written back
+	AlreadyPresent int `json:"alreadyPresent"`   // record ids still live
+	Tombstoned     int `json:"tombstoned"`       // dropped: shredded after the backup
+	Unreadable     int `json:"unreadable"`       // dropped: data key not recoverable (retired KEK)
+	Conflicting    int `json:"conflicting"`      // dropped: a live case holds its pseudonym or reference
 	Tombstones     int `json:"tombstonesMerged"` // tombstones taken over from the backup
 }
