@@ -1,0 +1,306 @@
+package chaincode
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/caseledger/caseledger/domain"
+)
+
+// Page is one page of a paginated query. Bookmark is "" on the last page;
+// otherwise pass it back unchanged to get the next page.
+type Page[T any] struct {
+	Items    []T    `json:"items"`
+	Bookmark string `json:"bookmark"`
+}
+
+// HistoryEntry is one modification of a case's state.
+type HistoryEntry struct {
+	TxID      string            `json:"txId"`
+	Timestamp string            `json:"timestamp"`
+	IsDelete  bool              `json:"isDelete"`
+	State     *domain.CaseState `json:"state,omitempty"`
+}
+
+// RequestResult is what GetRequestResult returns.
+type RequestResult struct {
+	RequestID string          `json:"requestId"`
+	Function  string          `json:"function"`
+	TxID      string          `json:"txId"`
+	Result    json.RawMessage `json:"result"`
+}
+
+// CasesContract registers cases, records events and reads them. It is the
+// default contract.
+type CasesContract struct {
+	contractapi.Contract
+	c *core
+}
+
+// GetEvaluateTransactions marks the queries (contractapi "evaluate").
+func (cc *CasesContract) GetEvaluateTransactions() []string {
+	return []string{"GetCase", "GetTimeline", "GetHistory", "ListByStatus", "ListByAgency", "GetRequestResult"}
+}
+
+// RegisterCase records CASE_REGISTERED for a new pseudonym.
+func (cc *CasesContract) RegisterCase(ctx contractapi.TransactionContextInterface, requestID, pseudonym, occurredOn string) (string, error) {
+	t, a, err := cc.c.writer(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: domain.EvCaseRegistered, OccurredOn: occurredOn}
+	return cc.c.recordEvent(t, a, "cases:RegisterCase", requestID, pseudonym, []string{pseudonym, occurredOn}, submitted(pseudonym, a, in))
+}
+
+// RecordEvent records any submitted event; payload is the event JSON
+// (docs/chaincode.md, "Event payload").
+func (cc *CasesContract) RecordEvent(ctx contractapi.TransactionContextInterface, requestID, pseudonym, payload string) (string, error) {
+	t, a, err := cc.c.writer(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	in, err := domain.DecodeEventInput([]byte(payload))
+	if err != nil {
+		return "", wire(err)
+	}
+	return cc.c.recordEvent(t, a, "cases:RecordEvent", requestID, pseudonym, []string{pseudonym, payload}, submitted(pseudonym, a, in))
+}
+
+// GetCase returns the current state of a case.
+func (cc *CasesContract) GetCase(ctx contractapi.TransactionContextInterface, pseudonym string) (string, error) {
+	t, _, err := cc.c.reader(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	s, err := t.mustCase(pseudonym)
+	if err != nil {
+		return "", wire(err)
+	}
+	return marshalResult(s)
+}
+
+// mustCase validates the pseudonym and loads the case (NOT_FOUND if absent).
+func (t *tx) mustCase(pseudonym string) (*domain.CaseState, error) {
+	if err := domain.CheckPseudonym(pseudonym); err != nil {
+		return nil, err
+	}
+	s, err := t.loadCase(pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, domain.Errorf(domain.KindNotFound, "case not found")
+	}
+	return s, nil
+}
+
+// GetTimeline returns a case's events in sequence order, paginated.
+func (cc *CasesContract) GetTimeline(ctx contractapi.TransactionContextInterface, pseudonym, bookmark, pageSize string) (string, error) {
+	t, _, err := cc.c.reader(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	if _, err := t.mustCase(pseudonym); err != nil {
+		return "", wire(err)
+	}
+	page := Page[domain.Event]{Items: []domain.Event{}}
+	page.Bookmark, err = t.pageComposite(objEvent, []string{pseudonym}, bookmark, pageSize, func(_ string, v []byte) error {
+		var ev domain.Event
+		if err := json.Unmarshal(v, &ev); err != nil {
+			return domain.Errorf(domain.KindInternal, "stored event is corrupt")
+		}
+		page.Items = append(page.Items, ev)
+		return nil
+	})
+	if err != nil {
+		return "", wire(err)
+	}
+	return marshalResult(page)
+}
+
+// GetHistory returns every version of a case's state, newest first, from
+// the ledger's history database, paginated. The bookmark is the last
+// transaction id of the previous page.
+func (cc *CasesContract) GetHistory(ctx contractapi.TransactionContextInterface, pseudonym, bookmark, pageSize string) (string, error) {
+	t, _, err := cc.c.reader(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	if err := domain.CheckPseudonym(pseudonym); err != nil {
+		return "", wire(err)
+	}
+	size, err := cc.c.pageSize(pageSize)
+	if err != nil {
+		return "", wire(err)
+	}
+	after := ""
+	if bookmark != "" {
+		b, err := base64.RawURLEncoding.DecodeString(bookmark)
+		if err != nil || !isTxID(string(b)) {
+			return "", wire(domain.Errorf(domain.KindInvalidArgument, "bookmark: not from this query"))
+		}
+		after = string(b)
+	}
+	it, err := t.ctx.GetStub().GetHistoryForKey(caseKey(pseudonym))
+	if err != nil {
+		return "", wire(domain.Errorf(domain.KindInternal, "history query failed"))
+	}
+	defer it.Close()
+	page := Page[HistoryEntry]{Items: []HistoryEntry{}}
+	skipping := after != ""
+	for it.HasNext() {
+		m, err := it.Next()
+		if err != nil {
+			return "", wire(domain.Errorf(domain.KindInternal, "history query failed"))
+		}
+		if skipping {
+			skipping = m.TxId != after
+			continue
+		}
+		if len(page.Items) == int(size) {
+			page.Bookmark = base64.RawURLEncoding.EncodeToString([]byte(page.Items[len(page.Items)-1].TxID))
+			break
+		}
+		e := HistoryEntry{TxID: m.TxId, IsDelete: m.IsDelete}
+		if m.Timestamp != nil {
+			e.Timestamp = m.Timestamp.AsTime().UTC().Format("2006-01-02T15:04:05.000000000Z")
+		}
+		if !m.IsDelete {
+			var s domain.CaseState
+			if err := json.Unmarshal(m.Value, &s); err != nil {
+				return "", wire(domain.Errorf(domain.KindInternal, "stored state is corrupt"))
+			}
+			e.State = &s
+		}
+		page.Items = append(page.Items, e)
+	}
+	if skipping {
+		return "", wire(domain.Errorf(domain.KindInvalidArgument, "bookmark: not from this query"))
+	}
+	if len(page.Items) == 0 && after == "" {
+		return "", wire(domain.Errorf(domain.KindNotFound, "case not found"))
+	}
+	return marshalResult(page)
+}
+
+func isTxID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ListByStatus lists the cases in a status, paginated.
+func (cc *CasesContract) ListByStatus(ctx contractapi.TransactionContextInterface, status, bookmark, pageSize string) (string, error) {
+	t, _, err := cc.c.reader(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	if !domain.IsStatus(t.channel.Procedure, domain.Status(status)) {
+		return "", wire(domain.Errorf(domain.KindInvalidArgument, "status: not a status of the %s procedure", t.channel.Procedure))
+	}
+	res, err := t.listCases(objStatus, []string{status}, 1, bookmark, pageSize)
+	if err != nil {
+		return "", wire(err)
+	}
+	return marshalResult(res)
+}
+
+// ListByAgency lists the cases an agency has written on, paginated.
+func (cc *CasesContract) ListByAgency(ctx contractapi.TransactionContextInterface, mspID, bookmark, pageSize string) (string, error) {
+	t, _, err := cc.c.reader(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	if _, ok := cc.c.cfg.Membership.Member(mspID); !ok {
+		return "", wire(domain.Errorf(domain.KindInvalidArgument, "mspId: not a member of the network"))
+	}
+	res, err := t.listCases(objAgency, []string{mspID}, 1, bookmark, pageSize)
+	if err != nil {
+		return "", wire(err)
+	}
+	return marshalResult(res)
+}
+
+// listCases pages through an index whose attribute at position pos is the
+// pseudonym and loads each case.
+func (t *tx) listCases(obj string, attrs []string, pos int, bookmark, pageSize string) (Page[domain.CaseState], error) {
+	page := Page[domain.CaseState]{Items: []domain.CaseState{}}
+	var err error
+	page.Bookmark, err = t.pageComposite(obj, attrs, bookmark, pageSize, func(key string, _ []byte) error {
+		parts, err := splitKey(t.ctx.GetStub(), key)
+		if err != nil || len(parts) <= pos {
+			return domain.Errorf(domain.KindInternal, "malformed index key")
+		}
+		s, err := t.loadCase(parts[pos])
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			return domain.Errorf(domain.KindInternal, "index names a missing case")
+		}
+		page.Items = append(page.Items, *s)
+		return nil
+	})
+	return page, err
+}
+
+// pageComposite runs one page of a partial-composite-key query.
+func (t *tx) pageComposite(obj string, attrs []string, bookmark, pageSize string, each func(key string, value []byte) error) (string, error) {
+	size, err := t.c.pageSize(pageSize)
+	if err != nil {
+		return "", err
+	}
+	bm, err := decodeBookmark(bookmark, ck(obj, attrs...))
+	if err != nil {
+		return "", err
+	}
+	it, meta, err := t.ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(obj, attrs, size, bm)
+	if err != nil {
+		return "", domain.Errorf(domain.KindInternal, "query failed")
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return "", domain.Errorf(domain.KindInternal, "query failed")
+		}
+		if err := each(kv.Key, kv.Value); err != nil {
+			return "", err
+		}
+	}
+	if meta == nil {
+		return "", nil
+	}
+	return encodeBookmark(meta.Bookmark), nil
+}
+
+// GetRequestResult returns the stored outcome of one of the caller's own
+// writes by requestId (for a gateway that lost track of a submission);
+// NOT_FOUND when that request was never committed.
+func (cc *CasesContract) GetRequestResult(ctx contractapi.TransactionContextInterface, requestID string) (string, error) {
+	t, a, err := cc.c.reader(ctx)
+	if err != nil {
+		return "", wire(err)
+	}
+	if err := domain.CheckRequestID(requestID); err != nil {
+		return "", wire(err)
+	}
+	var rec requestRecord
+	found, err := t.getJSON(requestKey(a.Member.MSPID, requestID), &rec)
+	if err != nil {
+		return "", wire(err)
+	}
+	if !found {
+		return "", wire(domain.Errorf(domain.KindNotFound, "no committed request with that id"))
+	}
+	return marshalResult(RequestResult{RequestID: requestID, Function: rec.Function, TxID: rec.TxID, Result: json.RawMessage(rec.Result)})
+}

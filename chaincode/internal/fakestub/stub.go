@@ -1,0 +1,453 @@
+// Package fakestub is an in-memory ledger and transaction stub for chaincode
+// tests: fabric-chaincode-go v2 ships no shimtest. It models what the
+// chaincode can observe of a real peer:
+//
+//   - reads see committed state only, never the transaction's own writes;
+//   - writes are applied at commit, and only if the transaction succeeded;
+//   - paginated queries are refused in a transaction that writes, and writes
+//     in a transaction that ran a paginated query (as the peer does);
+//   - pagination bookmarks are the next key, "" when the range is exhausted
+//     (LevelDB state database semantics);
+//   - history is returned newest first (Fabric v2);
+//   - one chaincode event per transaction (SetEvent overwrites).
+//
+// The creator is a serialized identity with a real X.509 certificate carrying
+// Fabric CA attributes, so the code under test parses identities exactly as
+// it does on a peer (cid.New).
+package fakestub
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Ledger is the committed world state of one channel plus its history.
+type Ledger struct {
+	mu      sync.Mutex
+	channel string
+	state   map[string][]byte
+	history map[string][]*queryresult.KeyModification // oldest first
+	events  []Event
+	txSeq   int
+}
+
+// Event is a committed chaincode event.
+type Event struct {
+	TxID    string
+	Name    string
+	Payload []byte
+}
+
+// NewLedger returns an empty ledger for a channel.
+func NewLedger(channel string) *Ledger {
+	return &Ledger{
+		channel: channel,
+		state:   map[string][]byte{},
+		history: map[string][]*queryresult.KeyModification{},
+	}
+}
+
+// Events returns the committed chaincode events, oldest first.
+func (l *Ledger) Events() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.events)
+}
+
+// Get returns a committed value.
+func (l *Ledger) Get(key string) ([]byte, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.state[key]
+	return slices.Clone(v), ok
+}
+
+// Keys returns all committed keys, sorted.
+func (l *Ledger) Keys() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := make([]string, 0, len(l.state))
+	for k := range l.state {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Put writes a committed value directly (test set-up).
+func (l *Ledger) Put(key string, value []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.state[key] = slices.Clone(value)
+}
+
+// Tx is one transaction being simulated against the ledger.
+type Tx struct {
+	ledger    *Ledger
+	txID      string
+	timestamp time.Time
+	creator   []byte
+	args      [][]byte
+
+	mu        sync.Mutex
+	writes    map[string][]byte // nil value = delete
+	order     []string
+	event     *Event
+	paginated bool
+}
+
+// NewTx starts a transaction with the given creator (see Identity.Creator),
+// timestamp and arguments (function first).
+func (l *Ledger) NewTx(creator []byte, ts time.Time, args ...string) *Tx {
+	l.mu.Lock()
+	l.txSeq++
+	id := fmt.Sprintf("%064x", l.txSeq)
+	l.mu.Unlock()
+	bargs := make([][]byte, len(args))
+	for i, a := range args {
+		bargs[i] = []byte(a)
+	}
+	return &Tx{ledger: l, txID: id, timestamp: ts, creator: creator, args: bargs, writes: map[string][]byte{}}
+}
+
+// Commit applies the transaction's writes and event to the ledger.
+func (t *Tx) Commit() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range t.order {
+		v := t.writes[k]
+		mod := &queryresult.KeyModification{TxId: t.txID, Timestamp: timestamppb.New(t.timestamp)}
+		if v == nil {
+			delete(l.state, k)
+			mod.IsDelete = true
+		} else {
+			l.state[k] = v
+			mod.Value = v
+		}
+		l.history[k] = append(l.history[k], mod)
+	}
+	if t.event != nil {
+		l.events = append(l.events, *t.event)
+	}
+}
+
+// Writes returns the keys written (or deleted) by the transaction, sorted.
+func (t *Tx) Writes() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := slices.Clone(t.order)
+	sort.Strings(out)
+	return out
+}
+
+// Event returns the event set by the transaction, if any.
+func (t *Tx) Event() (Event, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.event == nil {
+		return Event{}, false
+	}
+	return *t.event, true
+}
+
+var _ shim.ChaincodeStubInterface = (*Tx)(nil)
+
+var errUnsupported = errors.New("fakestub: not supported")
+
+// Arguments and transaction data.
+
+func (t *Tx) GetArgs() [][]byte { return t.args }
+func (t *Tx) GetStringArgs() []string {
+	out := make([]string, len(t.args))
+	for i, a := range t.args {
+		out[i] = string(a)
+	}
+	return out
+}
+func (t *Tx) GetFunctionAndParameters() (string, []string) {
+	a := t.GetStringArgs()
+	if len(a) == 0 {
+		return "", nil
+	}
+	return a[0], a[1:]
+}
+func (t *Tx) GetArgsSlice() ([]byte, error) {
+	var out []byte
+	for _, a := range t.args {
+		out = append(out, a...)
+	}
+	return out, nil
+}
+func (t *Tx) GetTxID() string                          { return t.txID }
+func (t *Tx) GetChannelID() string                     { return t.ledger.channel }
+func (t *Tx) GetCreator() ([]byte, error)              { return t.creator, nil }
+func (t *Tx) GetTransient() (map[string][]byte, error) { return map[string][]byte{}, nil }
+func (t *Tx) GetBinding() ([]byte, error)              { return nil, errUnsupported }
+func (t *Tx) GetDecorations() map[string][]byte        { return nil }
+func (t *Tx) GetSignedProposal() (*peer.SignedProposal, error) {
+	return nil, errUnsupported
+}
+func (t *Tx) GetTxTimestamp() (*timestamppb.Timestamp, error) {
+	return timestamppb.New(t.timestamp), nil
+}
+func (t *Tx) InvokeChaincode(string, [][]byte, string) *peer.Response {
+	return shim.Error("fakestub: InvokeChaincode not supported")
+}
+
+// State.
+
+func (t *Tx) GetState(key string) ([]byte, error) {
+	l := t.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.state[key]
+	if !ok {
+		return nil, nil
+	}
+	return slices.Clone(v), nil
+}
+
+func (t *Tx) put(key string, value []byte) error {
+	if key == "" {
+		return errors.New("fakestub: empty key")
+	}
+	if !utf8.ValidString(key) {
+		return errors.New("fakestub: key is not valid UTF-8")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.paginated {
+		return errors.New("fakestub: writes are not allowed after a paginated query")
+	}
+	if _, seen := t.writes[key]; !seen {
+		t.order = append(t.order, key)
+	}
+	t.writes[key] = value
+	return nil
+}
+
+func (t *Tx) PutState(key string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	return t.put(key, slices.Clone(value))
+}
+
+func (t *Tx) DelState(key string) error { return t.put(key, nil) }
+
+func (t *Tx) SetStateValidationParameter(string, []byte) error   { return errUnsupported }
+func (t *Tx) GetStateValidationParameter(string) ([]byte, error) { return nil, errUnsupported }
+
+// Range and composite-key queries.
+
+const (
+	minRune = "\x00"
+	maxRune = string(rune(0x10FFFF))
+)
+
+func (t *Tx) CreateCompositeKey(objectType string, attributes []string) (string, error) {
+	return shim.CreateCompositeKey(objectType, attributes)
+}
+
+func (t *Tx) SplitCompositeKey(key string) (string, []string, error) {
+	if !strings.HasPrefix(key, minRune) {
+		return "", nil, errors.New("fakestub: not a composite key")
+	}
+	parts := strings.Split(key[1:], minRune)
+	if len(parts) < 2 || parts[len(parts)-1] != "" {
+		return "", nil, errors.New("fakestub: malformed composite key")
+	}
+	return parts[0], parts[1 : len(parts)-1], nil
+}
+
+// scan returns committed keys in [start, end) in lexical order.
+func (t *Tx) scan(start, end string) []string {
+	l := t.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var keys []string
+	for k := range l.state {
+		if k >= start && (end == "" || k < end) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (t *Tx) iter(keys []string) *Iterator {
+	l := t.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	kvs := make([]*queryresult.KV, 0, len(keys))
+	for _, k := range keys {
+		kvs = append(kvs, &queryresult.KV{Namespace: "caseledger", Key: k, Value: slices.Clone(l.state[k])})
+	}
+	return &Iterator{kvs: kvs}
+}
+
+func checkSimpleKeys(keys ...string) error {
+	for _, k := range keys {
+		if strings.HasPrefix(k, minRune) {
+			return errors.New("fakestub: range queries take simple keys only")
+		}
+	}
+	return nil
+}
+
+func (t *Tx) GetStateByRange(startKey, endKey string) (shim.StateQueryIteratorInterface, error) {
+	if err := checkSimpleKeys(startKey, endKey); err != nil {
+		return nil, err
+	}
+	return t.iter(t.scan(startKey, endKey)), nil
+}
+
+func (t *Tx) paginate(start, end string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	if pageSize <= 0 {
+		return nil, nil, errors.New("fakestub: pageSize must be positive")
+	}
+	t.mu.Lock()
+	if len(t.order) > 0 {
+		t.mu.Unlock()
+		return nil, nil, errors.New("fakestub: paginated queries are not allowed in a transaction that writes")
+	}
+	t.paginated = true
+	t.mu.Unlock()
+	if bookmark != "" {
+		if bookmark < start || (end != "" && bookmark >= end) {
+			return nil, nil, errors.New("fakestub: bookmark outside the queried range")
+		}
+		start = bookmark
+	}
+	keys := t.scan(start, end)
+	next := ""
+	if len(keys) > int(pageSize) {
+		next = keys[pageSize]
+		keys = keys[:pageSize]
+	}
+	return t.iter(keys), &peer.QueryResponseMetadata{FetchedRecordsCount: int32(len(keys)), Bookmark: next}, nil
+}
+
+func (t *Tx) GetStateByRangeWithPagination(startKey, endKey string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	if err := checkSimpleKeys(startKey, endKey); err != nil {
+		return nil, nil, err
+	}
+	return t.paginate(startKey, endKey, pageSize, bookmark)
+}
+
+func (t *Tx) GetStateByPartialCompositeKey(objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
+	prefix, err := shim.CreateCompositeKey(objectType, keys)
+	if err != nil {
+		return nil, err
+	}
+	return t.iter(t.scan(prefix, prefix+maxRune)), nil
+}
+
+func (t *Tx) GetStateByPartialCompositeKeyWithPagination(objectType string, keys []string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	prefix, err := shim.CreateCompositeKey(objectType, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t.paginate(prefix, prefix+maxRune, pageSize, bookmark)
+}
+
+func (t *Tx) GetQueryResult(string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errors.New("fakestub: rich queries need CouchDB; LevelDB is used")
+}
+
+func (t *Tx) GetQueryResultWithPagination(string, int32, string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+	return nil, nil, errors.New("fakestub: rich queries need CouchDB; LevelDB is used")
+}
+
+func (t *Tx) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterface, error) {
+	l := t.ledger
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := slices.Clone(l.history[key])
+	slices.Reverse(h) // newest first, as Fabric v2 returns it
+	return &HistoryIterator{mods: h}, nil
+}
+
+// Private data is not used by this chaincode.
+
+func (t *Tx) GetPrivateData(string, string) ([]byte, error)     { return nil, errUnsupported }
+func (t *Tx) GetPrivateDataHash(string, string) ([]byte, error) { return nil, errUnsupported }
+func (t *Tx) PutPrivateData(string, string, []byte) error       { return errUnsupported }
+func (t *Tx) DelPrivateData(string, string) error               { return errUnsupported }
+func (t *Tx) PurgePrivateData(string, string) error             { return errUnsupported }
+func (t *Tx) SetPrivateDataValidationParameter(string, string, []byte) error {
+	return errUnsupported
+}
+func (t *Tx) GetPrivateDataValidationParameter(string, string) ([]byte, error) {
+	return nil, errUnsupported
+}
+func (t *Tx) GetPrivateDataByRange(string, string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported
+}
+func (t *Tx) GetPrivateDataByPartialCompositeKey(string, string, []string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported
+}
+func (t *Tx) GetPrivateDataQueryResult(string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported
+}
+
+// SetEvent records the transaction's event; a later call replaces it.
+func (t *Tx) SetEvent(name string, payload []byte) error {
+	if name == "" {
+		return errors.New("fakestub: event name must not be empty")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.event = &Event{TxID: t.txID, Name: name, Payload: slices.Clone(payload)}
+	return nil
+}
+
+// Iterator iterates over a fixed result set.
+type Iterator struct {
+	kvs    []*queryresult.KV
+	i      int
+	closed bool
+}
+
+func (it *Iterator) HasNext() bool { return !it.closed && it.i < len(it.kvs) }
+func (it *Iterator) Close() error  { it.closed = true; return nil }
+func (it *Iterator) Next() (*queryresult.KV, error) {
+	if !it.HasNext() {
+		return nil, errors.New("fakestub: iterator exhausted")
+	}
+	kv := it.kvs[it.i]
+	it.i++
+	return kv, nil
+}
+
+// HistoryIterator iterates over a key's modifications.
+type HistoryIterator struct {
+	mods   []*queryresult.KeyModification
+	i      int
+	closed bool
+}
+
+func (it *HistoryIterator) HasNext() bool { return !it.closed && it.i < len(it.mods) }
+func (it *HistoryIterator) Close() error  { it.closed = true; return nil }
+func (it *HistoryIterator) Next() (*queryresult.KeyModification, error) {
+	if !it.HasNext() {
+		return nil, errors.New("fakestub: iterator exhausted")
+	}
+	m := it.mods[it.i]
+	it.i++
+	return m, nil
+}

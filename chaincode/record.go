@@ -1,0 +1,187 @@
+package chaincode
+
+import (
+	"slices"
+
+	"github.com/caseledger/caseledger/domain"
+)
+
+// Chaincode event names. Every write emits exactly one event.
+const (
+	// EventCase follows every case write; payload CaseEvent.
+	EventCase = "caseledger.case"
+	// EventHolidays follows SetHolidays; payload HolidaysEvent.
+	EventHolidays = "caseledger.holidays"
+)
+
+// CaseEvent is the payload of EventCase: just enough for a subscriber to
+// fetch what it may see (pseudonym, code, sequence number, procedure).
+type CaseEvent struct {
+	Pseudonym string           `json:"pseudonym"`
+	Code      domain.EventCode `json:"code"`
+	Seq       uint64           `json:"seq"`
+	Procedure domain.Procedure `json:"procedure"`
+}
+
+// HolidaysEvent is the payload of EventHolidays.
+type HolidaysEvent struct {
+	MemberState string `json:"memberState"`
+	Year        int    `json:"year"`
+}
+
+// WriteResult is returned by every case write (and, unchanged, by its
+// idempotent retries).
+type WriteResult struct {
+	Pseudonym  string           `json:"pseudonym"`
+	Seq        uint64           `json:"seq"`
+	Code       domain.EventCode `json:"code"`
+	Status     domain.Status    `json:"status"`
+	TxID       string           `json:"txId"`
+	RecordedOn string           `json:"recordedOn"`
+	OccurredOn string           `json:"occurredOn"`
+}
+
+// Anchor is stored under anchor keys.
+type Anchor struct {
+	Pseudonym    string              `json:"pseudonym"`
+	DocumentHash string              `json:"documentHash"`
+	DocumentType domain.DocumentType `json:"documentType,omitempty"`
+	Seq          uint64              `json:"seq"`
+	MSPID        string              `json:"mspId"`
+	OccurredOn   string              `json:"occurredOn"`
+	RecordedOn   string              `json:"recordedOn"`
+	TxID         string              `json:"txId"`
+}
+
+// loadCase returns the stored state or nil.
+func (t *tx) loadCase(p string) (*domain.CaseState, error) {
+	var s domain.CaseState
+	found, err := t.getJSON(caseKey(p), &s)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// recordEvent is the write path of every case event: idempotency, domain
+// rules (step), ledger writes, indexes, event.
+func (c *core) recordEvent(t *tx, a domain.Actor, function, requestID, pseudonym string, args []string,
+	step func(prev *domain.CaseState, env domain.Env) (domain.CaseState, domain.Event, error)) (string, error) {
+	res, err := t.idempotent(a, requestID, function, args, func() (any, error) {
+		if err := domain.CheckPseudonym(pseudonym); err != nil {
+			return nil, err
+		}
+		prev, err := t.loadCase(pseudonym)
+		if err != nil {
+			return nil, err
+		}
+		next, ev, err := step(prev, t.env(requestID))
+		if err != nil {
+			return nil, err
+		}
+		return t.commit(prev, next, ev)
+	})
+	return res, wire(err)
+}
+
+// submitted is the step of a caller-supplied event.
+func submitted(pseudonym string, a domain.Actor, in domain.EventInput) func(*domain.CaseState, domain.Env) (domain.CaseState, domain.Event, error) {
+	return func(prev *domain.CaseState, env domain.Env) (domain.CaseState, domain.Event, error) {
+		return domain.Apply(prev, pseudonym, in, a, env)
+	}
+}
+
+// commit writes the event, the new state and the index changes, and emits
+// the chaincode event.
+func (t *tx) commit(prev *domain.CaseState, next domain.CaseState, ev domain.Event) (WriteResult, error) {
+	p := next.Pseudonym
+	if ev.Code == domain.EvDocumentAnchored {
+		key := anchorKey(p, ev.DocumentHash)
+		var existing Anchor
+		found, err := t.getJSON(key, &existing)
+		if err != nil {
+			return WriteResult{}, err
+		}
+		if found {
+			return WriteResult{}, domain.Errorf(domain.KindAlreadyExists, "document already anchored on this case (seq %d)", existing.Seq)
+		}
+		if err := t.putJSON(key, Anchor{
+			Pseudonym: p, DocumentHash: ev.DocumentHash, DocumentType: ev.DocumentType, Seq: ev.Seq,
+			MSPID: ev.MSPID, OccurredOn: ev.OccurredOn, RecordedOn: ev.RecordedOn, TxID: ev.TxID,
+		}); err != nil {
+			return WriteResult{}, err
+		}
+	}
+	if err := t.putJSON(eventKey(p, ev.Seq), ev); err != nil {
+		return WriteResult{}, err
+	}
+	if err := t.putJSON(caseKey(p), next); err != nil {
+		return WriteResult{}, err
+	}
+	if prev == nil || prev.Status != next.Status {
+		if prev != nil {
+			if err := t.del(statusKey(prev.Status, p)); err != nil {
+				return WriteResult{}, err
+			}
+		}
+		if err := t.put(statusKey(next.Status, p), indexValue); err != nil {
+			return WriteResult{}, err
+		}
+	}
+	if prev == nil || !slices.Contains(prev.Holders, ev.MSPID) {
+		if err := t.put(agencyKey(ev.MSPID, p), indexValue); err != nil {
+			return WriteResult{}, err
+		}
+	}
+	if ev.LateDays > 0 {
+		if err := t.put(lateKey(ev.MSPID, p, ev.Seq), indexValue); err != nil {
+			return WriteResult{}, err
+		}
+	}
+	oldDue, newDue := dueKeys(prev), dueKeys(&next)
+	for _, k := range oldDue {
+		if !slices.Contains(newDue, k) {
+			if err := t.del(k); err != nil {
+				return WriteResult{}, err
+			}
+		}
+	}
+	for _, k := range newDue {
+		if !slices.Contains(oldDue, k) {
+			if err := t.put(k, indexValue); err != nil {
+				return WriteResult{}, err
+			}
+		}
+	}
+	wasOpen := prev != nil && prev.Erasure.Open()
+	if isOpen := next.Erasure.Open(); isOpen != wasOpen {
+		var err error
+		if isOpen {
+			err = t.put(erasureKey(p), indexValue)
+		} else {
+			err = t.del(erasureKey(p))
+		}
+		if err != nil {
+			return WriteResult{}, err
+		}
+	}
+	if err := t.emit(EventCase, CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure}); err != nil {
+		return WriteResult{}, err
+	}
+	return WriteResult{
+		Pseudonym: p, Seq: ev.Seq, Code: ev.Code, Status: next.Status, TxID: ev.TxID,
+		RecordedOn: ev.RecordedOn, OccurredOn: ev.OccurredOn,
+	}, nil
+}
+
+// dueKeys lists the deadline-board keys of a state.
+func dueKeys(s *domain.CaseState) []string {
+	if s == nil || s.Dublin == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(s.Dublin.Deadlines))
+	for _, dl := range s.Dublin.Deadlines {
+		keys = append(keys, dueKey(dl.Due.String(), dl.Kind, s.Pseudonym))
+	}
+	return keys
+}

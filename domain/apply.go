@@ -1,0 +1,486 @@
+package domain
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/caseledger/caseledger/domain/deadline"
+)
+
+// Apply checks a submitted event against the caller, the workflow table, the
+// time rules and the Dublin clock, and returns the case's next state and the
+// event to record. prev is nil for a case not on the ledger. Apply is pure:
+// all outside facts come in through env.
+func Apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env Env) (CaseState, Event, error) {
+	if err := CheckPseudonym(pseudonym); err != nil {
+		return CaseState{}, Event{}, err
+	}
+	if err := in.validateStatic(); err != nil {
+		return CaseState{}, Event{}, err
+	}
+	spec, _ := Spec(in.Code)
+	if spec.System {
+		return CaseState{}, Event{}, Errorf(KindInvalidArgument,
+			"%s is recorded by ResolveDeadlines once its deadline has passed, not submitted", in.Code)
+	}
+	return apply(prev, pseudonym, in, actor, env, false)
+}
+
+// ResolveDeadlines records the legal consequence of a passed deadline:
+// IMPLICITLY_ACCEPTED when the reply (or confirmation) period of the pending
+// request has expired, RESPONSIBILITY_SHIFTED when the transfer period has.
+// It refuses with DEADLINE_NOT_REACHED before that, and INVALID_TRANSITION
+// when no deadline with such a consequence runs.
+func ResolveDeadlines(prev *CaseState, actor Actor, env Env) (CaseState, Event, error) {
+	if prev == nil {
+		return CaseState{}, Event{}, Errorf(KindNotFound, "case not found")
+	}
+	if prev.Procedure != ProcedureDublin || prev.Dublin == nil {
+		return CaseState{}, Event{}, Errorf(KindInvalidTransition, "only Dublin cases have deadlines to resolve")
+	}
+	d := prev.Dublin
+	var code EventCode
+	var due Deadline
+	if dl, ok := d.deadline(DeadlineReply); ok && dl.implicitAcceptance() {
+		code, due = EvImplicitlyAccepted, dl
+	} else if dl, ok := d.deadline(DeadlineTransfer); ok && dl.OnLapse == deadline.ResponsibilityShifts {
+		code, due = EvResponsibilityShifted, dl
+	} else {
+		return CaseState{}, Event{}, Errorf(KindInvalidTransition, "no running deadline whose lapse has a consequence to record")
+	}
+	in := EventInput{VocabularyVersion: VocabularyVersion, Code: code, OccurredOn: due.Due.String()}
+	return apply(prev, prev.Pseudonym, in, actor, env, true)
+}
+
+func (dl Deadline) implicitAcceptance() bool {
+	return dl.OnLapse == deadline.ImplicitAcceptance || dl.OnLapse == deadline.ImplicitConfirmation
+}
+
+func (d *DublinFacts) deadline(k DeadlineKind) (Deadline, bool) {
+	for _, dl := range d.Deadlines {
+		if dl.Kind == k {
+			return dl, true
+		}
+	}
+	return Deadline{}, false
+}
+
+func (d *DublinFacts) setDeadline(dl Deadline) {
+	d.dropDeadline(dl.Kind)
+	d.Deadlines = append(d.Deadlines, dl)
+	slices.SortFunc(d.Deadlines, func(a, b Deadline) int { return a.Due.Compare(b.Due) })
+}
+
+func (d *DublinFacts) dropDeadline(kinds ...DeadlineKind) {
+	d.Deadlines = slices.DeleteFunc(d.Deadlines, func(dl Deadline) bool { return slices.Contains(kinds, dl.Kind) })
+}
+
+// apply is the common path of submitted and system events.
+func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env Env, system bool) (CaseState, Event, error) {
+	fail := func(err error) (CaseState, Event, error) { return CaseState{}, Event{}, err }
+	proc := env.Channel.Procedure
+	spec, _ := Spec(in.Code)
+	if !spec.OnProcedure(proc) {
+		return fail(Errorf(KindInvalidArgument, "%s is not recorded on a %s channel", in.Code, proc))
+	}
+	if err := checkWriter(actor, env); err != nil {
+		return fail(err)
+	}
+	switch {
+	case prev == nil && in.Code != EvCaseRegistered:
+		return fail(Errorf(KindNotFound, "case not found"))
+	case prev != nil && in.Code == EvCaseRegistered:
+		return fail(Errorf(KindAlreadyExists, "case already registered"))
+	case prev != nil && prev.Procedure != proc:
+		return fail(Errorf(KindInternal, "case procedure does not match the channel"))
+	case prev != nil && prev.Erasure != nil && in.Code != EvErasureConfirmed:
+		if in.Code == EvErasureRequested {
+			return fail(Errorf(KindAlreadyExists, "erasure already requested"))
+		}
+		return fail(Errorf(KindInvalidTransition, "erasure requested: the case accepts only erasure confirmations"))
+	}
+
+	row, err := pickTransition(prev, in.Code, actor, proc)
+	if err != nil {
+		return fail(err)
+	}
+	today := env.Today(actor.Member.MemberState)
+	occurred, err := deadline.ParseDate(in.OccurredOn)
+	if err != nil {
+		return fail(Errorf(KindInvalidArgument, "occurredOn: must be a date YYYY-MM-DD"))
+	}
+	if err := checkTimeRules(prev, in, occurred, today, env, system); err != nil {
+		return fail(err)
+	}
+
+	next := prev.clone()
+	if prev == nil {
+		next = CaseState{
+			Pseudonym:    pseudonym,
+			Procedure:    proc,
+			RegisteredBy: actor.Member.MSPID,
+			RegisteredOn: today.String(),
+		}
+	}
+	if err := checkGuard(prev, row.Guard, actor, env); err != nil {
+		return fail(err)
+	}
+	switch proc {
+	case ProcedureNational:
+		applyNational(&next, in)
+	case ProcedureDublin:
+		if err := applyDublin(&next, prev, in, occurred, actor, env); err != nil {
+			return fail(err)
+		}
+	}
+	if in.Code == EvErasureRequested || in.Code == EvErasureConfirmed {
+		applyErasure(&next, in.Code, actor, today)
+	}
+
+	if row.To != "" {
+		next.Status = row.To
+	}
+	if in.Code == EvAppealDecided && proc == ProcedureDublin {
+		// An upheld appeal annuls the transfer decision; otherwise it stands.
+		next.Status = StTransferDecisionIssued
+		if in.AppealOutcome == AppealUpheld {
+			next.Status = StAccepted
+		}
+	}
+	next.Seq++
+	next.LastEvent = in.Code
+	next.UpdatedOn = today.String()
+	if workflowEvent(in.Code) {
+		next.LastOccurredOn = in.OccurredOn
+	}
+	if !slices.Contains(next.Holders, actor.Member.MSPID) {
+		next.Holders = append(next.Holders, actor.Member.MSPID)
+		slices.Sort(next.Holders)
+	}
+
+	ev := Event{
+		VocabularyVersion: VocabularyVersion,
+		Pseudonym:         pseudonym,
+		Seq:               next.Seq,
+		Code:              in.Code,
+		OccurredOn:        in.OccurredOn,
+		RecordedOn:        today.String(),
+		RecordedAt:        env.TxTime.UTC().Format("2006-01-02T15:04:05.000000000Z"),
+		LateDays:          occurred.DaysUntil(today),
+		MSPID:             actor.Member.MSPID,
+		Role:              actor.Role,
+		TxID:              env.TxID,
+		RequestID:         env.RequestID,
+		EventFields:       in.EventFields,
+	}
+	if ev.LateDays < 0 {
+		ev.LateDays = 0 // a system event dated on a deadline in another zone
+	}
+	return next, ev, nil
+}
+
+// workflowEvent: events that move along the procedure (their dates must not
+// go backwards); anchors and erasure stand aside.
+func workflowEvent(c EventCode) bool {
+	return c != EvDocumentAnchored && c != EvErasureRequested && c != EvErasureConfirmed
+}
+
+// checkWriter: only members on this channel, never an auditor, and only with
+// a known role.
+func checkWriter(actor Actor, env Env) error {
+	if !env.Channel.OnChannel(actor.Member.MSPID) {
+		return Errorf(KindForbidden, "%s is not a member of channel %s", actor.Member.MSPID, env.Channel.Name)
+	}
+	if actor.Member.Kind == AgencyAuditor || actor.Role == RoleAuditor {
+		return Errorf(KindForbidden, "auditors read, they never write")
+	}
+	if !actor.Role.Valid() {
+		return Errorf(KindForbidden, "unknown role")
+	}
+	return nil
+}
+
+// pickTransition finds the table row for code that the actor may perform
+// from the case's status. Order of refusals: the agency/role may never
+// record this event (FORBIDDEN), the case is not in a status the event may
+// follow (INVALID_TRANSITION), the caller is not the party this case needs
+// (FORBIDDEN).
+func pickTransition(prev *CaseState, code EventCode, actor Actor, proc Procedure) (Transition, error) {
+	var byRole []Transition
+	for _, t := range Transitions(proc) {
+		if t.Event == code && slices.Contains(t.Agencies, actor.Member.Kind) && slices.Contains(t.Roles, actor.Role) {
+			byRole = append(byRole, t)
+		}
+	}
+	if len(byRole) == 0 {
+		return Transition{}, Errorf(KindForbidden, "agency kind %s with role %s may not record %s", actor.Member.Kind, actor.Role, code)
+	}
+	var byStatus []Transition
+	for _, t := range byRole {
+		if prev == nil && len(t.From) == 0 || prev != nil && t.Allows(prev.Status) {
+			byStatus = append(byStatus, t)
+		}
+	}
+	if len(byStatus) == 0 {
+		return Transition{}, Errorf(KindInvalidTransition, "%s may not follow status %s", code, statusOf(prev))
+	}
+	for _, t := range byStatus {
+		if isParty(prev, t.Party, actor) {
+			return t, nil
+		}
+	}
+	return Transition{}, Errorf(KindForbidden, "%s on this case is for the %s", code, partyText(byStatus[0].Party))
+}
+
+func statusOf(s *CaseState) Status {
+	if s == nil {
+		return "NONE"
+	}
+	return s.Status
+}
+
+func partyText(p Party) string {
+	switch p {
+	case PartyRequesting:
+		return "requesting state's Dublin unit"
+	case PartyRequested:
+		return "requested state's Dublin unit"
+	case PartyHolder:
+		return "agencies that hold the case"
+	case PartyInvolved:
+		return "Dublin units of the requesting and the requested state"
+	}
+	return "admitted agencies"
+}
+
+func isParty(prev *CaseState, p Party, actor Actor) bool {
+	m := actor.Member
+	switch p {
+	case PartyAny:
+		return true
+	case PartyHolder:
+		return prev != nil && slices.Contains(prev.Holders, m.MSPID)
+	}
+	if prev == nil || prev.Dublin == nil || !m.DublinUnit {
+		return false
+	}
+	d := prev.Dublin
+	switch p {
+	case PartyRequesting:
+		return m.MemberState == d.RequestingMemberState
+	case PartyRequested:
+		return d.RequestedMemberState != "" && m.MemberState == d.RequestedMemberState
+	case PartyInvolved:
+		return m.MemberState == d.RequestingMemberState || d.RequestedMemberState != "" && m.MemberState == d.RequestedMemberState
+	}
+	return false
+}
+
+// checkTimeRules: occurredOn never after the transaction's date (in the
+// recording state's zone), at most LateWindowDays before it, and not before
+// the previous step of the procedure. System events carry a computed date
+// (the deadline) and skip the window.
+func checkTimeRules(prev *CaseState, in EventInput, occurred, today deadline.Date, env Env, system bool) error {
+	if occurred.After(today) {
+		return Errorf(KindInvalidArgument, "occurredOn lies after the transaction's date")
+	}
+	if !system && occurred.Before(today.AddDays(-env.LateWindowDays)) {
+		return Errorf(KindInvalidArgument, "occurredOn lies more than %d days before the transaction's date (late-recording window)", env.LateWindowDays)
+	}
+	if prev != nil && workflowEvent(in.Code) && prev.LastOccurredOn != "" && in.OccurredOn < prev.LastOccurredOn {
+		return Errorf(KindInvalidArgument, "occurredOn lies before the previous step of the procedure")
+	}
+	// Other dates of the payload, relative to the act.
+	f := in.EventFields
+	notAfterToday := func(field Field, s string) error {
+		if s != "" && s > today.String() {
+			return Errorf(KindInvalidArgument, "%s lies after the transaction's date", field)
+		}
+		return nil
+	}
+	notBefore := func(field Field, s, ref string, refName string) error {
+		if s != "" && s < ref {
+			return Errorf(KindInvalidArgument, "%s lies before %s", field, refName)
+		}
+		return nil
+	}
+	notAfter := func(field Field, s, ref string, refName string) error {
+		if s != "" && s > ref {
+			return Errorf(KindInvalidArgument, "%s lies after %s", field, refName)
+		}
+		return nil
+	}
+	return errors.Join(
+		notAfterToday(FieldReceivedOn, f.ReceivedOn),
+		notBefore(FieldReceivedOn, f.ReceivedOn, in.OccurredOn, "occurredOn"),
+		notAfter(FieldApplicationOn, f.ApplicationRegisteredOn, in.OccurredOn, "occurredOn"),
+		notAfter(FieldEvidenceOn, f.EvidenceReceivedOn, in.OccurredOn, "occurredOn"),
+		notBefore(FieldScheduledFor, f.ScheduledFor, in.OccurredOn, "occurredOn"),
+		notBefore(FieldReplyDue, f.UrgentReplyDue, f.ReceivedOn, "receivedOn"),
+	)
+}
+
+// checkGuard evaluates a transition's extra condition.
+func checkGuard(prev *CaseState, g Guard, actor Actor, env Env) error {
+	switch g {
+	case GuardNone:
+		return nil
+	case GuardNegativeDecision:
+		n := prev.National
+		if n == nil || !n.Outcome.Negative() || n.AppealOutcome == AppealUpheld {
+			return Errorf(KindInvalidTransition, "return counselling follows an enforceable negative decision only")
+		}
+		return nil
+	case GuardNoErasure:
+		if prev.Erasure != nil {
+			return Errorf(KindAlreadyExists, "erasure already requested")
+		}
+		return nil
+	case GuardErasurePending:
+		if prev.Erasure == nil {
+			return Errorf(KindInvalidTransition, "no erasure requested")
+		}
+		if slices.Contains(prev.Erasure.Confirmed, actor.Member.MSPID) {
+			return Errorf(KindAlreadyExists, "erasure already confirmed by %s", actor.Member.MSPID)
+		}
+		if !slices.Contains(prev.Erasure.Pending, actor.Member.MSPID) {
+			return Errorf(KindForbidden, "%s held no data on this case when erasure was requested", actor.Member.MSPID)
+		}
+		return nil
+	}
+	d := prev.Dublin
+	if d == nil {
+		return Errorf(KindInternal, "Dublin guard on a case without Dublin facts")
+	}
+	expired := func(k DeadlineKind) (Deadline, bool, bool) {
+		dl, ok := d.deadline(k)
+		if !ok {
+			return dl, false, false
+		}
+		return dl, true, deadline.Expired(dl.Due, env.Today(dl.ActingMemberState))
+	}
+	switch g {
+	case GuardReplyDeadlineOpen:
+		if _, ok, exp := expired(DeadlineReply); ok && exp {
+			return Errorf(KindDeadlinePassed, "the reply deadline has passed")
+		}
+		return nil
+	case GuardReplyDeadlinePassed:
+		dl, ok, exp := expired(DeadlineReply)
+		switch {
+		case !ok || !dl.implicitAcceptance():
+			return Errorf(KindInvalidTransition, "no reply deadline whose lapse means acceptance")
+		case !exp:
+			return Errorf(KindDeadlineNotReached, "the reply deadline has not passed yet")
+		}
+		return nil
+	case GuardReexaminationOpen:
+		if d.Reexamined {
+			return Errorf(KindInvalidTransition, "re-examination was already requested for this request")
+		}
+		if _, ok, exp := expired(DeadlineReexamination); ok && exp {
+			return Errorf(KindDeadlinePassed, "the period to request re-examination has passed")
+		}
+		return nil
+	case GuardTransferDeadlineOpen:
+		if _, ok, exp := expired(DeadlineTransfer); ok && exp {
+			return Errorf(KindDeadlinePassed, "the transfer deadline has passed")
+		}
+		return nil
+	case GuardTransferDeadlinePassed:
+		dl, ok, exp := expired(DeadlineTransfer)
+		switch {
+		case !ok || dl.OnLapse != deadline.ResponsibilityShifts:
+			return Errorf(KindInvalidTransition, "no transfer deadline is running")
+		case !exp:
+			return Errorf(KindDeadlineNotReached, "the transfer deadline has not passed yet")
+		}
+		return nil
+	case GuardNotExtended:
+		if d.Extension != "" {
+			return Errorf(KindInvalidTransition, "the transfer deadline was already extended")
+		}
+		if _, ok, exp := expired(DeadlineTransfer); !ok {
+			return Errorf(KindInvalidTransition, "no transfer deadline is running")
+		} else if exp {
+			return Errorf(KindDeadlinePassed, "the transfer deadline has passed; it can no longer be extended")
+		}
+		return nil
+	}
+	return Errorf(KindInternal, "unknown guard %s", g)
+}
+
+func applyNational(next *CaseState, in EventInput) {
+	if next.National == nil {
+		next.National = &NationalFacts{}
+	}
+	n := next.National
+	switch in.Code {
+	case EvIdentityChecked:
+		n.EurodacHit = in.EurodacHit
+	case EvAllocated:
+		n.RegionCode = in.RegionCode
+	case EvDecisionIssued:
+		n.Outcome = in.Outcome
+		n.AppealSuspensive, n.AppealOutcome = nil, ""
+	case EvAppealFiled:
+		n.AppealSuspensive = in.Suspensive
+		n.AppealOutcome = ""
+	case EvAppealDecided:
+		n.AppealOutcome = in.AppealOutcome
+	}
+}
+
+func applyErasure(next *CaseState, code EventCode, actor Actor, today deadline.Date) {
+	switch code {
+	case EvErasureRequested:
+		// Every holder confirms, the requester included: each erases its own
+		// privacy-service records.
+		holders := slices.Clone(next.Holders)
+		next.Erasure = &ErasureFacts{RequestedBy: actor.Member.MSPID, RequestedOn: today.String(), Pending: holders, Confirmed: []string{}}
+		if next.Dublin != nil {
+			next.Dublin.Deadlines = nil // a frozen case has no running limits
+		}
+	case EvErasureConfirmed:
+		e := next.Erasure
+		e.Pending = slices.DeleteFunc(e.Pending, func(id string) bool { return id == actor.Member.MSPID })
+		e.Confirmed = append(e.Confirmed, actor.Member.MSPID)
+		slices.Sort(e.Confirmed)
+		if len(e.Pending) == 0 {
+			e.CompletedOn = today.String()
+		}
+	}
+}
+
+// clone deep-copies a state (nil gives the zero state).
+func (s *CaseState) clone() CaseState {
+	if s == nil {
+		return CaseState{}
+	}
+	c := *s
+	c.Holders = slices.Clone(s.Holders)
+	if s.National != nil {
+		n := *s.National
+		if s.National.AppealSuspensive != nil {
+			b := *s.National.AppealSuspensive
+			n.AppealSuspensive = &b
+		}
+		c.National = &n
+	}
+	if s.Dublin != nil {
+		d := *s.Dublin
+		d.Deadlines = make([]Deadline, len(s.Dublin.Deadlines))
+		for i, dl := range s.Dublin.Deadlines {
+			dl.HolidaysMissing = slices.Clone(dl.HolidaysMissing)
+			d.Deadlines[i] = dl
+		}
+		c.Dublin = &d
+	}
+	if s.Erasure != nil {
+		e := *s.Erasure
+		e.Pending = slices.Clone(s.Erasure.Pending)
+		e.Confirmed = slices.Clone(s.Erasure.Confirmed)
+		c.Erasure = &e
+	}
+	return c
+}

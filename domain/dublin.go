@@ -1,0 +1,306 @@
+package domain
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/caseledger/caseledger/domain/deadline"
+)
+
+// DeadlineTransferDecision is the AMMR limit for the transfer decision (Art
+// 42(1)); Dublin III sets none.
+const DeadlineTransferDecision DeadlineKind = "TRANSFER_DECISION"
+
+// DeadlineKinds lists every kind of running limit.
+func DeadlineKinds() []DeadlineKind {
+	return []DeadlineKind{DeadlineReply, DeadlineReexamination, DeadlineTransferDecision, DeadlineTransfer}
+}
+
+// HolidaySource yields the public holidays of a member state for a year, as
+// recorded on the ledger. ok is false when none were recorded for that year.
+type HolidaySource interface {
+	Holidays(memberState string, year int) (h deadline.Holidays, ok bool, err error)
+}
+
+// ledgerCalendar adapts a HolidaySource to deadline.Calendar for one member
+// state and remembers which years were missing and the first read error.
+type ledgerCalendar struct {
+	src     HolidaySource
+	state   string
+	years   map[int]deadline.Holidays
+	missing []int
+	err     error
+}
+
+func (c *ledgerCalendar) IsNonWorkingDay(d deadline.Date) bool {
+	if c.src == nil {
+		return false // End skips weekends by itself
+	}
+	h, seen := c.years[d.Year()]
+	if !seen {
+		var ok bool
+		var err error
+		h, ok, err = c.src.Holidays(c.state, d.Year())
+		if err != nil && c.err == nil {
+			c.err = err
+		}
+		if !ok && !slices.Contains(c.missing, d.Year()) {
+			c.missing = append(c.missing, d.Year())
+		}
+		if c.years == nil {
+			c.years = map[int]deadline.Holidays{}
+		}
+		c.years[d.Year()] = h
+	}
+	return h.IsNonWorkingDay(d)
+}
+
+// clockCall runs one deadline computation in the acting state's calendar and
+// wraps the result. ok is false when the rule sets no fixed limit (or the
+// regime lacks the step and noRuleOK). Engine errors become domain errors:
+// facts the engine refuses are INVALID_ARGUMENT, a late extension
+// DEADLINE_PASSED.
+func clockCall(kind DeadlineKind, acting string, env Env, noRuleOK bool,
+	compute func(deadline.Calendar) (deadline.Deadline, error)) (Deadline, bool, error) {
+	cal := &ledgerCalendar{src: env.Holidays, state: acting}
+	dl, err := compute(cal)
+	if cal.err != nil {
+		return Deadline{}, false, Errorf(KindInternal, "reading holiday calendar failed")
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, deadline.ErrNoLimit), noRuleOK && errors.Is(err, deadline.ErrNoRule):
+		return Deadline{}, false, nil
+	case errors.Is(err, deadline.ErrExtensionTooLate):
+		return Deadline{}, false, Errorf(KindDeadlinePassed, "the transfer deadline expired before the extension was notified")
+	case errors.Is(err, deadline.ErrNoRule), errors.Is(err, deadline.ErrInvalidFacts), errors.Is(err, deadline.ErrInvalidDate), errors.Is(err, deadline.ErrInvalidPeriod):
+		// The engine's messages name only regimes, steps, periods and dates.
+		return Deadline{}, false, Errorf(KindInvalidArgument, "%s deadline: %v", kind, err)
+	default:
+		return Deadline{}, false, Errorf(KindInternal, "%s deadline could not be computed", kind)
+	}
+	slices.Sort(cal.missing)
+	return Deadline{Kind: kind, Deadline: dl, ActingMemberState: acting, HolidaysMissing: cal.missing}, true, nil
+}
+
+func mustDate(s string) deadline.Date {
+	d, _ := deadline.ParseDate(s) // validated by validateStatic
+	return d
+}
+
+func (d *DublinFacts) clock(env Env) (deadline.Clock, error) {
+	c, err := deadline.NewClock(d.Regime, env.Deadlines)
+	if err != nil {
+		return deadline.Clock{}, Errorf(KindInternal, "deadline configuration invalid")
+	}
+	return c, nil
+}
+
+func hitKind(e Evidence) deadline.HitKind {
+	switch e {
+	case EvidenceEurodacHit:
+		return deadline.EurodacHit
+	case EvidenceVISHit:
+		return deadline.VISHit
+	}
+	return deadline.NoHit
+}
+
+// applyDublin updates the Dublin facts and running deadlines for an event
+// that the workflow table has already admitted.
+func applyDublin(next, prev *CaseState, in EventInput, occurred deadline.Date, actor Actor, env Env) error {
+	if next.Dublin == nil {
+		next.Dublin = &DublinFacts{RequestingMemberState: actor.Member.MemberState, Deadlines: []Deadline{}}
+	}
+	d := next.Dublin
+	if in.Code == EvTakeChargeRequested || in.Code == EvTakeBackRequested || in.Code == EvTakeBackNotified {
+		return startRequest(d, in, occurred, env)
+	}
+	if d.Regime == "" {
+		return nil // registered, no request yet: nothing runs
+	}
+	clock, err := d.clock(env)
+	if err != nil {
+		return err
+	}
+	switch in.Code {
+	case EvRequestAccepted, EvImplicitlyAccepted:
+		d.ReplyOn = occurred
+		d.AcceptedOn = occurred
+		d.Implicit = in.Code == EvImplicitlyAccepted
+		d.dropDeadline(DeadlineReply, DeadlineReexamination)
+		if err := d.restartTransfer(clock, env); err != nil {
+			return err
+		}
+		dl, ok, err := clockCall(DeadlineTransferDecision, d.RequestingMemberState, env, true, func(cal deadline.Calendar) (deadline.Deadline, error) {
+			return clock.TransferDecisionDeadline(occurred, cal)
+		})
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.setDeadline(dl)
+		}
+	case EvRequestRejected:
+		d.ReplyOn = occurred
+		d.NegativeReplyReceivedOn = mustDate(in.ReceivedOn)
+		d.dropDeadline(DeadlineReply, DeadlineReexamination)
+		if prev.Status == StReexaminationRequested {
+			return nil // final: the re-examination procedure ends
+		}
+		dl, ok, err := clockCall(DeadlineReexamination, d.RequestingMemberState, env, true, func(cal deadline.Calendar) (deadline.Deadline, error) {
+			return clock.ReexaminationRequestDeadline(d.NegativeReplyReceivedOn, cal)
+		})
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.setDeadline(dl)
+		}
+	case EvReexaminationRequested:
+		d.Reexamined = true
+		d.dropDeadline(DeadlineReexamination)
+		// 1560/2003 Art 5(2): the requested state "shall endeavour" to reply
+		// within two weeks; shown on the board, never resolved as acceptance
+		// (its lapse has the consequence PROCEDURE_ENDS).
+		dl, ok, err := clockCall(DeadlineReply, d.RequestedMemberState, env, true, func(cal deadline.Calendar) (deadline.Deadline, error) {
+			return clock.ReexaminationReplyTarget(mustDate(in.ReceivedOn), cal)
+		})
+		if err != nil {
+			return err
+		}
+		if ok {
+			d.setDeadline(dl)
+		}
+	case EvTransferDecisionIssued:
+		d.TransferDecisionOn = occurred
+		d.dropDeadline(DeadlineTransferDecision)
+	case EvAppealFiled:
+		d.AppealSuspensive = in.Suspensive != nil && *in.Suspensive
+		if d.AppealSuspensive {
+			// Dublin III 27(3)/29(1), AMMR 46(1): the transfer period runs
+			// anew from the final decision on an appeal with suspensive
+			// effect; while it is pending no transfer deadline runs.
+			d.dropDeadline(DeadlineTransfer)
+		}
+	case EvAppealDecided:
+		if in.AppealOutcome == AppealUpheld {
+			d.TransferDecisionOn = deadline.Date{}
+		}
+		if d.AppealSuspensive {
+			d.AppealSuspensive = false
+			d.AppealDecidedOn = occurred
+			return d.restartTransfer(clock, env)
+		}
+	case EvTransferScheduled:
+		sched := mustDate(in.ScheduledFor)
+		if dl, ok := d.deadline(DeadlineTransfer); ok && sched.After(dl.Due) {
+			return Errorf(KindDeadlinePassed, "scheduledFor lies after the transfer deadline")
+		}
+		d.ScheduledFor = sched
+	case EvTransferDeadlineExtended:
+		d.Extension = in.ExtensionReason
+		d.ExtensionNotifiedOn = occurred
+		return d.restartTransfer(clock, env)
+	case EvTransferCompleted, EvResponsibilityShifted, EvCaseClosed:
+		d.Deadlines = []Deadline{}
+	}
+	return nil
+}
+
+// restartTransfer (re)computes the transfer deadline from the facts:
+// acceptance, the final decision on a suspensive appeal, an extension.
+func (d *DublinFacts) restartTransfer(clock deadline.Clock, env Env) error {
+	var ext deadline.ExtensionGround
+	switch d.Extension {
+	case ExtensionImprisonment:
+		ext = deadline.Imprisonment
+	case ExtensionAbsconding:
+		ext = deadline.Absconding
+	}
+	facts := deadline.TransferFacts{
+		Accepted:                d.AcceptedOn,
+		SuspensiveAppealDecided: d.AppealDecidedOn,
+		Extension:               ext,
+		ExtensionNotified:       d.ExtensionNotifiedOn,
+	}
+	dl, ok, err := clockCall(DeadlineTransfer, d.RequestingMemberState, env, false, func(cal deadline.Calendar) (deadline.Deadline, error) {
+		return clock.TransferDeadline(facts, cal)
+	})
+	if err != nil {
+		return err
+	}
+	if ok {
+		d.setDeadline(dl)
+	}
+	return nil
+}
+
+// startRequest opens a take charge request, take back request or take back
+// notification: it fixes the regime and starts the reply clock.
+func startRequest(d *DublinFacts, in EventInput, occurred deadline.Date, env Env) error {
+	requested := in.RequestedMemberState
+	if requested == d.RequestingMemberState {
+		return Errorf(KindInvalidArgument, "%s: a state cannot send a request to itself", FieldRequestedMemberState)
+	}
+	if _, ok := env.Membership.DublinUnitOf(env.Channel, requested); !ok {
+		return Errorf(KindInvalidArgument, "%s: no Dublin unit of that state sits on this channel", FieldRequestedMemberState)
+	}
+	appReg := mustDate(in.ApplicationRegisteredOn)
+	regime := deadline.ProcedureRegime(appReg, occurred, env.Deadlines)
+	received := mustDate(in.ReceivedOn)
+	urgent := in.Urgent != nil && *in.Urgent
+
+	// Dublin III knows take back requests, the AMMR take back notifications.
+	var kind RequestKind
+	proc := deadline.TakeCharge
+	switch in.Code {
+	case EvTakeChargeRequested:
+		kind = TakeCharge
+	case EvTakeBackRequested:
+		kind, proc = TakeBack, deadline.TakeBack
+		if regime != deadline.DublinIII {
+			return Errorf(KindInvalidArgument, "%s does not exist under %s: use %s", in.Code, regime, EvTakeBackNotified)
+		}
+	case EvTakeBackNotified:
+		kind, proc = TakeBackNotifyKind, deadline.TakeBack
+		if regime == deadline.DublinIII {
+			return Errorf(KindInvalidArgument, "%s does not exist under %s: use %s", in.Code, regime, EvTakeBackRequested)
+		}
+	}
+	facts := deadline.ReplyFacts{Procedure: proc, Received: received, Hit: hitKind(in.Evidence)}
+	if urgent {
+		asked := mustDate(in.UrgentReplyDue)
+		facts.Urgent = deadline.DaysPeriod(received.DaysUntil(asked))
+	}
+
+	*d = DublinFacts{
+		RequestingMemberState:   d.RequestingMemberState,
+		RequestedMemberState:    requested,
+		Regime:                  regime,
+		RequestKind:             kind,
+		Requests:                d.Requests + 1,
+		ApplicationRegisteredOn: appReg,
+		Evidence:                in.Evidence,
+		Urgent:                  urgent,
+		RequestReceivedOn:       received,
+		Deadlines:               []Deadline{},
+	}
+	if in.EvidenceReceivedOn != "" {
+		d.EvidenceReceivedOn = mustDate(in.EvidenceReceivedOn)
+	}
+	clock, err := d.clock(env)
+	if err != nil {
+		return err
+	}
+	dl, ok, err := clockCall(DeadlineReply, requested, env, false, func(cal deadline.Calendar) (deadline.Deadline, error) {
+		return clock.ReplyDeadline(facts, cal)
+	})
+	if err != nil {
+		return err
+	}
+	if ok {
+		d.setDeadline(dl)
+	}
+	return nil
+}

@@ -1,0 +1,319 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// AgencyKind says what an organisation is; the workflow tables grant
+// transitions to kinds, not to MSP ids.
+type AgencyKind string
+
+// The closed set of agency kinds.
+const (
+	AgencyAsylumOffice         AgencyKind = "asylum-office"
+	AgencyBorderPolice         AgencyKind = "border-police"
+	AgencyImmigrationAuthority AgencyKind = "immigration-authority"
+	AgencyPartnerState         AgencyKind = "partner-state" // another member state's Dublin unit
+	AgencyAuditor              AgencyKind = "auditor"
+)
+
+// Valid reports whether k is one of the closed set.
+func (k AgencyKind) Valid() bool {
+	switch k {
+	case AgencyAsylumOffice, AgencyBorderPolice, AgencyImmigrationAuthority, AgencyPartnerState, AgencyAuditor:
+		return true
+	}
+	return false
+}
+
+// Role is the value of the certificate attribute "role".
+type Role string
+
+// The closed set of roles.
+const (
+	RoleCaseworker    Role = "caseworker"
+	RoleDublinOfficer Role = "dublin-officer"
+	RoleAuditor       Role = "auditor"
+	RoleAdmin         Role = "admin"
+)
+
+// RoleAttribute is the name of the certificate attribute carrying the role.
+const RoleAttribute = "role"
+
+// Valid reports whether r is one of the closed set.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleCaseworker, RoleDublinOfficer, RoleAuditor, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// Procedure names the workflow a channel runs.
+type Procedure string
+
+// The two procedures, one channel (pseudonymisation domain) each.
+const (
+	ProcedureNational Procedure = "national"
+	ProcedureDublin   Procedure = "dublin"
+)
+
+// Valid reports whether p is one of the closed set.
+func (p Procedure) Valid() bool { return p == ProcedureNational || p == ProcedureDublin }
+
+// Member is one organisation of the network.
+type Member struct {
+	MSPID       string     `json:"mspId"`
+	Kind        AgencyKind `json:"kind"`
+	MemberState string     `json:"memberState"`
+	DublinUnit  bool       `json:"dublinUnit"`
+}
+
+// Channel says which procedure runs on a channel and which members sit on it.
+type Channel struct {
+	Name      string    `json:"name"`
+	Procedure Procedure `json:"procedure"`
+	Members   []string  `json:"members"` // MSP ids
+}
+
+// MembershipVersion is the only document version this code accepts.
+const MembershipVersion = 1
+
+// Membership is the network's who-is-who, generated from the network
+// description and given identically to every organisation's chaincode server
+// (it is part of what endorsements must agree on).
+type Membership struct {
+	Version  int       `json:"version"`
+	Members  []Member  `json:"members"`
+	Channels []Channel `json:"channels"`
+}
+
+// Limits that keep a malformed or hostile document cheap to reject.
+const (
+	maxMembers     = 256
+	maxChannels    = 16
+	maxMembershipB = 1 << 20
+)
+
+// DecodeMembership strictly decodes and validates a membership document:
+// unknown fields, trailing data and invalid content are refused.
+func DecodeMembership(data []byte) (Membership, error) {
+	var m Membership
+	if len(data) > maxMembershipB {
+		return m, Errorf(KindInvalidArgument, "membership: document larger than %d bytes", maxMembershipB)
+	}
+	if err := decodeStrict(data, &m); err != nil {
+		return Membership{}, fmt.Errorf("membership: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return Membership{}, err
+	}
+	return m, nil
+}
+
+// decodeStrict decodes exactly one JSON value, refusing unknown fields and
+// trailing data.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Errorf(KindInvalidArgument, "malformed JSON or unknown field (%s)", jsonErrorClass(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Errorf(KindInvalidArgument, "trailing data after JSON value")
+	}
+	return nil
+}
+
+// jsonErrorClass names what went wrong without quoting the input (the json
+// package's messages may contain submitted values).
+func jsonErrorClass(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at offset %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("wrong type for field %q", te.Field)
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return "unexpected end of input"
+	default:
+		return "unknown field or invalid value"
+	}
+}
+
+// Validate checks the document's content.
+func (m Membership) Validate() error {
+	bad := func(format string, args ...any) error {
+		return Errorf(KindInvalidArgument, "membership: "+format, args...)
+	}
+	if m.Version != MembershipVersion {
+		return bad("version must be %d", MembershipVersion)
+	}
+	if len(m.Members) == 0 || len(m.Members) > maxMembers {
+		return bad("between 1 and %d members required", maxMembers)
+	}
+	seen := make(map[string]Member, len(m.Members))
+	for i, mem := range m.Members {
+		if !IsMSPID(mem.MSPID) {
+			return bad("members[%d]: invalid mspId", i)
+		}
+		if _, dup := seen[mem.MSPID]; dup {
+			return bad("members[%d]: duplicate mspId %s", i, mem.MSPID)
+		}
+		seen[mem.MSPID] = mem
+		if !mem.Kind.Valid() {
+			return bad("members[%d]: unknown kind", i)
+		}
+		if mem.Kind == AgencyAuditor {
+			if mem.MemberState != "" && !IsMemberState(mem.MemberState) {
+				return bad("members[%d]: unknown memberState", i)
+			}
+			if mem.DublinUnit {
+				return bad("members[%d]: an auditor cannot be a Dublin unit", i)
+			}
+		} else if !IsMemberState(mem.MemberState) {
+			return bad("members[%d]: memberState must be an ISO 3166-1 alpha-2 code of a Dublin state", i)
+		}
+		if mem.Kind == AgencyPartnerState && !mem.DublinUnit {
+			return bad("members[%d]: a partner-state member must be a Dublin unit", i)
+		}
+	}
+	if len(m.Channels) == 0 || len(m.Channels) > maxChannels {
+		return bad("between 1 and %d channels required", maxChannels)
+	}
+	names := map[string]bool{}
+	procs := map[Procedure]bool{}
+	for i, ch := range m.Channels {
+		if !isChannelName(ch.Name) {
+			return bad("channels[%d]: invalid channel name", i)
+		}
+		if names[ch.Name] {
+			return bad("channels[%d]: duplicate channel %s", i, ch.Name)
+		}
+		names[ch.Name] = true
+		if !ch.Procedure.Valid() {
+			return bad("channels[%d]: unknown procedure", i)
+		}
+		if procs[ch.Procedure] {
+			return bad("channels[%d]: procedure %s already runs on another channel", i, ch.Procedure)
+		}
+		procs[ch.Procedure] = true
+		if len(ch.Members) == 0 {
+			return bad("channels[%d]: no members", i)
+		}
+		in := map[string]bool{}
+		state := ""
+		for j, id := range ch.Members {
+			mem, ok := seen[id]
+			if !ok {
+				return bad("channels[%d].members[%d]: not a member", i, j)
+			}
+			if in[id] {
+				return bad("channels[%d].members[%d]: duplicate", i, j)
+			}
+			in[id] = true
+			if mem.Kind == AgencyAuditor {
+				continue
+			}
+			switch ch.Procedure {
+			case ProcedureDublin:
+				if !mem.DublinUnit {
+					return bad("channels[%d].members[%d]: only Dublin units and auditors sit on a dublin channel", i, j)
+				}
+			case ProcedureNational:
+				// A national channel is one state's pseudonymisation domain.
+				if mem.Kind == AgencyPartnerState {
+					return bad("channels[%d].members[%d]: a partner state cannot sit on a national channel", i, j)
+				}
+				if state != "" && mem.MemberState != state {
+					return bad("channels[%d].members[%d]: a national channel spans one member state", i, j)
+				}
+				state = mem.MemberState
+			}
+		}
+	}
+	return nil
+}
+
+// isChannelName follows Fabric's channel-name rule: [a-z][a-z0-9.-]*, < 250.
+func isChannelName(s string) bool {
+	if len(s) == 0 || len(s) > 249 || !(s[0] >= 'a' && s[0] <= 'z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Member returns the member with the given MSP id.
+func (m Membership) Member(mspID string) (Member, bool) {
+	for _, mem := range m.Members {
+		if mem.MSPID == mspID {
+			return mem, true
+		}
+	}
+	return Member{}, false
+}
+
+// Channel returns the channel with the given name.
+func (m Membership) Channel(name string) (Channel, bool) {
+	for _, ch := range m.Channels {
+		if ch.Name == name {
+			return ch, true
+		}
+	}
+	return Channel{}, false
+}
+
+// ChannelFor returns the channel a procedure runs on.
+func (m Membership) ChannelFor(p Procedure) (Channel, bool) {
+	for _, ch := range m.Channels {
+		if ch.Procedure == p {
+			return ch, true
+		}
+	}
+	return Channel{}, false
+}
+
+// OnChannel reports whether mspID sits on the channel.
+func (ch Channel) OnChannel(mspID string) bool { return slices.Contains(ch.Members, mspID) }
+
+// DublinUnitOf returns the Dublin unit of a member state on the channel.
+func (m Membership) DublinUnitOf(ch Channel, memberState string) (Member, bool) {
+	for _, id := range ch.Members {
+		mem, ok := m.Member(id)
+		if ok && mem.DublinUnit && mem.MemberState == memberState {
+			return mem, true
+		}
+	}
+	return Member{}, false
+}
+
+// IsMemberState reports whether s is the ISO 3166-1 alpha-2 code of a state
+// bound by the Dublin rules (EU-27 plus the four associated states).
+func IsMemberState(s string) bool {
+	_, ok := slices.BinarySearch(memberStates(), s)
+	return ok
+}
+
+// MemberStates returns the closed list of member-state codes, sorted.
+func MemberStates() []string { return slices.Clone(memberStates()) }
+
+func memberStates() []string {
+	// Sorted; Greece is GR in ISO 3166-1 (EL is only the EU's own code).
+	return []string{
+		"AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR",
+		"HR", "HU", "IE", "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL",
+		"PT", "RO", "SE", "SI", "SK",
+	}
+}

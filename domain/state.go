@@ -1,0 +1,168 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/caseledger/caseledger/domain/deadline"
+)
+
+// Event is one recorded process step as stored on the ledger: the submitted
+// payload plus what the transaction says about who recorded it and when.
+type Event struct {
+	VocabularyVersion int       `json:"vocabularyVersion"`
+	Pseudonym         string    `json:"pseudonym"`
+	Seq               uint64    `json:"seq"`
+	Code              EventCode `json:"code"`
+	OccurredOn        string    `json:"occurredOn"`
+	// RecordedOn is the transaction's date in the recording member state's
+	// time zone; RecordedAt the transaction timestamp (UTC).
+	RecordedOn string `json:"recordedOn"`
+	RecordedAt string `json:"recordedAt"`
+	// LateDays is RecordedOn minus OccurredOn in days (0 when recorded the
+	// same day), so auditors can list late entries.
+	LateDays  int    `json:"lateDays"`
+	MSPID     string `json:"mspId"`
+	Role      Role   `json:"role"`
+	TxID      string `json:"txId"`
+	RequestID string `json:"requestId"`
+	EventFields
+}
+
+// CaseState is the current state of one case on one channel.
+type CaseState struct {
+	Pseudonym string    `json:"pseudonym"`
+	Procedure Procedure `json:"procedure"`
+	Status    Status    `json:"status"`
+	Seq       uint64    `json:"seq"` // sequence number of the last event (1 = registration)
+	LastEvent EventCode `json:"lastEvent"`
+	// RegisteredBy is the MSP id that registered the case.
+	RegisteredBy string `json:"registeredBy"`
+	RegisteredOn string `json:"registeredOn"`
+	UpdatedOn    string `json:"updatedOn"`
+	// LastOccurredOn is the occurredOn of the last workflow event; later
+	// workflow events may not be dated before it.
+	LastOccurredOn string `json:"lastOccurredOn"`
+	// Holders are the MSP ids that wrote at least one event, sorted; each of
+	// them must confirm an erasure.
+	Holders []string `json:"holders"`
+
+	National *NationalFacts `json:"national,omitempty"`
+	Dublin   *DublinFacts   `json:"dublin,omitempty"`
+	Erasure  *ErasureFacts  `json:"erasure,omitempty"`
+}
+
+// NationalFacts are the national procedure's facts a transition may depend on.
+type NationalFacts struct {
+	EurodacHit       EurodacHit    `json:"eurodacHit,omitempty"`
+	RegionCode       string        `json:"regionCode,omitempty"`
+	Outcome          Outcome       `json:"outcome,omitempty"`
+	AppealSuspensive *bool         `json:"appealSuspensive,omitempty"`
+	AppealOutcome    AppealOutcome `json:"appealOutcome,omitempty"`
+}
+
+// RequestKind distinguishes the Dublin request types.
+type RequestKind string
+
+const (
+	TakeCharge         RequestKind = "TAKE_CHARGE"
+	TakeBack           RequestKind = "TAKE_BACK"
+	TakeBackNotifyKind RequestKind = "TAKE_BACK_NOTIFICATION"
+)
+
+// DublinFacts are the Dublin procedure's facts and current deadlines.
+type DublinFacts struct {
+	RequestingMemberState string          `json:"requestingMemberState"`
+	RequestedMemberState  string          `json:"requestedMemberState,omitempty"`
+	Regime                deadline.Regime `json:"regime,omitempty"`
+	RequestKind           RequestKind     `json:"requestKind,omitempty"`
+	// Requests counts the requests made on this case (a new one may follow a
+	// final rejection).
+	Requests                int           `json:"requests"`
+	ApplicationRegisteredOn deadline.Date `json:"applicationRegisteredOn,omitzero"`
+	Evidence                Evidence      `json:"evidence,omitempty"`
+	EvidenceReceivedOn      deadline.Date `json:"evidenceReceivedOn,omitzero"`
+	Urgent                  bool          `json:"urgent,omitempty"`
+	RequestReceivedOn       deadline.Date `json:"requestReceivedOn,omitzero"`
+	ReplyOn                 deadline.Date `json:"replyOn,omitzero"`
+	NegativeReplyReceivedOn deadline.Date `json:"negativeReplyReceivedOn,omitzero"`
+	Reexamined              bool          `json:"reexamined,omitempty"`
+	AcceptedOn              deadline.Date `json:"acceptedOn,omitzero"`
+	Implicit                bool          `json:"implicit,omitempty"`
+	TransferDecisionOn      deadline.Date `json:"transferDecisionOn,omitzero"`
+	AppealSuspensive        bool          `json:"appealSuspensive,omitempty"`
+	// AppealDecidedOn is the final decision on a suspensive appeal, from
+	// which the transfer period runs anew.
+	AppealDecidedOn deadline.Date   `json:"appealDecidedOn,omitzero"`
+	ScheduledFor    deadline.Date   `json:"scheduledFor,omitzero"`
+	Extension       ExtensionReason `json:"extension,omitempty"`
+	// ExtensionNotifiedOn is the day the extension was notified (1560/2003
+	// Art 9(2): before the unextended deadline expires).
+	ExtensionNotifiedOn deadline.Date `json:"extensionNotifiedOn,omitzero"`
+	// Deadlines are the limits currently running, each with the rule it
+	// comes from; they are indexed for DeadlinesDue.
+	Deadlines []Deadline `json:"deadlines"`
+}
+
+// DeadlineKind names which running limit a Deadline is.
+type DeadlineKind string
+
+const (
+	DeadlineReply         DeadlineKind = "REPLY"
+	DeadlineReexamination DeadlineKind = "REEXAMINATION_REQUEST"
+	DeadlineTransfer      DeadlineKind = "TRANSFER"
+)
+
+// Deadline is one running time limit: the deadline engine's result (regime,
+// step, article, start, period, due, onLapse, verification) plus which limit
+// it is and where the act is to be done.
+type Deadline struct {
+	Kind DeadlineKind `json:"kind"`
+	deadline.Deadline
+	// ActingMemberState is the state where the act is to be done: its
+	// holidays and time zone decide the deadline.
+	ActingMemberState string `json:"actingMemberState"`
+	// HolidaysMissing lists years for which no holiday calendar of the acting
+	// state was on the ledger when the deadline was computed (only weekends
+	// were skipped for those years).
+	HolidaysMissing []int `json:"holidaysMissing,omitempty"`
+}
+
+// ErasureFacts follow an erasure request.
+type ErasureFacts struct {
+	RequestedBy string `json:"requestedBy"`
+	RequestedOn string `json:"requestedOn"`
+	// Pending are the holders that have not confirmed yet; Confirmed those
+	// that have, both sorted.
+	Pending     []string `json:"pending"`
+	Confirmed   []string `json:"confirmed"`
+	CompletedOn string   `json:"completedOn,omitempty"`
+}
+
+// Open reports whether holders still have to confirm.
+func (e *ErasureFacts) Open() bool { return e != nil && len(e.Pending) > 0 }
+
+// Actor is the authenticated caller of a transaction.
+type Actor struct {
+	Member Member
+	Role   Role
+}
+
+// Env is everything Apply needs from outside: the membership, the channel's
+// procedure, the transaction's time and the configured rules. It holds no
+// I/O; the chaincode fills it from the transaction.
+type Env struct {
+	Membership Membership
+	Channel    Channel
+	// TxTime is the transaction timestamp (UTC).
+	TxTime time.Time
+	// Today returns the transaction's date in a member state's time zone.
+	Today func(memberState string) deadline.Date
+	// LateWindowDays bounds how far occurredOn may lie before the
+	// transaction's date.
+	LateWindowDays int
+	Deadlines      deadline.Config
+	// Holidays reads the member states' public holidays from the ledger.
+	Holidays  HolidaySource
+	TxID      string
+	RequestID string
+}
