@@ -1,6 +1,7 @@
 package deadline
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -428,5 +429,25 @@ func TestPendingCaseAcrossSwitch(t *testing.T) {
 				t.Fatalf("reply deadline %+v, %v; want %s", reply, err, tt.due)
 			}
 		})
+	}
+}
+
+func TestDeadlineJSONRoundTrip(t *testing.T) {
+	c := mustClock(t, DublinIII, DefaultConfig())
+	d, err := c.TransferDeadline(TransferFacts{Accepted: day(t, "2026-03-16")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"regime":"DUBLIN_III","step":"TRANSFER","article":"604/2013 Art 29(1), 29(2)","start":"2026-03-16","period":"6M","due":"2026-09-16","onLapse":"RESPONSIBILITY_SHIFTS","verification":"V"}`
+	if string(b) != want {
+		t.Fatalf("Marshal = %s", b)
+	}
+	var back Deadline
+	if err := json.Unmarshal(b, &back); err != nil || back != d {
+		t.Fatalf("round trip = %+v, %v", back, err)
 	}
 }
