@@ -406,4 +406,3 @@ func (s *Server) hRestore(_ http.ResponseWriter, r *http.Request, _ string) (int
 	}
 	return http.StatusOK, st, err
 }
-

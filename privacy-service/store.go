@@ -62,9 +62,9 @@ type Store struct {
 
 	mu       sync.RWMutex // guards the index, slot mutation and isClosed
 	isClosed bool
-	refs   map[refKey]*caseMeta
-	pseuds map[pseudKey]*caseMeta
-	nCases atomic.Int64
+	refs     map[refKey]*caseMeta
+	pseuds   map[pseudKey]*caseMeta
+	nCases   atomic.Int64
 
 	// Writer-owned state.
 	free     []uint32
