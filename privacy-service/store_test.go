@@ -120,9 +120,11 @@ func TestConcurrentPseudonymizeSameRef(t *testing.T) {
 	}
 }
 
-func TestOperations(t *testing.T) {
+func TestOperations(t *testing.T) { runVaultOperations(t, newTestStore(t)) }
+
+// runVaultOperations is the behaviour every Vault (Store, Client) must show.
+func runVaultOperations(t *testing.T, s Vault) {
 	ctx := context.Background()
-	s := newTestStore(t)
 	pN, _, err := s.Pseudonymize(ctx, "national", "F-1")
 	if err != nil {
 		t.Fatal(err)
