@@ -104,6 +104,9 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 	if err != nil {
 		return fail(err)
 	}
+	if err := checkGuard(prev, row.Guard, actor, env); err != nil {
+		return fail(err)
+	}
 	today := env.Today(actor.Member.MemberState)
 	occurred, err := deadline.ParseDate(in.OccurredOn)
 	if err != nil {
@@ -121,9 +124,6 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 			RegisteredBy: actor.Member.MSPID,
 			RegisteredOn: today.String(),
 		}
-	}
-	if err := checkGuard(prev, row.Guard, actor, env); err != nil {
-		return fail(err)
 	}
 	switch proc {
 	case ProcedureNational:

@@ -165,6 +165,8 @@ func LooksPersonal(s string) bool {
 		return true
 	case looksLikeNationalDate(s): // 01.02.1990, 1/2/1990
 		return true
+	case len(s) >= 19 && looksISODate(s[:10]) && s[10] == 'T': // a timestamp, not an identifier
+		return false
 	case letters > 0 && digits >= 4: // file numbers: BAMF-7654321-438, AZ 123/24
 		return true
 	case digits >= 6 && letters == 0 && !looksISODate(s): // phone, ids
