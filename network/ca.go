@@ -51,7 +51,7 @@ func (n *Network) startCA(ctx context.Context, c caServer) error {
 	args := []string{"start", "-b", "ca-admin:" + pw, "--home", c.home, "--port", strconv.Itoa(c.port),
 		"--tls.enabled", "--csr.hosts", "localhost,127.0.0.1", "--csr.cn", c.node, "--ca.name", c.node}
 	env := []string{"FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS=127.0.0.1:" + strconv.Itoa(c.opsPort)}
-	if err := n.sup.Start(c.node, n.bin("fabric-ca-server"), args, env, c.home); err != nil {
+	if err := n.sup.Start(c.node, n.bin("fabric-ca-server"), args, env, c.home); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)

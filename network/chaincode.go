@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -133,7 +134,7 @@ func (n *Network) StartChaincodeServer(ctx context.Context, org string) error {
 		"CASELEDGER_CC_CONFIG=" + n.ChaincodeConfigPath(),
 	}
 	name := ChaincodeNode(org)
-	if err := n.sup.Start(name, n.ccserverBin(), nil, env, n.chaincodeDir(org)); err != nil {
+	if err := n.sup.Start(name, n.ccserverBin(), nil, env, n.chaincodeDir(org)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/caseledger/caseledger/chaincode"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,13 +285,23 @@ func (n *Network) Membership() domain.Membership {
 	return m
 }
 
-// writeChaincodeConfig writes the one chaincode configuration all orgs' chaincode servers load.
-func (n *Network) writeChaincodeConfig() error {
-	m := n.Membership()
-	if err := m.Validate(); err != nil {
-		return fmt.Errorf("membership generated from the description: %w", err)
+// ChaincodeConfig is the one chaincode configuration all orgs' chaincode servers load.
+func (n *Network) ChaincodeConfig() chaincode.Config {
+	return chaincode.Config{
+		Membership:        n.Membership(),
+		ClockTolerance:    chaincode.DefaultClockTolerance,
+		LateRecordingDays: chaincode.DefaultLateRecordingDays,
+		MaxPageSize:       chaincode.DefaultMaxPageSize,
+		Deadlines:         deadline.DefaultConfig(),
 	}
-	b, err := json.MarshalIndent(map[string]any{"membership": m}, "", "  ")
+}
+
+func (n *Network) writeChaincodeConfig() error {
+	cfg := n.ChaincodeConfig()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("chaincode config generated from the description: %w", err)
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -117,17 +117,22 @@ func (n *Network) Up(ctx context.Context) (err error) {
 		}
 		n.log.Info("identities and configuration generated", "elapsed", time.Since(start).Round(time.Millisecond))
 	}
-	if err := n.startOrderers(ctx); err != nil {
-		return err
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"orderers started", n.startOrderers},
+		{"peers started", n.startPeers},
+		{"channels joined", n.createChannels},
+		{"chaincode deployed", n.deployChaincode},
+		{"gossip converged", n.waitGossip},
 	}
-	if err := n.startPeers(ctx); err != nil {
-		return err
-	}
-	if err := n.createChannels(ctx); err != nil {
-		return err
-	}
-	if err := n.deployChaincode(ctx); err != nil {
-		return err
+	for _, st := range steps {
+		t := time.Now()
+		if err := st.run(ctx); err != nil {
+			return err
+		}
+		n.log.Info(st.name, "elapsed", time.Since(t).Round(time.Millisecond))
 	}
 	if err := n.writeConnectionProfiles(); err != nil {
 		return err

@@ -2,7 +2,9 @@ package network
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -76,6 +78,13 @@ func (n *Network) peerEnv(o Org) []string {
 		"CORE_PEER_GOSSIP_BOOTSTRAP=" + addr(p.Peer),
 		// The gateway service finds other orgs' peers through gossip: every peer must advertise itself.
 		"CORE_PEER_GOSSIP_EXTERNALENDPOINT=" + addr(p.Peer),
+		// Gossip defaults (5 s alive, 25 s reconnect) make a fresh or restarted peer wait up to half a
+		// minute before the gateway can find other orgs' endorsers; on a LAN of a few peers shorter
+		// intervals cost nothing.
+		"CORE_PEER_GOSSIP_ALIVETIMEINTERVAL=1s",
+		"CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s",
+		"CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s",
+		"CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s",
 		"CORE_PEER_FILESYSTEMPATH=" + data,
 		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + filepath.Join(data, "snapshots"),
 		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
@@ -85,7 +94,7 @@ func (n *Network) peerEnv(o Org) []string {
 // StartOrderer starts (or restarts) orderer i and waits until it is healthy.
 func (n *Network) StartOrderer(ctx context.Context, i int) error {
 	name := n.OrdererNode(i)
-	if err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i)); err != nil {
+	if err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
 	return n.waitHealthz(ctx, name, n.desc.OrdererPortsOf(i).Ops)
@@ -98,7 +107,7 @@ func (n *Network) StartPeer(ctx context.Context, org string) error {
 		return fmt.Errorf("unknown org %q", org)
 	}
 	dir := filepath.Join(n.orgDir(org), "peer0")
-	if err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir); err != nil {
+	if err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
 	return n.waitHealthz(ctx, PeerNode(org), n.desc.PortsOf(org).PeerOps)
@@ -215,7 +224,8 @@ func parseHeight(s string) (uint64, error) {
 	if i < 0 {
 		return 0, fmt.Errorf("no height in %q", lastLines(s, 3))
 	}
-	rest := s[i+len(`"height":`):]
+	// osnadmin prints `"height": 4`; the peer CLI's protojson prints `"height":"4"`.
+	rest := strings.TrimLeft(s[i+len(`"height":`):], ` "`)
 	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
 	if end < 0 {
 		end = len(rest)
@@ -260,4 +270,53 @@ func rssKiB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// waitGossip waits until every member peer of every channel has discovered the other member peers
+// through gossip: before that the gateway service cannot find enough endorsers and a submit fails.
+func (n *Network) waitGossip(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	cl := &http.Client{Timeout: 2 * time.Second}
+	for _, ch := range n.desc.Channels {
+		for _, org := range ch.Members {
+			want := len(ch.Members) - 1
+			err := n.sup.WaitReady(wctx, PeerNode(org), func(ctx context.Context) error {
+				known, err := gossipKnown(ctx, cl, n.desc.PortsOf(org).PeerOps, ch.Name)
+				if err != nil {
+					return err
+				}
+				if known < want {
+					return fmt.Errorf("knows %d of %d other peers on %s", known, want, ch.Name)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// gossipKnown reads gossip_membership_total_peers_known for a channel from a peer's metrics.
+func gossipKnown(ctx context.Context, cl *http.Client, opsPort int, ch string) (int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr(opsPort)+"/metrics", nil)
+	resp, err := cl.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	prefix := `gossip_membership_total_peers_known{channel="` + ch + `"} `
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(f), err
+		}
+	}
+	return 0, errors.New("no gossip membership metric yet")
 }

@@ -20,6 +20,9 @@ import (
 // and carries the last lines of its log.
 var ErrNodeFailed = errors.New("node failed")
 
+// ErrAlreadyRunning is returned by Start for a node that runs already; `up` then just checks it.
+var ErrAlreadyRunning = errors.New("already running")
+
 // Supervisor starts long-running node processes, records each one's PID in <root>/pids/<name>.pid and
 // its output in <root>/logs/<name>.log, and stops them by PID — also from another process (netctl down).
 type Supervisor struct {
@@ -51,7 +54,7 @@ func (s *Supervisor) LogFile(name string) string { return filepath.Join(s.root, 
 // A node already running under that name is an error: stop it first.
 func (s *Supervisor) Start(name, bin string, args, env []string, dir string) error {
 	if pid, ok := s.Running(name); ok {
-		return fmt.Errorf("start %s: already running as pid %d", name, pid)
+		return fmt.Errorf("start %s: %w as pid %d", name, ErrAlreadyRunning, pid)
 	}
 	for _, d := range []string{filepath.Dir(s.pidFile(name)), filepath.Dir(s.LogFile(name))} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -253,7 +253,7 @@ func (d Description) orgIndex(name string) int {
 
 // Ports of one organisation's services (derived from BasePort and the org's position).
 type OrgPorts struct {
-	CA, CAOps, TLSCA, TLSCAOps int
+	CA, CAOps, TLSCA, TLSCAOps   int
 	Peer, PeerChaincode, PeerOps int
 	ChaincodeServer              int
 	Privacy, Gateway             int

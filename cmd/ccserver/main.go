@@ -17,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
+	"github.com/caseledger/caseledger/chaincode"
 )
 
 func main() {
@@ -36,7 +38,11 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cc, err := newChaincode(os.Getenv("CASELEDGER_CC_CONFIG"))
+	cfg, err := chaincode.LoadConfig(os.Getenv("CASELEDGER_CC_CONFIG"))
+	if err != nil {
+		return err
+	}
+	cc, err := chaincode.New(cfg)
 	if err != nil {
 		return err
 	}

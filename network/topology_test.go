@@ -1,0 +1,116 @@
+package network
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseHeight(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{`Status: 200 {"name": "national", "status": "active", "height": 4}`, 4, true},
+		{`Blockchain info: {"height":"12","currentBlockHash":"K5"}`, 12, true},
+		{`Blockchain info: {"height":7,"currentBlockHash":"K5"}`, 7, true},
+		{`no height here`, 0, false},
+		{`{"height": }`, 0, false},
+	} {
+		got, err := parseHeight(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseHeight(%q) = %d, %v; want %d ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestBuiltinDemoTopology(t *testing.T) {
+	d, err := LoadBuiltin("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.OrdererOrg.Orderers != 3 || len(d.Orgs) != 5 || len(d.Channels) != 2 {
+		t.Fatalf("demo topology: %d orderers, %d orgs, %d channels", d.OrdererOrg.Orderers, len(d.Orgs), len(d.Channels))
+	}
+	// Every port of every node is distinct.
+	seen := map[int]string{}
+	claim := func(p int, what string) {
+		if prev, dup := seen[p]; dup {
+			t.Errorf("port %d used by %s and %s", p, prev, what)
+		}
+		seen[p] = what
+	}
+	for i := 0; i < d.OrdererOrg.Orderers; i++ {
+		p := d.OrdererPortsOf(i)
+		claim(p.Listen, "orderer listen")
+		claim(p.Admin, "orderer admin")
+		claim(p.Ops, "orderer ops")
+	}
+	op := d.OrdererOrgPorts()
+	for _, p := range []int{op.CA, op.CAOps, op.TLSCA, op.TLSCAOps} {
+		claim(p, "orderer org CA")
+	}
+	for _, o := range d.Orgs {
+		p := d.PortsOf(o.Name)
+		for _, q := range []int{p.CA, p.CAOps, p.TLSCA, p.TLSCAOps, p.Peer, p.PeerChaincode, p.PeerOps, p.ChaincodeServer, p.Privacy, p.Gateway} {
+			claim(q, o.Name)
+		}
+	}
+	n, err := New(d, Options{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nat, _ := d.Channel("national")
+	if got := n.EndorsementPolicy(nat); got != "OutOf(2,'AsylumOfficeMSP.peer','BorderPoliceMSP.peer','ImmigrationAuthorityMSP.peer')" {
+		t.Errorf("national endorsement policy %s", got)
+	}
+	if err := n.ChaincodeConfig().Validate(); err != nil {
+		t.Errorf("generated chaincode config invalid: %v", err)
+	}
+}
+
+func TestParseRefusesBadDescriptions(t *testing.T) {
+	good, err := topologies.ReadFile("topologies/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(string) string{
+		"unknown field":       func(s string) string { return s + "\nextra: 1\n" },
+		"unknown member":      func(s string) string { return strings.Replace(s, "members: [asylum-office, partner-state, auditor]", "members: [asylum-office, nobody]", 1) },
+		"endorser not member": func(s string) string { return strings.Replace(s, "orgs: [asylum-office, partner-state]", "orgs: [asylum-office, border-police]", 1) },
+		"outOf too large":     func(s string) string { return strings.Replace(s, "{outOf: 2, orgs: [asylum-office, partner-state]}", "{outOf: 3, orgs: [asylum-office, partner-state]}", 1) },
+		"bad role":            func(s string) string { return strings.Replace(s, "role: auditor", "role: superuser", 1) },
+		"too many orderers":   func(s string) string { return strings.Replace(s, "orderers: 3", "orderers: 6", 1) },
+		"port out of range":   func(s string) string { return strings.Replace(s, "basePort: 7100", "basePort: 65500", 1) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			mutated := mutate(string(good))
+			if mutated == string(good) {
+				t.Fatal("mutation did not apply")
+			}
+			if _, err := Parse([]byte(mutated)); !errors.Is(err, ErrInvalidDescription) {
+				t.Fatalf("Parse: %v, want ErrInvalidDescription", err)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	good, _ := topologies.ReadFile("topologies/demo.yaml")
+	f.Add(good)
+	f.Add([]byte("name: x\n"))
+	f.Add([]byte("{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := Parse(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidDescription) {
+				t.Fatalf("error not classified: %v", err)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("Parse accepted an invalid description: %v", err)
+		}
+	})
+}
