@@ -76,13 +76,19 @@ func TestParseRefusesBadDescriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mutate := range map[string]func(string) string{
-		"unknown field":       func(s string) string { return s + "\nextra: 1\n" },
-		"unknown member":      func(s string) string { return strings.Replace(s, "members: [asylum-office, partner-state, auditor]", "members: [asylum-office, nobody]", 1) },
-		"endorser not member": func(s string) string { return strings.Replace(s, "orgs: [asylum-office, partner-state]", "orgs: [asylum-office, border-police]", 1) },
-		"outOf too large":     func(s string) string { return strings.Replace(s, "{outOf: 2, orgs: [asylum-office, partner-state]}", "{outOf: 3, orgs: [asylum-office, partner-state]}", 1) },
-		"bad role":            func(s string) string { return strings.Replace(s, "role: auditor", "role: superuser", 1) },
-		"too many orderers":   func(s string) string { return strings.Replace(s, "orderers: 3", "orderers: 6", 1) },
-		"port out of range":   func(s string) string { return strings.Replace(s, "basePort: 7100", "basePort: 65500", 1) },
+		"unknown field": func(s string) string { return s + "\nextra: 1\n" },
+		"unknown member": func(s string) string {
+			return strings.Replace(s, "members: [asylum-office, partner-state, auditor]", "members: [asylum-office, nobody]", 1)
+		},
+		"endorser not member": func(s string) string {
+			return strings.Replace(s, "orgs: [asylum-office, partner-state]", "orgs: [asylum-office, border-police]", 1)
+		},
+		"outOf too large": func(s string) string {
+			return strings.Replace(s, "{outOf: 2, orgs: [asylum-office, partner-state]}", "{outOf: 3, orgs: [asylum-office, partner-state]}", 1)
+		},
+		"bad role":          func(s string) string { return strings.Replace(s, "role: auditor", "role: superuser", 1) },
+		"too many orderers": func(s string) string { return strings.Replace(s, "orderers: 3", "orderers: 6", 1) },
+		"port out of range": func(s string) string { return strings.Replace(s, "basePort: 7100", "basePort: 65500", 1) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			mutated := mutate(string(good))
