@@ -24,7 +24,6 @@ type caServer struct {
 	home    string
 	port    int
 	opsPort int
-	adminPW string
 }
 
 func (c caServer) url() string      { return "https://127.0.0.1:" + strconv.Itoa(c.port) }

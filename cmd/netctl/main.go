@@ -4,6 +4,7 @@
 //	netctl down    [--purge]                               stop every node by PID (purge: delete data)
 //	netctl restart                                         stop and start again, keeping ledger data
 //	netctl status                                          list nodes, PIDs and RSS
+//	netctl smoke                                           register one case through fabric-gateway, timed
 package main
 
 import (
@@ -18,6 +19,9 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/caseledger/caseledger/network"
 )
@@ -83,9 +87,37 @@ func run(args []string) error {
 		return n.Up(ctx)
 	case "status":
 		return printStatus(n)
+	case "smoke":
+		return smoke(ctx, n)
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// smoke submits one RegisterCase through the fabric-gateway client as the first org's caseworker
+// on its first channel and waits for the commit: the first committed transaction of a fresh network.
+func smoke(ctx context.Context, n *network.Network) error {
+	d := n.Description()
+	org := d.Orgs[0].Name
+	c, err := n.Connection(org)
+	if err != nil {
+		return err
+	}
+	gw, conn, err := c.Dial("caseworker", network.GatewayOptions{})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	defer gw.Close()
+	start := time.Now()
+	contract := gw.GetNetwork(c.Channels[0].Name).GetContract(c.Chaincode)
+	_, err = contract.SubmitWithContext(ctx, "cases:RegisterCase",
+		client.WithArguments(uuid.NewString(), uuid.NewString(), time.Now().UTC().Format(time.DateOnly)))
+	if err != nil {
+		return fmt.Errorf("smoke transaction: %w", err)
+	}
+	fmt.Printf("committed a RegisterCase on %s as %s caseworker in %s\n", c.Channels[0].Name, org, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func loadDescription(s string) (network.Description, error) {
