@@ -1,0 +1,205 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"google.golang.org/grpc/status"
+)
+
+// Real identifiers an agency holds for the people in these tests. They must never reach the ledger:
+// the tests use them only where a careless client would, and the block scan (zz_ledger_scan_test.go,
+// the last test of the package) proves none arrived. Other tests add theirs with noteRealIdentifiers.
+var realIdentifiers = []string{
+	"BAMF-7654321-438",  // asylum office file number
+	"BPOL-2026-0099123", // border police register id
+	"Amina Haddad",      // name
+	"1994-03-12",        // birth date
+	"ABH-BE-555-2026",   // immigration authority file number
+}
+
+// step is one ledger write by an org's identity with a role.
+type step struct {
+	org, role, fn string
+	args          []string
+}
+
+func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
+
+func payload(code, occurredOn string, fields map[string]any) string {
+	m := map[string]any{"vocabularyVersion": 1, "code": code, "occurredOn": occurredOn}
+	for k, v := range fields {
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func submit(t *testing.T, ch string, s step) []byte {
+	t.Helper()
+	res, err := contractFor(t, s.org, s.role, ch).SubmitTransaction(s.fn, s.args...)
+	if err != nil {
+		t.Fatalf("%s as %s/%s on %s: %s", s.fn, s.org, s.role, ch, errorText(err))
+	}
+	return res
+}
+
+// refuse submits and expects the chaincode to refuse with the given error kind at endorsement.
+func refuse(t *testing.T, ch, kind string, s step) {
+	t.Helper()
+	_, err := contractFor(t, s.org, s.role, ch).SubmitTransaction(s.fn, s.args...)
+	if err == nil {
+		t.Fatalf("%s as %s/%s on %s: accepted, want %s", s.fn, s.org, s.role, ch, kind)
+	}
+	var endorseErr *client.EndorseError
+	if !errors.As(err, &endorseErr) {
+		t.Fatalf("%s: refused outside endorsement (%T): %s", s.fn, err, errorText(err))
+	}
+	if txt := errorText(err); !strings.Contains(txt, kind+":") {
+		t.Fatalf("%s as %s/%s: %s, want kind %s", s.fn, s.org, s.role, txt, kind)
+	}
+}
+
+// errorText is the error and every detail the peers attached (the chaincode's "KIND: message").
+func errorText(err error) string {
+	parts := []string{err.Error()}
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			parts = append(parts, fmt.Sprint(d))
+		}
+	}
+	return strings.Join(parts, " | ")
+}
+
+type caseState struct {
+	Pseudonym string   `json:"pseudonym"`
+	Status    string   `json:"status"`
+	Seq       int      `json:"seq"`
+	Holders   []string `json:"holders"`
+}
+
+func getCase(t *testing.T, org, role, ch, pseudonym string) caseState {
+	t.Helper()
+	b, err := contractFor(t, org, role, ch).EvaluateTransaction("cases:GetCase", pseudonym)
+	if err != nil {
+		t.Fatalf("GetCase: %s", errorText(err))
+	}
+	var s caseState
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("GetCase result %s: %v", b, err)
+	}
+	return s
+}
+
+// TestNationalProcedureOnLedger records a whole national procedure, each step by the agency and role
+// the workflow names, and reads the result as the auditor.
+func TestNationalProcedureOnLedger(t *testing.T) {
+	const ch = "national"
+	p := uuid.NewString()
+	rec := func(org, code string, fields map[string]any) step {
+		return step{org, "caseworker", "cases:RecordEvent", []string{uuid.NewString(), p, payload(code, today(), fields)}}
+	}
+	submit(t, ch, step{"border-police", "caseworker", "cases:RegisterCase", []string{uuid.NewString(), p, daysAgo(2)}})
+	for _, s := range []step{
+		rec("border-police", "IDENTITY_CHECKED", map[string]any{"eurodacHit": "CATEGORY_1"}),
+		rec("asylum-office", "FILE_CREATED", nil),
+		rec("asylum-office", "ALLOCATED", map[string]any{"regionCode": "DE-BE"}),
+		rec("asylum-office", "APPLICATION_LODGED", nil),
+		rec("asylum-office", "HEARING_SCHEDULED", map[string]any{"scheduledFor": today()}),
+		rec("asylum-office", "HEARING_HELD", nil),
+		rec("asylum-office", "DECISION_ISSUED", map[string]any{"outcome": "REJECTED"}),
+		rec("immigration-authority", "RETURN_COUNSELLING", nil),
+		rec("immigration-authority", "CASE_CLOSED", map[string]any{"closureReason": "DEPARTED"}),
+	} {
+		submit(t, ch, s)
+	}
+	s := getCase(t, "auditor", "auditor", ch, p)
+	if s.Status != "CLOSED" || s.Seq != 10 {
+		t.Fatalf("final state %+v, want CLOSED at seq 10", s)
+	}
+	if got := strings.Join(s.Holders, ","); got != "AsylumOfficeMSP,BorderPoliceMSP,ImmigrationAuthorityMSP" {
+		t.Fatalf("holders %s", got)
+	}
+}
+
+// TestDublinProcedureOnLedger: a take-charge request recorded late (its reply deadline has passed),
+// a late reply refused, implicit acceptance recorded, transfer decision, scheduling and completion.
+func TestDublinProcedureOnLedger(t *testing.T) {
+	const ch = "dublin"
+	p := uuid.NewString()
+	ao := func(fn string, args ...string) step { return step{"asylum-office", "dublin-officer", fn, args} }
+	at := func(fn string, args ...string) step { return step{"partner-state", "dublin-officer", fn, args} }
+
+	submit(t, ch, ao("cases:RegisterCase", uuid.NewString(), p, daysAgo(21)))
+	// Application registered after 1 July 2026: AMMR; a Eurodac hit makes the reply limit 2 weeks
+	// (Art 40(2)), so a request received 20 days ago is past its reply deadline already.
+	submit(t, ch, ao("cases:RecordEvent", uuid.NewString(), p, payload("TAKE_CHARGE_REQUESTED", daysAgo(20), map[string]any{
+		"requestedMemberState": "AT", "receivedOn": daysAgo(20), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(22),
+	})))
+	refuse(t, ch, "DEADLINE_PASSED", at("cases:RecordEvent", uuid.NewString(), p, payload("REQUEST_ACCEPTED", today(), nil)))
+	refuse(t, ch, "FORBIDDEN", step{"auditor", "auditor", "dublin:ResolveDeadlines", []string{uuid.NewString(), p}})
+	res := submit(t, ch, at("dublin:ResolveDeadlines", uuid.NewString(), p))
+	if !bytes.Contains(res, []byte("IMPLICITLY_ACCEPTED")) {
+		t.Fatalf("ResolveDeadlines recorded %s, want IMPLICITLY_ACCEPTED", res)
+	}
+	submit(t, ch, ao("cases:RecordEvent", uuid.NewString(), p, payload("TRANSFER_DECISION_ISSUED", today(), nil)))
+	submit(t, ch, ao("cases:RecordEvent", uuid.NewString(), p, payload("TRANSFER_SCHEDULED", today(), map[string]any{"scheduledFor": today()})))
+	submit(t, ch, ao("cases:RecordEvent", uuid.NewString(), p, payload("TRANSFER_COMPLETED", today(), nil)))
+	if s := getCase(t, "partner-state", "dublin-officer", ch, p); s.Status != "TRANSFER_COMPLETED" {
+		t.Fatalf("partner state sees %+v, want TRANSFER_COMPLETED", s)
+	}
+	// The national channel is another pseudonymisation domain: it has never heard of this pseudonym.
+	if _, err := contractFor(t, "auditor", "auditor", "national").EvaluateTransaction("cases:GetCase", p); err == nil || !strings.Contains(errorText(err), "NOT_FOUND") {
+		t.Fatalf("national GetCase of a Dublin pseudonym: %v", err)
+	}
+}
+
+// TestRefusals: wrong agency, wrong role, the auditor writing, out of order, personal-data-like input,
+// an idempotent retry, all on the real network.
+func TestRefusals(t *testing.T) {
+	const ch = "national"
+	p := uuid.NewString()
+	submit(t, ch, step{"border-police", "caseworker", "cases:RegisterCase", []string{uuid.NewString(), p, today()}})
+	rec := func(org, role, code string, fields map[string]any) step {
+		return step{org, role, "cases:RecordEvent", []string{uuid.NewString(), p, payload(code, today(), fields)}}
+	}
+	refuse(t, ch, "FORBIDDEN", rec("border-police", "caseworker", "FILE_CREATED", nil))                                                 // wrong agency
+	refuse(t, ch, "FORBIDDEN", rec("asylum-office", "dublin-officer", "FILE_CREATED", nil))                                             // wrong role
+	refuse(t, ch, "FORBIDDEN", step{"auditor", "auditor", "cases:RegisterCase", []string{uuid.NewString(), uuid.NewString(), today()}}) // auditor writes nothing
+	refuse(t, ch, "INVALID_TRANSITION", rec("asylum-office", "caseworker", "DECISION_ISSUED", map[string]any{"outcome": "REJECTED"}))   // out of order
+	refuse(t, ch, "PERSONAL_DATA", rec("asylum-office", "caseworker", "FILE_CREATED", map[string]any{"name": realIdentifiers[2]}))
+	refuse(t, ch, "INVALID_ARGUMENT", rec("border-police", "caseworker", "IDENTITY_CHECKED", map[string]any{"eurodacHit": realIdentifiers[3]}))
+	// Free text where a code belongs, and a birth date as the day of the act.
+	noteRealIdentifiers("Haddad, Amina")
+	refuse(t, ch, "PERSONAL_DATA", rec("asylum-office", "caseworker", "ALLOCATED", map[string]any{"regionCode": "Haddad, Amina"}))
+	refuse(t, ch, "INVALID_ARGUMENT", step{"asylum-office", "caseworker", "cases:RecordEvent", []string{uuid.NewString(), p, payload("FILE_CREATED", realIdentifiers[3], nil)}})
+	// A file number where a pseudonym belongs, a name where an MSP id or code belongs.
+	for _, bad := range []string{realIdentifiers[0], realIdentifiers[1], realIdentifiers[4]} {
+		_, err := contractFor(t, "asylum-office", "caseworker", ch).SubmitTransaction("cases:RegisterCase", uuid.NewString(), bad, today())
+		if err == nil || !(strings.Contains(errorText(err), "INVALID_ARGUMENT:") || strings.Contains(errorText(err), "PERSONAL_DATA:")) {
+			t.Fatalf("RegisterCase with %q as pseudonym: %v", bad, err)
+		}
+	}
+	refuse(t, ch, "PERSONAL_DATA", step{"asylum-office", "caseworker", "cases:RegisterCase", []string{realIdentifiers[0], uuid.NewString(), today()}}) // as request id
+
+	// The same request id twice records once and returns the first result.
+	reqID := uuid.NewString()
+	first := submit(t, ch, step{"border-police", "caseworker", "cases:RecordEvent", []string{reqID, p, payload("IDENTITY_CHECKED", today(), map[string]any{"eurodacHit": "NONE"})}})
+	again := submit(t, ch, step{"border-police", "caseworker", "cases:RecordEvent", []string{reqID, p, payload("IDENTITY_CHECKED", today(), map[string]any{"eurodacHit": "NONE"})}})
+	if !bytes.Equal(first, again) {
+		t.Fatalf("retry returned %s, first %s", again, first)
+	}
+	if s := getCase(t, "auditor", "auditor", ch, p); s.Seq != 2 {
+		t.Fatalf("after a retried write the case is at seq %d, want 2", s.Seq)
+	}
+}
