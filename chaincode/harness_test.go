@@ -17,7 +17,7 @@ import (
 // net is a test network: the chaincode, one ledger per channel, a settable
 // endorser clock and identities by name.
 type net struct {
-	t      *testing.T
+	t      testing.TB
 	cc     *contractapi.ContractChaincode
 	mu     sync.Mutex
 	now    time.Time // transaction timestamps and endorser clock
@@ -41,7 +41,7 @@ var testIdentities = map[string]fakestub.Identity{
 	"stranger": {MSPID: "StrangerMSP", Attrs: map[string]string{"role": "caseworker"}},
 }
 
-func newNet(t *testing.T, start time.Time) *net {
+func newNet(t testing.TB, start time.Time) *net {
 	t.Helper()
 	cfg, err := LoadConfig("testdata/config.json")
 	if err != nil {
@@ -143,7 +143,7 @@ func (n *net) today() string { return n.clock().UTC().Format(time.DateOnly) }
 
 func newID() string { return uuid.NewString() }
 
-func decode[T any](t *testing.T, s string) T {
+func decode[T any](t testing.TB, s string) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal([]byte(s), &v); err != nil {

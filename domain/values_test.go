@@ -69,3 +69,26 @@ func TestRefuseValueNeverEchoes(t *testing.T) {
 		t.Error("a file number as request id must be PERSONAL_DATA")
 	}
 }
+
+func FuzzCheckIdentifiers(f *testing.F) {
+	for _, s := range []string{"6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", "6f1c2a9e-3b4d-5c5e-8f60-718293a4b5c6", "Max Mustermann", "", strings.Repeat("a", 64)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if err := CheckPseudonym(s); err == nil {
+			if len(s) != 36 || s[14] != '4' || strings.ToLower(s) != s || strings.Count(s, "-") != 4 {
+				t.Fatalf("accepted pseudonym %q", s)
+			}
+		} else if k := KindOf(err); k != KindInvalidArgument && k != KindPersonalData {
+			t.Fatalf("kind %s", k)
+		} else if strings.Contains(err.Error(), s) && len(s) > 3 {
+			t.Fatalf("error echoes the value: %v", err)
+		}
+		if CheckRequestID(s) == nil && (len(s) != 36 || strings.ToLower(s) != s || strings.Count(s, "-") != 4) {
+			t.Fatalf("accepted request id %q", s)
+		}
+		if IsHash64(s) && (len(s) != 64 || strings.ToLower(s) != s) {
+			t.Fatalf("accepted hash %q", s)
+		}
+	})
+}

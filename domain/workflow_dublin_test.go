@@ -1,0 +1,201 @@
+package domain
+
+import (
+	"testing"
+)
+
+// dublinAt replays a Dublin III case (DE requests AT) up to a named point.
+// The fixture's day moves along; callers set it again as needed.
+func dublinAt(f *fixture, point string) *CaseState {
+	f.t.Helper()
+	de, at := f.dublinOfficer(ao), f.dublinOfficer(ps)
+	d := ProcedureDublin
+	f.today = date(f.t, "2026-03-02")
+	s := f.step(nil, d, de, EvCaseRegistered, EventFields{})
+	if point == "REGISTERED" {
+		return s
+	}
+	if point == "TAKE_BACK_REQUESTED" {
+		return f.step(s, d, de, EvTakeBackRequested, takeCharge(f, "2026-02-10", EvidenceEurodacHit, "2026-02-20"))
+	}
+	s = f.step(s, d, de, EvTakeChargeRequested, takeCharge(f, "2026-02-10", EvidenceOther, ""))
+	switch point {
+	case "TAKE_CHARGE_REQUESTED":
+		return s
+	case "IMPLICITLY_ACCEPTED":
+		f.today = date(f.t, "2026-05-05")
+		next, _, err := ResolveDeadlines(s, de, f.env(d))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return &next
+	case "REJECTED", "REEXAMINATION_REQUESTED":
+		f.today = date(f.t, "2026-03-10")
+		s = f.step(s, d, at, EvRequestRejected, EventFields{ReceivedOn: "2026-03-10"})
+		if point == "REJECTED" {
+			return s
+		}
+		return f.step(s, d, de, EvReexaminationRequested, EventFields{ReceivedOn: "2026-03-10"})
+	}
+	f.today = date(f.t, "2026-03-10")
+	s = f.step(s, d, at, EvRequestAccepted, EventFields{})
+	if point == "ACCEPTED" {
+		return s
+	}
+	if point == "RESPONSIBILITY_SHIFTED" {
+		f.today = date(f.t, "2026-09-11") // transfer due Thu 10 Sep
+		next, _, err := ResolveDeadlines(s, at, f.env(d))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return &next
+	}
+	s = f.step(s, d, de, EvTransferDecisionIssued, EventFields{})
+	switch point {
+	case "TRANSFER_DECISION_ISSUED":
+		return s
+	case "APPEAL_FILED":
+		return f.step(s, d, de, EvAppealFiled, EventFields{Suspensive: ptr(true)})
+	}
+	s = f.step(s, d, de, EvTransferScheduled, EventFields{ScheduledFor: "2026-04-01"})
+	if point == "TRANSFER_SCHEDULED" {
+		return s
+	}
+	f.today = date(f.t, "2026-04-01")
+	s = f.step(s, d, de, EvTransferCompleted, EventFields{})
+	if point == "TRANSFER_COMPLETED" {
+		return s
+	}
+	s = f.step(s, d, de, EvCaseClosed, EventFields{ClosureReason: ClosureTransferred})
+	if point == "CLOSED" {
+		return s
+	}
+	f.t.Fatalf("unknown point %s", point)
+	return nil
+}
+
+func TestDublinTransitions(t *testing.T) {
+	type row struct {
+		from   string
+		today  string // "" keeps the day the replay ended on
+		code   EventCode
+		msp    string
+		role   Role
+		fields EventFields
+		want   Status
+		kind   Kind
+	}
+	do, cw, ad, au := RoleDublinOfficer, RoleCaseworker, RoleAdmin, RoleAuditor
+	rows := []row{
+		{"", "", EvCaseRegistered, ao, do, EventFields{}, StRegistered, ""},
+		{"", "", EvCaseRegistered, ps, do, EventFields{}, StRegistered, ""},
+		{"", "", EvCaseRegistered, ao, cw, EventFields{}, "", KindForbidden},
+		{"", "", EvCaseRegistered, aud, au, EventFields{}, "", KindForbidden},
+		{"", "", EvCaseRegistered, bp, cw, EventFields{}, "", KindForbidden}, // not on the Dublin channel
+		{"REGISTERED", "", EvTakeChargeRequested, ao, do, reqFields("2026-03-02", "2026-02-10", EvidenceOther), StTakeChargeRequested, ""},
+		{"REGISTERED", "", EvTakeChargeRequested, ps, do, reqFields("2026-03-02", "2026-02-10", EvidenceOther), "", KindForbidden},
+		{"REGISTERED", "", EvTakeBackRequested, ao, do, reqFields("2026-03-02", "2026-02-10", EvidenceOther), StTakeBackRequested, ""},
+		{"REGISTERED", "2026-08-03", EvTakeBackNotified, ao, do, hitFields("2026-08-03", "2026-07-15", "2026-07-20"), StTakeBackNotified, ""},
+		{"REGISTERED", "", EvRequestAccepted, ps, do, EventFields{}, "", KindInvalidTransition},
+		{"REGISTERED", "", EvFileCreated, ao, cw, EventFields{}, "", KindInvalidArgument}, // a national event
+		{"REGISTERED", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('1')}, "", KindForbidden},
+		{"REGISTERED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureNoApplication}, StClosed, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ps, do, EventFields{}, StAccepted, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ao, do, EventFields{}, "", KindForbidden},
+		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ps, cw, EventFields{}, "", KindForbidden},
+		{"TAKE_CHARGE_REQUESTED", "", EvRequestRejected, ps, do, EventFields{ReceivedOn: "2026-03-02"}, StRejected, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvTransferDecisionIssued, ao, do, EventFields{}, "", KindInvalidTransition},
+		{"TAKE_CHARGE_REQUESTED", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('2')}, StTakeChargeRequested, ""},
+		{"TAKE_CHARGE_REQUESTED", "2026-05-05", EvImplicitlyAccepted, ps, ad, EventFields{}, StImplicitlyAccepted, ""},
+		{"TAKE_CHARGE_REQUESTED", "2026-05-04", EvImplicitlyAccepted, ps, do, EventFields{}, "", KindDeadlineNotReached},
+		{"TAKE_BACK_REQUESTED", "", EvRequestAccepted, ps, do, EventFields{}, StAccepted, ""},
+		{"TAKE_BACK_REQUESTED", "2026-03-17", EvImplicitlyAccepted, ao, do, EventFields{}, StImplicitlyAccepted, ""}, // 2 weeks on Eurodac
+		{"REJECTED", "", EvReexaminationRequested, ao, do, EventFields{ReceivedOn: "2026-03-10"}, StReexaminationRequested, ""},
+		{"REJECTED", "", EvReexaminationRequested, ps, do, EventFields{ReceivedOn: "2026-03-10"}, "", KindForbidden},
+		{"REJECTED", "", EvTakeChargeRequested, ao, do, reqFields("2026-03-10", "2026-02-10", EvidenceOther), StTakeChargeRequested, ""},
+		{"REJECTED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureResponsible}, StClosed, ""},
+		{"REJECTED", "", EvCaseClosed, ps, do, EventFields{ClosureReason: ClosureResponsible}, "", KindForbidden},
+		{"REEXAMINATION_REQUESTED", "", EvRequestAccepted, ps, do, EventFields{}, StAccepted, ""},
+		{"REEXAMINATION_REQUESTED", "", EvRequestRejected, ps, do, EventFields{ReceivedOn: "2026-03-10"}, StRejected, ""},
+		{"REEXAMINATION_REQUESTED", "", EvReexaminationRequested, ao, do, EventFields{ReceivedOn: "2026-03-10"}, "", KindInvalidTransition},
+		{"ACCEPTED", "", EvTransferDecisionIssued, ao, do, EventFields{}, StTransferDecisionIssued, ""},
+		{"ACCEPTED", "", EvTransferDecisionIssued, ps, do, EventFields{}, "", KindForbidden},
+		{"ACCEPTED", "", EvTransferDeadlineExtended, ao, do, EventFields{ExtensionReason: ExtensionImprisonment}, StAccepted, ""},
+		{"ACCEPTED", "", EvTransferScheduled, ao, do, EventFields{ScheduledFor: "2026-04-01"}, "", KindInvalidTransition},
+		{"ACCEPTED", "2026-09-11", EvResponsibilityShifted, ps, do, EventFields{}, StResponsibilityShifted, ""},
+		{"ACCEPTED", "2026-09-10", EvResponsibilityShifted, ps, do, EventFields{}, "", KindDeadlineNotReached},
+		{"ACCEPTED", "2026-09-11", EvTransferDecisionIssued, ao, do, EventFields{}, "", KindDeadlinePassed},
+		{"IMPLICITLY_ACCEPTED", "", EvTransferDecisionIssued, ao, do, EventFields{}, StTransferDecisionIssued, ""},
+		{"TRANSFER_DECISION_ISSUED", "", EvAppealFiled, ao, do, EventFields{Suspensive: ptr(false)}, StAppealFiled, ""},
+		{"TRANSFER_DECISION_ISSUED", "", EvTransferScheduled, ao, do, EventFields{ScheduledFor: "2026-04-01"}, StTransferScheduled, ""},
+		{"TRANSFER_DECISION_ISSUED", "", EvTransferCompleted, ao, do, EventFields{}, "", KindInvalidTransition},
+		{"APPEAL_FILED", "", EvAppealDecided, ao, do, EventFields{AppealOutcome: AppealDismissed}, StTransferDecisionIssued, ""},
+		{"APPEAL_FILED", "", EvAppealDecided, ao, do, EventFields{AppealOutcome: AppealUpheld}, StAccepted, ""},
+		{"APPEAL_FILED", "", EvAppealDecided, ps, do, EventFields{AppealOutcome: AppealUpheld}, "", KindForbidden},
+		{"APPEAL_FILED", "", EvTransferScheduled, ao, do, EventFields{ScheduledFor: "2026-04-01"}, "", KindInvalidTransition},
+		{"TRANSFER_SCHEDULED", "", EvTransferScheduled, ao, do, EventFields{ScheduledFor: "2026-04-02"}, StTransferScheduled, ""},
+		{"TRANSFER_SCHEDULED", "", EvAppealFiled, ao, do, EventFields{Suspensive: ptr(true)}, StAppealFiled, ""},
+		{"TRANSFER_SCHEDULED", "", EvTransferCompleted, ao, do, EventFields{}, StTransferCompleted, ""},
+		{"TRANSFER_SCHEDULED", "", EvTransferDeadlineExtended, ao, do, EventFields{ExtensionReason: ExtensionAbsconding}, StTransferScheduled, ""},
+		{"TRANSFER_COMPLETED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureTransferred}, StClosed, ""},
+		{"TRANSFER_COMPLETED", "", EvErasureRequested, ps, do, EventFields{}, StTransferCompleted, ""},
+		{"TRANSFER_COMPLETED", "", EvTransferDeadlineExtended, ao, do, EventFields{ExtensionReason: ExtensionAbsconding}, "", KindInvalidTransition},
+		{"RESPONSIBILITY_SHIFTED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureResponsible}, StClosed, ""},
+		{"RESPONSIBILITY_SHIFTED", "", EvTransferCompleted, ao, do, EventFields{}, "", KindInvalidTransition},
+		{"CLOSED", "", EvErasureRequested, ao, do, EventFields{}, StClosed, ""},
+		{"CLOSED", "", EvDocumentAnchored, ao, do, EventFields{DocumentHash: hash64('3')}, "", KindInvalidTransition},
+	}
+	for _, r := range rows {
+		name := r.from + ">" + string(r.code) + ">" + r.msp + "/" + string(r.role) + "@" + r.today
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, "2026-03-02")
+			var prev *CaseState
+			if r.from != "" {
+				prev = dublinAt(f, r.from)
+			}
+			if r.today != "" {
+				f.today = date(t, r.today)
+			}
+			a := f.actor(r.msp, r.role)
+			var next CaseState
+			var err error
+			if spec, _ := Spec(r.code); spec.System {
+				next, _, err = ResolveDeadlines(prev, a, f.env(ProcedureDublin))
+			} else {
+				next, _, err = Apply(prev, pseud, f.input(r.code, r.fields), a, f.env(ProcedureDublin))
+			}
+			if r.kind != "" {
+				if KindOf(err) != r.kind {
+					t.Fatalf("got %v, want %s", err, r.kind)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if next.Status != r.want || next.LastEvent != r.code {
+				t.Fatalf("status %s after %s, want %s", next.Status, next.LastEvent, r.want)
+			}
+		})
+	}
+	for _, tr := range dublinTransitions() {
+		found := false
+		for _, r := range rows {
+			if r.code == tr.Event && r.kind == "" && (r.want == tr.To || tr.To == "") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no successful case for %s -> %s", tr.Event, tr.To)
+		}
+	}
+}
+
+func reqFields(received, appRegistered string, e Evidence) EventFields {
+	return EventFields{RequestedMemberState: "AT", ReceivedOn: received, ApplicationRegisteredOn: appRegistered, Evidence: e}
+}
+
+func hitFields(received, appRegistered, hitOn string) EventFields {
+	return EventFields{RequestedMemberState: "AT", ReceivedOn: received, ApplicationRegisteredOn: appRegistered,
+		Evidence: EvidenceEurodacHit, EvidenceReceivedOn: hitOn}
+}
