@@ -2,7 +2,9 @@ package chaincode
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,6 +66,65 @@ func TestDocsCoverInterface(t *testing.T) {
 	for _, name := range names {
 		if !strings.Contains(doc, name) {
 			t.Errorf("docs/chaincode.md does not mention %s", name)
+		}
+	}
+}
+
+// workflowRows renders the workflow table of a procedure as the Markdown
+// rows docs/chaincode.md §6 contains.
+func workflowRows(p domain.Procedure) []string {
+	var rows []string
+	allWriters := []domain.AgencyKind{domain.AgencyAsylumOffice, domain.AgencyBorderPolice, domain.AgencyImmigrationAuthority, domain.AgencyPartnerState}
+	for _, tr := range domain.Transitions(p) {
+		var from []string
+		for _, s := range tr.From {
+			switch s {
+			case "*":
+				from = append(from, "any except CLOSED")
+			case "**":
+				from = append(from, "any")
+			default:
+				from = append(from, string(s))
+			}
+		}
+		if len(from) == 0 {
+			from = []string{"(new case)"}
+		}
+		var ag []string
+		for _, a := range tr.Agencies {
+			ag = append(ag, string(a))
+		}
+		agencies := strings.Join(ag, ", ")
+		if slices.Equal(tr.Agencies, allWriters) {
+			agencies = "any writing kind"
+		}
+		var rs []string
+		for _, r := range tr.Roles {
+			rs = append(rs, string(r))
+		}
+		to, guard := string(tr.To), string(tr.Guard)
+		if to == "" {
+			to = "(unchanged)"
+		}
+		if guard == "" {
+			guard = "–"
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |",
+			tr.Event, strings.Join(from, ", "), to, agencies, strings.Join(rs, ", "), tr.Party, guard))
+	}
+	return rows
+}
+
+func TestDocsWorkflowTables(t *testing.T) {
+	b, err := os.ReadFile("../docs/chaincode.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []domain.Procedure{domain.ProcedureNational, domain.ProcedureDublin} {
+		for _, row := range workflowRows(p) {
+			if !strings.Contains(string(b), row+"\n") {
+				t.Errorf("docs/chaincode.md lacks the %s row\n%s", p, row)
+			}
 		}
 	}
 }

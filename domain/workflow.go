@@ -208,7 +208,9 @@ func dublinTransitions() []Transition {
 	du := kinds(AgencyAsylumOffice, AgencyPartnerState) // kinds that run Dublin units
 	requested := sts(StTakeChargeRequested, StTakeBackRequested, StTakeBackNotified)
 	accepted := sts(StAccepted, StImplicitlyAccepted)
-	transferOpen := sts(StAccepted, StImplicitlyAccepted, StTransferDecisionIssued, StTransferScheduled)
+	// While a transfer is pending its clock runs (a non-suspensive appeal
+	// does not stop it; a suspensive one removes the deadline, see Apply).
+	transferOpen := sts(StAccepted, StImplicitlyAccepted, StTransferDecisionIssued, StTransferScheduled, StAppealFiled)
 	return []Transition{
 		// The Dublin unit that opens the case is the requesting state.
 		{Event: EvCaseRegistered, To: StRegistered, Agencies: du, Roles: do, Party: PartyAny},
@@ -238,7 +240,10 @@ func dublinTransitions() []Transition {
 		{Event: EvTransferCompleted, From: sts(StTransferScheduled), To: StTransferCompleted, Agencies: du, Roles: do, Party: PartyRequesting, Guard: GuardTransferDeadlineOpen},
 		{Event: EvTransferDeadlineExtended, From: transferOpen, Agencies: du, Roles: do, Party: PartyRequesting, Guard: GuardNotExtended},
 		{Event: EvResponsibilityShifted, From: transferOpen, To: StResponsibilityShifted, Agencies: writers(), Roles: anyWriterRole(), Party: PartyAny, Guard: GuardTransferDeadlinePassed},
-		{Event: EvCaseClosed, From: sts(StRegistered, StRejected, StTransferCompleted, StResponsibilityShifted), To: StClosed, Agencies: du, Roles: do, Party: PartyRequesting},
+		// The requesting state closes the case when the procedure has ended,
+		// or when it takes responsibility itself while a transfer is pending
+		// (discretionary clause, Dublin III Art 17 / AMMR Art 35).
+		{Event: EvCaseClosed, From: append(sts(StRegistered, StRejected, StTransferCompleted, StResponsibilityShifted), transferOpen...), To: StClosed, Agencies: du, Roles: do, Party: PartyRequesting},
 		{Event: EvDocumentAnchored, From: sts(anyActive), Agencies: du, Roles: do, Party: PartyInvolved},
 	}
 }

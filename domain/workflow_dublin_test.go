@@ -56,6 +56,8 @@ func dublinAt(f *fixture, point string) *CaseState {
 		return s
 	case "APPEAL_FILED":
 		return f.step(s, d, de, EvAppealFiled, EventFields{Suspensive: ptr(true)})
+	case "APPEAL_FILED_NON_SUSPENSIVE":
+		return f.step(s, d, de, EvAppealFiled, EventFields{Suspensive: ptr(false)})
 	}
 	s = f.step(s, d, de, EvTransferScheduled, EventFields{ScheduledFor: "2026-04-01"})
 	if point == "TRANSFER_SCHEDULED" {
@@ -133,6 +135,14 @@ func TestDublinTransitions(t *testing.T) {
 		{"APPEAL_FILED", "", EvAppealDecided, ao, do, EventFields{AppealOutcome: AppealUpheld}, StAccepted, ""},
 		{"APPEAL_FILED", "", EvAppealDecided, ps, do, EventFields{AppealOutcome: AppealUpheld}, "", KindForbidden},
 		{"APPEAL_FILED", "", EvTransferScheduled, ao, do, EventFields{ScheduledFor: "2026-04-01"}, "", KindInvalidTransition},
+		// A suspensive appeal stops the transfer clock: nothing to resolve or extend.
+		{"APPEAL_FILED", "2027-01-01", EvResponsibilityShifted, ps, do, EventFields{}, "", KindInvalidTransition},
+		{"APPEAL_FILED", "", EvTransferDeadlineExtended, ao, do, EventFields{ExtensionReason: ExtensionAbsconding}, "", KindInvalidTransition},
+		// A non-suspensive one does not.
+		{"APPEAL_FILED_NON_SUSPENSIVE", "2026-09-11", EvResponsibilityShifted, ps, do, EventFields{}, StResponsibilityShifted, ""},
+		{"APPEAL_FILED_NON_SUSPENSIVE", "", EvTransferDeadlineExtended, ao, do, EventFields{ExtensionReason: ExtensionImprisonment}, StAppealFiled, ""},
+		{"TRANSFER_DECISION_ISSUED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureResponsible}, StClosed, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureResponsible}, "", KindInvalidTransition},
 		{"TRANSFER_SCHEDULED", "", EvTransferScheduled, ao, do, EventFields{ScheduledFor: "2026-04-02"}, StTransferScheduled, ""},
 		{"TRANSFER_SCHEDULED", "", EvAppealFiled, ao, do, EventFields{Suspensive: ptr(true)}, StAppealFiled, ""},
 		{"TRANSFER_SCHEDULED", "", EvTransferCompleted, ao, do, EventFields{}, StTransferCompleted, ""},
