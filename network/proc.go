@@ -79,7 +79,16 @@ func (s *Supervisor) Start(name, bin string, args, env []string, dir string) err
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
-	exe, _ := filepath.Abs(bin)
+	// /proc/<pid>/exe shows the resolved path: record the same, or a symlinked binary (e.g. /bin on
+	// merged-usr systems) would look like a recycled PID.
+	exe, err := filepath.EvalSymlinks(cmd.Path)
+	if err == nil {
+		exe, err = filepath.Abs(exe)
+	}
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("start %s: resolve %s: %w", name, cmd.Path, err)
+	}
 	pidLine := fmt.Sprintf("%d %s\n", cmd.Process.Pid, exe)
 	if err := os.WriteFile(s.pidFile(name), []byte(pidLine), 0o644); err != nil {
 		_ = cmd.Process.Kill()
