@@ -3,7 +3,6 @@ package domain
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -122,8 +121,14 @@ func Wire(err error) error {
 // by gRPC status text. It returns INTERNAL and the whole text when no known
 // kind is present (contract API errors such as a wrong argument count).
 func ParseError(msg string) (Kind, string) {
+	k, m, _ := FindKind(msg)
+	return k, m
+}
+
+// FindKind is ParseError that also says whether a kind was found (found is
+// false when ParseError falls back to INTERNAL for a text without any kind).
+func FindKind(msg string) (kind Kind, message string, found bool) {
 	best := -1
-	var kind Kind
 	for _, k := range Kinds() {
 		tok := string(k)
 		from := 0
@@ -148,11 +153,11 @@ func ParseError(msg string) (Kind, string) {
 		}
 	}
 	if best < 0 {
-		return KindInternal, strings.TrimSpace(msg)
+		return KindInternal, strings.TrimSpace(msg), false
 	}
 	rest := msg[best+len(kind):]
 	rest = strings.TrimPrefix(rest, ":")
-	return kind, strings.TrimSpace(rest)
+	return kind, strings.TrimSpace(rest), true
 }
 
 func isWordByte(b byte) bool {
@@ -160,7 +165,8 @@ func isWordByte(b byte) bool {
 }
 
 // Problem is the HTTP rendering of a kind (RFC 9457 problem details): the one
-// table the gateway uses.
+// table the gateway uses. Status codes are literals so that this package
+// needs no networking import.
 type Problem struct {
 	Status int    // HTTP status code
 	Title  string // short, stable, human-readable summary
@@ -179,29 +185,29 @@ func ProblemFor(k Kind) Problem {
 func problemFor(k Kind) (Problem, bool) {
 	switch k {
 	case KindInvalidArgument:
-		return Problem{http.StatusBadRequest, "Invalid argument", "invalid-argument"}, true
+		return Problem{400, "Invalid argument", "invalid-argument"}, true
 	case KindPersonalData:
-		return Problem{http.StatusUnprocessableEntity, "Value looks like personal data", "personal-data"}, true
+		return Problem{422, "Value looks like personal data", "personal-data"}, true
 	case KindUnauthenticated:
-		return Problem{http.StatusUnauthorized, "Unauthenticated", "unauthenticated"}, true
+		return Problem{401, "Unauthenticated", "unauthenticated"}, true
 	case KindForbidden:
-		return Problem{http.StatusForbidden, "Forbidden", "forbidden"}, true
+		return Problem{403, "Forbidden", "forbidden"}, true
 	case KindNotFound:
-		return Problem{http.StatusNotFound, "Not found", "not-found"}, true
+		return Problem{404, "Not found", "not-found"}, true
 	case KindAlreadyExists:
-		return Problem{http.StatusConflict, "Already exists", "already-exists"}, true
+		return Problem{409, "Already exists", "already-exists"}, true
 	case KindInvalidTransition:
-		return Problem{http.StatusConflict, "Invalid transition", "invalid-transition"}, true
+		return Problem{409, "Invalid transition", "invalid-transition"}, true
 	case KindDeadlinePassed:
-		return Problem{http.StatusUnprocessableEntity, "Deadline passed", "deadline-passed"}, true
+		return Problem{422, "Deadline passed", "deadline-passed"}, true
 	case KindDeadlineNotReached:
-		return Problem{http.StatusConflict, "Deadline not reached", "deadline-not-reached"}, true
+		return Problem{409, "Deadline not reached", "deadline-not-reached"}, true
 	case KindConflict:
-		return Problem{http.StatusConflict, "Conflict", "conflict"}, true
+		return Problem{409, "Conflict", "conflict"}, true
 	case KindClockSkew:
-		return Problem{http.StatusServiceUnavailable, "Clock skew between client and endorser", "clock-skew"}, true
+		return Problem{503, "Clock skew between client and endorser", "clock-skew"}, true
 	case KindInternal:
-		return Problem{http.StatusInternalServerError, "Internal error", "internal"}, true
+		return Problem{500, "Internal error", "internal"}, true
 	}
 	return Problem{}, false
 }

@@ -36,6 +36,15 @@ func TestParseError(t *testing.T) {
 	}
 }
 
+func TestFindKind(t *testing.T) {
+	if _, _, found := FindKind("Function Foo not found in contract cases"); found {
+		t.Error("found a kind in a contract API message")
+	}
+	if k, m, found := FindKind("chaincode response 500, INTERNAL: internal error"); !found || k != KindInternal || m != "internal error" {
+		t.Errorf("INTERNAL: %s %q %v", k, m, found)
+	}
+}
+
 func TestErrorRoundTripAndIs(t *testing.T) {
 	for _, k := range Kinds() {
 		err := Errorf(k, "something %d", 7)
