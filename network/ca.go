@@ -68,16 +68,7 @@ func caReady(ctx context.Context, c caServer) error {
 		return errors.New("no TLS certificate yet")
 	}
 	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.url()+"/cainfo", nil)
-	resp, err := cl.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("cainfo: %s", resp.Status)
-	}
-	return nil
+	return getOK(ctx, cl, c.url()+"/cainfo")
 }
 
 // caClient runs fabric-ca-client against one CA with a private client home, so calls never share

@@ -130,17 +130,25 @@ func (n *Network) waitHealthz(ctx context.Context, name string, port int) error 
 	defer cancel()
 	cl := &http.Client{Timeout: 2 * time.Second}
 	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr(port)+"/healthz", nil)
-		resp, err := cl.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("healthz: %s", resp.Status)
-		}
-		return nil
+		return getOK(ctx, cl, "http://"+addr(port)+"/healthz")
 	})
+}
+
+// getOK is a readiness probe: GET url must answer 200.
+func getOK(ctx context.Context, cl *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
 }
 
 // createChannels joins every orderer to every channel (channel participation API) and every member
