@@ -65,7 +65,6 @@ func (f *fixture) actor(msp string, role Role) Actor {
 	return Actor{Member: mem, Role: role}
 }
 
-
 const pseud = "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6"
 
 // input builds an event input dated today.
