@@ -174,6 +174,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.slots.close()
 		return nil, err
 	}
+	// The two files may have just been created: make their names durable.
+	if err := errors.Join(syncDir(opts.Dir), syncDir(filepath.Dir(opts.TombstonePath))); err != nil {
+		s.slots.close()
+		s.tombs.close()
+		return nil, err
+	}
 	bopts := badger.DefaultOptions(filepath.Join(opts.Dir, "badger")).
 		WithSyncWrites(true).
 		WithDetectConflicts(false). // one writer goroutine
@@ -303,45 +309,59 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 		byID[e.id] = slot
 	}
 
+	// Pipeline: one goroutine scans Badger, the workers unwrap, decrypt and
+	// compute the blind-index keys, this goroutine fills the maps. Work moves
+	// in batches to keep channel overhead off a million-record open.
 	type job struct {
 		id     recordID
 		sealed []byte
 		slot   uint32
+		key    slotEntry
 	}
 	type result struct {
 		meta *caseMeta
 		rec  *caseRecord
+		keys []refKey
 		err  error
 	}
-	jobs := make(chan job, 256)
-	results := make(chan result, 256)
+	const batch = 256
+	jobs := make(chan []job, 8)
+	results := make(chan []result, 8)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				e := used[j.slot]
-				dek, err := s.kek.Unwrap(ctx, e.version, e.wrapped[:], dekAAD(j.id))
-				if err != nil {
-					results <- result{err: fmt.Errorf("record key: %w", err)}
-					continue
+			for js := range jobs {
+				out := make([]result, len(js))
+				for i, j := range js {
+					dek, err := s.kek.Unwrap(ctx, j.key.version, j.key.wrapped[:], dekAAD(j.id))
+					if err != nil {
+						out[i].err = fmt.Errorf("record key: %w", err)
+						continue
+					}
+					rec, err := openRecord(dek, j.id, j.sealed)
+					clear(dek)
+					if err != nil {
+						out[i].err = err
+						continue
+					}
+					out[i] = result{meta: &caseMeta{id: j.id, slot: j.slot}, rec: rec, keys: s.refKeysOf(rec)}
 				}
-				rec, err := openRecord(dek, j.id, j.sealed)
-				clear(dek)
-				results <- result{meta: &caseMeta{id: j.id, slot: j.slot}, rec: rec, err: err}
+				results <- out
 			}
 		}()
 	}
 	var keyless []recordID
-	seen := make(map[recordID]bool, len(used))
+	seen := make([]bool, s.slots.n)
 	var scanErr error
 	go func() {
 		defer close(jobs)
 		scanErr = s.db.View(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 256, Prefix: []byte{recPrefix}})
 			defer it.Close()
+			js := make([]job, 0, batch)
 			for it.Rewind(); it.Valid(); it.Next() {
 				item := it.Item()
 				k := item.Key()
@@ -359,7 +379,14 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 				if err != nil {
 					return err
 				}
-				jobs <- job{id: id, sealed: v, slot: slot}
+				js = append(js, job{id: id, sealed: v, slot: slot, key: used[slot]})
+				if len(js) == batch {
+					jobs <- js
+					js = make([]job, 0, batch)
+				}
+			}
+			if len(js) > 0 {
+				jobs <- js
 			}
 			return nil
 		})
@@ -367,19 +394,21 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 	go func() { wg.Wait(); close(results) }()
 
 	var firstErr error
-	for r := range results {
-		if r.err != nil {
-			if firstErr == nil {
-				firstErr = r.err
+	for rs := range results {
+		for _, r := range rs {
+			if r.err != nil {
+				if firstErr == nil {
+					firstErr = r.err
+				}
+				continue
 			}
-			continue
-		}
-		if firstErr != nil {
-			continue
-		}
-		seen[r.meta.id] = true
-		if err := s.indexRecord(r.meta, r.rec); err != nil {
-			firstErr = err
+			if firstErr != nil {
+				continue
+			}
+			seen[r.meta.slot] = true
+			if err := s.indexRecordKeys(r.meta, r.rec, r.keys); err != nil {
+				firstErr = err
+			}
 		}
 	}
 	if scanErr != nil {
@@ -408,23 +437,24 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 			tombs = append(tombs, tombstone{id: id, at: now, reason: tombOrphan})
 		}
 	}
+	zeroed := 0
 	for slot := uint32(0); slot < s.slots.n; slot++ {
-		e, ok := used[slot]
-		if ok && seen[e.id] {
+		if seen[slot] {
 			continue
 		}
-		if ok {
+		if e, ok := used[slot]; ok {
 			if !e.restoring {
 				tombs = append(tombs, tombstone{id: e.id, at: now, reason: tombOrphan})
 			}
 			if err := s.slots.zero(slot); err != nil {
 				return err
 			}
+			zeroed++
 		}
 		s.free = append(s.free, slot)
 	}
-	if len(tombs) > 0 || len(s.free) > 0 {
-		s.log.Info("reconciled key slots", "shredded", len(tombs))
+	if len(tombs) > 0 || zeroed > 0 {
+		s.log.Info("finished interrupted shredding", "key_slots", zeroed, "records", len(tombs))
 		if err := errors.Join(s.tombs.append(tombs), s.tombs.sync(), s.slots.sync()); err != nil {
 			return err
 		}
@@ -437,6 +467,23 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 // indexRecord adds a record to the index (writer or load only; caller holds
 // the write lock when readers may run).
 func (s *Store) indexRecord(m *caseMeta, rec *caseRecord) error {
+	return s.indexRecordKeys(m, rec, s.refKeysOf(rec))
+}
+
+// refKeysOf computes the blind-index keys of every reference of rec, in
+// entry and reference order.
+func (s *Store) refKeysOf(rec *caseRecord) []refKey {
+	var keys []refKey
+	for _, e := range rec.entries {
+		d := s.domains[e.domain] // unknown domains are refused by indexRecordKeys
+		for _, ref := range e.refs {
+			keys = append(keys, s.refKey(d, ref))
+		}
+	}
+	return keys
+}
+
+func (s *Store) indexRecordKeys(m *caseMeta, rec *caseRecord, keys []refKey) error {
 	for _, e := range rec.entries {
 		d, ok := s.domains[e.domain]
 		if !ok {
@@ -448,8 +495,9 @@ func (s *Store) indexRecord(m *caseMeta, rec *caseRecord) error {
 		}
 		s.pseuds[pk] = m
 		m.pseuds = append(m.pseuds, pk)
-		for _, ref := range e.refs {
-			rk := s.refKey(d, ref)
+		for range e.refs {
+			rk := keys[0]
+			keys = keys[1:]
 			if _, dup := s.refs[rk]; dup {
 				return fmt.Errorf("%w: local reference indexed twice", ErrCorrupt)
 			}

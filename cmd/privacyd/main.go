@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,6 +101,11 @@ func (c *common) openStore(ctx context.Context) (*privacy.Store, error) {
 		return nil, err
 	}
 	return privacy.Open(ctx, c.storeOptions(kek))
+}
+
+func printJSON(v any) {
+	out, _ := json.Marshal(v)
+	fmt.Println(string(out))
 }
 
 func run(ctx context.Context, cmd string, args []string) error {
@@ -215,7 +221,7 @@ func backupRestore(ctx context.Context, cmd string, args []string) error {
 		}
 		defer f.Close()
 		st, err := cl.Restore(ctx, f)
-		fmt.Printf("%+v\n", st)
+		printJSON(st)
 		return err
 	}
 	s, err := c.openStore(ctx)
@@ -225,7 +231,7 @@ func backupRestore(ctx context.Context, cmd string, args []string) error {
 	defer s.Close()
 	if cmd == "backup" {
 		st, err := privacy.BackupToFile(ctx, s, *file)
-		fmt.Printf("%+v\n", st)
+		printJSON(st)
 		return err
 	}
 	f, err := os.Open(*file)
@@ -234,6 +240,6 @@ func backupRestore(ctx context.Context, cmd string, args []string) error {
 	}
 	defer f.Close()
 	st, err := s.Restore(ctx, f)
-	fmt.Printf("%+v\n", st)
+	printJSON(st)
 	return err
 }
