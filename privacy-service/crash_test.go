@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 )
 
 const (
@@ -174,4 +176,70 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		s.Close()
 		t.Logf("gen %d: killed after %d acknowledged operations; %d outcomes verified", gen, acks, len(want))
 	}
+}
+
+// TestOpenFinishesInterruptedShredding builds by hand what a crash between
+// the commit steps leaves behind and checks that Open cleans it up.
+func TestOpenFinishesInterruptedShredding(t *testing.T) {
+	ctx := context.Background()
+	dir, kr := t.TempDir(), testKeyring(t)
+	s := openTestStore(t, dir, kr, nil)
+	p, _, err := s.Pseudonymize(ctx, "national", "LIVE-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	sf, _, err := openSlotFile(filepath.Join(dir, "keys.slots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := slotEntry{version: 1, id: recordID{1, 2, 3}}                     // replaced record, slot not yet zeroed
+	restoring := slotEntry{version: 1, id: recordID{4, 5, 6}, restoring: true} // restore cut short
+	if err := errors.Join(sf.write(5, &orphan), sf.write(6, &restoring), sf.sync(), sf.close()); err != nil {
+		t.Fatal(err)
+	}
+	keyless := recordID{7, 8, 9} // record whose key was already shredded
+	db, err := badger.Open(badger.DefaultOptions(filepath.Join(dir, "badger")).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(txn *badger.Txn) error { return txn.Set(recKey(keyless), []byte{1, 2, 3}) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s = openTestStore(t, dir, kr, nil)
+	if got, err := s.ResolveRef(ctx, "national", "LIVE-1"); err != nil || got != p {
+		t.Fatalf("live mapping: %q %v", got, err)
+	}
+	inUse, err := s.KEKVersionsInUse(ctx)
+	if err != nil || inUse[1] != 1 {
+		t.Fatalf("key slots in use: %v %v", inUse, err)
+	}
+	tombs, err := s.tombs.readAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tombs[orphan.id]; !ok {
+		t.Fatal("orphaned key slot not tombstoned")
+	}
+	if _, ok := tombs[keyless]; !ok {
+		t.Fatal("keyless record not tombstoned")
+	}
+	if _, ok := tombs[restoring.id]; ok {
+		t.Fatal("an unfinished restore was tombstoned: a retried restore could not bring it back")
+	}
+	err = s.db.View(func(txn *badger.Txn) error { _, err := txn.Get(recKey(keyless)); return err })
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		t.Fatalf("keyless record still in Badger: %v", err)
+	}
+	// The freed slots are reused.
+	if _, _, err := s.Pseudonymize(ctx, "national", "LIVE-2"); err != nil {
+		t.Fatal(err)
+	}
+	if s.slots.n != 7 {
+		t.Fatalf("slot file grew to %d slots instead of reusing freed ones", s.slots.n)
+	}
+	s.Close()
 }
