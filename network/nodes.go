@@ -2,6 +2,8 @@ package network
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +49,11 @@ func (n *Network) ordererEnv(i int) []string {
 		"ORDERER_CONSENSUS_WALDIR=" + filepath.Join(data, "etcdraft", "wal"),
 		"ORDERER_CONSENSUS_SNAPDIR=" + filepath.Join(data, "etcdraft", "snapshot"),
 		"ORDERER_OPERATIONS_LISTENADDRESS=" + addr(p.Ops),
+		"ORDERER_OPERATIONS_TLS_ENABLED=true",
+		"ORDERER_OPERATIONS_TLS_CERTIFICATE=" + filepath.Join(tls, "server.crt"),
+		"ORDERER_OPERATIONS_TLS_PRIVATEKEY=" + filepath.Join(tls, "server.key"),
+		// /metrics needs a client certificate from the org's TLS CA (healthz stays open).
+		"ORDERER_OPERATIONS_TLS_CLIENTROOTCAS=[" + tlsCA + "]",
 		"ORDERER_ADMIN_LISTENADDRESS=" + addr(p.Admin),
 		"ORDERER_ADMIN_TLS_ENABLED=true",
 		"ORDERER_ADMIN_TLS_PRIVATEKEY=" + filepath.Join(tls, "server.key"),
@@ -88,6 +95,11 @@ func (n *Network) peerEnv(o Org) []string {
 		"CORE_PEER_FILESYSTEMPATH=" + data,
 		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + filepath.Join(data, "snapshots"),
 		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
+		"CORE_OPERATIONS_TLS_ENABLED=true",
+		"CORE_OPERATIONS_TLS_CERT_FILE=" + filepath.Join(tls, "server.crt"),
+		"CORE_OPERATIONS_TLS_KEY_FILE=" + filepath.Join(tls, "server.key"),
+		// /metrics needs a client certificate from the org's TLS CA (healthz stays open).
+		"CORE_OPERATIONS_TLS_CLIENTROOTCAS_FILES=" + n.TLSCACert(o.Name),
 	}
 }
 
@@ -97,7 +109,7 @@ func (n *Network) StartOrderer(ctx context.Context, i int) error {
 	if err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
-	return n.waitHealthz(ctx, name, n.desc.OrdererPortsOf(i).Ops)
+	return n.waitHealthz(ctx, name)
 }
 
 // StartPeer starts (or restarts) an org's peer and waits until it is healthy.
@@ -110,7 +122,7 @@ func (n *Network) StartPeer(ctx context.Context, org string) error {
 	if err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
-	return n.waitHealthz(ctx, PeerNode(org), n.desc.PortsOf(org).PeerOps)
+	return n.waitHealthz(ctx, PeerNode(org))
 }
 
 func (n *Network) startOrderers(ctx context.Context) error {
@@ -125,13 +137,100 @@ func (n *Network) startPeers(ctx context.Context) error {
 	return parallel(n.desc.Orgs, func(o Org) error { return n.StartPeer(ctx, o.Name) })
 }
 
-func (n *Network) waitHealthz(ctx context.Context, name string, port int) error {
+func (n *Network) waitHealthz(ctx context.Context, name string) error {
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	cl := &http.Client{Timeout: 2 * time.Second}
 	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
-		return getOK(ctx, cl, "http://"+addr(port)+"/healthz")
+		_, err := n.OpsGet(ctx, name, "/healthz")
+		return err
 	})
+}
+
+// opsEndpoint returns the operations URL of an orderer or peer node, the TLS CA that signed its
+// certificate, and the TLS folder of the client identity that may read its metrics.
+func (n *Network) opsEndpoint(node string) (url, caFile, clientTLS string, err error) {
+	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
+		if node == n.OrdererNode(i) {
+			return "https://" + addr(n.desc.OrdererPortsOf(i).Ops), n.OrdererTLSCA(),
+				filepath.Join(n.orgDir(n.desc.OrdererOrg.Name), "users", "admin", "tls"), nil
+		}
+	}
+	for _, o := range n.desc.Orgs {
+		if node == PeerNode(o.Name) {
+			return "https://" + addr(n.desc.PortsOf(o.Name).PeerOps), n.TLSCACert(o.Name), n.ServiceTLSDir(o.Name, "peer0"), nil
+		}
+	}
+	return "", "", "", fmt.Errorf("%s has no operations endpoint", node)
+}
+
+// OpsGet reads path (e.g. "/healthz", "/metrics") from an orderer's or peer's operations endpoint
+// (TLS, with a client certificate of the node's org).
+func (n *Network) OpsGet(ctx context.Context, node, path string) ([]byte, error) {
+	base, caFile, clientTLS, err := n.opsEndpoint(node)
+	if err != nil {
+		return nil, err
+	}
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	cert, err := tls.LoadX509KeyPair(filepath.Join(clientTLS, "server.crt"), filepath.Join(clientTLS, "server.key"))
+	if err != nil {
+		return nil, err
+	}
+	cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		DisableKeepAlives: true,
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s%s: %s", base, path, resp.Status)
+	}
+	return b, nil
+}
+
+// MetricValue reads one Prometheus sample (name with its exact label set, e.g.
+// `consensus_etcdraft_is_leader{channel="national"}`) from a node's operations endpoint.
+func (n *Network) MetricValue(ctx context.Context, node, series string) (float64, error) {
+	b, err := n.OpsGet(ctx, node, "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	return metricValue(b, series)
+}
+
+func metricValue(metrics []byte, series string) (float64, error) {
+	for _, l := range strings.Split(string(metrics), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("no sample %s", series)
+}
+
+// RaftLeader returns the index of the orderer that leads the channel's Raft cluster.
+func (n *Network) RaftLeader(ctx context.Context, ch string) (int, error) {
+	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
+		v, err := n.MetricValue(ctx, n.OrdererNode(i), `consensus_etcdraft_is_leader{channel="`+ch+`"}`)
+		if err == nil && v == 1 {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("no Raft leader for %s", ch)
 }
 
 // getOK is a readiness probe: GET url must answer 200.
@@ -285,17 +384,16 @@ func rssKiB(pid int) int64 {
 func (n *Network) waitGossip(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	cl := &http.Client{Timeout: 2 * time.Second}
 	for _, ch := range n.desc.Channels {
 		for _, org := range ch.Members {
 			want := len(ch.Members) - 1
 			err := n.sup.WaitReady(wctx, PeerNode(org), func(ctx context.Context) error {
-				known, err := gossipKnown(ctx, cl, n.desc.PortsOf(org).PeerOps, ch.Name)
+				known, err := n.MetricValue(ctx, PeerNode(org), `gossip_membership_total_peers_known{channel="`+ch.Name+`"}`)
 				if err != nil {
 					return err
 				}
-				if known < want {
-					return fmt.Errorf("knows %d of %d other peers on %s", known, want, ch.Name)
+				if int(known) < want {
+					return fmt.Errorf("knows %d of %d other peers on %s", int(known), want, ch.Name)
 				}
 				return nil
 			})
@@ -305,26 +403,4 @@ func (n *Network) waitGossip(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// gossipKnown reads gossip_membership_total_peers_known for a channel from a peer's metrics.
-func gossipKnown(ctx context.Context, cl *http.Client, opsPort int, ch string) (int, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr(opsPort)+"/metrics", nil)
-	resp, err := cl.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	prefix := `gossip_membership_total_peers_known{channel="` + ch + `"} `
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, prefix); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int(f), err
-		}
-	}
-	return 0, errors.New("no gossip membership metric yet")
 }

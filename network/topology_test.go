@@ -120,3 +120,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMetricValue(t *testing.T) {
+	m := []byte("# HELP x\nconsensus_etcdraft_is_leader{channel=\"dublin\"} 0\nconsensus_etcdraft_is_leader{channel=\"national\"} 1\ngossip_membership_total_peers_known{channel=\"national\"} 3\n")
+	if v, err := metricValue(m, `consensus_etcdraft_is_leader{channel="national"}`); err != nil || v != 1 {
+		t.Fatalf("leader: %v %v", v, err)
+	}
+	if v, err := metricValue(m, `gossip_membership_total_peers_known{channel="national"}`); err != nil || v != 3 {
+		t.Fatalf("gossip: %v %v", v, err)
+	}
+	if _, err := metricValue(m, `gossip_membership_total_peers_known{channel="dublin"}`); err == nil {
+		t.Fatal("missing series found")
+	}
+}
