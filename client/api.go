@@ -1,0 +1,283 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/gateway"
+)
+
+// One method per /v1 operation of gateway/openapi.yaml. Local references
+// travel only in request bodies, never in a URL.
+
+// Page selects one page of a list (zero value: the first page, default size).
+type Page struct {
+	Bookmark string
+	PageSize int
+}
+
+func (p Page) query(q url.Values) url.Values {
+	if q == nil {
+		q = url.Values{}
+	}
+	if p.Bookmark != "" {
+		q.Set("bookmark", p.Bookmark)
+	}
+	if p.PageSize > 0 {
+		q.Set("pageSize", strconv.Itoa(p.PageSize))
+	}
+	return q
+}
+
+func get(ctx context.Context, c *Client, path string, q url.Values, out any) error {
+	return c.do(ctx, request{method: http.MethodGet, path: path, query: q}, out)
+}
+
+func read(ctx context.Context, c *Client, path string, body, out any) error {
+	return c.do(ctx, request{method: http.MethodPost, path: path, body: body}, out)
+}
+
+func write(ctx context.Context, c *Client, path string, body, out any, opts []WriteOption) error {
+	var o writeOpts
+	for _, f := range opts {
+		f(&o)
+	}
+	return c.do(ctx, request{method: http.MethodPost, path: path, body: body, write: true, key: o.key}, out)
+}
+
+// Whoami says which agency and role the token stands for, and the agency's
+// channels.
+func (c *Client) Whoami(ctx context.Context) (gateway.Whoami, error) {
+	var out gateway.Whoami
+	return out, get(ctx, c, "/v1/whoami", nil, &out)
+}
+
+// Vocabulary returns the channel's event vocabulary, transitions and codes.
+func (c *Client) Vocabulary(ctx context.Context, channel string) (json.RawMessage, error) {
+	var out json.RawMessage
+	return out, get(ctx, c, "/v1/vocabulary", url.Values{"channel": {channel}}, &out)
+}
+
+// OpenAPI returns the gateway's OpenAPI document (YAML).
+func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
+	var out []byte
+	return out, get(ctx, c, "/v1/openapi.yaml", nil, &out)
+}
+
+// Register registers a case under the agency's local reference (with
+// LinkFrom: continues a case the agency holds on another channel under a
+// fresh pseudonym).
+func (c *Client) Register(ctx context.Context, req gateway.RegisterRequest, opts ...WriteOption) (gateway.WriteResponse, error) {
+	var out gateway.WriteResponse
+	return out, write(ctx, c, "/v1/cases", req, &out, opts)
+}
+
+// Bind attaches the agency's local reference to a case another agency put
+// on the ledger.
+func (c *Client) Bind(ctx context.Context, req gateway.BindRequest, opts ...WriteOption) (gateway.BindResponse, error) {
+	var out gateway.BindResponse
+	return out, write(ctx, c, "/v1/cases/bind", req, &out, opts)
+}
+
+// RecordEvent records any event of the vocabulary on a case.
+func (c *Client) RecordEvent(ctx context.Context, req gateway.EventRequest, opts ...WriteOption) (gateway.WriteResponse, error) {
+	var out gateway.WriteResponse
+	return out, write(ctx, c, "/v1/cases/events", req, &out, opts)
+}
+
+// Case returns a case's state and the agency's own references to it.
+func (c *Client) Case(ctx context.Context, ref gateway.CaseRef) (gateway.CaseView, error) {
+	var out gateway.CaseView
+	return out, read(ctx, c, "/v1/cases/state", ref, &out)
+}
+
+// Timeline returns one page of a case's events in sequence order.
+func (c *Client) Timeline(ctx context.Context, ref gateway.CaseRef, p Page) (gateway.TimelineResponse, error) {
+	var out gateway.TimelineResponse
+	return out, read(ctx, c, "/v1/cases/timeline", gateway.TimelineRequest{CaseRef: ref, Bookmark: p.Bookmark, PageSize: p.PageSize}, &out)
+}
+
+// FullTimeline reads every page of a case's timeline.
+func (c *Client) FullTimeline(ctx context.Context, ref gateway.CaseRef) (gateway.TimelineResponse, error) {
+	var all gateway.TimelineResponse
+	p := Page{}
+	for {
+		tl, err := c.Timeline(ctx, ref, p)
+		if err != nil {
+			return all, err
+		}
+		items := append(all.Items, tl.Items...)
+		all, all.Items = tl, items
+		if tl.Bookmark == "" || len(tl.Items) == 0 {
+			all.Bookmark = ""
+			return all, nil
+		}
+		p.Bookmark = tl.Bookmark
+	}
+}
+
+// Cases lists the channel's cases in a status.
+func (c *Client) Cases(ctx context.Context, channel, status string, p Page) (gateway.CaseList, error) {
+	var out gateway.CaseList
+	return out, get(ctx, c, "/v1/cases", p.query(url.Values{"channel": {channel}, "status": {status}}), &out)
+}
+
+// DublinRequest sends a take-charge / take-back request or notification.
+func (c *Client) DublinRequest(ctx context.Context, req gateway.DublinRequestRequest, opts ...WriteOption) (gateway.WriteResponse, error) {
+	var out gateway.WriteResponse
+	return out, write(ctx, c, "/v1/dublin/requests", req, &out, opts)
+}
+
+// DublinReply records ACCEPTED, REJECTED or REEXAMINATION_REQUESTED.
+func (c *Client) DublinReply(ctx context.Context, req gateway.DublinReplyRequest, opts ...WriteOption) (gateway.WriteResponse, error) {
+	var out gateway.WriteResponse
+	return out, write(ctx, c, "/v1/dublin/replies", req, &out, opts)
+}
+
+// DublinTransfer records a transfer step (DECISION_ISSUED, SCHEDULED,
+// COMPLETED, DEADLINE_EXTENDED).
+func (c *Client) DublinTransfer(ctx context.Context, req gateway.DublinTransferRequest, opts ...WriteOption) (gateway.WriteResponse, error) {
+	var out gateway.WriteResponse
+	return out, write(ctx, c, "/v1/dublin/transfers", req, &out, opts)
+}
+
+// ResolveDeadlines records the consequence of a lapsed Dublin deadline now
+// (the gateways' deadline watchers do it by themselves).
+func (c *Client) ResolveDeadlines(ctx context.Context, dc gateway.DublinCase, opts ...WriteOption) (gateway.WriteResponse, error) {
+	var out gateway.WriteResponse
+	return out, write(ctx, c, "/v1/dublin/deadlines/resolve", dc, &out, opts)
+}
+
+// Deadlines returns the Dublin deadline board: running deadlines whose last
+// day is at most withinDays from today (passed ones included; <0: the
+// gateway's default).
+func (c *Client) Deadlines(ctx context.Context, withinDays int, p Page) (gateway.Board, error) {
+	q := url.Values{}
+	if withinDays >= 0 {
+		q.Set("withinDays", strconv.Itoa(withinDays))
+	}
+	var out gateway.Board
+	return out, get(ctx, c, "/v1/dublin/deadlines", p.query(q), &out)
+}
+
+// Anchor anchors a document on a case (the gateway keeps only its keyed hash).
+func (c *Client) Anchor(ctx context.Context, req gateway.AnchorRequest, opts ...WriteOption) (gateway.AnchorResponse, error) {
+	var out gateway.AnchorResponse
+	return out, write(ctx, c, "/v1/documents/anchor", req, &out, opts)
+}
+
+// Verify checks a document against a case's anchors.
+func (c *Client) Verify(ctx context.Context, req gateway.VerifyRequest) (gateway.VerifyResponse, error) {
+	var out gateway.VerifyResponse
+	return out, read(ctx, c, "/v1/documents/verify", req, &out)
+}
+
+// Anchors lists a case's anchors.
+func (c *Client) Anchors(ctx context.Context, ref gateway.CaseRef, p Page) (gateway.AnchorList, error) {
+	var out gateway.AnchorList
+	return out, read(ctx, c, "/v1/documents/list", gateway.TimelineRequest{CaseRef: ref, Bookmark: p.Bookmark, PageSize: p.PageSize}, &out)
+}
+
+// RequestErasure asks for a case to be erased by every holder, on the
+// named channel and every channel the agency links the case to. Keep the
+// pseudonyms of the answer: the local reference stops resolving.
+func (c *Client) RequestErasure(ctx context.Context, req gateway.ErasureRequest, opts ...WriteOption) (gateway.ErasureResponse, error) {
+	var out gateway.ErasureResponse
+	return out, write(ctx, c, "/v1/erasures", req, &out, opts)
+}
+
+// ErasureStatus says who has confirmed an erasure.
+func (c *Client) ErasureStatus(ctx context.Context, ref gateway.CaseRef) (chaincode.ErasureStatus, error) {
+	var out chaincode.ErasureStatus
+	return out, read(ctx, c, "/v1/erasures/status", ref, &out)
+}
+
+// OpenErasures lists erasure requests not confirmed by every holder.
+func (c *Client) OpenErasures(ctx context.Context, channel string, p Page) (gateway.ErasureList, error) {
+	var out gateway.ErasureList
+	return out, get(ctx, c, "/v1/erasures/open", p.query(url.Values{"channel": {channel}}), &out)
+}
+
+// CreateWebhook subscribes a URL to the agency's events; the answer holds
+// the signing secret, shown only once.
+func (c *Client) CreateWebhook(ctx context.Context, req gateway.CreateWebhookRequest, opts ...WriteOption) (gateway.CreatedWebhook, error) {
+	var out gateway.CreatedWebhook
+	return out, write(ctx, c, "/v1/webhooks", req, &out, opts)
+}
+
+// WebhookList is the answer of GET /v1/webhooks.
+type WebhookList struct {
+	Items []gateway.WebhookStatus `json:"items"`
+}
+
+// Webhooks lists the agency's subscriptions.
+func (c *Client) Webhooks(ctx context.Context) (WebhookList, error) {
+	var out WebhookList
+	return out, get(ctx, c, "/v1/webhooks", nil, &out)
+}
+
+// DeleteWebhook removes a subscription.
+func (c *Client) DeleteWebhook(ctx context.Context, id string, opts ...WriteOption) error {
+	var o writeOpts
+	for _, f := range opts {
+		f(&o)
+	}
+	return c.do(ctx, request{method: http.MethodDelete, path: "/v1/webhooks/" + url.PathEscape(id), write: true, key: o.key}, nil)
+}
+
+// AuditHistory returns every version of a case's state, newest first
+// (auditors; by pseudonym).
+func (c *Client) AuditHistory(ctx context.Context, req gateway.HistoryRequest) (gateway.HistoryPage, error) {
+	var out gateway.HistoryPage
+	return out, read(ctx, c, "/v1/audit/history", req, &out)
+}
+
+// AuditWrites lists the events mspID recorded on channel between from and to
+// (recording dates, inclusive).
+func (c *Client) AuditWrites(ctx context.Context, channel, mspID, from, to string, p Page) (gateway.EventPage, error) {
+	var out gateway.EventPage
+	q := url.Values{"channel": {channel}, "mspId": {mspID}, "from": {from}, "to": {to}}
+	return out, get(ctx, c, "/v1/audit/writes", p.query(q), &out)
+}
+
+// AuditLate lists events recorded after the day they occurred (mspID ""
+// = every agency).
+func (c *Client) AuditLate(ctx context.Context, channel, mspID string, p Page) (gateway.EventPage, error) {
+	q := url.Values{"channel": {channel}}
+	if mspID != "" {
+		q.Set("mspId", mspID)
+	}
+	var out gateway.EventPage
+	return out, get(ctx, c, "/v1/audit/late", p.query(q), &out)
+}
+
+// OverdueErasures is the answer of GET /v1/audit/erasures.
+type OverdueErasures struct {
+	Items    []gateway.OverdueErasure `json:"items"`
+	Bookmark string                   `json:"bookmark"`
+}
+
+// AuditErasures lists erasure requests still unconfirmed after
+// olderThanDays days.
+func (c *Client) AuditErasures(ctx context.Context, channel string, olderThanDays int, p Page) (OverdueErasures, error) {
+	q := url.Values{"channel": {channel}, "olderThanDays": {strconv.Itoa(olderThanDays)}}
+	var out OverdueErasures
+	return out, get(ctx, c, "/v1/audit/erasures", p.query(q), &out)
+}
+
+// AuditVerify recomputes the hash chain and signatures of every channel from
+// the auditor's own peer (may take a while on a long ledger).
+func (c *Client) AuditVerify(ctx context.Context) (gateway.AuditReport, error) {
+	var out gateway.AuditReport
+	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/audit/verification"}, &out)
+}
+
+// AuditReport returns the last stored verification.
+func (c *Client) AuditReport(ctx context.Context) (gateway.AuditReport, error) {
+	var out gateway.AuditReport
+	return out, get(ctx, c, "/v1/audit/verification", nil, &out)
+}
