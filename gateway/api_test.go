@@ -1,0 +1,298 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/caseledger/caseledger/domain"
+)
+
+const (
+	ao = "AsylumOfficeMSP"
+	bp = "BorderPoliceMSP"
+	ps = "PartnerStateMSP"
+	au = "AuditorMSP"
+)
+
+func TestRegisterRecordStateTimeline(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	const ref = "BP-2026/4711"
+	w := a.register(domain.RoleCaseworker, "national", ref, "2026-11-27")
+	if w.Code != domain.EvCaseRegistered || w.Status != domain.StRegistered || w.Seq != 1 || !domain.IsUUIDv4(w.Pseudonym) {
+		t.Fatalf("register answered %+v", w)
+	}
+	// The pseudonym on the ledger is the one the privacy service holds for the reference.
+	if p, err := a.vault.ResolveRef(t.Context(), "national", ref); err != nil || p != w.Pseudonym {
+		t.Fatalf("vault has %q (%v), ledger %q", p, err, w.Pseudonym)
+	}
+	var ev WriteResponse
+	a.must(http.StatusOK, a.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: ref},
+		map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "CATEGORY_1"}), &ev)
+	if ev.Seq != 2 || ev.Status != domain.StIdentityChecked || ev.Pseudonym != w.Pseudonym {
+		t.Fatalf("record answered %+v", ev)
+	}
+	var view CaseView
+	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: ref}, ""), &view)
+	if view.Case.Status != domain.StIdentityChecked || len(view.LocalRefs) != 1 || view.LocalRefs[0] != ref {
+		t.Fatalf("state %+v refs %v", view.Case.Status, view.LocalRefs)
+	}
+	var tl TimelineResponse
+	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "POST", "/v1/cases/timeline", TimelineRequest{CaseRef: CaseRef{Channel: "national", Pseudonym: w.Pseudonym}}, ""), &tl)
+	if len(tl.Items) != 2 || tl.Items[0].Code != domain.EvCaseRegistered || tl.Items[1].EurodacHit != domain.EurodacCategory1 {
+		t.Fatalf("timeline %+v", tl.Items)
+	}
+	if len(tl.LocalRefs) != 1 || tl.LocalRefs[0] != ref {
+		t.Fatalf("timeline refs %v", tl.LocalRefs)
+	}
+	// Another agency reads the same case by pseudonym and sees none of the
+	// border police's references.
+	b := newAgency(t, n, clock, ao, nil)
+	var other CaseView
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", Pseudonym: w.Pseudonym}, ""), &other)
+	if len(other.LocalRefs) != 0 || other.Case.Pseudonym != w.Pseudonym {
+		t.Fatalf("other agency sees refs %v", other.LocalRefs)
+	}
+	// ... until it binds its own.
+	var bound BindResponse
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-99"}, ""), &bound)
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "AO-99"}, ""), &other)
+	if len(other.LocalRefs) != 1 || other.LocalRefs[0] != "AO-99" {
+		t.Fatalf("after bind: refs %v", other.LocalRefs)
+	}
+	// Binding a pseudonym that is not on the ledger is refused.
+	p := b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e", LocalRef: "AO-100"}, "").problem(t)
+	if p.Code != "NOT_FOUND" {
+		t.Fatalf("bind unknown pseudonym: %+v", p)
+	}
+	var list CaseList
+	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "GET", "/v1/cases?channel=national&status=IDENTITY_CHECKED", nil, ""), &list)
+	if len(list.Items) != 1 || list.Items[0].LocalRefs[0] != ref {
+		t.Fatalf("list by status: %+v", list)
+	}
+}
+
+func TestProblems(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	w := a.register(domain.RoleCaseworker, "national", "BP-1", "2026-11-27")
+	ref := CaseRef{Channel: "national", LocalRef: "BP-1"}
+	a.must(http.StatusOK, a.record(domain.RoleCaseworker, ref, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}), nil)
+	cases := []struct {
+		name   string
+		role   domain.Role
+		method string
+		path   string
+		body   any
+		key    string
+		status int
+		code   string
+	}{
+		{"no token", "", "GET", "/v1/whoami", nil, "", 401, "UNAUTHENTICATED"},
+		{"unknown route", domain.RoleCaseworker, "GET", "/v1/nothing", nil, "", 404, CodeRouteNotFound},
+		{"wrong method", domain.RoleCaseworker, "PUT", "/v1/cases", []byte("{}"), "", 405, CodeMethodNotAllowed},
+		{"missing idempotency key", domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "-", 428, CodeIdempotencyKeyRequired},
+		{"bad idempotency key", domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "a b", 400, "INVALID_ARGUMENT"},
+		{"auditor writes", domain.RoleAuditor, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "", 403, "FORBIDDEN"},
+		{"caseworker audits", domain.RoleCaseworker, "GET", "/v1/audit/late?channel=national", nil, "", 403, "FORBIDDEN"},
+		{"role without identity", domain.RoleDublinOfficer, "POST", "/v1/cases/state", ref, "", 403, "FORBIDDEN"},
+		{"unknown field", domain.RoleCaseworker, "POST", "/v1/cases/state", map[string]any{"channel": "national", "localRef": "BP-1", "name": "x"}, "", 400, "INVALID_ARGUMENT"},
+		{"foreign channel", domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "dublin", LocalRef: "BP-1"}, "", 400, "INVALID_ARGUMENT"},
+		{"unknown local ref", domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "BP-404"}, "", 404, CodeUnknownLocalRef},
+		{"both ref and pseudonym", domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "BP-1", Pseudonym: w.Pseudonym}, "", 400, "INVALID_ARGUMENT"},
+		{"invalid transition", domain.RoleCaseworker, "POST", "/v1/cases/events", EventRequest{CaseRef: ref, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}, "", 409, "INVALID_TRANSITION"},
+		{"personal data", domain.RoleCaseworker, "POST", "/v1/cases/events", EventRequest{CaseRef: ref, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE","name":"Max Mustermann"}`)}, "", 422, "PERSONAL_DATA"},
+		{"already registered", domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "", 409, "ALREADY_EXISTS"},
+		{"wrong content type", domain.RoleCaseworker, "POST", "/v1/cases/state", []byte("channel=national"), "", 415, CodeUnsupportedMediaType},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var r resp
+			if tc.name == "wrong content type" {
+				r = a.rawCall(tc.role, tc.method, tc.path, "text/plain", tc.body.([]byte))
+			} else {
+				r = a.call(tc.role, tc.method, tc.path, tc.body, tc.key)
+			}
+			p := r.problem(t)
+			if r.status != tc.status || p.Status != tc.status || p.Code != tc.code {
+				t.Fatalf("got %d %+v, want %d %s", r.status, p, tc.status, tc.code)
+			}
+		})
+	}
+}
+
+func (a *agency) rawCall(role domain.Role, method, path, ct string, body []byte) resp {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.hs.URL+path, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Authorization", "Bearer "+a.tokens[role])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return resp{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func TestIdempotentWrites(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	body := RegisterRequest{Channel: "national", LocalRef: "BP-7", OccurredOn: "2026-11-27"}
+	first := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "key-1")
+	second := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "key-1")
+	if first.status != 201 || second.status != 201 || string(first.body) != string(second.body) {
+		t.Fatalf("retry: %d %s / %d %s", first.status, first.body, second.status, second.body)
+	}
+	if second.header.Get("Idempotent-Replayed") != "true" || first.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("replay header: first %q second %q", first.header.Get("Idempotent-Replayed"), second.header.Get("Idempotent-Replayed"))
+	}
+	if got := n.submitted("cases:RegisterCase"); got != 1 {
+		t.Fatalf("%d transactions for one key, want 1", got)
+	}
+	// Same key, other body.
+	other := a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-8", OccurredOn: "2026-11-27"}, "key-1")
+	if p := other.problem(t); p.Code != CodeIdempotencyKeyReused || other.status != 422 {
+		t.Fatalf("reuse: %d %+v", other.status, p)
+	}
+	// Keys are scoped per token: another calling system may use the same key.
+	admin := a.call(domain.RoleAdmin, "POST", "/v1/cases/events", EventRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-7"},
+		Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}, "key-1")
+	if admin.status != 403 { // the key is accepted for this token; the workflow refuses the admin role
+		t.Fatalf("admin with the same key: %d %s", admin.status, admin.body)
+	}
+	// A transient failure is not final: the retry runs again with the same
+	// requestID and records once.
+	fails := 1
+	n.failSubmit = func(string) error {
+		if fails > 0 {
+			fails--
+			return fmt.Errorf("%w: orderer gone", ErrLedgerUnavailable)
+		}
+		return nil
+	}
+	ev := EventRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-7"}, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}
+	r1 := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", ev, "key-2")
+	if p := r1.problem(t); r1.status != 503 || p.Code != CodeLedgerUnavailable || r1.header.Get("Retry-After") == "" {
+		t.Fatalf("transient: %d %+v", r1.status, p)
+	}
+	before := len(n.requestIDs)
+	r2 := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", ev, "key-2")
+	a.must(200, r2, nil)
+	if n.submitted("cases:RecordEvent") != 1 {
+		t.Fatalf("recorded %d times", n.submitted("cases:RecordEvent"))
+	}
+	// The chaincode saw the same requestID both times.
+	var tl TimelineResponse
+	a.must(200, a.call(domain.RoleCaseworker, "POST", "/v1/cases/timeline", TimelineRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-7"}}, ""), &tl)
+	if n.requestIDs[before] != tl.Items[1].RequestID {
+		t.Fatalf("retry used requestID %s, recorded %s", n.requestIDs[before], tl.Items[1].RequestID)
+	}
+	// A retry after the gateway restarts still replays.
+	a.restart()
+	again := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", ev, "key-2")
+	if again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" || n.submitted("cases:RecordEvent") != 1 {
+		t.Fatalf("after restart: %d replayed=%q submits=%d", again.status, again.header.Get("Idempotent-Replayed"), n.submitted("cases:RecordEvent"))
+	}
+}
+
+func TestConcurrentSameKeyAndOverload(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight = 2 })
+	n.blockSubmit = make(chan struct{})
+	body := RegisterRequest{Channel: "national", LocalRef: "BP-9", OccurredOn: "2026-11-27"}
+	var wg sync.WaitGroup
+	results := make(chan resp, 1)
+	wg.Add(1)
+	go func() { defer wg.Done(); results <- a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "k") }()
+	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
+	// The same key while the first is running: in progress.
+	dup := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "k")
+	if p := dup.problem(t); dup.status != 409 || p.Code != CodeRequestInProgress || dup.header.Get("Retry-After") == "" {
+		t.Fatalf("concurrent same key: %d %+v", dup.status, p)
+	}
+	// Fill the last slot, then one more is refused at once, not queued.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-10", OccurredOn: "2026-11-27"}, "k2")
+	}()
+	waitFor(t, "second request in flight", func() bool { return len(a.srv.sem) == 2 })
+	over := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
+	if p := over.problem(t); over.status != 503 || p.Code != CodeOverloaded || over.header.Get("Retry-After") != "1" {
+		t.Fatalf("overload: %d %+v", over.status, p)
+	}
+	close(n.blockSubmit)
+	wg.Wait()
+	if r := <-results; r.status != 201 {
+		t.Fatalf("first request: %d %s", r.status, r.body)
+	}
+	if n.submitted("cases:RegisterCase") != 2 {
+		t.Fatalf("submits %d", n.submitted("cases:RegisterCase"))
+	}
+}
+
+// TestNoIdentifiersInLogsOrMetrics: local references never reach logs or
+// metric labels, whatever the outcome.
+func TestNoIdentifiersInLogsOrMetrics(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	const ref = "SECRET-REF-0815"
+	w := a.register(domain.RoleCaseworker, "national", ref, "2026-11-27")
+	a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: ref}, "")
+	a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: ref + "-unknown"}, "")
+	a.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: ref}, map[string]any{"code": "HEARING_HELD", "occurredOn": "2026-11-27"})
+	n.failSubmit = func(string) error { return errors.New("peer exploded") }
+	a.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: ref}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"})
+	n.failSubmit = nil
+	metrics := a.call("", "GET", "/metrics", nil, "")
+	for name, text := range map[string]string{"logs": a.logs.String(), "metrics": string(metrics.body)} {
+		if i := strings.Index(text, "SECRET-REF"); i >= 0 {
+			t.Fatalf("%s carry a local reference: %s", name, text[max(0, i-300):i+20])
+		}
+		if strings.Contains(text, w.Pseudonym) {
+			t.Fatalf("%s carry a pseudonym", name)
+		}
+	}
+	if !strings.Contains(string(metrics.body), `gateway_http_requests_total{method="POST",route="/v1/cases/state",status="404"} 1`) {
+		t.Fatalf("metrics lack the route template series:\n%s", metrics.body)
+	}
+}
+
+func TestWhoamiAndHealth(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, ao, nil)
+	var who Whoami
+	a.must(200, a.call(domain.RoleDublinOfficer, "GET", "/v1/whoami", nil, ""), &who)
+	if who.MSPID != ao || who.Role != domain.RoleDublinOfficer || len(who.Channels) != 2 {
+		t.Fatalf("whoami %+v", who)
+	}
+	if r := a.call("", "GET", "/healthz", nil, ""); r.status != 200 {
+		t.Fatalf("healthz %d", r.status)
+	}
+	if r := a.call("", "GET", "/readyz", nil, ""); r.status != 200 {
+		t.Fatalf("readyz %d %s", r.status, r.body)
+	}
+	a.srv.BeginShutdown()
+	if r := a.call("", "GET", "/readyz", nil, ""); r.status != 503 {
+		t.Fatalf("readyz while shutting down: %d", r.status)
+	}
+	if r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, ""); r.status != 503 || r.problem(t).Code != CodeShuttingDown {
+		t.Fatalf("request while shutting down: %d", r.status)
+	}
+}

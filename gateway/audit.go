@@ -1,0 +1,513 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
+)
+
+// Audit verification: the auditor's gateway reads every block of each of its
+// channels from its own peer and recomputes what makes the ledger tamper-
+// evident:
+//
+//   - data hash = SHA-256 of the block's concatenated envelopes, equal to the
+//     header's DataHash;
+//   - header hash = SHA-256 of the ASN.1 DER of {number, previous_hash,
+//     data_hash}, equal to the next block's PreviousHash and, for the last
+//     block, to the peer's current block hash;
+//   - block numbers consecutive from 0;
+//   - every transaction signed by its creator (ECDSA over the payload) with a
+//     certificate that chains to a root of the creator's MSP as declared in
+//     the channel configuration;
+//   - the validation code of every transaction (block metadata), counted.
+//
+// The first inconsistency found is reported.
+
+// Inconsistency names where verification failed.
+type Inconsistency struct {
+	Block   uint64 `json:"block"`
+	Tx      int    `json:"tx,omitempty"`
+	Problem string `json:"problem"`
+}
+
+// ChainReport is the verification of one channel.
+type ChainReport struct {
+	Channel            string         `json:"channel"`
+	Blocks             uint64         `json:"blocks"`
+	LastBlockHash      string         `json:"lastBlockHash"`
+	PeerCurrentHash    string         `json:"peerCurrentHash"`
+	Transactions       int            `json:"transactions"`
+	SignaturesVerified int            `json:"signaturesVerified"`
+	ValidationCodes    map[string]int `json:"validationCodes"`
+	Intact             bool           `json:"intact"`
+	FirstInconsistency *Inconsistency `json:"firstInconsistency,omitempty"`
+	StartedAt          time.Time      `json:"startedAt"`
+	FinishedAt         time.Time      `json:"finishedAt"`
+	Error              string         `json:"error,omitempty"`
+}
+
+// AuditReport covers all the agency's channels.
+type AuditReport struct {
+	Intact   bool          `json:"intact"`
+	Channels []ChainReport `json:"channels"`
+}
+
+type auditVerifier struct {
+	s  *Server
+	mu sync.Mutex // one verification at a time
+}
+
+func newAuditVerifier(s *Server) *auditVerifier { return &auditVerifier{s: s} }
+
+// Verify runs a full verification of every channel and stores the reports.
+func (a *auditVerifier) Verify(ctx context.Context) (AuditReport, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rep := AuditReport{Intact: true}
+	for _, ch := range a.s.ledger.Channels() {
+		cr := verifyChain(ctx, a.s.ledger, ch.Name, a.s.now)
+		if err := a.s.store.putJSON(pfxAudit+ch.Name, cr, 0); err != nil {
+			return rep, err
+		}
+		rep.Intact = rep.Intact && cr.Intact
+		rep.Channels = append(rep.Channels, cr)
+	}
+	return rep, nil
+}
+
+// Stored returns the last reports.
+func (a *auditVerifier) Stored() (AuditReport, error) {
+	rep := AuditReport{Intact: true, Channels: []ChainReport{}}
+	for _, ch := range a.s.ledger.Channels() {
+		var cr ChainReport
+		found, err := a.s.store.getJSON(pfxAudit+ch.Name, &cr)
+		if err != nil {
+			return rep, err
+		}
+		if !found {
+			rep.Intact = false
+			continue
+		}
+		rep.Intact = rep.Intact && cr.Intact
+		rep.Channels = append(rep.Channels, cr)
+	}
+	return rep, nil
+}
+
+type asn1Header struct {
+	Number       *big.Int
+	PreviousHash []byte
+	DataHash     []byte
+}
+
+// BlockHeaderHash is Fabric's block hash.
+func BlockHeaderHash(h *common.BlockHeader) ([]byte, error) {
+	der, err := asn1.Marshal(asn1Header{Number: new(big.Int).SetUint64(h.GetNumber()), PreviousHash: h.GetPreviousHash(), DataHash: h.GetDataHash()})
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(der)
+	return sum[:], nil
+}
+
+// BlockDataHash is Fabric's hash of a block's data.
+func BlockDataHash(d *common.BlockData) []byte {
+	sum := sha256.Sum256(bytes.Join(d.GetData(), nil))
+	return sum[:]
+}
+
+// chainState carries what verification of one block needs from the earlier ones.
+type chainState struct {
+	prevHash []byte
+	msps     map[string]*x509.CertPool
+}
+
+// verifyChain checks one channel from block 0 to the peer's height.
+func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time) ChainReport {
+	cr := ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC()}
+	defer func() { cr.FinishedAt = now().UTC() }()
+	height, current, err := l.ChainInfo(ctx, channel)
+	if err != nil {
+		cr.Error = "chain info: " + err.Error()
+		return cr
+	}
+	cr.PeerCurrentHash = hex.EncodeToString(current)
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks, err := l.Blocks(bctx, channel, 0)
+	if err != nil {
+		cr.Error = "block events: " + err.Error()
+		return cr
+	}
+	st := &chainState{msps: map[string]*x509.CertPool{}}
+	for n := uint64(0); n < height; n++ {
+		var b *common.Block
+		select {
+		case b = <-blocks:
+		case <-time.After(30 * time.Second):
+			cr.Error = fmt.Sprintf("block %d not delivered", n)
+			return cr
+		case <-ctx.Done():
+			cr.Error = ctx.Err().Error()
+			return cr
+		}
+		if b == nil {
+			cr.Error = fmt.Sprintf("block stream ended before block %d", n)
+			return cr
+		}
+		if inc := st.verifyBlock(b, n, &cr); inc != nil {
+			cr.FirstInconsistency = inc
+			return cr
+		}
+		cr.Blocks = n + 1
+	}
+	cr.LastBlockHash = hex.EncodeToString(st.prevHash)
+	if height > 0 && !bytes.Equal(st.prevHash, current) {
+		cr.FirstInconsistency = &Inconsistency{Block: height - 1, Problem: "hash of the last block differs from the peer's current block hash"}
+		return cr
+	}
+	cr.Intact = true
+	return cr
+}
+
+func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *ChainReport) *Inconsistency {
+	bad := func(tx int, f string, a ...any) *Inconsistency {
+		return &Inconsistency{Block: want, Tx: tx, Problem: fmt.Sprintf(f, a...)}
+	}
+	h := b.GetHeader()
+	if h == nil || b.GetData() == nil {
+		return bad(0, "block without header or data")
+	}
+	if h.Number != want {
+		return bad(0, "block number %d where %d was expected", h.Number, want)
+	}
+	if want > 0 && !bytes.Equal(h.PreviousHash, st.prevHash) {
+		return bad(0, "previous hash does not match the hash of block %d", want-1)
+	}
+	if !bytes.Equal(BlockDataHash(b.Data), h.DataHash) {
+		return bad(0, "data hash does not match the block's transactions")
+	}
+	hh, err := BlockHeaderHash(h)
+	if err != nil {
+		return bad(0, "header not encodable")
+	}
+	st.prevHash = hh
+	var filter []byte
+	if md := b.GetMetadata().GetMetadata(); len(md) > int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
+		filter = md[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+	}
+	if len(filter) != 0 && len(filter) != len(b.Data.Data) {
+		return bad(0, "validation codes for %d transactions, block holds %d", len(filter), len(b.Data.Data))
+	}
+	for i, raw := range b.Data.Data {
+		cr.Transactions++
+		code := "UNRECORDED"
+		if len(filter) > 0 {
+			code = peer.TxValidationCode(filter[i]).String()
+		}
+		cr.ValidationCodes[code]++
+		if inc := st.verifyEnvelope(raw, want, i, cr); inc != nil {
+			return inc
+		}
+	}
+	return nil
+}
+
+// verifyEnvelope checks the creator's signature of one transaction and
+// takes the MSP roots from configuration transactions.
+func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, cr *ChainReport) *Inconsistency {
+	bad := func(f string, a ...any) *Inconsistency {
+		return &Inconsistency{Block: block, Tx: i, Problem: fmt.Sprintf(f, a...)}
+	}
+	var env common.Envelope
+	if err := proto.Unmarshal(raw, &env); err != nil {
+		return bad("undecodable envelope")
+	}
+	var pl common.Payload
+	if err := proto.Unmarshal(env.Payload, &pl); err != nil || pl.Header == nil {
+		return bad("undecodable payload")
+	}
+	var chdr common.ChannelHeader
+	if err := proto.Unmarshal(pl.Header.ChannelHeader, &chdr); err != nil {
+		return bad("undecodable channel header")
+	}
+	if common.HeaderType(chdr.Type) == common.HeaderType_CONFIG {
+		if err := st.loadConfig(pl.Data); err != nil {
+			return bad("configuration: %v", err)
+		}
+		if len(env.Signature) == 0 {
+			return nil // the genesis configuration is not signed
+		}
+	}
+	var shdr common.SignatureHeader
+	if err := proto.Unmarshal(pl.Header.SignatureHeader, &shdr); err != nil {
+		return bad("undecodable signature header")
+	}
+	var id mspproto.SerializedIdentity
+	if err := proto.Unmarshal(shdr.Creator, &id); err != nil {
+		return bad("undecodable creator")
+	}
+	blk, _ := pem.Decode(id.IdBytes)
+	if blk == nil {
+		return bad("creator has no certificate")
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return bad("creator certificate unreadable")
+	}
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return bad("creator key is not ECDSA")
+	}
+	digest := sha256.Sum256(env.Payload)
+	if !ecdsa.VerifyASN1(pub, digest[:], env.Signature) {
+		return bad("creator signature does not verify")
+	}
+	if roots := st.msps[id.Mspid]; roots != nil {
+		_, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, CurrentTime: cert.NotBefore.Add(time.Minute)})
+		if err != nil {
+			return bad("creator certificate does not chain to a root of %s", id.Mspid)
+		}
+	} else if common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
+		return bad("creator's MSP %s is not in the channel configuration", id.Mspid)
+	}
+	cr.SignaturesVerified++
+	return nil
+}
+
+// loadConfig reads the MSP root certificates of every organisation from a
+// configuration transaction.
+func (st *chainState) loadConfig(data []byte) error {
+	var ce common.ConfigEnvelope
+	if err := proto.Unmarshal(data, &ce); err != nil || ce.Config == nil {
+		return errors.New("undecodable configuration envelope")
+	}
+	msps := map[string]*x509.CertPool{}
+	var walk func(g *common.ConfigGroup) error
+	walk = func(g *common.ConfigGroup) error {
+		if g == nil {
+			return nil
+		}
+		if v, ok := g.Values["MSP"]; ok {
+			var mc mspproto.MSPConfig
+			var fc mspproto.FabricMSPConfig
+			if err := proto.Unmarshal(v.Value, &mc); err != nil {
+				return errors.New("undecodable MSP value")
+			}
+			if err := proto.Unmarshal(mc.Config, &fc); err != nil {
+				return errors.New("undecodable MSP configuration")
+			}
+			pool := x509.NewCertPool()
+			for _, r := range append(fc.RootCerts, fc.IntermediateCerts...) {
+				pool.AppendCertsFromPEM(r)
+			}
+			msps[fc.Name] = pool
+		}
+		for _, sub := range g.Groups {
+			if err := walk(sub); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(ce.Config.ChannelGroup); err != nil {
+		return err
+	}
+	st.msps = msps
+	return nil
+}
+
+func (s *Server) hAuditVerify(c *call) (int, any, error) {
+	rep, err := s.auditor.Verify(c.ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, rep, nil
+}
+
+func (s *Server) hAuditReport(c *call) (int, any, error) {
+	rep, err := s.auditor.Stored()
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, rep, nil
+}
+
+// HistoryRequest asks for every version of a case's state.
+type HistoryRequest struct {
+	Channel   string `json:"channel"`
+	Pseudonym string `json:"pseudonym"`
+	Bookmark  string `json:"bookmark,omitempty"`
+	PageSize  int    `json:"pageSize,omitempty"`
+}
+
+// HistoryPage is one page of a case's history (newest first).
+type HistoryPage struct {
+	Items    []chaincode.HistoryEntry `json:"items"`
+	Bookmark string                   `json:"bookmark"`
+}
+
+func (s *Server) hAuditHistory(c *call) (int, any, error) {
+	var req HistoryRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	ch, err := s.channel(req.Channel)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := domain.CheckPseudonym(req.Pseudonym); err != nil {
+		return 0, nil, err
+	}
+	ps, err := pageSizeArg(req.PageSize)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page chaincode.Page[chaincode.HistoryEntry]
+	if err := c.evaluate(ch.Name, "cases:GetHistory", &page, req.Pseudonym, req.Bookmark, ps); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, HistoryPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
+}
+
+// EventPage is one page of events.
+type EventPage struct {
+	Items    []domain.Event `json:"items"`
+	Bookmark string         `json:"bookmark"`
+}
+
+// hAuditWrites lists the events an agency recorded between from and to
+// (recording dates, inclusive). Paging runs over the cases the agency wrote
+// on, so a page may hold no events and still have a bookmark.
+func (s *Server) hAuditWrites(c *call) (int, any, error) {
+	q := c.r.URL.Query()
+	ch, err := s.channel(q.Get("channel"))
+	if err != nil {
+		return 0, nil, err
+	}
+	msp := q.Get("mspId")
+	if !domain.IsMSPID(msp) {
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "mspId: required")
+	}
+	from, to := q.Get("from"), q.Get("to")
+	if err := checkDate("from", from); err != nil {
+		return 0, nil, err
+	}
+	if err := checkDate("to", to); err != nil {
+		return 0, nil, err
+	}
+	if from > to {
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "from: must not lie after to")
+	}
+	bm, ps, err := pageQuery(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	var cases chaincode.Page[domain.CaseState]
+	if err := c.evaluate(ch.Name, "cases:ListByAgency", &cases, msp, bm, ps); err != nil {
+		return 0, nil, err
+	}
+	out := EventPage{Items: []domain.Event{}, Bookmark: cases.Bookmark}
+	for _, cs := range cases.Items {
+		tbm := ""
+		for {
+			var tl chaincode.Page[domain.Event]
+			if err := c.evaluate(ch.Name, "cases:GetTimeline", &tl, cs.Pseudonym, tbm, ""); err != nil {
+				return 0, nil, err
+			}
+			for _, ev := range tl.Items {
+				if ev.MSPID == msp && ev.RecordedOn >= from && ev.RecordedOn <= to {
+					out.Items = append(out.Items, ev)
+				}
+			}
+			if tl.Bookmark == "" || len(tl.Items) == 0 {
+				break
+			}
+			tbm = tl.Bookmark
+		}
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Server) hAuditLate(c *call) (int, any, error) {
+	q := c.r.URL.Query()
+	ch, err := s.channel(q.Get("channel"))
+	if err != nil {
+		return 0, nil, err
+	}
+	bm, ps, err := pageQuery(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page chaincode.Page[domain.Event]
+	if err := c.evaluate(ch.Name, "audit:ListLateEvents", &page, q.Get("mspId"), bm, ps); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, EventPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
+}
+
+// OverdueErasure is an erasure request not yet confirmed by every holder.
+type OverdueErasure struct {
+	chaincode.ErasureStatus
+	DaysOpen int `json:"daysOpen"`
+}
+
+// hAuditErasures lists unconfirmed erasure requests open for at least
+// olderThanDays days.
+func (s *Server) hAuditErasures(c *call) (int, any, error) {
+	q := c.r.URL.Query()
+	ch, err := s.channel(q.Get("channel"))
+	if err != nil {
+		return 0, nil, err
+	}
+	older := 0
+	if v := q.Get("olderThanDays"); v != "" {
+		if older, err = strconv.Atoi(v); err != nil || older < 0 || older > 3650 {
+			return 0, nil, domain.Errorf(domain.KindInvalidArgument, "olderThanDays: 0..3650")
+		}
+	}
+	bm, ps, err := pageQuery(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page chaincode.Page[chaincode.ErasureStatus]
+	if err := c.evaluate(ch.Name, "erasure:ListOpenErasures", &page, bm, ps); err != nil {
+		return 0, nil, err
+	}
+	today := s.today()
+	out := struct {
+		Items    []OverdueErasure `json:"items"`
+		Bookmark string           `json:"bookmark"`
+	}{Items: []OverdueErasure{}, Bookmark: page.Bookmark}
+	for _, e := range page.Items {
+		days := 0
+		if d, err := deadline.ParseDate(e.RequestedOn); err == nil {
+			days = d.DaysUntil(today)
+		}
+		if days >= older {
+			out.Items = append(out.Items, OverdueErasure{ErasureStatus: e, DaysOpen: days})
+		}
+	}
+	return http.StatusOK, out, nil
+}

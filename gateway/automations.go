@@ -1,0 +1,347 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
+	privacy "github.com/caseledger/caseledger/privacy-service"
+)
+
+// Automations run by every writing agency's gateway:
+//
+//   - the deadline watcher records the consequence of a lapsed Dublin
+//     deadline (IMPLICITLY_ACCEPTED, RESPONSIBILITY_SHIFTED) through
+//     dublin:ResolveDeadlines. It polls the deadline board and also looks
+//     right after every Dublin event (a request recorded late can be overdue
+//     at once). requestIDs are derived from pseudonym, deadline kind and due
+//     date, so repeated attempts are one request to the chaincode; when two
+//     gateways race, the state machine records the consequence once (the
+//     loser's retry finds nothing left to resolve).
+//   - the erasure executor follows the event log: on ERASURE_REQUESTED it
+//     erases the case in the agency's own privacy service and, if the agency
+//     is a holder that has not confirmed yet, records erasure:ConfirmErasure.
+//     Its cursor only moves past an event once that work is done.
+
+// AutomationOptions configure the automations.
+type AutomationOptions struct {
+	// Disabled turns both automations off.
+	Disabled bool
+	// DeadlinePoll is the deadline watcher's polling interval.
+	DeadlinePoll time.Duration
+	// AuditInterval, on an auditor's gateway, re-verifies every channel's
+	// block chain at this interval (0: only on request).
+	AuditInterval time.Duration
+}
+
+// periodicAudit verifies the chains now and then every interval.
+func (s *Server) periodicAudit(ctx context.Context, every time.Duration) {
+	for {
+		rep, err := s.auditor.Verify(ctx)
+		switch {
+		case err != nil:
+			s.log.Error("audit verification", "err", err)
+		case !rep.Intact:
+			s.log.Error("audit verification found the ledger inconsistent")
+		default:
+			s.log.Info("audit verification: ledger intact")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// automationNS namespaces the derived requestIDs of automations.
+func automationNS() uuid.UUID { return uuid.MustParse("6f1e3a52-3c1d-4d8e-9b7a-2f4c8d9e0a11") }
+
+func automationRequestID(parts ...string) string {
+	b := []byte{}
+	for _, p := range parts {
+		b = append(b, p...)
+		b = append(b, 0)
+	}
+	return uuid.NewSHA1(automationNS(), b).String()
+}
+
+// writerRole picks the Fabric identity an automation writes with on a
+// channel: the procedure's natural role, else admin.
+func (s *Server) writerRole(p domain.Procedure) (domain.Role, bool) {
+	roles := s.ledger.Roles()
+	prefer := domain.RoleCaseworker
+	if p == domain.ProcedureDublin {
+		prefer = domain.RoleDublinOfficer
+	}
+	for _, r := range []domain.Role{prefer, domain.RoleAdmin} {
+		if slices.Contains(roles, r) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+func (s *Server) startAutomations(ctx context.Context) {
+	if s.cfg.Automations.Disabled {
+		return
+	}
+	if s.isAuditor() {
+		if every := s.cfg.Automations.AuditInterval; every > 0 {
+			s.goRun(func() { s.periodicAudit(ctx, every) })
+		}
+		return // auditors never write
+	}
+	s.goRun(func() { s.erasureExecutor(ctx) })
+	if ch, err := s.channelFor(domain.ProcedureDublin); err == nil {
+		if role, ok := s.writerRole(domain.ProcedureDublin); ok {
+			s.goRun(func() { s.deadlineWatcher(ctx, ch, role) })
+		}
+	}
+}
+
+// isAuditor: the auditor agency holds only the auditor role.
+func (s *Server) isAuditor() bool {
+	for _, r := range s.ledger.Roles() {
+		if r == domain.RoleCaseworker || r == domain.RoleDublinOfficer {
+			return false
+		}
+	}
+	return slices.Contains(s.ledger.Roles(), domain.RoleAuditor)
+}
+
+// deadlineWatcher resolves lapsed deadlines on the Dublin channel.
+func (s *Server) deadlineWatcher(ctx context.Context, ch ChannelInfo, role domain.Role) {
+	poll := s.cfg.Automations.DeadlinePoll
+	if poll <= 0 {
+		poll = time.Minute
+	}
+	w := &watcher{s: s, ch: ch, role: role, done: map[string]string{}}
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	seen, _ := s.evlog.changed()
+	for {
+		w.sweep(ctx)
+		// Wait for the next tick or a new event on the Dublin channel.
+	wait:
+		for {
+			last, changed := s.evlog.changed()
+			if last > seen {
+				dub := w.dublinEventSince(seen)
+				seen = last
+				if dub {
+					break wait
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				break wait
+			case <-changed:
+			}
+		}
+		// Debounce a burst of events into one sweep.
+		if !(backoff{base: 200 * time.Millisecond, max: 200 * time.Millisecond}).sleep(ctx, 1) {
+			return
+		}
+	}
+}
+
+type watcher struct {
+	s    *Server
+	ch   ChannelInfo
+	role domain.Role
+	mu   sync.Mutex
+	// done remembers resolved or unresolvable deadlines until the day ends.
+	done map[string]string
+}
+
+func (w *watcher) dublinEventSince(seq uint64) bool {
+	evs, err := w.s.evlog.read(seq, 1000)
+	if err != nil {
+		return true
+	}
+	for _, ev := range evs {
+		if ev.Channel == w.ch.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// sweep reads the board of deadlines that lapsed before today and resolves
+// each with a consequence to record.
+func (w *watcher) sweep(ctx context.Context) {
+	s := w.s
+	today := s.today()
+	bookmark := ""
+	for ctx.Err() == nil {
+		raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, "dublin:DeadlinesDue", today.String(), bookmark, "")
+		if err != nil {
+			s.log.Warn("deadline watcher: board unavailable", "err", err)
+			return
+		}
+		var page chaincode.Page[chaincode.DueItem]
+		if err := json.Unmarshal(raw, &page); err != nil {
+			s.log.Error("deadline watcher: undecodable board", "err", err)
+			return
+		}
+		for _, it := range page.Items {
+			w.resolve(ctx, it, today)
+		}
+		if page.Bookmark == "" || len(page.Items) == 0 {
+			return
+		}
+		bookmark = page.Bookmark
+	}
+}
+
+func hasConsequence(dl domain.Deadline) bool {
+	switch dl.OnLapse {
+	case deadline.ImplicitAcceptance, deadline.ImplicitConfirmation, deadline.ResponsibilityShifts:
+		return true
+	}
+	return false
+}
+
+func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadline.Date) {
+	s := w.s
+	if !hasConsequence(it.Deadline) || !it.Deadline.Expired(today) {
+		return
+	}
+	key := it.Pseudonym + "/" + string(it.Deadline.Kind) + "/" + it.Deadline.Due.String()
+	w.mu.Lock()
+	if d, ok := w.done[key]; ok && d == today.String() {
+		w.mu.Unlock()
+		return
+	}
+	w.mu.Unlock()
+	reqID := automationRequestID("resolve", w.ch.Name, it.Pseudonym, string(it.Deadline.Kind), it.Deadline.Due.String())
+	_, err := s.ledger.Submit(ctx, w.role, w.ch.Name, "dublin:ResolveDeadlines", reqID, it.Pseudonym)
+	var de *domain.Error
+	switch {
+	case err == nil:
+		s.m.automation.WithLabelValues("deadline", "recorded").Inc()
+		s.log.Info("deadline consequence recorded", "channel", w.ch.Name, "kind", string(it.Deadline.Kind))
+	case errors.As(err, &de):
+		// Already resolved by another gateway, not yet lapsed in the acting
+		// state's zone, or nothing to record: look again tomorrow (or on the
+		// next event).
+		s.m.automation.WithLabelValues("deadline", "skipped").Inc()
+		s.log.Debug("deadline not resolved", "kind", string(de.Kind))
+	default:
+		s.m.automation.WithLabelValues("deadline", "failed").Inc()
+		s.log.Warn("deadline watcher: write failed; retrying on the next sweep", "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.done[key] = today.String()
+	w.mu.Unlock()
+}
+
+// erasureExecutor consumes the event log from its own cursor.
+func (s *Server) erasureExecutor(ctx context.Context) {
+	const cursorKey = pfxCursor + "erasure"
+	cursor, err := s.store.cursor(cursorKey)
+	if err != nil {
+		s.log.Error("erasure executor cursor", "err", err)
+		return
+	}
+	bo := backoff{base: 500 * time.Millisecond, max: 30 * time.Second}
+	for ctx.Err() == nil {
+		last, changed := s.evlog.changed()
+		if last <= cursor {
+			select {
+			case <-changed:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		evs, err := s.evlog.read(cursor, 100)
+		if err != nil {
+			s.log.Error("read event log", "err", err)
+			bo.sleep(ctx, 3)
+			continue
+		}
+		for _, ev := range evs {
+			for attempt := 1; ; attempt++ {
+				err := s.executeErasure(ctx, ev)
+				if err == nil {
+					break
+				}
+				s.m.automation.WithLabelValues("erasure", "failed").Inc()
+				s.log.Warn("erasure executor: retrying", "attempt", attempt, "err", err)
+				if !bo.sleep(ctx, attempt) {
+					return
+				}
+			}
+			cursor = ev.Seq
+			if err := s.store.setCursor(cursorKey, cursor); err != nil {
+				s.log.Error("erasure executor cursor", "err", err)
+				return
+			}
+		}
+	}
+}
+
+// executeErasure handles one logged event; nil when done (or nothing to do).
+func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
+	if ev.Name != chaincode.EventCase {
+		return nil
+	}
+	var ce chaincode.CaseEvent
+	if err := json.Unmarshal(ev.Payload, &ce); err != nil || ce.Code != domain.EvErasureRequested {
+		return nil
+	}
+	ch, err := s.channel(ev.Channel)
+	if err != nil {
+		return nil
+	}
+	role, ok := s.writerRole(ch.Procedure)
+	if !ok {
+		return nil
+	}
+	// Erase first: every agency holding a mapping erases it, holder or not.
+	if _, err := s.vault.ErasePseudonym(ctx, ch.Name, ce.Pseudonym); err != nil && !errors.Is(err, privacy.ErrNotFound) {
+		return err
+	}
+	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, "erasure:GetErasureStatus", ce.Pseudonym)
+	if err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return nil
+		}
+		return err
+	}
+	var st chaincode.ErasureStatus
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil
+	}
+	if !slices.Contains(st.Pending, s.cfg.MSPID) {
+		s.m.automation.WithLabelValues("erasure", "erased").Inc()
+		return nil
+	}
+	reqID := automationRequestID("confirm-erasure", ch.Name, ce.Pseudonym, st.RequestedOn)
+	_, err = s.ledger.Submit(ctx, role, ch.Name, "erasure:ConfirmErasure", reqID, ce.Pseudonym, s.today().String())
+	var de *domain.Error
+	switch {
+	case err == nil:
+		s.m.automation.WithLabelValues("erasure", "confirmed").Inc()
+		s.log.Info("erasure executed and confirmed", "channel", ch.Name)
+		return nil
+	case errors.As(err, &de):
+		s.m.automation.WithLabelValues("erasure", "refused").Inc()
+		s.log.Warn("erasure confirmation refused", "channel", ch.Name, "kind", string(de.Kind))
+		return nil
+	}
+	return err
+}

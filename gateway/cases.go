@@ -1,0 +1,495 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
+	privacy "github.com/caseledger/caseledger/privacy-service"
+)
+
+// CaseRef selects a case on one channel, by the agency's own local reference
+// or by pseudonym. Local references only ever travel in request bodies.
+type CaseRef struct {
+	Channel   string `json:"channel"`
+	LocalRef  string `json:"localRef,omitempty"`
+	Pseudonym string `json:"pseudonym,omitempty"`
+}
+
+// WriteResponse answers every recorded event.
+type WriteResponse struct {
+	Channel     string           `json:"channel"`
+	Pseudonym   string           `json:"pseudonym"`
+	Seq         uint64           `json:"seq"`
+	Code        domain.EventCode `json:"code"`
+	Status      domain.Status    `json:"status"`
+	TxID        string           `json:"txId"`
+	BlockNumber uint64           `json:"blockNumber"`
+	RecordedOn  string           `json:"recordedOn"`
+	OccurredOn  string           `json:"occurredOn"`
+}
+
+// CaseView is a case's state with the agency's own references to it.
+type CaseView struct {
+	Case      domain.CaseState `json:"case"`
+	LocalRefs []string         `json:"localRefs"`
+}
+
+// channel returns one of the agency's channels.
+func (s *Server) channel(name string) (ChannelInfo, error) {
+	for _, ch := range s.ledger.Channels() {
+		if ch.Name == name {
+			return ch, nil
+		}
+	}
+	if name == "" {
+		return ChannelInfo{}, domain.Errorf(domain.KindInvalidArgument, "channel: required")
+	}
+	return ChannelInfo{}, domain.Errorf(domain.KindInvalidArgument, "channel: not a channel of this agency")
+}
+
+// channelFor returns the agency's channel of a procedure.
+func (s *Server) channelFor(p domain.Procedure) (ChannelInfo, error) {
+	for _, ch := range s.ledger.Channels() {
+		if ch.Procedure == p {
+			return ch, nil
+		}
+	}
+	return ChannelInfo{}, domain.Errorf(domain.KindForbidden, "this agency takes no part in the %s procedure", p)
+}
+
+// memo persists a resolved value with the write (see idemCall.Memo); reads
+// compute it every time.
+func (c *call) memo(name string, f func() (string, error)) (string, error) {
+	if c.idem == nil {
+		return f()
+	}
+	return c.idem.Memo(name, f)
+}
+
+// wctx is the context of ledger and vault work: a write outlives a client
+// that hangs up, so its outcome is stored for the retry.
+func (c *call) wctx() context.Context {
+	if c.idem != nil {
+		return context.WithoutCancel(c.ctx)
+	}
+	return c.ctx
+}
+
+// resolve finds the pseudonym a CaseRef names.
+func (c *call) resolve(ref CaseRef) (ChannelInfo, string, error) {
+	ch, err := c.s.channel(ref.Channel)
+	if err != nil {
+		return ChannelInfo{}, "", err
+	}
+	p, err := c.memo("case/"+ch.Name, func() (string, error) {
+		switch {
+		case ref.LocalRef != "" && ref.Pseudonym != "":
+			return "", domain.Errorf(domain.KindInvalidArgument, "give localRef or pseudonym, not both")
+		case ref.LocalRef != "":
+			if err := privacy.ValidateLocalRef(ref.LocalRef); err != nil {
+				return "", err
+			}
+			return c.s.vault.ResolveRef(c.wctx(), ch.Name, ref.LocalRef)
+		case ref.Pseudonym != "":
+			if err := domain.CheckPseudonym(ref.Pseudonym); err != nil {
+				return "", err
+			}
+			return ref.Pseudonym, nil
+		}
+		return "", domain.Errorf(domain.KindInvalidArgument, "localRef or pseudonym required")
+	})
+	return ch, p, err
+}
+
+// ownRefs returns the agency's local references of a pseudonym ([] when it
+// holds none).
+func (s *Server) ownRefs(ctx context.Context, channel, pseudonym string) ([]string, error) {
+	refs, err := s.vault.ResolvePseudonym(ctx, channel, pseudonym)
+	if errors.Is(err, privacy.ErrNotFound) {
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if refs == nil {
+		refs = []string{}
+	}
+	return refs, nil
+}
+
+// submit records one transaction of the write, with the requestID derived
+// from the Idempotency-Key's record.
+func (c *call) submit(ch ChannelInfo, fn string, args ...string) (WriteResponse, error) {
+	reqID := c.idem.RequestID(ch.Name + "/" + fn)
+	rec, err := c.s.ledger.Submit(c.wctx(), c.caller.Role, ch.Name, fn, reqID, args...)
+	if err != nil {
+		return WriteResponse{}, err
+	}
+	return writeResponse(ch.Name, rec)
+}
+
+func writeResponse(channel string, rec Receipt) (WriteResponse, error) {
+	var wr chaincode.WriteResult
+	if err := json.Unmarshal(rec.Result, &wr); err != nil {
+		return WriteResponse{}, domain.Errorf(domain.KindInternal, "undecodable chaincode result")
+	}
+	txID := wr.TxID
+	if txID == "" {
+		txID = rec.TxID
+	}
+	return WriteResponse{
+		Channel: channel, Pseudonym: wr.Pseudonym, Seq: wr.Seq, Code: wr.Code, Status: wr.Status,
+		TxID: txID, BlockNumber: rec.BlockNumber, RecordedOn: wr.RecordedOn, OccurredOn: wr.OccurredOn,
+	}, nil
+}
+
+// evaluate runs a query as the caller's role and decodes the result.
+func (c *call) evaluate(channel, fn string, out any, args ...string) error {
+	raw, err := c.s.ledger.Evaluate(c.wctx(), c.caller.Role, channel, fn, args...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return domain.Errorf(domain.KindInternal, "undecodable chaincode result")
+	}
+	return nil
+}
+
+func checkDate(field, s string) error {
+	if _, err := deadline.ParseDate(s); err != nil {
+		return domain.Errorf(domain.KindInvalidArgument, "%s: must be a date YYYY-MM-DD", field)
+	}
+	return nil
+}
+
+// RegisterRequest registers a case under the agency's local reference.
+// With LinkFrom, the case continues a case the agency holds on another
+// channel (two-step pseudonymisation: a fresh pseudonym on this channel,
+// linked to the other one in the agency's privacy service only).
+type RegisterRequest struct {
+	Channel    string   `json:"channel"`
+	LocalRef   string   `json:"localRef"`
+	OccurredOn string   `json:"occurredOn"`
+	LinkFrom   *CaseRef `json:"linkFrom,omitempty"`
+}
+
+func (s *Server) hRegister(c *call) (int, any, error) {
+	var req RegisterRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	ch, err := s.channel(req.Channel)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := privacy.ValidateLocalRef(req.LocalRef); err != nil {
+		return 0, nil, err
+	}
+	if err := checkDate("occurredOn", req.OccurredOn); err != nil {
+		return 0, nil, err
+	}
+	created := false
+	p, err := c.memo("pseudonym", func() (string, error) {
+		ctx := c.wctx()
+		if req.LinkFrom == nil {
+			p, cr, err := s.vault.Pseudonymize(ctx, ch.Name, req.LocalRef)
+			created = cr
+			return p, err
+		}
+		if req.LinkFrom.Channel == ch.Name {
+			return "", domain.Errorf(domain.KindInvalidArgument, "linkFrom: must name another channel")
+		}
+		from, fp, err := c.resolve(*req.LinkFrom)
+		if err != nil {
+			return "", err
+		}
+		p, cr, err := s.vault.LinkNew(ctx, from.Name, fp, ch.Name)
+		if err != nil {
+			return "", err
+		}
+		created = cr
+		if _, err := s.vault.Bind(ctx, ch.Name, p, req.LocalRef); err != nil {
+			return "", err
+		}
+		return p, nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := c.submit(ch, "cases:RegisterCase", p, req.OccurredOn)
+	var de *domain.Error
+	if err != nil && created && req.LinkFrom == nil && errors.As(err, &de) {
+		// Refused for good: leave no mapping behind for a case that is not
+		// on the ledger.
+		if _, eerr := s.vault.ErasePseudonym(c.wctx(), ch.Name, p); eerr != nil {
+			s.log.Warn("could not drop the mapping of a refused registration", "err", eerr)
+		}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, res, nil
+}
+
+// BindRequest attaches the agency's own local reference to a case another
+// agency put on the ledger (e.g. a Dublin request received).
+type BindRequest struct {
+	Channel   string `json:"channel"`
+	Pseudonym string `json:"pseudonym"`
+	LocalRef  string `json:"localRef"`
+}
+
+// BindResponse answers a bind.
+type BindResponse struct {
+	Channel   string `json:"channel"`
+	Pseudonym string `json:"pseudonym"`
+	Created   bool   `json:"created"`
+}
+
+func (s *Server) hBind(c *call) (int, any, error) {
+	var req BindRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	ch, err := s.channel(req.Channel)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := domain.CheckPseudonym(req.Pseudonym); err != nil {
+		return 0, nil, err
+	}
+	if err := privacy.ValidateLocalRef(req.LocalRef); err != nil {
+		return 0, nil, err
+	}
+	// Only cases that exist on the ledger are bound.
+	var st domain.CaseState
+	if err := c.evaluate(ch.Name, "cases:GetCase", &st, req.Pseudonym); err != nil {
+		return 0, nil, err
+	}
+	created, err := s.vault.Bind(c.wctx(), ch.Name, req.Pseudonym, req.LocalRef)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, BindResponse{Channel: ch.Name, Pseudonym: req.Pseudonym, Created: created}, nil
+}
+
+// EventRequest records any event of the vocabulary on a case.
+type EventRequest struct {
+	CaseRef
+	Event json.RawMessage `json:"event"`
+}
+
+// canonicalEvent validates an event payload with the chaincode's own strict
+// decoder and renders it canonically, so a retried request sends the
+// chaincode byte-identical arguments. vocabularyVersion defaults to the
+// current one.
+func canonicalEvent(raw json.RawMessage) (string, domain.EventInput, error) {
+	var m map[string]json.RawMessage
+	if err := decodeJSON(raw, &m); err != nil || m == nil {
+		return "", domain.EventInput{}, domain.Errorf(domain.KindInvalidArgument, "event: must be a JSON object")
+	}
+	if _, ok := m["vocabularyVersion"]; !ok {
+		m["vocabularyVersion"] = json.RawMessage(strconv.Itoa(domain.VocabularyVersion))
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", domain.EventInput{}, domain.Errorf(domain.KindInvalidArgument, "event: not encodable")
+	}
+	in, err := domain.DecodeEventInput(b)
+	if err != nil {
+		return "", domain.EventInput{}, err
+	}
+	out, err := json.Marshal(in)
+	if err != nil {
+		return "", domain.EventInput{}, domain.Errorf(domain.KindInternal, "encoding failed")
+	}
+	return string(out), in, nil
+}
+
+func (s *Server) hRecordEvent(c *call) (int, any, error) {
+	var req EventRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	payload, _, err := canonicalEvent(req.Event)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.recordPayload(req.CaseRef, payload)
+}
+
+func (c *call) recordPayload(ref CaseRef, payload string) (int, any, error) {
+	ch, p, err := c.resolve(ref)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := c.submit(ch, "cases:RecordEvent", p, payload)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, res, nil
+}
+
+func (s *Server) hState(c *call) (int, any, error) {
+	var ref CaseRef
+	if err := decodeJSON(c.body, &ref); err != nil {
+		return 0, nil, err
+	}
+	ch, p, err := c.resolve(ref)
+	if err != nil {
+		return 0, nil, err
+	}
+	var st domain.CaseState
+	if err := c.evaluate(ch.Name, "cases:GetCase", &st, p); err != nil {
+		return 0, nil, err
+	}
+	refs, err := s.ownRefs(c.ctx, ch.Name, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, CaseView{Case: st, LocalRefs: refs}, nil
+}
+
+// TimelineRequest pages through a case's events.
+type TimelineRequest struct {
+	CaseRef
+	Bookmark string `json:"bookmark,omitempty"`
+	PageSize int    `json:"pageSize,omitempty"`
+}
+
+// TimelineResponse is one page of a case's events.
+type TimelineResponse struct {
+	Channel   string         `json:"channel"`
+	Pseudonym string         `json:"pseudonym"`
+	LocalRefs []string       `json:"localRefs"`
+	Items     []domain.Event `json:"items"`
+	Bookmark  string         `json:"bookmark"`
+}
+
+func pageSizeArg(n int) (string, error) {
+	if n < 0 || n > 1000 {
+		return "", domain.Errorf(domain.KindInvalidArgument, "pageSize: 0..1000")
+	}
+	return strconv.Itoa(n), nil
+}
+
+func (s *Server) hTimeline(c *call) (int, any, error) {
+	var req TimelineRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	ps, err := pageSizeArg(req.PageSize)
+	if err != nil {
+		return 0, nil, err
+	}
+	ch, p, err := c.resolve(req.CaseRef)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page chaincode.Page[domain.Event]
+	if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, p, req.Bookmark, ps); err != nil {
+		return 0, nil, err
+	}
+	refs, err := s.ownRefs(c.ctx, ch.Name, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, TimelineResponse{Channel: ch.Name, Pseudonym: p, LocalRefs: refs, Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
+}
+
+// CaseList is one page of cases with the agency's references.
+type CaseList struct {
+	Items    []CaseView `json:"items"`
+	Bookmark string     `json:"bookmark"`
+}
+
+// pageQuery reads bookmark and pageSize from the query string.
+func pageQuery(q url.Values) (bookmark, size string, err error) {
+	n := 0
+	if v := q.Get("pageSize"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil {
+			return "", "", domain.Errorf(domain.KindInvalidArgument, "pageSize: must be an integer")
+		}
+	}
+	size, err = pageSizeArg(n)
+	return q.Get("bookmark"), size, err
+}
+
+func (s *Server) hListByStatus(c *call) (int, any, error) {
+	q := c.r.URL.Query()
+	ch, err := s.channel(q.Get("channel"))
+	if err != nil {
+		return 0, nil, err
+	}
+	bm, ps, err := pageQuery(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page chaincode.Page[domain.CaseState]
+	if err := c.evaluate(ch.Name, "cases:ListByStatus", &page, q.Get("status"), bm, ps); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.views(c.ctx, ch.Name, page.Items)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, CaseList{Items: out, Bookmark: page.Bookmark}, nil
+}
+
+func (s *Server) views(ctx context.Context, channel string, states []domain.CaseState) ([]CaseView, error) {
+	out := make([]CaseView, 0, len(states))
+	for _, st := range states {
+		refs, err := s.ownRefs(ctx, channel, st.Pseudonym)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CaseView{Case: st, LocalRefs: refs})
+	}
+	return out, nil
+}
+
+// Whoami says who the caller is to the gateway.
+type Whoami struct {
+	Org         string        `json:"org"`
+	MSPID       string        `json:"mspId"`
+	MemberState string        `json:"memberState,omitempty"`
+	Role        domain.Role   `json:"role"`
+	TokenID     string        `json:"tokenId"`
+	TokenName   string        `json:"tokenName,omitempty"`
+	Channels    []ChannelInfo `json:"channels"`
+	Roles       []domain.Role `json:"roles"`
+}
+
+func (s *Server) hWhoami(c *call) (int, any, error) {
+	return http.StatusOK, Whoami{
+		Org: s.cfg.Org, MSPID: s.cfg.MSPID, MemberState: s.cfg.MemberState, Role: c.caller.Role,
+		TokenID: c.caller.TokenID, TokenName: c.caller.Name, Channels: s.ledger.Channels(), Roles: s.ledger.Roles(),
+	}, nil
+}
+
+func (s *Server) hVocabulary(c *call) (int, any, error) {
+	ch, err := s.channel(c.r.URL.Query().Get("channel"))
+	if err != nil {
+		return 0, nil, err
+	}
+	var v json.RawMessage
+	if err := c.evaluate(ch.Name, "admin:GetVocabulary", &v); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, v, nil
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return slices.Clip(s)
+}

@@ -1,0 +1,130 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+)
+
+// Document anchors: the gateway computes HMAC-SHA256 of the document under
+// the case's anchor key, which only the agency's privacy service holds (and
+// erases with the case). The document is read from the request, hashed and
+// dropped: it is never stored, logged or sent on.
+
+// AnchorRequest anchors a document on a case.
+type AnchorRequest struct {
+	CaseRef
+	// Document is the file's bytes (base64 in JSON).
+	Document     []byte              `json:"document"`
+	DocumentType domain.DocumentType `json:"documentType,omitempty"`
+	OccurredOn   string              `json:"occurredOn"`
+}
+
+// AnchorResponse answers an anchor.
+type AnchorResponse struct {
+	WriteResponse
+	DocumentHash string `json:"documentHash"`
+}
+
+// documentHash is the anchor of doc on the case.
+func (c *call) documentHash(channel, pseudonym string, doc []byte) (string, error) {
+	if len(doc) == 0 {
+		return "", domain.Errorf(domain.KindInvalidArgument, "document: required")
+	}
+	key, err := c.s.vault.AnchorKey(c.wctx(), channel, pseudonym)
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write(doc)
+	clear(key)
+	return hex.EncodeToString(m.Sum(nil)), nil
+}
+
+func (s *Server) hAnchor(c *call) (int, any, error) {
+	var req AnchorRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	defer clear(req.Document)
+	if err := checkDate("occurredOn", req.OccurredOn); err != nil {
+		return 0, nil, err
+	}
+	ch, p, err := c.resolve(req.CaseRef)
+	if err != nil {
+		return 0, nil, err
+	}
+	hash, err := c.memo("documentHash", func() (string, error) { return c.documentHash(ch.Name, p, req.Document) })
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := c.submit(ch, "anchors:AnchorDocument", p, hash, string(req.DocumentType), req.OccurredOn)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, AnchorResponse{WriteResponse: res, DocumentHash: hash}, nil
+}
+
+// VerifyRequest checks a document against the anchors of a case.
+type VerifyRequest struct {
+	CaseRef
+	Document []byte `json:"document"`
+}
+
+// VerifyResponse says whether the document is anchored, by whom and when.
+type VerifyResponse struct {
+	DocumentHash string            `json:"documentHash"`
+	Anchored     bool              `json:"anchored"`
+	Anchor       *chaincode.Anchor `json:"anchor,omitempty"`
+}
+
+func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
+	var req VerifyRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	defer clear(req.Document)
+	ch, p, err := c.resolve(req.CaseRef)
+	if err != nil {
+		return 0, nil, err
+	}
+	hash, err := c.documentHash(ch.Name, p, req.Document)
+	if err != nil {
+		return 0, nil, err
+	}
+	var v chaincode.Verification
+	if err := c.evaluate(ch.Name, "anchors:VerifyAnchor", &v, p, hash); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, VerifyResponse{DocumentHash: hash, Anchored: v.Anchored, Anchor: v.Anchor}, nil
+}
+
+// AnchorList is one page of a case's anchors.
+type AnchorList struct {
+	Items    []chaincode.Anchor `json:"items"`
+	Bookmark string             `json:"bookmark"`
+}
+
+func (s *Server) hListAnchors(c *call) (int, any, error) {
+	var req TimelineRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	ps, err := pageSizeArg(req.PageSize)
+	if err != nil {
+		return 0, nil, err
+	}
+	ch, p, err := c.resolve(req.CaseRef)
+	if err != nil {
+		return 0, nil, err
+	}
+	var page chaincode.Page[chaincode.Anchor]
+	if err := c.evaluate(ch.Name, "anchors:ListAnchors", &page, p, req.Bookmark, ps); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, AnchorList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
+}

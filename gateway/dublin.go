@@ -1,0 +1,228 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
+)
+
+// Dublin operations are shorthands for RecordEvent on the agency's Dublin
+// channel; the chaincode checks party, deadlines and workflow.
+
+// DublinCase names a case on the Dublin channel (the channel is implied).
+type DublinCase struct {
+	LocalRef  string `json:"localRef,omitempty"`
+	Pseudonym string `json:"pseudonym,omitempty"`
+}
+
+func (c *call) dublinRef(dc DublinCase) (CaseRef, error) {
+	ch, err := c.s.channelFor(domain.ProcedureDublin)
+	if err != nil {
+		return CaseRef{}, err
+	}
+	return CaseRef{Channel: ch.Name, LocalRef: dc.LocalRef, Pseudonym: dc.Pseudonym}, nil
+}
+
+// DublinRequestRequest sends a take-charge or take-back request (or a
+// take-back notification under the AMMR).
+type DublinRequestRequest struct {
+	DublinCase
+	Kind                    domain.RequestKind `json:"kind"`
+	OccurredOn              string             `json:"occurredOn"`
+	RequestedMemberState    string             `json:"requestedMemberState"`
+	ReceivedOn              string             `json:"receivedOn"`
+	ApplicationRegisteredOn string             `json:"applicationRegisteredOn"`
+	Evidence                domain.Evidence    `json:"evidence"`
+	EvidenceReceivedOn      string             `json:"evidenceReceivedOn,omitempty"`
+	Urgent                  *bool              `json:"urgent,omitempty"`
+	UrgentReplyDue          string             `json:"urgentReplyDue,omitempty"`
+}
+
+func (s *Server) hDublinRequest(c *call) (int, any, error) {
+	var req DublinRequestRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	codes := map[domain.RequestKind]domain.EventCode{
+		domain.TakeCharge: domain.EvTakeChargeRequested, domain.TakeBack: domain.EvTakeBackRequested,
+		domain.TakeBackNotifyKind: domain.EvTakeBackNotified,
+	}
+	code, ok := codes[req.Kind]
+	if !ok {
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "kind: TAKE_CHARGE, TAKE_BACK or TAKE_BACK_NOTIFICATION")
+	}
+	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: code, OccurredOn: req.OccurredOn,
+		EventFields: domain.EventFields{
+			RequestedMemberState: req.RequestedMemberState, ReceivedOn: req.ReceivedOn,
+			ApplicationRegisteredOn: req.ApplicationRegisteredOn, Evidence: req.Evidence,
+			EvidenceReceivedOn: req.EvidenceReceivedOn, Urgent: req.Urgent, UrgentReplyDue: req.UrgentReplyDue,
+		}}
+	return c.recordDublin(req.DublinCase, in)
+}
+
+// recordDublin validates an event built from a Dublin shorthand exactly as
+// the chaincode will, and records it.
+func (c *call) recordDublin(dc DublinCase, in domain.EventInput) (int, any, error) {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return 0, nil, domain.Errorf(domain.KindInternal, "encoding failed")
+	}
+	payload, _, err := canonicalEvent(raw)
+	if err != nil {
+		return 0, nil, err
+	}
+	ref, err := c.dublinRef(dc)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.recordPayload(ref, payload)
+}
+
+// DublinReplyRequest answers a request: ACCEPTED, REJECTED, or (by the
+// requesting state after a rejection) REEXAMINATION_REQUESTED.
+type DublinReplyRequest struct {
+	DublinCase
+	Reply      string `json:"reply"`
+	OccurredOn string `json:"occurredOn"`
+	ReceivedOn string `json:"receivedOn,omitempty"`
+}
+
+func (s *Server) hDublinReply(c *call) (int, any, error) {
+	var req DublinReplyRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	codes := map[string]domain.EventCode{
+		"ACCEPTED": domain.EvRequestAccepted, "REJECTED": domain.EvRequestRejected,
+		"REEXAMINATION_REQUESTED": domain.EvReexaminationRequested,
+	}
+	code, ok := codes[req.Reply]
+	if !ok {
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "reply: ACCEPTED, REJECTED or REEXAMINATION_REQUESTED")
+	}
+	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: code, OccurredOn: req.OccurredOn,
+		EventFields: domain.EventFields{ReceivedOn: req.ReceivedOn}}
+	return c.recordDublin(req.DublinCase, in)
+}
+
+// DublinTransferRequest records a transfer step.
+type DublinTransferRequest struct {
+	DublinCase
+	Step            string                 `json:"step"`
+	OccurredOn      string                 `json:"occurredOn"`
+	ScheduledFor    string                 `json:"scheduledFor,omitempty"`
+	ExtensionReason domain.ExtensionReason `json:"extensionReason,omitempty"`
+}
+
+func (s *Server) hDublinTransfer(c *call) (int, any, error) {
+	var req DublinTransferRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	codes := map[string]domain.EventCode{
+		"DECISION_ISSUED": domain.EvTransferDecisionIssued, "SCHEDULED": domain.EvTransferScheduled,
+		"COMPLETED": domain.EvTransferCompleted, "DEADLINE_EXTENDED": domain.EvTransferDeadlineExtended,
+	}
+	code, ok := codes[req.Step]
+	if !ok {
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "step: DECISION_ISSUED, SCHEDULED, COMPLETED or DEADLINE_EXTENDED")
+	}
+	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: code, OccurredOn: req.OccurredOn,
+		EventFields: domain.EventFields{ScheduledFor: req.ScheduledFor, ExtensionReason: req.ExtensionReason}}
+	return c.recordDublin(req.DublinCase, in)
+}
+
+func (s *Server) hResolveDeadlines(c *call) (int, any, error) {
+	var req DublinCase
+	if err := decodeJSON(c.body, &req); err != nil {
+		return 0, nil, err
+	}
+	ref, err := c.dublinRef(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	ch, p, err := c.resolve(ref)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := c.submit(ch, "dublin:ResolveDeadlines", p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, res, nil
+}
+
+// BoardItem is one running deadline on the board.
+type BoardItem struct {
+	Pseudonym string          `json:"pseudonym"`
+	LocalRefs []string        `json:"localRefs"`
+	Status    domain.Status   `json:"status"`
+	Deadline  domain.Deadline `json:"deadline"`
+	// DaysLeft counts from today to the last day of the deadline (negative:
+	// passed).
+	DaysLeft int `json:"daysLeft"`
+}
+
+// Board is one page of the deadline board.
+type Board struct {
+	Today    string      `json:"today"`
+	Before   string      `json:"before"`
+	Items    []BoardItem `json:"items"`
+	Bookmark string      `json:"bookmark"`
+}
+
+// today is the gateway's date in the agency's member state.
+func (s *Server) today() deadline.Date {
+	loc := time.UTC
+	if s.cfg.MemberState != "" {
+		if l, err := time.LoadLocation(domain.TimeZone(s.cfg.MemberState)); err == nil {
+			loc = l
+		}
+	}
+	t := s.now().In(loc)
+	d, _ := deadline.NewDate(t.Year(), t.Month(), t.Day())
+	return d
+}
+
+// hDeadlineBoard lists deadlines whose last day is within withinDays of
+// today (passed ones included), earliest first.
+func (s *Server) hDeadlineBoard(c *call) (int, any, error) {
+	ch, err := s.channelFor(domain.ProcedureDublin)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := c.r.URL.Query()
+	within := 14
+	if v := q.Get("withinDays"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 3650 {
+			return 0, nil, domain.Errorf(domain.KindInvalidArgument, "withinDays: 0..3650")
+		}
+		within = n
+	}
+	bm, ps, err := pageQuery(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	today := s.today()
+	before := today.AddDays(within + 1)
+	var page chaincode.Page[chaincode.DueItem]
+	if err := c.evaluate(ch.Name, "dublin:DeadlinesDue", &page, before.String(), bm, ps); err != nil {
+		return 0, nil, err
+	}
+	out := Board{Today: today.String(), Before: before.String(), Items: []BoardItem{}, Bookmark: page.Bookmark}
+	for _, it := range page.Items {
+		refs, err := s.ownRefs(c.ctx, ch.Name, it.Pseudonym)
+		if err != nil {
+			return 0, nil, err
+		}
+		out.Items = append(out.Items, BoardItem{Pseudonym: it.Pseudonym, LocalRefs: refs, Status: it.Status,
+			Deadline: it.Deadline, DaysLeft: today.DaysUntil(it.Deadline.Due)})
+	}
+	return http.StatusOK, out, nil
+}

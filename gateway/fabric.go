@@ -1,0 +1,495 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/network"
+)
+
+// Timeouts bound each stage of a ledger call. Short stages matter: when a
+// Raft leader dies, in-flight transactions are dropped silently (FABRIC.md),
+// and a long commit wait would stall the caller for nothing.
+type Timeouts struct {
+	Evaluate     time.Duration // one query
+	Endorse      time.Duration // one endorsement round
+	Submit       time.Duration // handing the signed transaction to the orderer
+	CommitStatus time.Duration // one wait for the commit status
+	// Write bounds a whole write, retries and resubmissions included.
+	Write time.Duration
+	// MaxRetries bounds new transactions after an MVCC conflict or an
+	// endorsement that could not be collected.
+	MaxRetries int
+	// MaxResubmits bounds resubmissions of the same signed transaction.
+	MaxResubmits int
+}
+
+// DefaultTimeouts are the production defaults.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{
+		Evaluate: 5 * time.Second, Endorse: 10 * time.Second, Submit: 5 * time.Second,
+		CommitStatus: 8 * time.Second, Write: 45 * time.Second, MaxRetries: 5, MaxResubmits: 4,
+	}
+}
+
+// LedgerMetrics receives what the ledger layer does (nil-safe).
+type LedgerMetrics interface {
+	LedgerCall(kind, outcome string, d time.Duration)
+	LedgerRetry(reason string)
+}
+
+// FabricLedger implements Ledger with one fabric-gateway connection per
+// role, all to the org's own peer.
+type FabricLedger struct {
+	conn      network.Connection
+	t         Timeouts
+	log       *slog.Logger
+	metrics   LedgerMetrics
+	gateways  map[domain.Role]*client.Gateway
+	grpcConns []*grpc.ClientConn
+	roles     []domain.Role
+	channels  []ChannelInfo
+}
+
+// FabricOptions configure NewFabricLedger.
+type FabricOptions struct {
+	Timeouts Timeouts
+	Logger   *slog.Logger
+	Metrics  LedgerMetrics
+}
+
+// NewFabricLedger dials the org's peer once per enrolled role.
+func NewFabricLedger(conn network.Connection, o FabricOptions) (*FabricLedger, error) {
+	if o.Timeouts == (Timeouts{}) {
+		o.Timeouts = DefaultTimeouts()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &FabricLedger{conn: conn, t: o.Timeouts, log: o.Logger, metrics: o.Metrics, gateways: map[domain.Role]*client.Gateway{}}
+	for _, ch := range conn.Channels {
+		l.channels = append(l.channels, ChannelInfo{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)})
+	}
+	for _, id := range conn.Identities {
+		role := domain.Role(id.Role)
+		if !role.Valid() || l.gateways[role] != nil {
+			continue
+		}
+		gw, gc, err := conn.DialIdentity(id, network.GatewayOptions{
+			EvaluateTimeout: o.Timeouts.Evaluate, EndorseTimeout: o.Timeouts.Endorse,
+			SubmitTimeout: o.Timeouts.Submit, CommitStatusTimeout: o.Timeouts.CommitStatus,
+		})
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("fabric identity %s: %w", role, err)
+		}
+		l.gateways[role] = gw
+		l.grpcConns = append(l.grpcConns, gc)
+		l.roles = append(l.roles, role)
+	}
+	if len(l.gateways) == 0 {
+		return nil, fmt.Errorf("org %s: %w", conn.Org, ErrNoIdentity)
+	}
+	slices.Sort(l.roles)
+	return l, nil
+}
+
+// Close closes every connection.
+func (l *FabricLedger) Close() error {
+	for _, gw := range l.gateways {
+		gw.Close()
+	}
+	var errs []error
+	for _, c := range l.grpcConns {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Roles implements Ledger.
+func (l *FabricLedger) Roles() []domain.Role { return slices.Clone(l.roles) }
+
+// Channels implements Ledger.
+func (l *FabricLedger) Channels() []ChannelInfo { return slices.Clone(l.channels) }
+
+func (l *FabricLedger) gateway(role domain.Role) (*client.Gateway, error) {
+	gw, ok := l.gateways[role]
+	if !ok {
+		return nil, fmt.Errorf("role %s: %w", role, ErrNoIdentity)
+	}
+	return gw, nil
+}
+
+// readerGateway is any identity, for events and system queries: every
+// member identity may read its channels.
+func (l *FabricLedger) readerGateway() *client.Gateway {
+	for _, r := range []domain.Role{domain.RoleAuditor, domain.RoleAdmin, domain.RoleCaseworker, domain.RoleDublinOfficer} {
+		if gw, ok := l.gateways[r]; ok {
+			return gw
+		}
+	}
+	return l.gateways[l.roles[0]]
+}
+
+func (l *FabricLedger) observe(kind, outcome string, start time.Time) {
+	if l.metrics != nil {
+		l.metrics.LedgerCall(kind, outcome, time.Since(start))
+	}
+}
+
+func (l *FabricLedger) retried(reason string) {
+	if l.metrics != nil {
+		l.metrics.LedgerRetry(reason)
+	}
+}
+
+// Evaluate implements Ledger.
+func (l *FabricLedger) Evaluate(ctx context.Context, role domain.Role, channel, fn string, args ...string) ([]byte, error) {
+	start := time.Now()
+	gw, err := l.gateway(role)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.t.Evaluate)
+	defer cancel()
+	res, err := gw.GetNetwork(channel).GetContract(l.conn.Chaincode).EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+	if err != nil {
+		err = classify(err)
+		l.observe("evaluate", outcomeOf(err), start)
+		return nil, err
+	}
+	l.observe("evaluate", "ok", start)
+	return res, nil
+}
+
+// Submit implements Ledger: endorse, submit, wait for the commit status.
+//
+//   - An endorsement that fails for a domain reason is final. One that could
+//     not be collected (peer down, timeout) is retried as a new proposal:
+//     nothing was ordered.
+//   - Once a signed transaction was handed to the orderer, an error or a
+//     commit-status timeout is ambiguous: the SAME signed transaction is
+//     resubmitted (a duplicate transaction id can never commit twice) and its
+//     status awaited again; at the end the chaincode's record of requestID
+//     decides.
+//   - MVCC_READ_CONFLICT / PHANTOM_READ_CONFLICT invalidated the transaction:
+//     a new one with the same requestID is safe because the chaincode
+//     executes a requestID once.
+func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
+	start := time.Now()
+	gw, err := l.gateway(role)
+	if err != nil {
+		return Receipt{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.t.Write)
+	defer cancel()
+	contract := gw.GetNetwork(channel).GetContract(l.conn.Chaincode)
+	full := append([]string{requestID}, args...)
+	bo := backoff{base: 150 * time.Millisecond, max: 2 * time.Second}
+	for attempt := 1; ; attempt++ {
+		rec, err := l.submitOnce(ctx, gw, contract, channel, requestID, fn, full)
+		rec.Attempts = attempt
+		if err == nil {
+			l.observe("submit", "ok", start)
+			return rec, nil
+		}
+		var cf *CommitFailure
+		retry := ""
+		switch {
+		case errors.As(err, &cf) && (cf.Code == peer.TxValidationCode_MVCC_READ_CONFLICT.String() || cf.Code == peer.TxValidationCode_PHANTOM_READ_CONFLICT.String()):
+			retry = "mvcc"
+		case errors.Is(err, errEndorseUnavailable):
+			retry = "endorse"
+		}
+		if retry == "" || attempt > l.t.MaxRetries {
+			if errors.Is(err, errEndorseUnavailable) {
+				err = fmt.Errorf("%w: %w", ErrLedgerUnavailable, err)
+			}
+			l.observe("submit", outcomeOf(err), start)
+			return rec, err
+		}
+		l.retried(retry)
+		l.log.Debug("retrying write as a new transaction", "reason", retry, "attempt", attempt)
+		if !bo.sleep(ctx, attempt) {
+			l.observe("submit", "unavailable", start)
+			if retry == "mvcc" {
+				return rec, fmt.Errorf("%w: write budget exhausted after MVCC conflicts", ErrLedgerUnavailable)
+			}
+			return rec, fmt.Errorf("%w: %w", ErrLedgerUnavailable, err)
+		}
+	}
+}
+
+// errEndorseUnavailable marks an endorsement that failed for a reason other
+// than the chaincode's answer: retrying with a new proposal is safe.
+var errEndorseUnavailable = errors.New("endorsement not collected")
+
+func (l *FabricLedger) submitOnce(ctx context.Context, gw *client.Gateway, contract *client.Contract, channel, requestID, fn string, args []string) (Receipt, error) {
+	proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
+	if err != nil {
+		return Receipt{}, fmt.Errorf("build proposal: %w", err)
+	}
+	ectx, cancel := context.WithTimeout(ctx, l.t.Endorse)
+	tx, err := proposal.EndorseWithContext(ectx)
+	cancel()
+	if err != nil {
+		err = classify(err)
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return Receipt{}, err
+		}
+		return Receipt{}, fmt.Errorf("%w: %w", errEndorseUnavailable, err)
+	}
+	txID := tx.TransactionID()
+	bo := backoff{base: 200 * time.Millisecond, max: 2 * time.Second}
+	for round := 0; ; round++ {
+		if round > 0 {
+			l.retried("resubmit")
+			if !bo.sleep(ctx, round) {
+				break
+			}
+		}
+		sctx, cancel := context.WithTimeout(ctx, l.t.Submit)
+		commit, err := tx.SubmitWithContext(sctx)
+		cancel()
+		if err != nil {
+			l.log.Debug("submit failed; resubmitting the same signed transaction", "tx", txID, "err", err)
+			if round >= l.t.MaxResubmits || ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, l.t.CommitStatus)
+		st, err := commit.StatusWithContext(cctx)
+		cancel()
+		if err != nil {
+			l.log.Debug("commit status unknown; resubmitting the same signed transaction", "tx", txID, "err", err)
+			if round >= l.t.MaxResubmits || ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		switch {
+		case st.Successful:
+			rec := Receipt{TxID: txID, BlockNumber: st.BlockNumber, Result: tx.Result()}
+			l.originalBlock(ctx, gw, channel, &rec)
+			return rec, nil
+		case st.Code == peer.TxValidationCode_DUPLICATE_TXID:
+			// A resubmitted copy: the first one decided. Ask the chaincode.
+			return l.lookup(ctx, gw, channel, requestID, txID)
+		default:
+			return Receipt{TxID: txID}, &CommitFailure{TxID: txID, Code: st.Code.String()}
+		}
+	}
+	// Ambiguous to the end: the chaincode's record of requestID decides.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.t.Evaluate)
+	defer cancel()
+	return l.lookup(lctx, gw, channel, requestID, txID)
+}
+
+// lookup resolves an ambiguous write from the chaincode's idempotency record.
+func (l *FabricLedger) lookup(ctx context.Context, gw *client.Gateway, channel, requestID, txID string) (Receipt, error) {
+	raw, err := gw.GetNetwork(channel).GetContract(l.conn.Chaincode).EvaluateWithContext(ctx, "cases:GetRequestResult", client.WithArguments(requestID))
+	if err != nil {
+		return Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %w", ErrOutcomeUnknown, txID, classify(err))
+	}
+	var rr chaincode.RequestResult
+	if err := json.Unmarshal(raw, &rr); err != nil {
+		return Receipt{TxID: txID}, fmt.Errorf("%w: undecodable request record", ErrOutcomeUnknown)
+	}
+	rec := Receipt{TxID: rr.TxID, Result: rr.Result}
+	if n, err := l.blockOf(ctx, gw, channel, rr.TxID); err == nil {
+		rec.BlockNumber = n
+	}
+	return rec, nil
+}
+
+// originalBlock fills the block number of the original transaction when the
+// chaincode answered a retried requestID with its stored result.
+func (l *FabricLedger) originalBlock(ctx context.Context, gw *client.Gateway, channel string, rec *Receipt) {
+	var r struct {
+		TxID string `json:"txId"`
+	}
+	if json.Unmarshal(rec.Result, &r) != nil || r.TxID == "" || r.TxID == rec.TxID {
+		return
+	}
+	if n, err := l.blockOf(ctx, gw, channel, r.TxID); err == nil {
+		rec.TxID, rec.BlockNumber = r.TxID, n
+	}
+}
+
+func (l *FabricLedger) blockOf(ctx context.Context, gw *client.Gateway, channel, txID string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.t.Evaluate)
+	defer cancel()
+	raw, err := gw.GetNetwork(channel).GetContract("qscc").EvaluateWithContext(ctx, "GetBlockByTxID", client.WithArguments(channel, txID))
+	if err != nil {
+		return 0, classify(err)
+	}
+	var b common.Block
+	if err := proto.Unmarshal(raw, &b); err != nil || b.Header == nil {
+		return 0, fmt.Errorf("undecodable block")
+	}
+	return b.Header.Number, nil
+}
+
+// ChaincodeEvents implements Ledger.
+func (l *FabricLedger) ChaincodeEvents(ctx context.Context, channel string, after Checkpoint) (<-chan ChainEvent, error) {
+	var opt client.ChaincodeEventsOption
+	if after.IsZero() {
+		opt = client.WithStartBlock(0)
+	} else {
+		opt = client.WithCheckpoint(fabricCheckpoint(after))
+	}
+	src, err := l.readerGateway().GetNetwork(channel).ChaincodeEvents(ctx, l.conn.Chaincode, opt)
+	if err != nil {
+		return nil, classify(err)
+	}
+	out := make(chan ChainEvent)
+	go func() {
+		defer close(out)
+		for ev := range src {
+			select {
+			case out <- ChainEvent{Channel: channel, Block: ev.BlockNumber, TxID: ev.TransactionID, Name: ev.EventName, Payload: ev.Payload}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+type fabricCheckpoint Checkpoint
+
+func (c fabricCheckpoint) BlockNumber() uint64   { return c.Block }
+func (c fabricCheckpoint) TransactionID() string { return c.TxID }
+
+// Blocks implements Ledger.
+func (l *FabricLedger) Blocks(ctx context.Context, channel string, from uint64) (<-chan *common.Block, error) {
+	ch, err := l.readerGateway().GetNetwork(channel).BlockEvents(ctx, client.WithStartBlock(from))
+	if err != nil {
+		return nil, classify(err)
+	}
+	return ch, nil
+}
+
+// ChainInfo implements Ledger.
+func (l *FabricLedger) ChainInfo(ctx context.Context, channel string) (uint64, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.t.Evaluate)
+	defer cancel()
+	raw, err := l.readerGateway().GetNetwork(channel).GetContract("qscc").EvaluateWithContext(ctx, "GetChainInfo", client.WithArguments(channel))
+	if err != nil {
+		return 0, nil, classify(err)
+	}
+	var info common.BlockchainInfo
+	if err := proto.Unmarshal(raw, &info); err != nil {
+		return 0, nil, fmt.Errorf("undecodable chain info: %w", err)
+	}
+	return info.Height, info.CurrentBlockHash, nil
+}
+
+// Ping implements Ledger: a cheap query on the first channel.
+func (l *FabricLedger) Ping(ctx context.Context) error {
+	if len(l.channels) == 0 {
+		return fmt.Errorf("%w: the org sits on no channel", ErrLedgerUnavailable)
+	}
+	_, _, err := l.ChainInfo(ctx, l.channels[0].Name)
+	return err
+}
+
+// classify turns a fabric-gateway/gRPC error into a *domain.Error when the
+// chaincode answered with one of its kinds ("KIND: message" in the status
+// message or in a peer's error detail), else ErrLedgerUnavailable for
+// transport failures, else the error itself.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var texts []string
+	if st, ok := status.FromError(err); ok {
+		texts = append(texts, st.Message())
+		for _, d := range st.Details() {
+			if ed, ok := d.(interface{ GetMessage() string }); ok {
+				texts = append(texts, ed.GetMessage())
+			}
+		}
+		for _, t := range texts {
+			if kind, msg, ok := findKind(t); ok {
+				return &domain.Error{Kind: kind, Message: msg}
+			}
+		}
+		switch st.Code() {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Aborted:
+			return fmt.Errorf("%w: %s", ErrLedgerUnavailable, st.Code())
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", ErrLedgerUnavailable, err)
+	}
+	return fmt.Errorf("%w: %s", ErrLedgerUnavailable, err.Error())
+}
+
+// findKind extracts a chaincode error kind from a message. ParseError
+// reports INTERNAL both for "INTERNAL: …" and for text without any kind; only
+// the former counts.
+func findKind(msg string) (domain.Kind, string, bool) {
+	kind, rest := domain.ParseError(msg)
+	if kind == domain.KindInternal && !strings.Contains(msg, string(domain.KindInternal)) {
+		return "", "", false
+	}
+	return kind, rest, true
+}
+
+func outcomeOf(err error) string {
+	var de *domain.Error
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &de):
+		return "refused"
+	case errors.Is(err, ErrOutcomeUnknown):
+		return "unknown"
+	case errors.Is(err, ErrCommitFailed):
+		return "invalidated"
+	default:
+		return "unavailable"
+	}
+}
+
+// backoff is bounded exponential backoff.
+type backoff struct{ base, max time.Duration }
+
+func (b backoff) delay(attempt int) time.Duration {
+	d := b.base
+	for i := 1; i < attempt && d < b.max; i++ {
+		d *= 2
+	}
+	return min(d, b.max)
+}
+
+// sleep waits for the attempt's delay; false when ctx ended first.
+func (b backoff) sleep(ctx context.Context, attempt int) bool {
+	t := time.NewTimer(b.delay(attempt))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Exactly-once writes. Every write carries an Idempotency-Key. The first
+// request with a key stores a record (synced to disk) holding a fresh UUID
+// from which every chaincode requestID of the write is derived; a retry with
+// the same key and the same body reuses it, so the chaincode — which executes
+// a requestID once per agency — never records the write twice, and a
+// finished write is answered from the stored outcome without touching the
+// ledger. Keys are scoped to the calling token.
+
+// idemRecord is the stored state of one Idempotency-Key.
+type idemRecord struct {
+	// Fingerprint is an HMAC (gateway-local key) of method, route and body:
+	// bodies hold local references, so not even an unkeyed hash is stored.
+	Fingerprint string            `json:"fp"`
+	RequestID   string            `json:"requestId"`
+	Done        bool              `json:"done"`
+	Status      int               `json:"status,omitempty"`
+	ContentType string            `json:"contentType,omitempty"`
+	Body        []byte            `json:"body,omitempty"`
+	Memo        map[string]string `json:"memo,omitempty"`
+	Created     time.Time         `json:"created"`
+}
+
+// maxIdemKeyLen bounds an Idempotency-Key.
+const maxIdemKeyLen = 128
+
+// validIdemKey: 1..128 visible ASCII characters (UUIDs, ULIDs, hashes ...).
+func validIdemKey(k string) bool {
+	if len(k) == 0 || len(k) > maxIdemKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// idempotency keeps the records and knows which keys are being executed
+// right now in this process.
+type idempotency struct {
+	store *Store
+	key   []byte // HMAC key for fingerprints
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu       sync.Mutex
+	inflight map[string]bool
+}
+
+func newIdempotency(store *Store, ttl time.Duration, now func() time.Time) (*idempotency, error) {
+	k, err := store.secret(keyHMAC, 32)
+	if err != nil {
+		return nil, err
+	}
+	return &idempotency{store: store, key: k, ttl: ttl, now: now, inflight: map[string]bool{}}, nil
+}
+
+func (id *idempotency) fingerprint(parts ...[]byte) string {
+	m := hmac.New(sha256.New, id.key)
+	for _, p := range parts {
+		fmt.Fprintf(m, "%d:", len(p))
+		m.Write(p)
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// idemCall is one write in execution; handlers reach it through the context.
+type idemCall struct {
+	id     *idempotency
+	dbKey  string
+	rec    *idemRecord
+	replay bool
+}
+
+type idemCtxKey struct{}
+
+func callFrom(ctx context.Context) *idemCall {
+	c, _ := ctx.Value(idemCtxKey{}).(*idemCall)
+	return c
+}
+
+// RequestID derives the chaincode requestID of one transaction of this write
+// from the record's UUID (name distinguishes the transactions of a write
+// that needs several, e.g. one per channel).
+func (c *idemCall) RequestID(name string) string {
+	base := uuid.MustParse(c.rec.RequestID)
+	if name == "" {
+		return base.String()
+	}
+	return uuid.NewSHA1(base, []byte(name)).String()
+}
+
+// Memo returns the value stored under name for this write, computing and
+// persisting it on first use: a retry sees what the first attempt resolved
+// (pseudonyms that may since have been erased, a date), not a new value.
+func (c *idemCall) Memo(name string, compute func() (string, error)) (string, error) {
+	if v, ok := c.rec.Memo[name]; ok {
+		return v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return "", err
+	}
+	if c.rec.Memo == nil {
+		c.rec.Memo = map[string]string{}
+	}
+	c.rec.Memo[name] = v
+	if err := c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl); err != nil {
+		return "", fmt.Errorf("persist idempotency record: %w", err)
+	}
+	return v, nil
+}
+
+// begin starts or replays the write of (scope, key) with the given
+// fingerprint. It returns the stored response for a finished write, a
+// problem for a conflicting one, or a call to execute.
+func (id *idempotency) begin(scope, key, fp string) (*idemCall, *Problem, error) {
+	dbKey := pfxIdem + scope + "/" + key
+	id.mu.Lock()
+	if id.inflight[dbKey] {
+		id.mu.Unlock()
+		return nil, newProblem(CodeRequestInProgress, ""), nil
+	}
+	id.inflight[dbKey] = true
+	id.mu.Unlock()
+	release := func() {
+		id.mu.Lock()
+		delete(id.inflight, dbKey)
+		id.mu.Unlock()
+	}
+	var rec idemRecord
+	found, err := id.store.getJSON(dbKey, &rec)
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("read idempotency record: %w", err)
+	}
+	switch {
+	case found && !hmac.Equal([]byte(rec.Fingerprint), []byte(fp)):
+		release()
+		return nil, newProblem(CodeIdempotencyKeyReused, "the key was first used with another method, route or body"), nil
+	case found && rec.Done:
+		release()
+		return &idemCall{id: id, dbKey: dbKey, rec: &rec, replay: true}, nil, nil
+	case !found:
+		rec = idemRecord{Fingerprint: fp, RequestID: uuid.NewString(), Created: id.now().UTC()}
+		if err := id.store.putJSON(dbKey, &rec, id.ttl); err != nil {
+			release()
+			return nil, nil, fmt.Errorf("persist idempotency record: %w", err)
+		}
+	}
+	// found && !Done: an earlier attempt ended without a final outcome (or
+	// the gateway crashed during it): run again with the same requestID.
+	return &idemCall{id: id, dbKey: dbKey, rec: &rec}, nil, nil
+}
+
+// finish stores a final outcome (or leaves the record open for a retry) and
+// releases the key.
+func (c *idemCall) finish(status int, contentType string, body []byte) error {
+	defer func() {
+		c.id.mu.Lock()
+		delete(c.id.inflight, c.dbKey)
+		c.id.mu.Unlock()
+	}()
+	if !finalStatus(status) {
+		return nil
+	}
+	c.rec.Done, c.rec.Status, c.rec.ContentType, c.rec.Body = true, status, contentType, body
+	return c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl)
+}
+
+// finalStatus: which outcomes a retry must see again. Server-side failures
+// (5xx: ledger or privacy service unavailable, outcome unknown) are not
+// final — the retry runs again with the same requestIDs, which is safe.
+func finalStatus(status int) bool {
+	return status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout
+}
+
+// recorder tees a handler's response so it can be stored.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.buf.Write(b)
+	return r.ResponseWriter.Write(b)
+}

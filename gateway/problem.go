@@ -1,0 +1,173 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/caseledger/caseledger/domain"
+	privacy "github.com/caseledger/caseledger/privacy-service"
+)
+
+// Problem is an RFC 9457 problem document with a stable Code. Chaincode
+// error kinds keep their name as code and their status from domain.ProblemFor;
+// the gateway's own failures have the codes below.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Code     string `json:"code"`
+	Instance string `json:"instance,omitempty"`
+	// RetryAfter, when set, is sent as the Retry-After header (seconds).
+	RetryAfter int `json:"-"`
+}
+
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return p.Code + ": " + p.Detail
+	}
+	return p.Code + ": " + p.Title
+}
+
+// The gateway's own problem codes (the chaincode's kinds are the others).
+const (
+	CodeIdempotencyKeyRequired = "IDEMPOTENCY_KEY_REQUIRED"
+	CodeIdempotencyKeyReused   = "IDEMPOTENCY_KEY_REUSED"
+	CodeRequestInProgress      = "REQUEST_IN_PROGRESS"
+	CodeOverloaded             = "OVERLOADED"
+	CodeLedgerUnavailable      = "LEDGER_UNAVAILABLE"
+	CodeOutcomeUnknown         = "OUTCOME_UNKNOWN"
+	CodeCommitFailed           = "COMMIT_FAILED"
+	CodePrivacyUnavailable     = "PRIVACY_UNAVAILABLE"
+	CodeUnknownLocalRef        = "UNKNOWN_LOCAL_REF"
+	CodePayloadTooLarge        = "PAYLOAD_TOO_LARGE"
+	CodeUnsupportedMediaType   = "UNSUPPORTED_MEDIA_TYPE"
+	CodeRouteNotFound          = "ROUTE_NOT_FOUND"
+	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
+	CodeShuttingDown           = "SHUTTING_DOWN"
+)
+
+type ownProblem struct {
+	status int
+	title  string
+}
+
+var ownProblems = map[string]ownProblem{
+	CodeIdempotencyKeyRequired: {http.StatusPreconditionRequired, "Idempotency-Key header required on writes"},
+	CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency-Key already used with another request"},
+	CodeRequestInProgress:      {http.StatusConflict, "A request with this Idempotency-Key is in progress"},
+	CodeOverloaded:             {http.StatusServiceUnavailable, "Too many requests in flight"},
+	CodeLedgerUnavailable:      {http.StatusServiceUnavailable, "Ledger unavailable; nothing was recorded"},
+	CodeOutcomeUnknown:         {http.StatusServiceUnavailable, "Outcome unknown; retry with the same Idempotency-Key"},
+	CodeCommitFailed:           {http.StatusBadGateway, "Transaction invalidated by the ledger"},
+	CodePrivacyUnavailable:     {http.StatusServiceUnavailable, "Privacy service unavailable"},
+	CodeUnknownLocalRef:        {http.StatusNotFound, "Local reference unknown to this agency"},
+	CodePayloadTooLarge:        {http.StatusRequestEntityTooLarge, "Payload too large"},
+	CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	CodeRouteNotFound:          {http.StatusNotFound, "No such route"},
+	CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
+	CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
+}
+
+// ProblemCodes lists every code the gateway may answer with (documentation
+// and the OpenAPI test).
+func ProblemCodes() []string {
+	var out []string
+	for _, k := range domain.Kinds() {
+		out = append(out, string(k))
+	}
+	for c := range ownProblems {
+		out = append(out, c)
+	}
+	return out
+}
+
+// newProblem builds a problem of the gateway's own codes or of a domain kind.
+func newProblem(code, detail string) *Problem {
+	if op, ok := ownProblems[code]; ok {
+		p := &Problem{Type: "urn:caseledger:gateway:problem:" + strings.ToLower(strings.ReplaceAll(code, "_", "-")),
+			Title: op.title, Status: op.status, Detail: detail, Code: code}
+		if op.status == http.StatusServiceUnavailable || code == CodeRequestInProgress {
+			p.RetryAfter = 1
+		}
+		return p
+	}
+	k := domain.Kind(code)
+	dp := domain.ProblemFor(k)
+	if !k.Valid() {
+		k = domain.KindInternal
+	}
+	p := &Problem{Type: "urn:caseledger:problem:" + dp.Type, Title: dp.Title, Status: dp.Status, Detail: detail, Code: string(k)}
+	if k == domain.KindClockSkew {
+		p.RetryAfter = 5
+	}
+	return p
+}
+
+func problemf(code, format string, args ...any) *Problem {
+	return newProblem(code, fmt.Sprintf(format, args...))
+}
+
+// problemOf maps any error to its problem. Details are only ever taken from
+// texts that are known not to carry submitted values: chaincode messages
+// (domain.Error never quotes input) and the gateway's own fixed texts.
+func problemOf(err error) *Problem {
+	var p *Problem
+	var de *domain.Error
+	var cf *CommitFailure
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &de):
+		return newProblem(string(de.Kind), de.Message)
+	case errors.Is(err, ErrOutcomeUnknown):
+		return newProblem(CodeOutcomeUnknown, "the transaction was sent but its commit could not be confirmed")
+	case errors.As(err, &cf):
+		return newProblem(CodeCommitFailed, "validation code "+cf.Code)
+	case errors.Is(err, ErrLedgerUnavailable):
+		return newProblem(CodeLedgerUnavailable, "")
+	case errors.Is(err, ErrNoIdentity):
+		return newProblem(string(domain.KindForbidden), "this agency holds no Fabric identity for the caller's role")
+	case errors.Is(err, privacy.ErrNotFound):
+		return newProblem(CodeUnknownLocalRef, "")
+	case errors.Is(err, privacy.ErrTooLarge):
+		return newProblem(string(domain.KindInvalidArgument), "local reference too long")
+	case errors.Is(err, privacy.ErrInvalidInput), errors.Is(err, privacy.ErrUnknownDomain):
+		return newProblem(string(domain.KindInvalidArgument), privacyDetail(err))
+	case errors.Is(err, privacy.ErrConflict):
+		return newProblem(string(domain.KindConflict), "the local reference is bound to another case")
+	case errors.Is(err, privacy.ErrUnavailable), errors.Is(err, privacy.ErrUnauthenticated), errors.Is(err, privacy.ErrForbidden):
+		return newProblem(CodePrivacyUnavailable, "")
+	}
+	return newProblem(string(domain.KindInternal), "")
+}
+
+// privacyDetail keeps the privacy service's validation text: it never quotes
+// the rejected value (privacy-service/validate.go).
+func privacyDetail(err error) string {
+	var pp *privacy.Problem
+	if errors.As(err, &pp) {
+		return pp.Detail
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "invalid input: "); i >= 0 {
+		return msg[i+len("invalid input: "):]
+	}
+	return "invalid input"
+}
+
+// writeProblem sends p as application/problem+json.
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if p.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}

@@ -1,0 +1,181 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Store is the gateway's durable state in Badger (data dir): idempotency
+// records, event checkpoints and the event log, webhook subscriptions and
+// cursors, automation cursors, audit reports. It never holds a local
+// reference: only pseudonyms, request ids and keyed fingerprints.
+type Store struct {
+	db  *badger.DB
+	log *slog.Logger
+}
+
+// Key prefixes.
+const (
+	pfxIdem     = "idem/"
+	pfxCP       = "cp/"
+	pfxLog      = "log/"
+	pfxWebhook  = "wh/"
+	pfxWHCursor = "whc/"
+	pfxWHDead   = "whdead/"
+	pfxCursor   = "cursor/"
+	pfxAudit    = "audit/"
+	keyEpoch    = "meta/epoch"
+	keyHMAC     = "meta/hmackey"
+)
+
+// OpenStore opens (creating) the Badger database under dir.
+func OpenStore(dir string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := badger.DefaultOptions(filepath.Join(dir, "badger")).
+		WithSyncWrites(true). // an acknowledged idempotency record or checkpoint survives a crash
+		WithNumVersionsToKeep(1).
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2).
+		WithLogger(badgerLog{log})
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open gateway store: %w", err)
+	}
+	return &Store{db: db, log: log}, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Sync forces everything written to disk.
+func (s *Store) Sync() error { return s.db.Sync() }
+
+func (s *Store) getJSON(key string, v any) (bool, error) {
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte(key))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return it.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+	})
+	return found, err
+}
+
+func (s *Store) putJSON(key string, v any, ttl time.Duration) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(txn *badger.Txn) error {
+		e := badger.NewEntry([]byte(key), b)
+		if ttl > 0 {
+			e = e.WithTTL(ttl)
+		}
+		return txn.SetEntry(e)
+	})
+}
+
+func (s *Store) delete(key string) error {
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
+}
+
+// secret returns a random value stored under key, creating it once.
+func (s *Store) secret(key string, n int) ([]byte, error) {
+	var out []byte
+	err := s.db.Update(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte(key))
+		if err == nil {
+			out, err = it.ValueCopy(nil)
+			return err
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		out = make([]byte, n)
+		if _, err := rand.Read(out); err != nil {
+			return err
+		}
+		return txn.Set([]byte(key), out)
+	})
+	return out, err
+}
+
+// Epoch identifies this data directory's event log: positions of another
+// log (a wiped data dir) are recognised as foreign.
+func (s *Store) Epoch() (string, error) {
+	b, err := s.secret(keyEpoch, 6)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+func seqKey(prefix string, seq uint64) []byte {
+	k := make([]byte, len(prefix)+8)
+	copy(k, prefix)
+	binary.BigEndian.PutUint64(k[len(prefix):], seq)
+	return k
+}
+
+func u64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func putU64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// cursor reads a consumer's last processed log sequence number.
+func (s *Store) cursor(key string) (uint64, error) {
+	var v uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte(key))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return it.Value(func(b []byte) error { v = u64(b); return nil })
+	})
+	return v, err
+}
+
+func (s *Store) setCursor(key string, v uint64) error {
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), putU64(v)) })
+}
+
+// badgerLog routes Badger's logs to slog at debug level (warnings and
+// errors keep their level).
+type badgerLog struct{ l *slog.Logger }
+
+func (b badgerLog) Errorf(f string, a ...any) { b.l.Error(fmt.Sprintf(f, a...), "component", "badger") }
+func (b badgerLog) Warningf(f string, a ...any) {
+	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLog) Infof(f string, a ...any)  { b.l.Debug(fmt.Sprintf(f, a...), "component", "badger") }
+func (b badgerLog) Debugf(f string, a ...any) { b.l.Debug(fmt.Sprintf(f, a...), "component", "badger") }
