@@ -1,0 +1,273 @@
+// Package render prints the gateway API's answers for people at a terminal:
+// case states, timelines, the Dublin deadline board, audit reports. The
+// caseledger command line and the demo share it, so both show a case the
+// same way.
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/gateway"
+)
+
+// Short abbreviates a pseudonym or transaction id for tables (the full
+// value is in --output json).
+func Short(id string) string {
+	if len(id) > 13 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
+// Refs renders an agency's own references ("—" when it holds none).
+func Refs(refs []string) string {
+	if len(refs) == 0 {
+		return "— (holds no reference)"
+	}
+	return strings.Join(refs, ", ")
+}
+
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// Write prints one recorded event.
+func Write(w io.Writer, r gateway.WriteResponse) {
+	fmt.Fprintf(w, "recorded %s on %s case %s: seq %d, status %s, tx %s in block %d (occurred %s, recorded %s)\n",
+		r.Code, r.Channel, r.Pseudonym, r.Seq, r.Status, Short(r.TxID), r.BlockNumber, r.OccurredOn, r.RecordedOn)
+}
+
+// Case prints a case's state as one agency sees it.
+func Case(w io.Writer, v gateway.CaseView) {
+	c := v.Case
+	fmt.Fprintf(w, "%s case %s\n", c.Procedure, c.Pseudonym)
+	tw := table(w)
+	fmt.Fprintf(tw, "  status\t%s (seq %d, last event %s)\n", c.Status, c.Seq, c.LastEvent)
+	fmt.Fprintf(tw, "  your references\t%s\n", Refs(v.LocalRefs))
+	fmt.Fprintf(tw, "  registered\t%s by %s; last act dated %s, updated %s\n", c.RegisteredOn, c.RegisteredBy, c.LastOccurredOn, c.UpdatedOn)
+	fmt.Fprintf(tw, "  holders\t%s\n", strings.Join(c.Holders, ", "))
+	if n := c.National; n != nil {
+		fmt.Fprintf(tw, "  national\t%s\n", fields(n))
+	}
+	if d := c.Dublin; d != nil {
+		fmt.Fprintf(tw, "  dublin\t%s → %s, %s %s, regime %s, evidence %s\n", d.RequestingMemberState, orDash(d.RequestedMemberState),
+			orDash(string(d.RequestKind)), acceptance(d), orDash(string(d.Regime)), orDash(string(d.Evidence)))
+		for _, dl := range d.Deadlines {
+			fmt.Fprintf(tw, "  deadline\t%s\n", Deadline(dl))
+		}
+	}
+	if e := c.Erasure; e != nil {
+		fmt.Fprintf(tw, "  erasure\t%s\n", erasure(e.RequestedBy, e.RequestedOn, e.Pending, e.Confirmed, e.CompletedOn))
+	}
+	_ = tw.Flush()
+}
+
+func acceptance(d *domain.DublinFacts) string {
+	switch {
+	case !d.AcceptedOn.IsZero() && d.Implicit:
+		return "accepted implicitly on " + d.AcceptedOn.String()
+	case !d.AcceptedOn.IsZero():
+		return "accepted on " + d.AcceptedOn.String()
+	case !d.RequestReceivedOn.IsZero():
+		return "request received " + d.RequestReceivedOn.String()
+	}
+	return ""
+}
+
+func erasure(by, on string, pending, confirmed []string, completed string) string {
+	s := fmt.Sprintf("requested by %s on %s; confirmed by [%s]; pending [%s]", by, on, strings.Join(confirmed, " "), strings.Join(pending, " "))
+	if completed != "" {
+		s += "; complete on " + completed
+	}
+	return s
+}
+
+// Deadline renders one running Dublin deadline.
+func Deadline(dl domain.Deadline) string {
+	s := fmt.Sprintf("%s due %s (%s %s from %s, %s, acting %s; on lapse %s)", dl.Kind, dl.Due, dl.Period, dl.Step, dl.Start,
+		dl.Article, dl.ActingMemberState, dl.OnLapse)
+	if len(dl.HolidaysMissing) > 0 {
+		s += fmt.Sprintf(" [no holiday calendar for %v: weekends only]", dl.HolidaysMissing)
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// fields renders the non-empty fields of a JSON object as key=value.
+func fields(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// EventDetails renders an event's payload fields.
+func EventDetails(e domain.Event) string { return fields(e.EventFields) }
+
+// Timeline prints a case's events as a table.
+func Timeline(w io.Writer, tl gateway.TimelineResponse) {
+	fmt.Fprintf(w, "%s case %s — your references: %s\n", tl.Channel, tl.Pseudonym, Refs(tl.LocalRefs))
+	Events(w, tl.Items, false)
+}
+
+// Events prints events as a table (withCase adds the pseudonym column).
+func Events(w io.Writer, evs []domain.Event, withCase bool) {
+	tw := table(w)
+	head := "  SEQ\tOCCURRED\tRECORDED\tLATE\tAGENCY\tROLE\tEVENT\tDETAILS"
+	if withCase {
+		head = "  CASE" + "\t" + strings.TrimPrefix(head, "  ")
+	}
+	fmt.Fprintln(tw, head)
+	for _, e := range evs {
+		late := "-"
+		if e.LateDays > 0 {
+			late = fmt.Sprintf("%dd", e.LateDays)
+		}
+		row := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Seq, e.OccurredOn, e.RecordedOn, late, e.MSPID, e.Role, e.Code, EventDetails(e))
+		if withCase {
+			row = Short(e.Pseudonym) + "\t" + row
+		}
+		fmt.Fprintln(tw, "  "+row)
+	}
+	_ = tw.Flush()
+}
+
+// Cases prints a list of cases with the agency's references.
+func Cases(w io.Writer, items []gateway.CaseView) {
+	tw := table(w)
+	fmt.Fprintln(tw, "  CASE\tSTATUS\tSEQ\tREGISTERED\tBY\tYOUR REFERENCES")
+	for _, v := range items {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", v.Case.Pseudonym, v.Case.Status, v.Case.Seq, v.Case.RegisteredOn, v.Case.RegisteredBy, Refs(v.LocalRefs))
+	}
+	_ = tw.Flush()
+}
+
+// Board prints the Dublin deadline board. highlight, if set, marks the
+// pseudonyms of interest with '▶'.
+func Board(w io.Writer, b gateway.Board, highlight func(pseudonym string) bool) {
+	fmt.Fprintf(w, "Dublin deadline board on %s (deadlines due before %s)\n", b.Today, b.Before)
+	if len(b.Items) == 0 {
+		fmt.Fprintln(w, "  (no running deadline in that window)")
+		return
+	}
+	tw := table(w)
+	fmt.Fprintln(tw, "   CASE\tYOUR REFERENCES\tSTATUS\tDEADLINE\tDUE\tDAYS LEFT\tRULE\tON LAPSE")
+	for _, it := range b.Items {
+		mark := " "
+		if highlight != nil && highlight(it.Pseudonym) {
+			mark = "▶"
+		}
+		left := fmt.Sprintf("%d", it.DaysLeft)
+		if it.DaysLeft < 0 {
+			left = fmt.Sprintf("passed %dd ago", -it.DaysLeft)
+		}
+		dl := it.Deadline
+		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\t%s\t%s %s %s\t%s\n", mark, Short(it.Pseudonym), Refs(it.LocalRefs), it.Status, dl.Kind,
+			dl.Due, left, dl.Regime, dl.Period, dl.Article, dl.OnLapse)
+	}
+	_ = tw.Flush()
+}
+
+// Audit prints a verification report.
+func Audit(w io.Writer, rep gateway.AuditReport) {
+	verdict := "INTACT"
+	if !rep.Intact {
+		verdict = "NOT INTACT"
+	}
+	fmt.Fprintf(w, "ledger %s\n", verdict)
+	tw := table(w)
+	fmt.Fprintln(tw, "  CHANNEL\tBLOCKS\tTXS\tSIGNATURES\tVALIDATION CODES\tLAST BLOCK HASH\tRESULT")
+	for _, c := range rep.Channels {
+		res := "intact"
+		switch {
+		case c.Error != "":
+			res = "error: " + c.Error
+		case c.FirstInconsistency != nil:
+			res = fmt.Sprintf("block %d tx %d: %s", c.FirstInconsistency.Block, c.FirstInconsistency.Tx, c.FirstInconsistency.Problem)
+		case !c.Intact:
+			res = "not intact"
+		}
+		codes := make([]string, 0, len(c.ValidationCodes))
+		for k, n := range c.ValidationCodes {
+			codes = append(codes, fmt.Sprintf("%s=%d", k, n))
+		}
+		slices.Sort(codes)
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%s\t%s\t%s\n", c.Channel, c.Blocks, c.Transactions, c.SignaturesVerified,
+			strings.Join(codes, " "), Short(c.LastBlockHash), res)
+	}
+	_ = tw.Flush()
+}
+
+// ErasureStatus prints who has confirmed an erasure.
+func ErasureStatus(w io.Writer, st chaincode.ErasureStatus) {
+	if !st.Requested {
+		fmt.Fprintf(w, "case %s: no erasure requested (status %s)\n", st.Pseudonym, st.Status)
+		return
+	}
+	state := "OPEN"
+	if st.Complete {
+		state = "COMPLETE"
+	}
+	fmt.Fprintf(w, "case %s: erasure %s — %s\n", st.Pseudonym, state, erasure(st.RequestedBy, st.RequestedOn, st.Pending, st.Confirmed, st.CompletedOn))
+}
+
+// Erasures prints a list of erasure statuses (daysOpen < 0: unknown).
+func Erasures(w io.Writer, items []chaincode.ErasureStatus, daysOpen func(i int) int) {
+	if len(items) == 0 {
+		fmt.Fprintln(w, "  (none)")
+		return
+	}
+	tw := table(w)
+	fmt.Fprintln(tw, "  CASE\tREQUESTED\tBY\tDAYS OPEN\tCONFIRMED\tPENDING")
+	for i, st := range items {
+		d := "-"
+		if daysOpen != nil && daysOpen(i) >= 0 {
+			d = fmt.Sprint(daysOpen(i))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", st.Pseudonym, st.RequestedOn, st.RequestedBy, d,
+			strings.Join(st.Confirmed, " "), strings.Join(st.Pending, " "))
+	}
+	_ = tw.Flush()
+}
+
+// Event prints one streamed event as a line.
+func Event(w io.Writer, ev gateway.EventView) {
+	switch {
+	case ev.Code != "":
+		held := "not held by you"
+		if ev.Held {
+			held = "yours: " + strings.Join(ev.LocalRefs, ", ")
+		}
+		fmt.Fprintf(w, "%s  block %-4d %-8s case %s seq %d %s (%s)\n", ev.Position, ev.Block, ev.Channel, ev.Pseudonym, ev.Seq, ev.Code, held)
+	case ev.MemberState != "":
+		fmt.Fprintf(w, "%s  block %-4d %-8s holiday calendar %s %d set\n", ev.Position, ev.Block, ev.Channel, ev.MemberState, ev.Year)
+	default:
+		fmt.Fprintf(w, "%s  block %-4d %-8s %s\n", ev.Position, ev.Block, ev.Channel, ev.Name)
+	}
+}

@@ -1,0 +1,83 @@
+package render
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
+	"github.com/caseledger/caseledger/gateway"
+)
+
+func date(t *testing.T, s string) deadline.Date {
+	t.Helper()
+	d, err := deadline.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestTimelineShowsLatenessAndPayload(t *testing.T) {
+	var b bytes.Buffer
+	Timeline(&b, gateway.TimelineResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6",
+		LocalRefs: []string{"BAMF-1"}, Items: []domain.Event{
+			{Seq: 1, Code: domain.EvCaseRegistered, OccurredOn: "2026-11-01", RecordedOn: "2026-11-27", LateDays: 26, MSPID: "BorderPoliceMSP", Role: "caseworker"},
+			{Seq: 2, Code: domain.EvIdentityChecked, OccurredOn: "2026-11-27", RecordedOn: "2026-11-27", MSPID: "AsylumOfficeMSP",
+				EventFields: domain.EventFields{EurodacHit: domain.EurodacHit("CATEGORY_1")}},
+		}})
+	out := b.String()
+	for _, want := range []string{"your references: BAMF-1", "26d", "eurodacHit=CATEGORY_1", "BorderPoliceMSP"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want header line, table header and 2 rows:\n%s", len(lines), out)
+	}
+	if strings.Contains(lines[3], "26d") || !strings.Contains(lines[3], " - ") {
+		t.Errorf("an event recorded the same day shows lateness: %q", lines[3])
+	}
+}
+
+func TestBoardMarksCasesAndPassedDeadlines(t *testing.T) {
+	var b bytes.Buffer
+	mine := "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6"
+	other := "0b6c4f1e-8f0e-4d6a-9a59-0a4f3c2d1e00"
+	dl := domain.Deadline{Kind: domain.DeadlineReply, Deadline: deadline.Deadline{Due: date(t, "2026-11-20"), Regime: "AMMR", Article: "Art 40(1)"}}
+	Board(&b, gateway.Board{Today: "2026-11-27", Before: "2026-12-12", Items: []gateway.BoardItem{
+		{Pseudonym: mine, LocalRefs: []string{"BAMF-D-1"}, Status: domain.StTakeChargeRequested, Deadline: dl, DaysLeft: -7},
+		{Pseudonym: other, Status: domain.StTakeChargeRequested, Deadline: dl, DaysLeft: 3},
+	}}, func(p string) bool { return p == mine })
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("board:\n%s", b.String())
+	}
+	if !strings.Contains(lines[2], "▶6f1c2a9e") || !strings.Contains(lines[2], "passed 7d ago") || !strings.Contains(lines[2], "BAMF-D-1") {
+		t.Errorf("own case row: %q", lines[2])
+	}
+	if strings.Contains(lines[3], "▶") || !strings.Contains(lines[3], "holds no reference") {
+		t.Errorf("other case row: %q", lines[3])
+	}
+	b.Reset()
+	Board(&b, gateway.Board{Today: "2026-11-27"}, nil)
+	if !strings.Contains(b.String(), "no running deadline") {
+		t.Errorf("empty board: %q", b.String())
+	}
+}
+
+func TestAuditNamesTheFirstInconsistency(t *testing.T) {
+	var b bytes.Buffer
+	Audit(&b, gateway.AuditReport{Intact: false, Channels: []gateway.ChainReport{
+		{Channel: "national", Blocks: 9, Intact: true, ValidationCodes: map[string]int{"VALID": 8, "MVCC_READ_CONFLICT": 1}},
+		{Channel: "dublin", Blocks: 4, FirstInconsistency: &gateway.Inconsistency{Block: 3, Tx: 1, Problem: "data hash does not match"}},
+	}})
+	out := b.String()
+	for _, want := range []string{"ledger NOT INTACT", "MVCC_READ_CONFLICT=1 VALID=8", "block 3 tx 1: data hash does not match"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
