@@ -1,0 +1,169 @@
+package load
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the machine-readable form of a run (loadgen --json).
+type Report struct {
+	Driver          string               `json:"driver"`
+	Workers         int                  `json:"workers"`
+	ElapsedSeconds  float64              `json:"elapsedSeconds"`
+	WritesPerSecond float64              `json:"writesPerSecond"`
+	ReadsPerSecond  float64              `json:"readsPerSecond"`
+	Writes          SummaryMS            `json:"writes"`
+	Reads           SummaryMS            `json:"reads"`
+	ByKind          map[string]SummaryMS `json:"byKind"`
+	Errors          map[string]int       `json:"errors"`
+	LoadAvg         [2]float64           `json:"loadAvg"`
+	Procs           []ProcUsage          `json:"procs"`
+}
+
+// SummaryMS is a Summary in milliseconds.
+type SummaryMS struct {
+	Count int     `json:"count"`
+	Mean  float64 `json:"meanMs"`
+	P50   float64 `json:"p50Ms"`
+	P95   float64 `json:"p95Ms"`
+	P99   float64 `json:"p99Ms"`
+	Max   float64 `json:"maxMs"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (s Summary) ms() SummaryMS {
+	return SummaryMS{Count: s.Count, Mean: ms(s.Mean), P50: ms(s.P50), P95: ms(s.P95), P99: ms(s.P99), Max: ms(s.Max)}
+}
+
+// Report builds the machine-readable form.
+func (r *Result) Report() Report {
+	rep := Report{Driver: r.Driver, Workers: r.Workers, ElapsedSeconds: r.Elapsed.Seconds(),
+		WritesPerSecond: r.WriteRate(), ReadsPerSecond: r.ReadRate(),
+		Writes: r.Writes.Summary().ms(), Reads: r.Reads.Summary().ms(), ByKind: map[string]SummaryMS{},
+		Errors: r.Errors, LoadAvg: r.LoadAvg, Procs: r.Procs}
+	for k, l := range r.ByKind {
+		rep.ByKind[k.String()] = l.Summary().ms()
+	}
+	return rep
+}
+
+// WriteJSON writes the reports of several runs as one JSON document.
+func WriteJSON(w io.Writer, results []*Result, ratios []Ratio) error {
+	doc := struct {
+		Runs   []Report `json:"runs"`
+		Ratios []Ratio  `json:"ratios,omitempty"`
+	}{Ratios: ratios}
+	for _, r := range results {
+		doc.Runs = append(doc.Runs, r.Report())
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func fmtMS(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", ms(d))
+}
+
+// Print writes a human-readable report of one run.
+func (r *Result) Print(w io.Writer) {
+	fmt.Fprintf(w, "\n== %s, %d workers, %.1f s (load average %.2f -> %.2f)\n", r.Driver, r.Workers, r.Elapsed.Seconds(), r.LoadAvg[0], r.LoadAvg[1])
+	fmt.Fprintf(w, "committed writes %d (%.1f/s), reads %d (%.1f/s), errors %d, cases %d\n",
+		r.Writes.Count(), r.WriteRate(), r.Reads.Count(), r.ReadRate(), r.ErrorCount(), len(r.Cases))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "latency ms\tcount\tmean\tp50\tp95\tp99\tmax\t")
+	row := func(name string, l *Latencies) {
+		s := l.Summary()
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", name, s.Count, fmtMS(s.Mean), fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), fmtMS(s.Max))
+	}
+	row("writes", &r.Writes)
+	for _, k := range []OpKind{OpRegister, OpEvent, OpResolve} {
+		if l := r.ByKind[k]; l != nil {
+			row("  "+k.String(), l)
+		}
+	}
+	row("reads", &r.Reads)
+	tw.Flush()
+	if len(r.Errors) > 0 {
+		fmt.Fprintln(w, "errors by class:")
+		for _, c := range r.ErrorClasses() {
+			fmt.Fprintf(w, "  %6d  %s  (e.g. %s)\n", r.Errors[c], c, oneLine(r.ErrorExamples[c]))
+		}
+	}
+	if len(r.Procs) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "process\tCPU cores\tCPU s\tRSS start MiB\tRSS max MiB\tRSS end MiB\trestarts\t")
+		for _, p := range r.Procs {
+			if p.Missing {
+				fmt.Fprintf(tw, "%s\tnot running\t\t\t\t\t\t\n", p.Name)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%.2f\t%.1f\t%.0f\t%.0f\t%.0f\t%d\t\n", p.Name, p.CPUCores, p.CPUSeconds,
+				kib2mib(p.RSSStartKiB), kib2mib(p.RSSMaxKiB), kib2mib(p.RSSEndKiB), p.Restarts)
+		}
+		tw.Flush()
+	}
+}
+
+func kib2mib(k int64) float64 { return float64(k) / 1024 }
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// Ratio compares two drivers at the same concurrency.
+type Ratio struct {
+	Workers int     `json:"workers"`
+	Of      string  `json:"of"`
+	Over    string  `json:"over"`
+	Value   float64 `json:"value"` // Of's committed writes/s divided by Over's
+}
+
+// Ratios pairs up runs of driver "of" and driver "over" at the same number of workers.
+func Ratios(results []*Result, of, over string) []Ratio {
+	base := map[int]*Result{}
+	for _, r := range results {
+		if r.Driver == over {
+			base[r.Workers] = r
+		}
+	}
+	var out []Ratio
+	for _, r := range results {
+		b, ok := base[r.Workers]
+		if r.Driver != of || !ok || b.WriteRate() == 0 {
+			continue
+		}
+		out = append(out, Ratio{Workers: r.Workers, Of: of, Over: over, Value: r.WriteRate() / b.WriteRate()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Workers < out[j].Workers })
+	return out
+}
+
+// PrintSummary writes one line per run and the ratios: the table docs/performance.md quotes.
+func PrintSummary(w io.Writer, results []*Result, ratios []Ratio) {
+	fmt.Fprintln(w, "\n== summary")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "driver\tworkers\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tload avg\t")
+	for _, r := range results {
+		s := r.Writes.Summary()
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.1f\t\n", r.Driver, r.Workers, r.WriteRate(), r.ReadRate(),
+			fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), r.ErrorCount(), r.LoadAvg[1])
+	}
+	tw.Flush()
+	for _, q := range ratios {
+		fmt.Fprintf(w, "ratio %s / %s at %d workers: %.3f\n", q.Of, q.Over, q.Workers, q.Value)
+	}
+}
