@@ -1,0 +1,300 @@
+package network
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Each agency's own services next to its peer: the privacy service
+// (cmd/privacyd) and the gateway (cmd/gatewayd), both built from this module
+// into <root>/bin and run under the supervisor as privacy.<org> and
+// gateway.<org>. Secrets (the privacy service's key-encryption key, the
+// gateway's hashed token file) are generated once under <root>/secrets; the
+// API details a client needs — gateway URL, CA file and one token per role —
+// go to <root>/connection/<org>-api.json (0600).
+
+// PrivacyNode is the supervisor name of an org's privacy service.
+func PrivacyNode(org string) string { return "privacy." + org }
+
+// GatewayNode is the supervisor name of an org's gateway.
+func GatewayNode(org string) string { return "gateway." + org }
+
+// APIInfo is how to call an org's gateway.
+type APIInfo struct {
+	Org   string `json:"org"`
+	MSPID string `json:"mspId"`
+	// URL is the gateway's base URL (HTTPS); CAFile the CA of its certificate.
+	URL    string `json:"url"`
+	CAFile string `json:"caFile"`
+	// Tokens holds one API token per role the org has an identity for.
+	Tokens map[string]string `json:"tokens"`
+}
+
+// APIInfoPath is where an org's API details are written.
+func (n *Network) APIInfoPath(org string) string {
+	return filepath.Join(n.root, "connection", org+"-api.json")
+}
+
+// LoadAPIInfo reads an org's API details.
+func LoadAPIInfo(path string) (APIInfo, error) {
+	var a APIInfo
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return a, fmt.Errorf("read API info: %w", err)
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("decode API info %s: %w", path, err)
+	}
+	return a, nil
+}
+
+// API returns an org's API details (after StartGateway).
+func (n *Network) API(org string) (APIInfo, error) { return LoadAPIInfo(n.APIInfoPath(org)) }
+
+// GatewayURL is the base URL of an org's gateway.
+func (n *Network) GatewayURL(org string) string {
+	return "https://" + addr(n.desc.PortsOf(org).Gateway)
+}
+
+// PrivacyURL is the base URL of an org's privacy service.
+func (n *Network) PrivacyURL(org string) string {
+	return "https://" + addr(n.desc.PortsOf(org).Privacy)
+}
+
+func (n *Network) serviceBin(name string) string { return filepath.Join(n.root, "bin", name) }
+
+func (n *Network) privacyKEK(org string) string {
+	return filepath.Join(n.root, "secrets", "privacy-"+org+".kek")
+}
+
+func (n *Network) gatewayTokens(org string) string {
+	return filepath.Join(n.root, "secrets", "gateway-"+org+"-tokens.json")
+}
+
+// buildService builds cmd/<name> into <root>/bin. It writes to a temporary
+// file and renames it, so concurrent builds never leave a torn binary.
+func (n *Network) buildService(ctx context.Context, name string) error {
+	if n.moduleDir == "" {
+		return fmt.Errorf("build %s: module directory unknown", name)
+	}
+	out := n.serviceBin(name)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%s", out, randomHex(4))
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp, "./cmd/"+name)
+	cmd.Dir = n.moduleDir
+	cmd.Env = os.Environ()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("build %s: %w: %s", name, err, lastLines(string(b), 10))
+	}
+	return os.Rename(tmp, out)
+}
+
+// StartPrivacy builds and starts an org's privacy service (its KEK is
+// generated once) and waits until it is ready.
+func (n *Network) StartPrivacy(ctx context.Context, org string) error {
+	if err := n.buildService(ctx, "privacyd"); err != nil {
+		return err
+	}
+	return n.startPrivacy(ctx, org)
+}
+
+// StartGateway builds and starts an org's gateway (its tokens are generated
+// once) and waits until it is ready. The org's privacy service must run.
+func (n *Network) StartGateway(ctx context.Context, org string) error {
+	if err := n.buildService(ctx, "gatewayd"); err != nil {
+		return err
+	}
+	return n.startGateway(ctx, org)
+}
+
+// UpServices builds both binaries once and starts every org's privacy
+// service and gateway, orgs in parallel. Call it after Up.
+func (n *Network) UpServices(ctx context.Context) error {
+	start := time.Now()
+	err := parallel([]string{"privacyd", "gatewayd"}, func(name string) error { return n.buildService(ctx, name) })
+	if err != nil {
+		return err
+	}
+	err = parallel(n.desc.Orgs, func(o Org) error {
+		if err := n.startPrivacy(ctx, o.Name); err != nil {
+			return err
+		}
+		return n.startGateway(ctx, o.Name)
+	})
+	if err != nil {
+		return err
+	}
+	n.log.Info("services up", "elapsed", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (n *Network) startPrivacy(ctx context.Context, org string) error {
+	bin := n.serviceBin("privacyd")
+	kek := n.privacyKEK(org)
+	if _, err := os.Stat(kek); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(kek), 0o700); err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, bin, "keygen", "--kek-file", kek)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("privacy %s: keygen: %w: %s", org, err, lastLines(string(out), 5))
+		}
+	}
+	var domains []string
+	for _, ch := range n.desc.ChannelsOf(org) {
+		domains = append(domains, ch.Name)
+	}
+	tlsDir := n.ServiceTLSDir(org, "privacy")
+	dataDir := filepath.Join(n.orgDir(org), "privacy", "data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	args := []string{"serve",
+		"--data-dir", dataDir, "--kek-file", kek, "--domains", strings.Join(domains, ","),
+		"--listen", addr(n.desc.PortsOf(org).Privacy),
+		"--tls-cert", filepath.Join(tlsDir, "server.crt"), "--tls-key", filepath.Join(tlsDir, "server.key"),
+		"--client-ca", n.TLSCACert(org),
+		// Only the agency's own gateway may call it.
+		"--allow-cn", "gateway",
+	}
+	name := PrivacyNode(org)
+	if err := n.sup.Start(name, bin, args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+		return err
+	}
+	return n.waitHTTPSReady(ctx, name, org, n.PrivacyURL(org)+"/readyz", 60*time.Second)
+}
+
+func (n *Network) startGateway(ctx context.Context, org string) error {
+	o, ok := n.desc.Org(org)
+	if !ok {
+		return fmt.Errorf("unknown org %q", org)
+	}
+	if _, err := os.Stat(n.ConnectionPath(org)); err != nil {
+		if err := n.writeConnectionProfiles(); err != nil {
+			return err
+		}
+	}
+	if err := n.ensureTokens(ctx, o); err != nil {
+		return err
+	}
+	dataDir := filepath.Join(n.orgDir(org), "gateway", "data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	args := []string{"serve",
+		"--connection", n.ConnectionPath(org),
+		"--privacy-url", n.PrivacyURL(org),
+		"--listen", addr(n.desc.PortsOf(org).Gateway),
+		"--data-dir", dataDir,
+		"--tokens", n.gatewayTokens(org),
+		// Webhook receivers of the local demo and the tests listen on plain
+		// HTTP on this machine.
+		"--webhook-allow-http",
+	}
+	name := GatewayNode(org)
+	if err := n.sup.Start(name, n.serviceBin("gatewayd"), args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+		return err
+	}
+	return n.waitHTTPSReady(ctx, name, org, n.GatewayURL(org)+"/readyz", 90*time.Second)
+}
+
+// ensureTokens creates one API token per role of the org, once, and writes
+// the API details. A half-done earlier run (token file without API file)
+// starts afresh, so no token exists that nobody knows.
+func (n *Network) ensureTokens(ctx context.Context, o Org) error {
+	if _, err := os.Stat(n.APIInfoPath(o.Name)); err == nil {
+		return nil
+	}
+	tokens := n.gatewayTokens(o.Name)
+	if err := os.Remove(tokens); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(tokens), 0o700); err != nil {
+		return err
+	}
+	info := APIInfo{Org: o.Name, MSPID: o.MSPID, URL: n.GatewayURL(o.Name), CAFile: n.TLSCACert(o.Name), Tokens: map[string]string{}}
+	roles := []string{"admin"}
+	for _, u := range o.Users {
+		roles = append(roles, u.Role)
+	}
+	for _, role := range roles {
+		if _, dup := info.Tokens[role]; dup {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, n.serviceBin("gatewayd"), "token", "add", "--tokens", tokens,
+			"--msp-id", o.MSPID, "--role", role, "--name", "demo-"+role, "--json")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("gateway %s: token for %s: %w: %s", o.Name, role, err, lastLines(stderr.String(), 5))
+		}
+		var t struct {
+			Token string `json:"token"`
+		}
+		if err := json.Unmarshal(out, &t); err != nil || t.Token == "" {
+			return fmt.Errorf("gateway %s: token for %s: unexpected output", o.Name, role)
+		}
+		info.Tokens[role] = t.Token
+	}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	p := n.APIInfoPath(o.Name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp := p + ".tmp-" + strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// waitHTTPSReady polls an HTTPS readiness endpoint of one of the org's
+// services (certificate of the org's TLS CA).
+func (n *Network) waitHTTPSReady(ctx context.Context, name, org, url string, timeout time.Duration) error {
+	caPEM, err := os.ReadFile(n.TLSCACert(org))
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return fmt.Errorf("%s: no certificate in the TLS CA file", name)
+	}
+	cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	defer cl.CloseIdleConnections()
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		res, err := cl.Do(req)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s", res.Status)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,167 @@
+package test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// TestGatewayNationalProcedure drives a national case through three
+// agencies' gateways over HTTPS: registration by local reference, events by
+// local reference, another agency binding its own reference, reads that
+// show each agency only its own references, and role refusals.
+func TestGatewayNationalProcedure(t *testing.T) {
+	bpGw, aoGw, iaGw := gatewayOf(t, "border-police"), gatewayOf(t, "asylum-office"), gatewayOf(t, "immigration-authority")
+	bpRef, aoRef := gwRef("BP"), gwRef("AO")
+
+	var reg gwWrite
+	bpGw.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases",
+		map[string]any{"channel": "national", "localRef": bpRef, "occurredOn": today()}, &reg)
+	if reg.Code != "CASE_REGISTERED" || reg.Status != "REGISTERED" || reg.TxID == "" || reg.BlockNumber == 0 {
+		t.Fatalf("register: %+v", reg)
+	}
+	var ev gwWrite
+	bpGw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/events", map[string]any{
+		"channel": "national", "localRef": bpRef,
+		"event": map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": today(), "eurodacHit": "NONE"},
+	}, &ev)
+	if ev.Seq != 2 || ev.Pseudonym != reg.Pseudonym || ev.BlockNumber <= reg.BlockNumber {
+		t.Fatalf("identity check: %+v after %+v", ev, reg)
+	}
+
+	// The asylum office receives the pseudonym with the file and binds its own reference.
+	aoGw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/bind",
+		map[string]any{"channel": "national", "pseudonym": reg.Pseudonym, "localRef": aoRef}, nil)
+	// Border police may not create the file (workflow: asylum office only).
+	r := bpGw.do("caseworker", "POST", "/v1/cases/events", map[string]any{
+		"channel": "national", "localRef": bpRef, "event": map[string]any{"code": "FILE_CREATED", "occurredOn": today()},
+	}, "")
+	if p := r.problem(t); r.status != http.StatusForbidden || p.Code != "FORBIDDEN" {
+		t.Fatalf("border police FILE_CREATED: %d %+v", r.status, p)
+	}
+	aoGw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/events", map[string]any{
+		"channel": "national", "localRef": aoRef, "event": map[string]any{"code": "FILE_CREATED", "occurredOn": today()},
+	}, &ev)
+	if ev.Status != "FILE_CREATED" || ev.Seq != 3 {
+		t.Fatalf("file created: %+v", ev)
+	}
+
+	// Each agency sees its own reference, never another's.
+	for _, tc := range []struct {
+		gw   *gwAPI
+		body map[string]any
+		refs []string
+	}{
+		{bpGw, map[string]any{"channel": "national", "localRef": bpRef}, []string{bpRef}},
+		{aoGw, map[string]any{"channel": "national", "localRef": aoRef}, []string{aoRef}},
+		{iaGw, map[string]any{"channel": "national", "pseudonym": reg.Pseudonym}, []string{}},
+	} {
+		var v gwCaseView
+		tc.gw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/state", tc.body, &v)
+		if v.Case.Status != "FILE_CREATED" || v.Case.Pseudonym != reg.Pseudonym || !slices.Equal(v.LocalRefs, tc.refs) {
+			t.Fatalf("%s state: %+v refs %v, want refs %v", tc.gw.org, v.Case, v.LocalRefs, tc.refs)
+		}
+		if !slices.Equal(v.Case.Holders, []string{"AsylumOfficeMSP", "BorderPoliceMSP"}) {
+			t.Fatalf("%s: holders %v", tc.gw.org, v.Case.Holders)
+		}
+	}
+	var tl struct {
+		Items []struct {
+			Code  string `json:"code"`
+			MSPID string `json:"mspId"`
+		} `json:"items"`
+		LocalRefs []string `json:"localRefs"`
+	}
+	aoGw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/timeline", map[string]any{"channel": "national", "localRef": aoRef}, &tl)
+	var codes []string
+	for _, it := range tl.Items {
+		codes = append(codes, it.Code+"@"+it.MSPID)
+	}
+	if !slices.Equal(codes, []string{"CASE_REGISTERED@BorderPoliceMSP", "IDENTITY_CHECKED@BorderPoliceMSP", "FILE_CREATED@AsylumOfficeMSP"}) {
+		t.Fatalf("timeline %v", codes)
+	}
+
+	// Role refusals at the gateway: the auditor never writes, a caseworker
+	// does not audit, and no token means no access.
+	audGw := gatewayOf(t, "auditor")
+	r = audGw.do("auditor", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": "X-1", "occurredOn": today()}, "")
+	if p := r.problem(t); r.status != http.StatusForbidden || p.Code != "FORBIDDEN" {
+		t.Fatalf("auditor write: %d %+v", r.status, p)
+	}
+	r = aoGw.do("caseworker", "GET", "/v1/audit/late?channel=national", nil, "")
+	if p := r.problem(t); r.status != http.StatusForbidden || p.Code != "FORBIDDEN" {
+		t.Fatalf("caseworker audit: %d %+v", r.status, p)
+	}
+	r = aoGw.do("", "GET", "/v1/whoami", nil, "")
+	if p := r.problem(t); r.status != http.StatusUnauthorized || p.Code != "UNAUTHENTICATED" {
+		t.Fatalf("no token: %d %+v", r.status, p)
+	}
+	// A token of one agency is worthless at another agency's gateway.
+	foreign := *bpGw
+	foreign.info.Tokens = aoGw.info.Tokens
+	if r := foreign.do("caseworker", "GET", "/v1/whoami", nil, ""); r.status != http.StatusUnauthorized {
+		t.Fatalf("asylum office token at border police: %d", r.status)
+	}
+	// The asylum office's Dublin officer may read national cases but not
+	// record national workflow events.
+	r = aoGw.do("dublin-officer", "POST", "/v1/cases/events", map[string]any{
+		"channel": "national", "localRef": aoRef, "event": map[string]any{"code": "ALLOCATED", "occurredOn": today(), "regionCode": "DE-BY"},
+	}, "")
+	if p := r.problem(t); r.status != http.StatusForbidden || p.Code != "FORBIDDEN" {
+		t.Fatalf("dublin officer national event: %d %+v", r.status, p)
+	}
+	var who struct {
+		MSPID string `json:"mspId"`
+		Role  string `json:"role"`
+	}
+	aoGw.ok(http.StatusOK, "dublin-officer", "GET", "/v1/whoami", nil, &who)
+	if who.MSPID != "AsylumOfficeMSP" || who.Role != "dublin-officer" {
+		t.Fatalf("whoami %+v", who)
+	}
+}
+
+// TestGatewayIdempotentRetry: the same Idempotency-Key twice is one
+// transaction on the ledger; the second answer is the stored first one.
+func TestGatewayIdempotentRetry(t *testing.T) {
+	gw := gatewayOf(t, "border-police")
+	ref := gwRef("BP")
+	body := map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}
+	key := "retry-" + ref
+	first := gw.do("caseworker", "POST", "/v1/cases", body, key)
+	second := gw.do("caseworker", "POST", "/v1/cases", body, key)
+	if first.status != http.StatusCreated || second.status != http.StatusCreated || string(first.body) != string(second.body) {
+		t.Fatalf("first %d %s, second %d %s", first.status, first.body, second.status, second.body)
+	}
+	if second.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("second answer not marked as replayed")
+	}
+	var w gwWrite
+	if err := json.Unmarshal(first.body, &w); err != nil {
+		t.Fatal(err)
+	}
+	ev := map[string]any{"channel": "national", "localRef": ref,
+		"event": map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": today(), "eurodacHit": "CATEGORY_2"}}
+	a := gw.do("caseworker", "POST", "/v1/cases/events", ev, key+"-ev")
+	b := gw.do("caseworker", "POST", "/v1/cases/events", ev, key+"-ev")
+	if a.status != 200 || string(a.body) != string(b.body) {
+		t.Fatalf("event retry: %d %s / %d %s", a.status, a.body, b.status, b.body)
+	}
+	// One registration and one identity check on the ledger: the history
+	// (every committed version of the case) has exactly two entries.
+	aud := gatewayOf(t, "auditor")
+	var hist struct {
+		Items []struct {
+			TxID string `json:"txId"`
+		} `json:"items"`
+	}
+	aud.ok(http.StatusOK, "auditor", "POST", "/v1/audit/history", map[string]any{"channel": "national", "pseudonym": w.Pseudonym}, &hist)
+	if len(hist.Items) != 2 {
+		t.Fatalf("%d committed versions, want 2", len(hist.Items))
+	}
+	// Same key, different body.
+	r := gw.do("caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": ref + "-other", "occurredOn": today()}, key)
+	if p := r.problem(t); r.status != http.StatusUnprocessableEntity || p.Code != "IDEMPOTENCY_KEY_REUSED" {
+		t.Fatalf("key reuse: %d %+v", r.status, p)
+	}
+}
