@@ -1,0 +1,227 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/domain"
+)
+
+// chainBuilder makes a small, real Fabric block chain: a configuration
+// block declaring an MSP with its root certificate, then blocks of
+// transactions signed by a member of that MSP.
+type chainBuilder struct {
+	t        *testing.T
+	caKey    *ecdsa.PrivateKey
+	caCert   *x509.Certificate
+	userKey  *ecdsa.PrivateKey
+	userPEM  []byte
+	blocks   []*common.Block
+	prevHash []byte
+}
+
+func newCert(t *testing.T, cn string, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, []byte) {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), BasicConstraintsValid: true}
+	signer := parentKey
+	if parent == nil {
+		tmpl.IsCA, tmpl.KeyUsage = true, x509.KeyUsageCertSign
+		parent, signer = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+func newChainBuilder(t *testing.T) *chainBuilder {
+	b := &chainBuilder{t: t}
+	b.caKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	b.userKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var caPEM []byte
+	b.caCert, caPEM = newCert(t, "ca", b.caKey, nil, nil)
+	_, b.userPEM = newCert(t, "user", b.userKey, b.caCert, b.caKey)
+	fc, _ := proto.Marshal(&mspproto.FabricMSPConfig{Name: "Org1MSP", RootCerts: [][]byte{caPEM}})
+	mc, _ := proto.Marshal(&mspproto.MSPConfig{Config: fc})
+	cfg := &common.ConfigEnvelope{Config: &common.Config{ChannelGroup: &common.ConfigGroup{Groups: map[string]*common.ConfigGroup{
+		"Application": {Groups: map[string]*common.ConfigGroup{"Org1": {Values: map[string]*common.ConfigValue{"MSP": {Value: mc}}}}},
+	}}}}
+	data, _ := proto.Marshal(cfg)
+	b.add(b.envelope(common.HeaderType_CONFIG, data, nil, nil))
+	return b
+}
+
+// envelope builds a transaction; key signs it as creator (nil: unsigned).
+func (b *chainBuilder) envelope(typ common.HeaderType, data []byte, creatorPEM []byte, key *ecdsa.PrivateKey) []byte {
+	ch, _ := proto.Marshal(&common.ChannelHeader{Type: int32(typ), ChannelId: "national", TxId: randHex(8)})
+	var sh []byte
+	if creatorPEM != nil {
+		id, _ := proto.Marshal(&mspproto.SerializedIdentity{Mspid: "Org1MSP", IdBytes: creatorPEM})
+		sh, _ = proto.Marshal(&common.SignatureHeader{Creator: id, Nonce: []byte("n")})
+	}
+	pl, _ := proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: ch, SignatureHeader: sh}, Data: data})
+	env := &common.Envelope{Payload: pl}
+	if key != nil {
+		d := sha256.Sum256(pl)
+		env.Signature, _ = ecdsa.SignASN1(rand.Reader, key, d[:])
+	}
+	raw, _ := proto.Marshal(env)
+	return raw
+}
+
+func (b *chainBuilder) tx() []byte {
+	return b.envelope(common.HeaderType_ENDORSER_TRANSACTION, []byte("endorsed"), b.userPEM, b.userKey)
+}
+
+func (b *chainBuilder) add(envs ...[]byte) {
+	n := uint64(len(b.blocks))
+	blk := &common.Block{Header: &common.BlockHeader{Number: n, PreviousHash: b.prevHash}, Data: &common.BlockData{Data: envs},
+		Metadata: &common.BlockMetadata{Metadata: make([][]byte, 5)}}
+	blk.Header.DataHash = BlockDataHash(blk.Data)
+	filter := make([]byte, len(envs))
+	for i := range filter {
+		filter[i] = byte(peer.TxValidationCode_VALID)
+	}
+	if n > 2 {
+		filter[0] = byte(peer.TxValidationCode_MVCC_READ_CONFLICT)
+	}
+	blk.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = filter
+	h, err := BlockHeaderHash(blk.Header)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.prevHash = h
+	b.blocks = append(b.blocks, blk)
+}
+
+func clone(bs []*common.Block) []*common.Block {
+	out := make([]*common.Block, len(bs))
+	for i, b := range bs {
+		out[i] = proto.Clone(b).(*common.Block)
+	}
+	return out
+}
+
+func TestAuditVerification(t *testing.T) {
+	b := newChainBuilder(t)
+	for i := 0; i < 4; i++ {
+		b.add(b.tx(), b.tx())
+	}
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	l := n.ledger(au, testRoles[au]...)
+	check := func(chain []*common.Block) ChainReport {
+		n.blockChains = map[string][]*common.Block{"national": chain}
+		return verifyChain(context.Background(), l, "national", clock.Now)
+	}
+	cr := check(b.blocks)
+	if !cr.Intact || cr.Blocks != 5 || cr.Transactions != 9 || cr.SignaturesVerified != 8 ||
+		cr.ValidationCodes["VALID"] != 7 || cr.ValidationCodes["MVCC_READ_CONFLICT"] != 2 || cr.LastBlockHash != cr.PeerCurrentHash {
+		t.Fatalf("intact chain: %+v", cr)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	foreignCA, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	foreignCACert, _ := newCert(t, "rogue-ca", foreignCA, nil, nil)
+	_, roguePEM := newCert(t, "rogue", other, foreignCACert, foreignCA)
+	cases := []struct {
+		name   string
+		tamper func(chain []*common.Block)
+		block  uint64
+		want   string
+	}{
+		{"transaction altered", func(c []*common.Block) { c[2].Data.Data[1][len(c[2].Data.Data[1])-3] ^= 1 }, 2, "data hash"},
+		{"previous hash altered", func(c []*common.Block) { c[3].Header.PreviousHash = []byte("x") }, 3, "previous hash"},
+		{"header rewritten consistently", func(c []*common.Block) {
+			// The forger fixes the block's data hash; the next block's
+			// previous hash betrays the change.
+			c[1].Data.Data[0] = b.tx()
+			c[1].Header.DataHash = BlockDataHash(c[1].Data)
+		}, 2, "previous hash"},
+		{"signature forged", func(c []*common.Block) {
+			c[2].Data.Data[0] = b.envelope(common.HeaderType_ENDORSER_TRANSACTION, []byte("endorsed"), b.userPEM, other)
+			c[2].Header.DataHash = BlockDataHash(c[2].Data)
+		}, 2, "signature does not verify"},
+		{"creator outside the MSP", func(c []*common.Block) {
+			c[4].Data.Data[0] = b.envelope(common.HeaderType_ENDORSER_TRANSACTION, []byte("endorsed"), roguePEM, other)
+			c[4].Header.DataHash = BlockDataHash(c[4].Data)
+		}, 4, "does not chain"},
+		{"validation codes cut", func(c []*common.Block) {
+			c[3].Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER] = []byte{0}
+		}, 3, "validation codes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			chain := clone(b.blocks)
+			tc.tamper(chain)
+			cr := check(chain)
+			if cr.Intact || cr.FirstInconsistency == nil || cr.FirstInconsistency.Block != tc.block ||
+				!strings.Contains(cr.FirstInconsistency.Problem, tc.want) {
+				t.Fatalf("report %+v (inconsistency %+v), want block %d %q", cr, cr.FirstInconsistency, tc.block, tc.want)
+			}
+		})
+	}
+	// The last block replaced wholesale: only the peer's current hash betrays it.
+	chain := clone(b.blocks)
+	n.blockChains = map[string][]*common.Block{"national": b.blocks}
+	_, real, _ := l.ChainInfo(context.Background(), "national")
+	last := chain[4]
+	last.Data.Data[0] = b.tx()
+	last.Header.DataHash = BlockDataHash(last.Data)
+	n.blockChains = map[string][]*common.Block{"national": chain}
+	cr = verifyChain(context.Background(), &pinnedHash{fakeLedger: l, hash: real}, "national", clock.Now)
+	if cr.Intact || cr.FirstInconsistency == nil || !strings.Contains(cr.FirstInconsistency.Problem, "current block hash") {
+		t.Fatalf("replaced last block: %+v", cr)
+	}
+}
+
+// pinnedHash reports a fixed current block hash (the peer's own).
+type pinnedHash struct {
+	*fakeLedger
+	hash []byte
+}
+
+func (p *pinnedHash) ChainInfo(ctx context.Context, ch string) (uint64, []byte, error) {
+	h, _, err := p.fakeLedger.ChainInfo(ctx, ch)
+	return h, p.hash, err
+}
+
+// TestAuditEndpoints: only auditors and admins; the report is stored.
+func TestAuditEndpoints(t *testing.T) {
+	b := newChainBuilder(t)
+	b.add(b.tx())
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	n.blockChains = map[string][]*common.Block{"national": b.blocks, "dublin": b.blocks}
+	a := newAgency(t, n, clock, au, nil)
+	var rep AuditReport
+	a.must(200, a.call(domain.RoleAuditor, "GET", "/v1/audit/verification", nil, ""), &rep)
+	if rep.Intact || len(rep.Channels) != 0 {
+		t.Fatalf("report before any run: %+v", rep)
+	}
+	a.must(200, a.call(domain.RoleAuditor, "POST", "/v1/audit/verification", nil, "-"), &rep)
+	if !rep.Intact || len(rep.Channels) != 2 || rep.Channels[0].Blocks != 2 {
+		t.Fatalf("run: %+v", rep)
+	}
+	a.must(200, a.call(domain.RoleAuditor, "GET", "/v1/audit/verification", nil, ""), &rep)
+	if !rep.Intact || len(rep.Channels) != 2 {
+		t.Fatalf("stored: %+v", rep)
+	}
+}
