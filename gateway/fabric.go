@@ -57,7 +57,7 @@ type LedgerMetrics interface {
 // FabricLedger implements Ledger with one fabric-gateway connection per
 // role, all to the org's own peer.
 type FabricLedger struct {
-	conn      network.Connection
+	chaincode string
 	t         Timeouts
 	log       *slog.Logger
 	metrics   LedgerMetrics
@@ -82,7 +82,7 @@ func NewFabricLedger(conn network.Connection, o FabricOptions) (*FabricLedger, e
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &FabricLedger{conn: conn, t: o.Timeouts, log: o.Logger, metrics: o.Metrics, gateways: map[domain.Role]*client.Gateway{}}
+	l := &FabricLedger{chaincode: conn.Chaincode, t: o.Timeouts, log: o.Logger, metrics: o.Metrics, gateways: map[domain.Role]*client.Gateway{}}
 	for _, ch := range conn.Channels {
 		l.channels = append(l.channels, ChannelInfo{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)})
 	}
@@ -168,7 +168,7 @@ func (l *FabricLedger) Evaluate(ctx context.Context, role domain.Role, channel, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.t.Evaluate)
 	defer cancel()
-	res, err := gw.GetNetwork(channel).GetContract(l.conn.Chaincode).EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+	res, err := gw.GetNetwork(channel).GetContract(l.chaincode).EvaluateWithContext(ctx, fn, client.WithArguments(args...))
 	if err != nil {
 		err = classify(err)
 		l.observe("evaluate", outcomeOf(err), start)
@@ -199,7 +199,7 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.t.Write)
 	defer cancel()
-	contract := gw.GetNetwork(channel).GetContract(l.conn.Chaincode)
+	contract := gw.GetNetwork(channel).GetContract(l.chaincode)
 	full := append([]string{requestID}, args...)
 	bo := backoff{base: 150 * time.Millisecond, max: 2 * time.Second}
 	for attempt := 1; ; attempt++ {
@@ -305,7 +305,7 @@ func (l *FabricLedger) submitOnce(ctx context.Context, gw *client.Gateway, contr
 
 // lookup resolves an ambiguous write from the chaincode's idempotency record.
 func (l *FabricLedger) lookup(ctx context.Context, gw *client.Gateway, channel, requestID, txID string) (Receipt, error) {
-	raw, err := gw.GetNetwork(channel).GetContract(l.conn.Chaincode).EvaluateWithContext(ctx, "cases:GetRequestResult", client.WithArguments(requestID))
+	raw, err := gw.GetNetwork(channel).GetContract(l.chaincode).EvaluateWithContext(ctx, "cases:GetRequestResult", client.WithArguments(requestID))
 	if err != nil {
 		return Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %w", ErrOutcomeUnknown, txID, classify(err))
 	}
@@ -356,7 +356,7 @@ func (l *FabricLedger) ChaincodeEvents(ctx context.Context, channel string, afte
 	} else {
 		opt = client.WithCheckpoint(fabricCheckpoint(after))
 	}
-	src, err := l.readerGateway().GetNetwork(channel).ChaincodeEvents(ctx, l.conn.Chaincode, opt)
+	src, err := l.readerGateway().GetNetwork(channel).ChaincodeEvents(ctx, l.chaincode, opt)
 	if err != nil {
 		return nil, classify(err)
 	}

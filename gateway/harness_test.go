@@ -255,3 +255,5 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func testLogger(testing.TB) *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -78,12 +78,14 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 	if err != nil {
 		return err
 	}
-	vault, err := privacy.NewClient(cfg.PrivacyURL, clientTLS)
+	// Each transport gets its own copy: HTTP/2 set-up edits the config's
+	// NextProtos, which would make a plain HTTP/1 probe speak the wrong protocol.
+	vault, err := privacy.NewClient(cfg.PrivacyURL, clientTLS.Clone())
 	if err != nil {
 		return err
 	}
 	defer vault.Close()
-	probe := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: clientTLS}}
+	probe := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: clientTLS.Clone()}}
 	privacyReady := func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.PrivacyURL, "/")+"/readyz", nil)
 		if err != nil {

@@ -1,0 +1,310 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	gwproto "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/domain"
+)
+
+// fakePeer is a Fabric Gateway gRPC service whose every step is scripted,
+// to test the submit pipeline's handling of lost commits, MVCC conflicts
+// and endorsement failures against the real fabric-gateway client.
+type fakePeer struct {
+	gwproto.UnimplementedGatewayServer
+	mu sync.Mutex
+	// endorse decides an endorsement: a result or an error.
+	endorse func(n int, txID string, args []string) ([]byte, error)
+	// commit decides the n-th commit status request: a code, or block
+	// until the client gives up (lost).
+	commit func(n int, txID string) (peer.TxValidationCode, bool)
+	// evaluate answers queries.
+	evaluate func(fn string, args []string) ([]byte, error)
+
+	endorsements []endorsement
+	submits      [][]byte // signed envelopes as received
+	statuses     int
+}
+
+type endorsement struct {
+	txID string
+	args []string
+}
+
+func proposalArgs(sp *peer.SignedProposal) (string, []string) {
+	var prop peer.Proposal
+	_ = proto.Unmarshal(sp.ProposalBytes, &prop)
+	var cpp peer.ChaincodeProposalPayload
+	_ = proto.Unmarshal(prop.Payload, &cpp)
+	var cis peer.ChaincodeInvocationSpec
+	_ = proto.Unmarshal(cpp.Input, &cis)
+	var out []string
+	for _, a := range cis.GetChaincodeSpec().GetInput().GetArgs() {
+		out = append(out, string(a))
+	}
+	if len(out) == 0 {
+		return "", nil
+	}
+	return out[0], out[1:]
+}
+
+func (f *fakePeer) Endorse(_ context.Context, req *gwproto.EndorseRequest) (*gwproto.EndorseResponse, error) {
+	fn, args := proposalArgs(req.ProposedTransaction)
+	f.mu.Lock()
+	f.endorsements = append(f.endorsements, endorsement{txID: req.TransactionId, args: append([]string{fn}, args...)})
+	n := len(f.endorsements)
+	f.mu.Unlock()
+	result, err := f.endorse(n, req.TransactionId, args)
+	if err != nil {
+		return nil, err
+	}
+	mk := func(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
+	env := &common.Envelope{Payload: mk(&common.Payload{
+		Header: &common.Header{ChannelHeader: mk(&common.ChannelHeader{ChannelId: req.ChannelId, TxId: req.TransactionId})},
+		Data: mk(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: mk(&peer.ChaincodeActionPayload{
+			Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: mk(&peer.ProposalResponsePayload{
+				Extension: mk(&peer.ChaincodeAction{Response: &peer.Response{Status: 200, Payload: result}}),
+			})},
+		})}}}),
+	})}
+	return &gwproto.EndorseResponse{PreparedTransaction: env}, nil
+}
+
+func (f *fakePeer) Submit(_ context.Context, req *gwproto.SubmitRequest) (*gwproto.SubmitResponse, error) {
+	b, _ := proto.Marshal(req.PreparedTransaction)
+	f.mu.Lock()
+	f.submits = append(f.submits, b)
+	f.mu.Unlock()
+	return &gwproto.SubmitResponse{}, nil
+}
+
+func (f *fakePeer) CommitStatus(ctx context.Context, req *gwproto.SignedCommitStatusRequest) (*gwproto.CommitStatusResponse, error) {
+	var r gwproto.CommitStatusRequest
+	_ = proto.Unmarshal(req.Request, &r)
+	f.mu.Lock()
+	f.statuses++
+	n := f.statuses
+	f.mu.Unlock()
+	code, lost := f.commit(n, r.TransactionId)
+	if lost {
+		<-ctx.Done() // the orderer dropped it: the status never comes
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+	return &gwproto.CommitStatusResponse{Result: code, BlockNumber: 40 + uint64(n)}, nil
+}
+
+func (f *fakePeer) Evaluate(_ context.Context, req *gwproto.EvaluateRequest) (*gwproto.EvaluateResponse, error) {
+	fn, args := proposalArgs(req.ProposedTransaction)
+	res, err := f.evaluate(fn, args)
+	if err != nil {
+		return nil, err
+	}
+	return &gwproto.EvaluateResponse{Result: &peer.Response{Status: 200, Payload: res}}, nil
+}
+
+func (f *fakePeer) counts() (endorse, submit int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.endorsements), len(f.submits)
+}
+
+// fabricOver connects a FabricLedger to the fake peer.
+func fabricOver(t *testing.T, f *fakePeer) *FabricLedger {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	gwproto.RegisterGatewayServer(srv, f)
+	go srv.Serve(ln)
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, _ := newCert(t, "caseworker1", key, nil, nil)
+	id, err := identity.NewX509Identity("BorderPoliceMSP", cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign, err := identity.NewPrivateKeySign(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := client.Connect(id, client.WithSign(sign), client.WithClientConnection(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	return &FabricLedger{
+		chaincode: "caseledger", log: testLogger(t),
+		t: Timeouts{Evaluate: time.Second, Endorse: time.Second, Submit: time.Second, CommitStatus: 150 * time.Millisecond,
+			Write: 10 * time.Second, MaxRetries: 3, MaxResubmits: 2},
+		gateways: map[domain.Role]*client.Gateway{domain.RoleCaseworker: gw},
+		roles:    []domain.Role{domain.RoleCaseworker},
+		channels: []ChannelInfo{{Name: "national", Procedure: domain.ProcedureNational}},
+	}
+}
+
+func writeResult(txID string) []byte {
+	b, _ := json.Marshal(chaincode.WriteResult{Pseudonym: "p", Seq: 1, Code: domain.EvCaseRegistered, TxID: txID})
+	return b
+}
+
+const reqID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+// TestSubmitResubmitsTheSameSignedTransaction: a commit status that never
+// comes (the orderer lost the transaction) is answered by resubmitting the
+// same signed envelope, not by endorsing a new transaction.
+func TestSubmitResubmitsTheSameSignedTransaction(t *testing.T) {
+	f := &fakePeer{
+		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
+		commit: func(n int, _ string) (peer.TxValidationCode, bool) {
+			return peer.TxValidationCode_VALID, n == 1 // the first wait is lost
+		},
+	}
+	l := fabricOver(t, f)
+	rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, s := f.counts()
+	if e != 1 || s != 2 || !bytes.Equal(f.submits[0], f.submits[1]) {
+		t.Fatalf("endorsements %d, submits %d (identical: %v); want 1 endorsement, the same envelope twice", e, s, s == 2 && bytes.Equal(f.submits[0], f.submits[1]))
+	}
+	if rec.TxID != f.endorsements[0].txID || rec.BlockNumber != 42 || rec.Attempts != 1 {
+		t.Fatalf("receipt %+v", rec)
+	}
+}
+
+// TestSubmitRetriesMVCCAsNewTransaction: an MVCC conflict invalidated the
+// transaction; a new one with the same requestID is endorsed.
+func TestSubmitRetriesMVCCAsNewTransaction(t *testing.T) {
+	f := &fakePeer{
+		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
+		commit: func(n int, _ string) (peer.TxValidationCode, bool) {
+			if n == 1 {
+				return peer.TxValidationCode_MVCC_READ_CONFLICT, false
+			}
+			return peer.TxValidationCode_VALID, false
+		},
+	}
+	l := fabricOver(t, f)
+	rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.endorsements) != 2 || f.endorsements[0].txID == f.endorsements[1].txID ||
+		f.endorsements[0].args[1] != reqID || f.endorsements[1].args[1] != reqID || rec.Attempts != 2 || rec.TxID != f.endorsements[1].txID {
+		t.Fatalf("endorsements %+v, receipt %+v", f.endorsements, rec)
+	}
+}
+
+// TestSubmitEndorsementOutcomes: a chaincode refusal is final; an
+// endorsement that could not be collected is retried; an invalidation that
+// a retry does not cure is reported.
+func TestSubmitEndorsementOutcomes(t *testing.T) {
+	refused := func(int, string, []string) ([]byte, error) {
+		st, _ := status.New(codes.Aborted, "failed to endorse transaction, see attached details for more info").
+			WithDetails(&gwproto.ErrorDetail{Address: "peer0", MspId: "BorderPoliceMSP", Message: "chaincode response 500, INVALID_TRANSITION: not from REGISTERED"})
+		return nil, st.Err()
+	}
+	flaky := func(n int, txID string, _ []string) ([]byte, error) {
+		if n == 1 {
+			return nil, status.Error(codes.Unavailable, "failed to collect enough endorsements")
+		}
+		return writeResult(txID), nil
+	}
+	valid := func(int, string) (peer.TxValidationCode, bool) { return peer.TxValidationCode_VALID, false }
+	policy := func(int, string) (peer.TxValidationCode, bool) {
+		return peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, false
+	}
+	cases := []struct {
+		name     string
+		endorse  func(int, string, []string) ([]byte, error)
+		commit   func(int, string) (peer.TxValidationCode, bool)
+		check    func(error) bool
+		endorsed int
+	}{
+		{"chaincode refusal", refused, valid, func(err error) bool {
+			var de *domain.Error
+			return errors.As(err, &de) && de.Kind == domain.KindInvalidTransition && de.Message == "not from REGISTERED"
+		}, 1},
+		{"endorsement not collected once", flaky, valid, func(err error) bool { return err == nil }, 2},
+		{"policy failure", func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil }, policy,
+			func(err error) bool {
+				var cf *CommitFailure
+				return errors.As(err, &cf) && cf.Code == "ENDORSEMENT_POLICY_FAILURE" && errors.Is(err, ErrCommitFailed)
+			}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakePeer{endorse: tc.endorse, commit: tc.commit}
+			l := fabricOver(t, f)
+			_, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}")
+			if !tc.check(err) {
+				t.Fatalf("error %v", err)
+			}
+			if e, _ := f.counts(); e != tc.endorsed {
+				t.Fatalf("%d endorsements, want %d", e, tc.endorsed)
+			}
+		})
+	}
+}
+
+// TestSubmitAmbiguousToTheEnd: when no commit status ever comes, the
+// chaincode's record of the requestID decides: found → success with the
+// stored result; not found → ErrOutcomeUnknown (safe to retry).
+func TestSubmitAmbiguousToTheEnd(t *testing.T) {
+	for _, committed := range []bool{true, false} {
+		f := &fakePeer{
+			endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
+			commit:  func(int, string) (peer.TxValidationCode, bool) { return 0, true },
+		}
+		f.evaluate = func(fn string, args []string) ([]byte, error) {
+			if fn == "cases:GetRequestResult" && committed && args[0] == reqID {
+				return json.Marshal(chaincode.RequestResult{RequestID: reqID, TxID: f.endorsements[0].txID, Result: writeResult(f.endorsements[0].txID)})
+			}
+			if fn == "GetBlockByTxID" {
+				return proto.Marshal(&common.Block{Header: &common.BlockHeader{Number: 77}})
+			}
+			return nil, status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, NOT_FOUND: no committed request with that id")
+		}
+		l := fabricOver(t, f)
+		rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+		e, s := f.counts()
+		if e != 1 || s != 1+l.t.MaxResubmits {
+			t.Fatalf("committed=%v: %d endorsements, %d submits", committed, e, s)
+		}
+		switch {
+		case committed && (err != nil || rec.TxID != f.endorsements[0].txID || rec.BlockNumber != 77):
+			t.Fatalf("committed: %+v %v", rec, err)
+		case !committed && !errors.Is(err, ErrOutcomeUnknown):
+			t.Fatalf("not committed: %v", err)
+		}
+	}
+}
