@@ -7,9 +7,10 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test$$')
 
 .PHONY: demo test check unit integration fabric up down status clean
 
-## demo: build what is missing, bring the demo network up and leave it running
+## demo: build what is missing, bring the demo network, privacy services and gateways up, play the
+## scenario through the gateways (cmd/demo) and leave everything running; again = new cases
 demo: fabric
-	$(GO) run ./cmd/netctl up --topology demo
+	$(GO) run ./cmd/demo
 
 ## test: everything CI runs — static checks, unit tests with the race detector, integration tests
 test: check unit integration
@@ -33,6 +34,8 @@ up: fabric
 	$(GO) run ./cmd/netctl up
 down:
 	$(GO) run ./cmd/netctl down
+.PHONY: stop
+stop: down
 status:
 	$(GO) run ./cmd/netctl status
 ## clean: stop the demo and delete its data
