@@ -307,3 +307,16 @@ func TestWebhookDeadLetter(t *testing.T) {
 		t.Fatalf("delivered %s, dead letters %d", rv.got[0].Pseudonym, list.Items[0].DeadLetters)
 	}
 }
+
+// TestAuditorSubscribesWebhook: managing webhooks is not a ledger write, so
+// the auditor may subscribe; ledger writes stay refused to it.
+func TestAuditorSubscribesWebhook(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, au, nil)
+	a.must(201, a.call(domain.RoleAuditor, "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://auditor.example/hook"}, ""), nil)
+	r := a.call(domain.RoleAuditor, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", Pseudonym: "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e"}, OccurredOn: "2026-11-27"}, "")
+	if p := r.problem(t); r.status != 403 || p.Code != "FORBIDDEN" {
+		t.Fatalf("auditor erasure request: %d %+v", r.status, p)
+	}
+}
