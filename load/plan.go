@@ -110,6 +110,9 @@ func (p Plan) Execute(ctx context.Context) (Outcome, error) {
 				return out, err
 			}
 			res.Procs = procs
+			if rc, ok := drivers[name].(interface{ TakeRetries() map[string]int }); ok {
+				res.Retries = rc.TakeRetries()
+			}
 			res.Print(p.Out)
 			out.Results = append(out.Results, res)
 			if p.Verify {
@@ -158,6 +161,12 @@ func NewDriver(ctx context.Context, name, root string, desc network.Description)
 			return nil, err
 		}
 		return NewBare(conns, DefaultStageTimeouts())
+	case "gateway":
+		apis, err := LoadAPIInfos(root)
+		if err != nil {
+			return nil, err
+		}
+		return NewGateway(apis, GatewayOptions{Retry: true})
 	}
-	return nil, fmt.Errorf("%w %q (known: bare)", ErrUnknownDriver, name)
+	return nil, fmt.Errorf("%w %q (known: bare, gateway)", ErrUnknownDriver, name)
 }

@@ -21,6 +21,7 @@ type Report struct {
 	Reads           SummaryMS            `json:"reads"`
 	ByKind          map[string]SummaryMS `json:"byKind"`
 	Errors          map[string]int       `json:"errors"`
+	Retries         map[string]int       `json:"retries,omitempty"`
 	LoadAvg         [2]float64           `json:"loadAvg"`
 	Procs           []ProcUsage          `json:"procs"`
 }
@@ -46,7 +47,7 @@ func (r *Result) Report() Report {
 	rep := Report{Driver: r.Driver, Workers: r.Workers, ElapsedSeconds: r.Elapsed.Seconds(),
 		WritesPerSecond: r.WriteRate(), ReadsPerSecond: r.ReadRate(),
 		Writes: r.Writes.Summary().ms(), Reads: r.Reads.Summary().ms(), ByKind: map[string]SummaryMS{},
-		Errors: r.Errors, LoadAvg: r.LoadAvg, Procs: r.Procs}
+		Errors: r.Errors, Retries: r.Retries, LoadAvg: r.LoadAvg, Procs: r.Procs}
 	for k, l := range r.ByKind {
 		rep.ByKind[k.String()] = l.Summary().ms()
 	}
@@ -98,6 +99,9 @@ func (r *Result) Print(w io.Writer) {
 		for _, c := range r.ErrorClasses() {
 			fmt.Fprintf(w, "  %6d  %s  (e.g. %s)\n", r.Errors[c], c, oneLine(r.ErrorExamples[c]))
 		}
+	}
+	if len(r.Retries) > 0 {
+		fmt.Fprintf(w, "repeated attempts (same Idempotency-Key): %s\n", FormatRetries(r.Retries))
 	}
 	if len(r.Procs) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)

@@ -23,6 +23,10 @@ type Config struct {
 	// Duration bounds the time during which operations are started; 0 means no bound by time.
 	// Operations in flight at the end are completed (within OpTimeout) and counted.
 	Duration time.Duration
+	// Rate, if positive, paces the run at this many operations per second in total (writes and
+	// reads), whatever the latency: an open-loop load, as long as enough workers are free. 0 runs
+	// closed-loop (each worker starts its next operation when the last one ends).
+	Rate float64
 	// CasesPerWorker is how many cases each worker walks in turn (default 4).
 	CasesPerWorker int
 	// OpTimeout bounds one operation, retries included (default 60 s).
@@ -62,6 +66,7 @@ type cursor struct {
 type Result struct {
 	Driver  string
 	Workers int
+	Rate    float64 // the pacing asked for (0: closed loop)
 	Start   time.Time
 	Elapsed time.Duration
 	// Writes and Reads hold the latencies of acknowledged operations.
@@ -72,6 +77,8 @@ type Result struct {
 	// message of each class.
 	Errors        map[string]int
 	ErrorExamples map[string]string
+	// Retries counts attempts a driver repeated (same request, same Idempotency-Key) by class.
+	Retries map[string]int
 	// WritesPerSecond[i] is the number of writes acknowledged during second i of the run.
 	WritesPerSecond []int
 	// Cases lists every case the run started, with the outcome of each write.
@@ -152,7 +159,7 @@ func Run(ctx context.Context, d Driver, w *Workload, cfg Config) (*Result, error
 	// Operations run on a context that the soft stop does not cancel.
 	opBase := context.WithoutCancel(ctx)
 
-	r := &Result{Driver: d.Name(), Workers: cfg.Workers, Start: time.Now(), ByKind: map[OpKind]*Latencies{},
+	r := &Result{Driver: d.Name(), Workers: cfg.Workers, Rate: cfg.Rate, Start: time.Now(), ByKind: map[OpKind]*Latencies{},
 		Errors: map[string]int{}, ErrorExamples: map[string]string{}}
 	r.LoadAvg[0] = loadAvg1()
 	var (
@@ -194,14 +201,23 @@ func Run(ctx context.Context, d Driver, w *Workload, cfg Config) (*Result, error
 		}
 		l.Add(lat)
 	}
-	// claim reserves one operation under the count bound and checks the soft stop.
+	// claim reserves one operation under the count bound, waits for its slot when the run is
+	// paced, and checks the soft stop.
+	var slots atomic.Int64
 	claim := func() bool {
 		if stopCtx.Err() != nil {
 			return false
 		}
 		if cfg.MaxOps > 0 && started.Add(1) > int64(cfg.MaxOps) {
-			stop()
-			return false
+			return false // not stop(): operations claimed already may still wait for their slot
+		}
+		if cfg.Rate > 0 {
+			at := r.Start.Add(time.Duration(float64(slots.Add(1)-1) / cfg.Rate * float64(time.Second)))
+			select {
+			case <-stopCtx.Done():
+				return false
+			case <-time.After(time.Until(at)):
+			}
 		}
 		return true
 	}

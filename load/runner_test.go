@@ -251,3 +251,21 @@ func TestAWorkerTakesTurnsBetweenCases(t *testing.T) {
 		}
 	}
 }
+
+func TestAPacedRunKeepsItsRate(t *testing.T) {
+	f := newFakeLedger()
+	f.delay = 20 * time.Millisecond // 8 workers could do 400 ops/s closed-loop
+	start := time.Now()
+	r, err := Run(context.Background(), f, testWorkload(t), Config{Workers: 8, MaxOps: 50, Rate: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start)
+	// 50 operations at 100/s: the last starts at 0.49 s.
+	if el < 490*time.Millisecond || el > 1500*time.Millisecond {
+		t.Fatalf("50 operations at 100/s took %v", el)
+	}
+	if r.Rate != 100 || r.Writes.Count()+r.Reads.Count() != 50 {
+		t.Fatalf("rate %v, operations %d", r.Rate, r.Writes.Count()+r.Reads.Count())
+	}
+}

@@ -104,6 +104,8 @@ type Case struct {
 	Ops  []Op
 	// Writes records the outcome of each write attempted, in order (filled by the runner).
 	Writes []WriteOutcome
+	// bound lists the agencies whose gateway knows Refs[org] (gateway driver).
+	bound map[string]bool
 }
 
 // WriteOutcome is what happened to one attempted write.
@@ -132,7 +134,9 @@ type Mix struct {
 	DublinShare float64
 	// LateDublinShare is the fraction of Dublin cases whose take-charge request is recorded late,
 	// past its reply deadline, so the requested state records the implicit acceptance with
-	// dublin:ResolveDeadlines. Default 0.5.
+	// dublin:ResolveDeadlines. Default 0: where gateways run, their deadline watchers record the
+	// implicit acceptance themselves right after the late request and the script's own
+	// ResolveDeadlines then fails (DEADLINE_NOT_REACHED); use it on networks without gateways.
 	LateDublinShare float64
 	// ReadShare is the probability that a write is followed by a timeline read of the same case by
 	// the agency that wrote. Default 0.2.
@@ -140,7 +144,7 @@ type Mix struct {
 }
 
 // DefaultMix is mostly national event writes, some Dublin steps, some timeline reads.
-func DefaultMix() Mix { return Mix{DublinShare: 0.2, LateDublinShare: 0.5, ReadShare: 0.2} }
+func DefaultMix() Mix { return Mix{DublinShare: 0.2, LateDublinShare: 0, ReadShare: 0.2} }
 
 // Validate checks that every share is a probability.
 func (m Mix) Validate() error {

@@ -1,0 +1,312 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/network"
+)
+
+// GatewayOptions tune the gateway driver.
+type GatewayOptions struct {
+	// Retry makes the driver behave like a careful agency system: a write answered with 503
+	// (overloaded, ledger or privacy service unavailable, outcome unknown, shutting down), 409
+	// REQUEST_IN_PROGRESS or not answered at all (connection refused or reset, gateway
+	// restarting) is sent again with the same Idempotency-Key and body until the operation's
+	// context ends. Reads are retried the same way. Without Retry, every such answer is an error.
+	Retry bool
+	// MaxBackoff caps the wait between attempts (default 1 s; a Retry-After is honoured up to it).
+	MaxBackoff time.Duration
+}
+
+// Gateway drives the network through every agency's HTTP gateway (/v1 API), each agency's
+// requests to its own gateway with the API token of the operation's role.
+type Gateway struct {
+	o    GatewayOptions
+	apis map[string]network.APIInfo
+	http map[string]*http.Client
+
+	mu      sync.Mutex
+	retries map[string]int
+}
+
+// LoadAPIInfos reads every <root>/connection/<org>-api.json.
+func LoadAPIInfos(root string) ([]network.APIInfo, error) {
+	files, err := filepath.Glob(filepath.Join(root, "connection", "*-api.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []network.APIInfo
+	for _, f := range files {
+		a, err := network.LoadAPIInfo(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no gateway API details under %s (are the gateways up?): %w", filepath.Join(root, "connection"), os.ErrNotExist)
+	}
+	return out, nil
+}
+
+// NewGateway prepares a driver for the given gateways (all on the loopback interface).
+func NewGateway(apis []network.APIInfo, o GatewayOptions) (*Gateway, error) {
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Second
+	}
+	g := &Gateway{o: o, apis: map[string]network.APIInfo{}, http: map[string]*http.Client{}, retries: map[string]int{}}
+	for _, a := range apis {
+		if err := CheckLoopback(a.URL); err != nil {
+			return nil, fmt.Errorf("gateway of %s: %w", a.Org, err)
+		}
+		caPEM, err := os.ReadFile(a.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("gateway of %s: CA: %w", a.Org, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, fmt.Errorf("gateway of %s: no certificate in %s", a.Org, a.CAFile)
+		}
+		g.apis[a.Org] = a
+		g.http[a.Org] = &http.Client{Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute,
+		}}
+	}
+	return g, nil
+}
+
+// Name implements Driver.
+func (g *Gateway) Name() string { return "gateway" }
+
+// Close implements Driver.
+func (g *Gateway) Close() error {
+	for _, c := range g.http {
+		c.CloseIdleConnections()
+	}
+	return nil
+}
+
+// TakeRetries returns the attempts repeated since the last call, by class, and resets them.
+func (g *Gateway) TakeRetries() map[string]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.retries
+	g.retries = map[string]int{}
+	return r
+}
+
+// writeResponse is the part of the gateway's WriteResponse the load tool needs.
+type gatewayWrite struct {
+	Pseudonym string `json:"pseudonym"`
+	Seq       uint64 `json:"seq"`
+	TxID      string `json:"txId"`
+}
+
+// Do implements Driver.
+func (g *Gateway) Do(ctx context.Context, op Op) (Ack, error) {
+	c, a := op.Case, op.Actor
+	ref := c.Refs[a.Org]
+	if op.Kind == OpTimeline {
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		err := g.call(ctx, a, "/v1/cases/timeline", "", map[string]any{"channel": c.Channel, "localRef": ref, "pageSize": 100}, &page)
+		return Ack{Events: len(page.Items)}, err
+	}
+	if op.Kind != OpRegister && !c.bound[a.Org] {
+		// The agency's system links its own file to the case another agency registered.
+		body := map[string]any{"channel": c.Channel, "pseudonym": c.Pseudonym, "localRef": ref}
+		if err := g.call(ctx, a, "/v1/cases/bind", uuid.NewString(), body, nil); err != nil {
+			return Ack{}, fmt.Errorf("bind: %w", err)
+		}
+	}
+	path, body := g.request(op, ref)
+	var w gatewayWrite
+	if err := g.call(ctx, a, path, op.RequestID, body, &w); err != nil {
+		return Ack{}, err
+	}
+	if op.Kind == OpRegister {
+		c.Pseudonym = w.Pseudonym
+	}
+	if c.bound == nil {
+		c.bound = map[string]bool{}
+	}
+	c.bound[a.Org] = true
+	return Ack{TxID: w.TxID, Seq: w.Seq}, nil
+}
+
+// request maps a write to the gateway's operation: registrations, Dublin steps through the
+// Dublin endpoints, every other event through /v1/cases/events.
+func (g *Gateway) request(op Op, ref string) (string, map[string]any) {
+	e := op.Event
+	dublin := func(extra map[string]any) map[string]any {
+		m := map[string]any{"localRef": ref, "occurredOn": e.OccurredOn}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	switch op.Kind {
+	case OpRegister:
+		return "/v1/cases", map[string]any{"channel": op.Case.Channel, "localRef": ref, "occurredOn": e.OccurredOn}
+	case OpResolve:
+		return "/v1/dublin/deadlines/resolve", map[string]any{"localRef": ref}
+	}
+	f := e.Fields
+	switch e.Code {
+	case "TAKE_CHARGE_REQUESTED":
+		m := dublin(map[string]any{"kind": "TAKE_CHARGE"})
+		for _, k := range []string{"requestedMemberState", "receivedOn", "applicationRegisteredOn", "evidence", "evidenceReceivedOn"} {
+			if v, ok := f[k]; ok {
+				m[k] = v
+			}
+		}
+		return "/v1/dublin/requests", m
+	case "REQUEST_ACCEPTED":
+		return "/v1/dublin/replies", dublin(map[string]any{"reply": "ACCEPTED"})
+	case "TRANSFER_DECISION_ISSUED":
+		return "/v1/dublin/transfers", dublin(map[string]any{"step": "DECISION_ISSUED"})
+	case "TRANSFER_SCHEDULED":
+		return "/v1/dublin/transfers", dublin(map[string]any{"step": "SCHEDULED", "scheduledFor": f["scheduledFor"]})
+	case "TRANSFER_COMPLETED":
+		return "/v1/dublin/transfers", dublin(map[string]any{"step": "COMPLETED"})
+	}
+	ev := map[string]any{"code": e.Code, "occurredOn": e.OccurredOn}
+	for k, v := range f {
+		ev[k] = v
+	}
+	return "/v1/cases/events", map[string]any{"channel": op.Case.Channel, "localRef": ref, "event": ev}
+}
+
+// retryable reports whether an answer leaves the outcome open or the gateway momentarily
+// unable, so that the same request may be sent again.
+func retryable(err error) bool {
+	var pe *ProblemError
+	if errors.As(err, &pe) {
+		return pe.Status == http.StatusServiceUnavailable || pe.Status == http.StatusBadGateway ||
+			pe.Status == http.StatusGatewayTimeout || pe.Code == "REQUEST_IN_PROGRESS"
+	}
+	// No answer at all: connection refused or reset, gateway restarting.
+	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
+}
+
+// call POSTs body (idempotencyKey "" for reads) as the actor and decodes the answer into out.
+func (g *Gateway) call(ctx context.Context, a Actor, path, idempotencyKey string, body any, out any) error {
+	api, ok := g.apis[a.Org]
+	if !ok {
+		return fmt.Errorf("no gateway API details for org %s", a.Org)
+	}
+	token, ok := api.Tokens[a.Role]
+	if !ok {
+		return fmt.Errorf("no API token for %s/%s", a.Org, a.Role)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	backoff := 100 * time.Millisecond
+	for {
+		wait, err := g.once(ctx, a.Org, api.URL+path, token, idempotencyKey, b, out)
+		if err == nil || !g.o.Retry || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		g.mu.Lock()
+		g.retries[Classify(err)]++
+		g.mu.Unlock()
+		if wait <= 0 {
+			wait = backoff
+			backoff = min(2*backoff, g.o.MaxBackoff)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last answer: %v)", ctx.Err(), err)
+		case <-time.After(min(wait, g.o.MaxBackoff)):
+		}
+	}
+}
+
+// once makes one attempt; wait is the gateway's Retry-After, if any.
+func (g *Gateway) once(ctx context.Context, org, url, token, idempotencyKey string, body []byte, out any) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
+	res, err := g.http[org].Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
+	if err != nil {
+		return 0, err
+	}
+	if res.StatusCode >= 300 {
+		var wait time.Duration
+		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = time.Duration(s) * time.Second
+		}
+		return wait, ParseProblem(res.StatusCode, rb)
+	}
+	if out == nil {
+		return 0, nil
+	}
+	if err := json.Unmarshal(rb, out); err != nil {
+		return 0, fmt.Errorf("%s: undecodable answer: %w", url, err)
+	}
+	return 0, nil
+}
+
+// ParseProblem turns an error answer into a *ProblemError (status only, if the body is not a
+// problem document).
+func ParseProblem(status int, body []byte) *ProblemError {
+	var p struct {
+		Code   string `json:"code"`
+		Detail string `json:"detail"`
+		Title  string `json:"title"`
+	}
+	pe := &ProblemError{Status: status}
+	if json.Unmarshal(body, &p) == nil {
+		pe.Code, pe.Detail = p.Code, p.Detail
+		if pe.Detail == "" {
+			pe.Detail = p.Title
+		}
+	}
+	return pe
+}
+
+// FormatRetries renders retry counts, most frequent first.
+func FormatRetries(r map[string]int) string {
+	var keys []string
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return r[keys[i]] > r[keys[j]] || r[keys[i]] == r[keys[j]] && keys[i] < keys[j] })
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, r[k]))
+	}
+	return strings.Join(parts, ", ")
+}
