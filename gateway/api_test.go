@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -294,5 +295,62 @@ func TestWhoamiAndHealth(t *testing.T) {
 	}
 	if r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, ""); r.status != 503 || r.problem(t).Code != CodeShuttingDown {
 		t.Fatalf("request while shutting down: %d", r.status)
+	}
+}
+
+// TestReadinessAndLimits: readiness follows the privacy service; bodies are
+// bounded; a registration refused for good leaves no mapping behind.
+func TestReadinessAndLimits(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	var privacyDown bool
+	var mu sync.Mutex
+	a := newAgency(t, n, clock, bp, func(c *Config) {
+		c.PrivacyReady = func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if privacyDown {
+				return errors.New("down")
+			}
+			return nil
+		}
+	})
+	mu.Lock()
+	privacyDown = true
+	mu.Unlock()
+	if r := a.call("", "GET", "/readyz", nil, ""); r.status != 503 || r.problem(t).Code != CodePrivacyUnavailable {
+		t.Fatalf("readyz with the privacy service down: %d", r.status)
+	}
+	big := make([]byte, maxJSONBody+1)
+	for i := range big {
+		big[i] = ' '
+	}
+	if r := a.rawCall(domain.RoleCaseworker, "POST", "/v1/cases/state", "application/json", big); r.status != 413 || r.problem(t).Code != CodePayloadTooLarge {
+		t.Fatalf("large body: %d", r.status)
+	}
+	// Admin may not register on the national channel: refused for good, and
+	// the fresh pseudonym is dropped from the privacy service again.
+	r := a.call(domain.RoleAdmin, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-ADMIN", OccurredOn: "2026-11-27"}, "")
+	if r.status != 403 {
+		t.Fatalf("admin registration: %d %s", r.status, r.body)
+	}
+	if _, err := a.vault.ResolveRef(t.Context(), "national", "BP-ADMIN"); err == nil {
+		t.Fatal("mapping of a refused registration kept")
+	}
+	// A refusal that is retried (clock skew) keeps it.
+	n.failSubmit = func(string) error { return domain.Errorf(domain.KindClockSkew, "skew") }
+	r = a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-SKEW", OccurredOn: "2026-11-27"}, "skew-key")
+	if r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("clock skew: %d", r.status)
+	}
+	n.failSubmit = nil
+	p, err := a.vault.ResolveRef(t.Context(), "national", "BP-SKEW")
+	if err != nil {
+		t.Fatal("mapping dropped although the write will be retried")
+	}
+	var w WriteResponse
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-SKEW", OccurredOn: "2026-11-27"}, "skew-key"), &w)
+	if w.Pseudonym != p {
+		t.Fatalf("retry registered %s, mapping holds %s", w.Pseudonym, p)
 	}
 }

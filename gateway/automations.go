@@ -183,6 +183,13 @@ func (w *watcher) dublinEventSince(seq uint64) bool {
 func (w *watcher) sweep(ctx context.Context) {
 	s := w.s
 	today := s.today()
+	w.mu.Lock()
+	for k, day := range w.done {
+		if day != today.String() {
+			delete(w.done, k) // a new day: look at everything again
+		}
+	}
+	w.mu.Unlock()
 	bookmark := ""
 	for ctx.Err() == nil {
 		raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, "dublin:DeadlinesDue", today.String(), bookmark, "")

@@ -226,9 +226,10 @@ func (s *Server) hRegister(c *call) (int, any, error) {
 	}
 	res, err := c.submit(ch, "cases:RegisterCase", p, req.OccurredOn)
 	var de *domain.Error
-	if err != nil && created && req.LinkFrom == nil && errors.As(err, &de) {
-		// Refused for good: leave no mapping behind for a case that is not
-		// on the ledger.
+	if err != nil && created && req.LinkFrom == nil && errors.As(err, &de) && problemOf(err).Status < 500 {
+		// Refused for good (a 5xx kind such as CLOCK_SKEW is retried with the
+		// memoised pseudonym, so its mapping must stay): leave no mapping
+		// behind for a case that is not on the ledger.
 		if _, eerr := s.vault.ErasePseudonym(c.wctx(), ch.Name, p); eerr != nil {
 			s.log.Warn("could not drop the mapping of a refused registration", "err", eerr)
 		}
