@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
+	"syscall"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
@@ -74,8 +76,8 @@ func (e *ProblemError) Error() string {
 // Classify names the class of an operation's error for the report: "chaincode/<KIND>" for a
 // chaincode refusal, "commit/<validation code>" for a transaction the peers invalidated,
 // "http/<status>/<problem code>" for a gateway answer, "<stage>/<gRPC code>" for a transport or
-// Fabric failure (stage: endorse, submit, commit-status, evaluate), "timeout", "canceled", or
-// "other".
+// Fabric failure (stage: endorse, submit, commit-status, evaluate), "net/connection-refused" or
+// "net/connection-reset" for an HTTP request nobody answered, "timeout", "canceled", or "other".
 func Classify(err error) string {
 	if err == nil {
 		return ""
@@ -124,6 +126,10 @@ func Classify(err error) string {
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "net/connection-refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "net/connection-reset"
 	case stage != "":
 		return stage + "/other"
 	}

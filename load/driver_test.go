@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
@@ -40,6 +43,8 @@ func TestClassify(t *testing.T) {
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), "timeout"},
 		{"gRPC deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), "grpc/DeadlineExceeded"},
 		{"canceled", context.Canceled, "canceled"},
+		{"connection refused", &url.Error{Op: "Post", URL: "https://127.0.0.1:1", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, "net/connection-refused"},
+		{"connection reset", &url.Error{Op: "Post", URL: "https://127.0.0.1:1", Err: io.EOF}, "net/connection-reset"},
 		{"anything else", errors.New("boom"), "other"},
 	}
 	for _, tc := range tests {
