@@ -506,7 +506,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		s.rep.CaseB.DublinStatus = w.Status
 	}
 	if s.rep.CaseB.DublinStatus != domain.StTransferCompleted {
-		return fmt.Errorf("Dublin case ends in %s, want %s", s.rep.CaseB.DublinStatus, domain.StTransferCompleted)
+		return fmt.Errorf("the Dublin case ends in %s, want %s", s.rep.CaseB.DublinStatus, domain.StTransferCompleted)
 	}
 	if _, err := s.record(ctx, s.ao, "national", r.aoB, domain.EvDecisionIssued, s.cal.ago(0), map[string]any{"outcome": "INADMISSIBLE"},
 		"Germany is not responsible"); err != nil {
