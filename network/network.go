@@ -102,6 +102,9 @@ func (n *Network) Up(ctx context.Context) (err error) {
 	if err := n.writeDescription(); err != nil {
 		return err
 	}
+	if err := n.checkPorts(); err != nil {
+		return err
+	}
 	if err := n.startCAs(ctx); err != nil {
 		return err
 	}

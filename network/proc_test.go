@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,3 +96,24 @@ func TestSupervisorIgnoresRecycledPID(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestUpRefusesTakenPortsNamingTheNode(t *testing.T) {
+	d, err := LoadBuiltin("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.BasePort = 19100
+	n, err := New(d, Options{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", addr(d.PortsOf("border-police").Peer))
+	if err != nil {
+		t.Skipf("cannot hold the port for the test: %v", err)
+	}
+	defer l.Close()
+	err = n.checkPorts()
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "peer of peer0.border-police") {
+		t.Fatalf("checkPorts: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,8 +66,14 @@ func startNetwork(ctx context.Context) (*network.Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Same topology as the demo, on its own ports, so a running demo does not disturb the tests.
+	// Same topology as the demo, on its own ports, so a running demo does not disturb the tests;
+	// CASELEDGER_IT_BASEPORT moves them (two test runs at once on one machine).
 	desc.Name, desc.BasePort = "it", 9100
+	if v := os.Getenv("CASELEDGER_IT_BASEPORT"); v != "" {
+		if desc.BasePort, err = strconv.Atoi(v); err != nil {
+			return nil, fmt.Errorf("CASELEDGER_IT_BASEPORT: %w", err)
+		}
+	}
 	root, err := os.MkdirTemp("", "caseledger-it-")
 	if err != nil {
 		return nil, err
