@@ -106,10 +106,12 @@ func (p Plan) Execute(ctx context.Context) (Outcome, error) {
 			sampler.Start(p.SampleEvery)
 			res, err := Run(ctx, drivers[name], w, cfg)
 			procs := sampler.Stop()
+			machine := sampler.Machine()
 			if err != nil {
 				return out, err
 			}
 			res.Procs = procs
+			res.MachineCores = machine
 			if rc, ok := drivers[name].(interface{ TakeRetries() map[string]int }); ok {
 				res.Retries = rc.TakeRetries()
 			}

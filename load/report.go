@@ -14,6 +14,9 @@ import (
 type Report struct {
 	Driver          string               `json:"driver"`
 	Workers         int                  `json:"workers"`
+	Rate            float64              `json:"rate,omitempty"`
+	MachineCores    float64              `json:"machineCores"`
+	OthersCores     float64              `json:"othersCores"`
 	ElapsedSeconds  float64              `json:"elapsedSeconds"`
 	WritesPerSecond float64              `json:"writesPerSecond"`
 	ReadsPerSecond  float64              `json:"readsPerSecond"`
@@ -44,7 +47,7 @@ func (s Summary) ms() SummaryMS {
 
 // Report builds the machine-readable form.
 func (r *Result) Report() Report {
-	rep := Report{Driver: r.Driver, Workers: r.Workers, ElapsedSeconds: r.Elapsed.Seconds(),
+	rep := Report{Driver: r.Driver, Workers: r.Workers, Rate: r.Rate, MachineCores: r.MachineCores, OthersCores: r.OthersCores(), ElapsedSeconds: r.Elapsed.Seconds(),
 		WritesPerSecond: r.WriteRate(), ReadsPerSecond: r.ReadRate(),
 		Writes: r.Writes.Summary().ms(), Reads: r.Reads.Summary().ms(), ByKind: map[string]SummaryMS{},
 		Errors: r.Errors, Retries: r.Retries, LoadAvg: r.LoadAvg, Procs: r.Procs}
@@ -77,7 +80,12 @@ func fmtMS(d time.Duration) string {
 
 // Print writes a human-readable report of one run.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "\n== %s, %d workers, %.1f s (load average %.2f -> %.2f)\n", r.Driver, r.Workers, r.Elapsed.Seconds(), r.LoadAvg[0], r.LoadAvg[1])
+	pace := ""
+	if r.Rate > 0 {
+		pace = fmt.Sprintf(", paced at %.0f ops/s", r.Rate)
+	}
+	fmt.Fprintf(w, "\n== %s, %d workers%s, %.1f s (load average %.2f -> %.2f; machine CPU %.2f cores, of which other programs %.2f)\n",
+		r.Driver, r.Workers, pace, r.Elapsed.Seconds(), r.LoadAvg[0], r.LoadAvg[1], r.MachineCores, r.OthersCores())
 	fmt.Fprintf(w, "committed writes %d (%.1f/s), reads %d (%.1f/s), errors %d, cases %d\n",
 		r.Writes.Count(), r.WriteRate(), r.Reads.Count(), r.ReadRate(), r.ErrorCount(), len(r.Cases))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -160,11 +168,15 @@ func Ratios(results []*Result, of, over string) []Ratio {
 func PrintSummary(w io.Writer, results []*Result, ratios []Ratio) {
 	fmt.Fprintln(w, "\n== summary")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "driver\tworkers\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tload avg\t")
+	fmt.Fprintln(tw, "driver\tworkers\tpace ops/s\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tnetwork CPU\tothers CPU\tload avg\t")
 	for _, r := range results {
 		s := r.Writes.Summary()
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.1f\t\n", r.Driver, r.Workers, r.WriteRate(), r.ReadRate(),
-			fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), r.ErrorCount(), r.LoadAvg[1])
+		pace := "-"
+		if r.Rate > 0 {
+			pace = fmt.Sprintf("%.0f", r.Rate)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%.2f\t%.1f\t\n", r.Driver, r.Workers, pace, r.WriteRate(), r.ReadRate(),
+			fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), r.ErrorCount(), r.MachineCores-r.OthersCores(), r.OthersCores(), r.LoadAvg[1])
 	}
 	tw.Flush()
 	for _, q := range ratios {

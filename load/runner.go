@@ -85,6 +85,9 @@ type Result struct {
 	Cases []*Case
 	// Procs is the CPU and memory of each node during the run (filled by the caller's Sampler).
 	Procs []ProcUsage
+	// MachineCores is the CPU the whole machine used during the run, in cores (filled by the
+	// caller's Sampler); minus the processes in Procs it is what others ran meanwhile.
+	MachineCores float64
 	// LoadAvg is the machine's 1-minute load average at the start and the end.
 	LoadAvg [2]float64
 }
@@ -103,6 +106,16 @@ func (r *Result) ReadRate() float64 {
 		return 0
 	}
 	return float64(r.Reads.Count()) / r.Elapsed.Seconds()
+}
+
+// OthersCores is the CPU used during the run by processes that are neither nodes of the
+// network nor the load tool: noise from whatever else shares the machine.
+func (r *Result) OthersCores() float64 {
+	sum := 0.0
+	for _, p := range r.Procs {
+		sum += p.CPUCores
+	}
+	return max(0, r.MachineCores-sum)
 }
 
 // ErrorCount is the number of failed operations.

@@ -66,6 +66,31 @@ func ParseStatusRSS(b []byte) (int64, error) {
 	return 0, fmt.Errorf("status: %w: no VmRSS", ErrProcFormat)
 }
 
+// ParseCPUTotals returns the busy and total clock ticks of all CPUs from the contents of
+// /proc/stat (first line: user nice system idle iowait irq softirq steal ...; idle and iowait
+// count as not busy).
+func ParseCPUTotals(b []byte) (busy, total uint64, err error) {
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("stat: %w: no cpu line", ErrProcFormat)
+	}
+	for i, v := range f[1:] {
+		if i >= 8 { // guest times are already inside user and nice
+			break
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("stat cpu field %d: %w", i+1, ErrProcFormat)
+		}
+		total += n
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return busy, total, nil
+}
+
 // ParsePIDFile parses a supervisor pid file: "<pid> <executable>".
 func ParsePIDFile(b []byte) (int, string, error) {
 	f := strings.Fields(string(b))
@@ -118,8 +143,10 @@ type Sampler struct {
 	mu      sync.Mutex
 	tracks  map[string]*track
 	started time.Time
-	stop    context.CancelFunc
-	done    chan struct{}
+	// busy0 is the machine's busy CPU ticks at the start.
+	busy0 uint64
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
 // NewSampler samples the nodes of the network rooted at root. procRoot is normally "/proc".
@@ -214,8 +241,10 @@ func (s *Sampler) Sample() {
 // Start takes the first sample and then one every interval until Stop.
 func (s *Sampler) Start(interval time.Duration) {
 	s.Sample()
+	busy, _, _ := s.cpuTotals()
 	s.mu.Lock()
 	s.started = time.Now()
+	s.busy0 = busy
 	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.done = cancel, make(chan struct{})
@@ -232,6 +261,30 @@ func (s *Sampler) Start(interval time.Duration) {
 			}
 		}
 	}()
+}
+
+func (s *Sampler) cpuTotals() (uint64, uint64, error) {
+	b, err := os.ReadFile(filepath.Join(s.procRoot, "stat"))
+	if err != nil {
+		return 0, 0, err
+	}
+	return ParseCPUTotals(b)
+}
+
+// Machine is the whole machine's CPU use during the window, in cores (busy ticks over wall
+// ticks of one CPU): on 2 cores at most 2. 0 if /proc/stat is unreadable.
+func (s *Sampler) Machine() float64 {
+	busy, _, err := s.cpuTotals()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || s.started.IsZero() || busy < s.busy0 {
+		return 0
+	}
+	wall := time.Since(s.started).Seconds()
+	if wall <= 0 {
+		return 0
+	}
+	return float64(busy-s.busy0) / clockTicks / wall
 }
 
 // Stop takes the last sample and returns every process's usage, sorted by name.

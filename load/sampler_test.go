@@ -271,3 +271,53 @@ func FuzzParseLoadAvg(f *testing.F) {
 		}
 	})
 }
+
+func TestParseCPUTotals(t *testing.T) {
+	tests := []struct {
+		in          string
+		busy, total uint64
+		wantErr     bool
+	}{
+		{"cpu  301777 0 92355 261211 7732 0 4381 1889 0 0\ncpu0 1 2 3 4\n", 301777 + 92355 + 4381 + 1889, 301777 + 92355 + 261211 + 7732 + 4381 + 1889, false},
+		{"cpu 10 0 5 100 0\n", 15, 115, false},
+		{"cpu0 1 2 3 4 5\n", 0, 0, true},
+		{"cpu 1 2 x 4 5", 0, 0, true},
+		{"", 0, 0, true},
+	}
+	for _, tc := range tests {
+		busy, total, err := ParseCPUTotals([]byte(tc.in))
+		if (err != nil) != tc.wantErr || busy != tc.busy || total != tc.total {
+			t.Errorf("%q: %d %d %v", tc.in, busy, total, err)
+		}
+	}
+}
+
+func TestSamplerMachineCPU(t *testing.T) {
+	f := newFakeProc(t)
+	stat := filepath.Join(f.proc, "stat")
+	write := func(busy uint64) {
+		if err := os.WriteFile(stat, []byte(fmt.Sprintf("cpu %d 0 0 1000000 0 0 0 0 0 0\n", busy)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(1000)
+	s := NewSampler(f.root, f.proc)
+	s.Start(time.Hour)
+	time.Sleep(200 * time.Millisecond)
+	write(1000 + 40) // 0.4 CPU seconds in ~0.2 s: about 2 cores
+	s.Stop()
+	if m := s.Machine(); m < 1.0 || m > 2.1 {
+		t.Fatalf("machine CPU %.2f cores, want about 2", m)
+	}
+}
+
+func FuzzParseCPUTotals(f *testing.F) {
+	f.Add([]byte("cpu  301777 0 92355 261211 7732 0 4381 1889 0 0\n"))
+	f.Add([]byte("cpu 1 2 3 4\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		busy, total, err := ParseCPUTotals(b)
+		if err == nil && busy > total {
+			t.Fatalf("busy %d > total %d", busy, total)
+		}
+	})
+}
