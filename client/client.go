@@ -354,11 +354,11 @@ func readProblem(resp *http.Response) error {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt == "application/problem+json" || mt == "application/json" {
 		if err := json.Unmarshal(b, &p.Problem); err == nil && p.Code != "" {
-			if p.Status == 0 {
-				p.Status = resp.StatusCode
-			}
+			// The HTTP status is authoritative (RFC 9457 §3.1.3).
+			p.Status = resp.StatusCode
 			return p
 		}
+		p.Problem = gateway.Problem{}
 	}
 	p.Status = resp.StatusCode
 	p.Title = http.StatusText(resp.StatusCode)

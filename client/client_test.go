@@ -329,3 +329,36 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func FuzzReadProblem(f *testing.F) {
+	f.Add(503, "application/problem+json", `{"title":"x","status":503,"code":"OVERLOADED"}`, "2")
+	f.Add(404, "application/json", `{"code":"NOT_FOUND"}`, "")
+	f.Add(502, "text/html", `<html>`, "abc")
+	f.Add(400, "application/problem+json", `{"status":"nope"}`, "-1")
+	f.Fuzz(func(t *testing.T, status int, ctype, body, retryAfter string) {
+		if status < 300 || status > 599 {
+			return
+		}
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}
+		resp.Header.Set("Content-Type", ctype)
+		resp.Header.Set("Retry-After", retryAfter)
+		err := readProblem(resp)
+		var p *Problem
+		if !errors.As(err, &p) {
+			t.Fatalf("%T is not a problem", err)
+		}
+		if p.Code == "" || p.Status == 0 || p.Retry < 0 || p.Retry > time.Hour {
+			t.Fatalf("problem %+v", p)
+		}
+		// Exactly one class, so an exit code is always defined.
+		n := 0
+		for _, s := range []error{ErrRefused, ErrUnauthenticated, ErrForbidden, ErrNotFound, ErrUnavailable} {
+			if errors.Is(err, s) {
+				n++
+			}
+		}
+		if p.Status != status || (status >= 400 && n != 1) {
+			t.Fatalf("status %d (code %s) is in %d classes", p.Status, p.Code, n)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 type testFlags struct {
@@ -119,6 +120,33 @@ func FuzzParseFields(f *testing.F) {
 		ev, err := EventJSON("", "FILE_CREATED", "2026-11-27", got)
 		if err != nil || !json.Valid(ev) {
 			t.Fatalf("EventJSON of accepted fields: %v", err)
+		}
+	})
+}
+
+func FuzzEventJSON(f *testing.F) {
+	for _, s := range []string{`{"code":"X"}`, `{"code":"X","occurredOn":"2026-01-01"}`, `[1]`, `null`, `{"a":1} {}`, `{"code":1}`, ``} {
+		f.Add(s, "FILE_CREATED", "2026-11-27")
+	}
+	f.Fuzz(func(t *testing.T, base, code, date string) {
+		ev, err := EventJSON(base, code, date, map[string]any{"regionCode": "DE-BY"})
+		if err != nil {
+			if !errors.Is(err, errUsage) {
+				t.Fatalf("error outside the usage class: %v", err)
+			}
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(ev, &m); err != nil || m == nil {
+			t.Fatalf("not a JSON object: %s", ev)
+		}
+		if _, ok := m["code"]; !ok || m["regionCode"] != "DE-BY" {
+			t.Fatalf("event %s lacks code or fields", ev)
+		}
+		// JSON carries valid UTF-8 only; the gateway refuses whatever the
+		// replacement character makes of an invalid code.
+		if code != "" && utf8.ValidString(code) && m["code"] != code {
+			t.Fatalf("code %v, want %q", m["code"], code)
 		}
 	})
 }
