@@ -49,6 +49,14 @@ func write(ctx context.Context, c *Client, path string, body, out any, opts []Wr
 	return c.do(ctx, request{method: http.MethodPost, path: path, body: body, write: true, key: o.key}, out)
 }
 
+// Healthy checks that the gateway process answers (GET /healthz).
+func (c *Client) Healthy(ctx context.Context) error { return get(ctx, c, "/healthz", nil, nil) }
+
+// Ready checks that the gateway can serve: its peer and its privacy service
+// answer (GET /readyz; a *Problem with LEDGER_UNAVAILABLE or
+// PRIVACY_UNAVAILABLE otherwise).
+func (c *Client) Ready(ctx context.Context) error { return get(ctx, c, "/readyz", nil, nil) }
+
 // Whoami says which agency and role the token stands for, and the agency's
 // channels.
 func (c *Client) Whoami(ctx context.Context) (gateway.Whoami, error) {
