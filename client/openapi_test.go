@@ -130,7 +130,10 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 		func() error { _, err := c.Timeline(ctx, ref, p); return err },
 		func() error { _, err := c.DublinRequest(ctx, gateway.DublinRequestRequest{DublinCase: dc}); return err },
 		func() error { _, err := c.DublinReply(ctx, gateway.DublinReplyRequest{DublinCase: dc}); return err },
-		func() error { _, err := c.DublinTransfer(ctx, gateway.DublinTransferRequest{DublinCase: dc}); return err },
+		func() error {
+			_, err := c.DublinTransfer(ctx, gateway.DublinTransferRequest{DublinCase: dc})
+			return err
+		},
 		func() error { _, err := c.ResolveDeadlines(ctx, dc); return err },
 		func() error { _, err := c.Deadlines(ctx, 30, p); return err },
 		func() error { _, err := c.Anchor(ctx, gateway.AnchorRequest{CaseRef: ref}); return err },
