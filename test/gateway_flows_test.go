@@ -34,6 +34,15 @@ func TestGatewayDublinProcedure(t *testing.T) {
 	var dub gwWrite
 	aoGw.ok(http.StatusCreated, "dublin-officer", "POST", "/v1/cases", map[string]any{"channel": "dublin", "localRef": dubRef, "occurredOn": daysAgo(20),
 		"linkFrom": map[string]any{"channel": "national", "localRef": natRef}}, &dub)
+	// Dublin requests are the Dublin officer's: the asylum office's
+	// caseworker is refused by the workflow.
+	r := aoGw.do("caseworker", "POST", "/v1/dublin/requests", map[string]any{
+		"localRef": dubRef, "kind": "TAKE_CHARGE", "occurredOn": daysAgo(20), "requestedMemberState": "AT",
+		"receivedOn": daysAgo(20), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(24),
+	}, "")
+	if p := r.problem(t); r.status != http.StatusForbidden || p.Code != "FORBIDDEN" {
+		t.Fatalf("caseworker Dublin request: %d %+v", r.status, p)
+	}
 	var req gwWrite
 	aoGw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/dublin/requests", map[string]any{
 		"localRef": dubRef, "kind": "TAKE_CHARGE", "occurredOn": daysAgo(20), "requestedMemberState": "AT",
@@ -63,7 +72,7 @@ func TestGatewayDublinProcedure(t *testing.T) {
 		t.Fatalf("timeline %+v: want one implicit acceptance", tl.Items)
 	}
 	// A late reply is refused now, and there is nothing left to resolve.
-	r := psGw.do("dublin-officer", "POST", "/v1/dublin/replies", map[string]any{"pseudonym": dub.Pseudonym, "reply": "REJECTED", "occurredOn": today(), "receivedOn": today()}, "")
+	r = psGw.do("dublin-officer", "POST", "/v1/dublin/replies", map[string]any{"pseudonym": dub.Pseudonym, "reply": "REJECTED", "occurredOn": today(), "receivedOn": today()}, "")
 	if r.status < 400 {
 		t.Fatalf("late reply accepted: %s", r.body)
 	}
@@ -224,10 +233,12 @@ func TestGatewayDocumentsAndErasure(t *testing.T) {
 				Pseudonym string `json:"pseudonym"`
 			} `json:"items"`
 		}
-		audGw.ok(http.StatusOK, "auditor", "GET", "/v1/audit/erasures?channel="+c.ch+"&pageSize=100", nil, &open)
-		for _, it := range open.Items {
-			if it.Pseudonym == c.p {
-				t.Fatalf("completed erasure listed as open on %s", c.ch)
+		for _, path := range []string{"/v1/audit/erasures?channel=" + c.ch + "&pageSize=100", "/v1/erasures/open?channel=" + c.ch + "&pageSize=100"} {
+			audGw.ok(http.StatusOK, "auditor", "GET", path, nil, &open)
+			for _, it := range open.Items {
+				if it.Pseudonym == c.p {
+					t.Fatalf("completed erasure listed as open on %s by %s", c.ch, path)
+				}
 			}
 		}
 	}
