@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +43,7 @@ type eventLog struct {
 	mu     sync.Mutex
 	last   uint64
 	notify chan struct{}
+	seen   map[string]*blockTxs
 }
 
 func newEventLog(store *Store, m *Metrics) (*eventLog, error) {
@@ -49,7 +51,7 @@ func newEventLog(store *Store, m *Metrics) (*eventLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &eventLog{store: store, m: m, epoch: epoch, notify: make(chan struct{})}
+	l := &eventLog{store: store, m: m, epoch: epoch, notify: make(chan struct{}), seen: map[string]*blockTxs{}}
 	err = store.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxLog), Reverse: true})
 		defer it.Close()
@@ -70,43 +72,84 @@ func (l *eventLog) checkpoint(channel string) (Checkpoint, error) {
 	return cp, err
 }
 
-// append logs ev and moves the channel's checkpoint past it, atomically.
-// An event at or before the checkpoint (a redelivery) is dropped.
+// append logs one event (see appendBatch).
 func (l *eventLog) append(ev ChainEvent) (bool, error) {
+	n, err := l.appendBatch(ev.Channel, []ChainEvent{ev})
+	return n == 1, err
+}
+
+// appendBatch logs the events of one channel, in order, and moves the
+// channel's checkpoint past the last one — all in one Badger transaction, so
+// a crash leaves either all of them logged with the checkpoint after them,
+// or none. Events at or before the checkpoint (redeliveries) are dropped. It
+// returns how many were logged.
+func (l *eventLog) appendBatch(channel string, evs []ChainEvent) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var cp Checkpoint
-	if _, err := l.store.getJSON(pfxCP+ev.Channel, &cp); err != nil {
-		return false, err
-	}
-	if !cp.IsZero() && (ev.Block < cp.Block || (ev.Block == cp.Block && ev.TxID == cp.TxID)) {
-		return false, nil
-	}
-	payload := json.RawMessage(ev.Payload)
-	if !json.Valid(payload) {
-		payload, _ = json.Marshal(string(ev.Payload))
-	}
-	seq := l.last + 1
-	entry, err := json.Marshal(LoggedEvent{Seq: seq, Channel: ev.Channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name, Payload: payload})
+	cp, err := l.checkpoint(channel)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	ncp, _ := json.Marshal(Checkpoint{Block: ev.Block, TxID: ev.TxID})
-	err = l.store.db.Update(func(txn *badger.Txn) error {
-		if err := txn.Set(seqKey(pfxLog, seq), entry); err != nil {
-			return err
+	// seen: transactions of the checkpoint's block logged by this process
+	// (a redelivered block is recognised even for events before the last).
+	seen := l.seen[channel]
+	if seen == nil || seen.block != cp.Block {
+		seen = &blockTxs{block: cp.Block, txs: map[string]bool{cp.TxID: true}}
+	}
+	next := &blockTxs{block: seen.block, txs: maps.Clone(seen.txs)}
+	type entry struct {
+		key, val []byte
+	}
+	var entries []entry
+	seq := l.last
+	for _, ev := range evs {
+		if !cp.IsZero() && (ev.Block < next.block || (ev.Block == next.block && next.txs[ev.TxID])) {
+			continue
 		}
-		return txn.Set([]byte(pfxCP+ev.Channel), ncp)
+		payload := json.RawMessage(ev.Payload)
+		if !json.Valid(payload) {
+			payload, _ = json.Marshal(string(ev.Payload))
+		}
+		seq++
+		b, err := json.Marshal(LoggedEvent{Seq: seq, Channel: channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name, Payload: payload})
+		if err != nil {
+			return 0, err
+		}
+		entries = append(entries, entry{seqKey(pfxLog, seq), b})
+		if ev.Block != next.block {
+			next = &blockTxs{block: ev.Block, txs: map[string]bool{}}
+		}
+		next.txs[ev.TxID] = true
+		cp = Checkpoint{Block: ev.Block, TxID: ev.TxID}
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	ncp, _ := json.Marshal(cp)
+	err = l.store.db.Update(func(txn *badger.Txn) error {
+		for _, e := range entries {
+			if err := txn.Set(e.key, e.val); err != nil {
+				return err
+			}
+		}
+		return txn.Set([]byte(pfxCP+channel), ncp)
 	})
 	if err != nil {
-		return false, err
+		return 0, err
 	}
+	l.seen[channel] = next
 	l.last = seq
 	close(l.notify)
 	l.notify = make(chan struct{})
-	l.m.events.WithLabelValues(ev.Channel).Inc()
+	l.m.events.WithLabelValues(channel).Add(float64(len(entries)))
 	l.m.logSeq.Set(float64(seq))
-	return true, nil
+	return len(entries), nil
+}
+
+// blockTxs are the transactions of one block already logged.
+type blockTxs struct {
+	block uint64
+	txs   map[string]bool
 }
 
 // changed returns the last sequence number and a channel closed on the next
@@ -156,7 +199,22 @@ func (l *eventLog) follow(ctx context.Context, s *Server, channel string) {
 		s.log.Info("following chaincode events", "channel", channel, "fromBlock", cp.Block)
 		got := false
 		for ev := range evs {
-			if _, err := l.append(ev); err != nil {
+			// Take what the stream already holds (a block's events arrive
+			// together) and log it in one transaction.
+			batch := []ChainEvent{ev}
+		drain:
+			for len(batch) < 256 {
+				select {
+				case e, ok := <-evs:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
+			if _, err := l.appendBatch(channel, batch); err != nil {
 				s.log.Error("append to event log", "channel", channel, "err", err)
 				break
 			}

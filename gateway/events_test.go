@@ -184,6 +184,30 @@ func TestEventLogCheckpoint(t *testing.T) {
 	if after != before+1 || cp != (Checkpoint{Block: 7, TxID: "tx7b"}) {
 		t.Fatalf("log %d→%d, checkpoint %+v", before, after, cp)
 	}
+	// A redelivered block in a batch: only the new events are logged, in
+	// one go, and an earlier event of the checkpoint's block is recognised.
+	mk := func(b uint64, tx string) ChainEvent {
+		return ChainEvent{Channel: "national", Block: b, TxID: tx, Name: "caseledger.case", Payload: []byte(`{}`)}
+	}
+	n2, err := l.appendBatch("national", []ChainEvent{mk(7, "tx7"), mk(7, "tx7b"), mk(8, "tx8a"), mk(8, "tx8b"), mk(8, "tx8a")})
+	if n2 != 2 || err != nil {
+		t.Fatalf("batch logged %d (%v), want 2", n2, err)
+	}
+	if n3, _ := l.appendBatch("national", []ChainEvent{mk(8, "tx8a")}); n3 != 0 {
+		t.Fatal("an earlier event of the checkpoint's block was logged again")
+	}
+	evs, _ := l.read(before, 10)
+	var txs []string
+	for _, e := range evs {
+		txs = append(txs, e.TxID)
+	}
+	if strings.Join(txs, ",") != "tx7b,tx8a,tx8b" {
+		t.Fatalf("log holds %v", txs)
+	}
+	// Another channel has its own checkpoint.
+	if n4, _ := l.appendBatch("dublin", []ChainEvent{{Channel: "dublin", Block: 3, TxID: "d3", Payload: []byte(`{}`)}}); n4 != 1 {
+		t.Fatal("dublin event dropped")
+	}
 }
 
 // webhookReceiver records deliveries; fail makes it answer 500.
