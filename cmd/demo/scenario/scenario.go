@@ -458,9 +458,14 @@ func (s *scenario) dublin(ctx context.Context) error {
 
 	// Nobody replied in time: a gateway's deadline watcher records it.
 	line := progress.Start(s.prog, "waiting for a gateway's deadline watcher to record the implicit acceptance")
-	acc, err := s.feeds[s.ao.org].wait(wctx, func(ev gateway.EventView) bool {
+	isAcceptance := func(ev gateway.EventView) bool {
 		return ev.Pseudonym == d.Pseudonym && ev.Code == string(domain.EvImplicitlyAccepted)
-	})
+	}
+	acc, err := s.feeds[s.ao.org].wait(wctx, isAcceptance)
+	if err == nil {
+		// Both member states' peers have committed it before either acts on it.
+		_, err = s.feeds[s.ps.org].wait(wctx, isAcceptance)
+	}
 	if err != nil {
 		line.Fail("%v", err)
 		return stepErr("implicit acceptance", err)
