@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,7 +14,7 @@ import (
 )
 
 // Exactly-once writes. Every write carries an Idempotency-Key. The first
-// request with a key stores a record (synced to disk) holding a fresh UUID
+// request with a key stores a record holding a fresh UUID
 // from which every chaincode requestID of the write is derived; a retry with
 // the same key and the same body reuses it, so the chaincode — which executes
 // a requestID once per agency — never records the write twice, and a
@@ -81,19 +80,27 @@ func (id *idempotency) fingerprint(parts ...[]byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// idemCall is one write in execution; handlers reach it through the context.
+// idemCall is one write in execution.
 type idemCall struct {
 	id     *idempotency
 	dbKey  string
 	rec    *idemRecord
 	replay bool
+	synced bool
 }
 
-type idemCtxKey struct{}
-
-func callFrom(ctx context.Context) *idemCall {
-	c, _ := ctx.Value(idemCtxKey{}).(*idemCall)
-	return c
+// durable syncs the record (and what was memoised) to disk once, before the
+// write's first ledger submission: were the record lost in an OS crash after
+// a commit, the retry would draw a new requestID and record twice.
+func (c *idemCall) durable() error {
+	if c.synced {
+		return nil
+	}
+	if err := c.id.store.Sync(); err != nil {
+		return fmt.Errorf("sync idempotency record: %w", err)
+	}
+	c.synced = true
+	return nil
 }
 
 // RequestID derives the chaincode requestID of one transaction of this write

@@ -43,7 +43,14 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts := badger.DefaultOptions(filepath.Join(dir, "badger")).
-		WithSyncWrites(true). // an acknowledged idempotency record or checkpoint survives a crash
+		// Badger's write-ahead log and value log are memory-mapped: a killed
+		// gateway loses no write. Only an OS crash can lose the last ones, so
+		// the gateway syncs explicitly where a lost write could cost more than
+		// a retry does: an idempotency record before its first ledger
+		// submission (see idemCall.durable). A lost checkpoint re-reads
+		// events into the same log positions; a lost webhook cursor repeats
+		// a delivery that receivers deduplicate by Webhook-Event-Id.
+		WithSyncWrites(false).
 		WithNumVersionsToKeep(1).
 		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
