@@ -90,6 +90,11 @@ func (s *Server) writerRole(p domain.Procedure) (domain.Role, bool) {
 	return "", false
 }
 
+// runsErasureExecutor: every writing agency's gateway with automations on.
+func (s *Server) runsErasureExecutor() bool {
+	return !s.cfg.Automations.Disabled && !s.isAuditor()
+}
+
 func (s *Server) startAutomations(ctx context.Context) {
 	if s.cfg.Automations.Disabled {
 		return

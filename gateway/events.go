@@ -33,25 +33,34 @@ type LoggedEvent struct {
 	TxID    string          `json:"txId"`
 	Name    string          `json:"name"`
 	Payload json.RawMessage `json:"payload"`
+	// LoggedAt is when the gateway logged it (retention).
+	LoggedAt time.Time `json:"loggedAt"`
 }
 
 type eventLog struct {
 	store *Store
 	m     *Metrics
 	epoch string
+	now   func() time.Time
 
 	mu     sync.Mutex
 	last   uint64
 	notify chan struct{}
 	seen   map[string]*blockTxs
+	// first is the lowest sequence number still in the log (retention).
+	first uint64
 }
 
-func newEventLog(store *Store, m *Metrics) (*eventLog, error) {
+func newEventLog(store *Store, m *Metrics, now func() time.Time) (*eventLog, error) {
 	epoch, err := store.Epoch()
 	if err != nil {
 		return nil, err
 	}
-	l := &eventLog{store: store, m: m, epoch: epoch, notify: make(chan struct{}), seen: map[string]*blockTxs{}}
+	l := &eventLog{store: store, m: m, epoch: epoch, now: now, notify: make(chan struct{}), seen: map[string]*blockTxs{}}
+	if l.first, err = store.cursor(keyLogFirst); err != nil {
+		return nil, err
+	}
+	l.first = max(l.first, 1)
 	err = store.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxLog), Reverse: true})
 		defer it.Close()
@@ -111,7 +120,8 @@ func (l *eventLog) appendBatch(channel string, evs []ChainEvent) (int, error) {
 			payload, _ = json.Marshal(string(ev.Payload))
 		}
 		seq++
-		b, err := json.Marshal(LoggedEvent{Seq: seq, Channel: channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name, Payload: payload})
+		b, err := json.Marshal(LoggedEvent{Seq: seq, Channel: channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name,
+			Payload: payload, LoggedAt: l.now().UTC()})
 		if err != nil {
 			return 0, err
 		}
@@ -356,6 +366,10 @@ func (s *Server) hEvents(c *call) {
 	after, ours, err := s.evlog.parsePosition(pos)
 	if err != nil {
 		writeProblem(c.w, newProblem(string(domain.KindInvalidArgument), "Last-Event-ID: not a position of this gateway"))
+		return
+	}
+	if pos != "" && ours && after+1 < s.evlog.firstRetained() {
+		writeProblem(c.w, newProblem(CodePositionExpired, "events after this position were trimmed; resume without Last-Event-ID"))
 		return
 	}
 	rc := http.NewResponseController(c.w)

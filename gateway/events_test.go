@@ -344,3 +344,60 @@ func TestAuditorSubscribesWebhook(t *testing.T) {
 		t.Fatalf("auditor erasure request: %d %+v", r.status, p)
 	}
 }
+
+// TestEventRetention: old entries are trimmed only once every durable
+// consumer has passed them; resuming before the first retained entry is
+// refused (410) instead of skipping events.
+func TestEventRetention(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, func(c *Config) { c.EventRetention = 24 * time.Hour })
+	rv := &webhookReceiver{}
+	hs := httptest.NewServer(rv)
+	defer hs.Close()
+	var wh CreatedWebhook
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: hs.URL}, ""), &wh)
+	for i := 0; i < 3; i++ {
+		a.register(domain.RoleCaseworker, "national", "BP-T"+strconv.Itoa(i), "2026-11-27")
+	}
+	waitFor(t, "deliveries", func() bool { return rv.count() == 3 })
+	waitFor(t, "erasure executor caught up", func() bool {
+		c, _ := a.store.cursor(pfxCursor + "erasure")
+		return c == 3
+	})
+	// Young entries stay.
+	if got, err := a.srv.trimEventLog(); got != 0 || err != nil {
+		t.Fatalf("trimmed %d young entries (%v)", got, err)
+	}
+	clock.Set(clock.Now().Add(48 * time.Hour))
+	// A lagging webhook holds the entries it has not passed.
+	if err := a.store.setCursor(pfxWHCursor+wh.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.srv.trimEventLog(); got != 1 || a.srv.evlog.firstRetained() != 2 {
+		t.Fatalf("trimmed %d, first retained %d; want 1, 2", got, a.srv.evlog.firstRetained())
+	}
+	if err := a.store.setCursor(pfxWHCursor+wh.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.srv.trimEventLog(); got != 2 || a.srv.evlog.firstRetained() != 4 {
+		t.Fatalf("trimmed %d, first retained %d; want 2, 4", got, a.srv.evlog.firstRetained())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, res := a.readSSE(ctx, domain.RoleCaseworker, "", a.srv.evlog.position(2))
+	if res.StatusCode != 410 {
+		t.Fatalf("resume before the first retained entry: %d", res.StatusCode)
+	}
+	// At the last trimmed position nothing is lost: the stream opens.
+	w := a.register(domain.RoleCaseworker, "national", "BP-T9", "2026-11-27")
+	s, res := a.readSSE(ctx, domain.RoleCaseworker, "", a.srv.evlog.position(3))
+	if res.StatusCode != 200 || next(t, s).view.Pseudonym != w.Pseudonym {
+		t.Fatal("resume at the last trimmed position")
+	}
+	// The first retained position survives a restart.
+	a.restart()
+	if a.srv.evlog.firstRetained() != 4 {
+		t.Fatalf("after restart first retained %d", a.srv.evlog.firstRetained())
+	}
+}

@@ -49,6 +49,7 @@ const (
 	CodeRouteNotFound          = "ROUTE_NOT_FOUND"
 	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
 	CodeShuttingDown           = "SHUTTING_DOWN"
+	CodePositionExpired        = "POSITION_EXPIRED"
 )
 
 type ownProblem struct {
@@ -71,6 +72,7 @@ var ownProblems = map[string]ownProblem{
 	CodeRouteNotFound:          {http.StatusNotFound, "No such route"},
 	CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
 	CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
+	CodePositionExpired:        {http.StatusGone, "Event position no longer retained"},
 }
 
 // ProblemCodes lists every code the gateway may answer with (documentation

@@ -57,6 +57,10 @@ type Config struct {
 	Webhooks WebhookOptions
 	// Automations configures the deadline watcher and the erasure executor.
 	Automations AutomationOptions
+	// EventRetention trims event-log entries older than this once every
+	// durable consumer (webhooks, erasure executor) has passed them
+	// (0: keep everything).
+	EventRetention time.Duration
 }
 
 // Server is the gateway's HTTP API and its background work.
@@ -134,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 		auth: cfg.Auth, idem: idem, now: cfg.Now, mux: http.NewServeMux(),
 		sem: make(chan struct{}, cfg.MaxInFlight), closing: make(chan struct{}),
 	}
-	if s.evlog, err = newEventLog(s.store, s.m); err != nil {
+	if s.evlog, err = newEventLog(s.store, s.m, s.now); err != nil {
 		return nil, err
 	}
 	s.hooks = newWebhooks(s, cfg.Webhooks)
@@ -529,6 +533,9 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	s.goRun(func() { s.hooks.run(ctx) })
 	s.startAutomations(ctx)
+	if s.cfg.EventRetention > 0 {
+		s.goRun(func() { s.retainEvents(ctx) })
+	}
 }
 
 func (s *Server) goRun(f func()) {

@@ -38,6 +38,7 @@ type ServiceConfig struct {
 	IdempotencyTTL  time.Duration
 	Webhooks        WebhookOptions
 	Automations     AutomationOptions
+	EventRetention  time.Duration
 	Logger          *slog.Logger
 	// OnListen, if set, is told the bound API address.
 	OnListen func(api net.Addr)
@@ -126,7 +127,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 		Org: conn.Org, MSPID: conn.MSPID, MemberState: conn.MemberState, Ledger: ledger, Vault: vault,
 		PrivacyReady: privacyReady, Store: store, Auth: auth, Logger: log, Metrics: metrics,
 		MaxInFlight: cfg.MaxInFlight, MaxStreams: cfg.MaxStreams, IdempotencyTTL: cfg.IdempotencyTTL,
-		Webhooks: cfg.Webhooks, Automations: cfg.Automations,
+		Webhooks: cfg.Webhooks, Automations: cfg.Automations, EventRetention: cfg.EventRetention,
 	})
 	if err != nil {
 		return err

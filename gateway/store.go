@@ -35,6 +35,7 @@ const (
 	pfxAudit    = "audit/"
 	keyEpoch    = "meta/epoch"
 	keyHMAC     = "meta/hmackey"
+	keyLogFirst = "meta/logfirst"
 )
 
 // OpenStore opens (creating) the Badger database under dir.

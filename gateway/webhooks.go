@@ -317,10 +317,14 @@ func (s *Server) hCreateWebhook(c *call) (int, any, error) {
 	case "", "now":
 		start, _ = s.evlog.changed()
 	case "beginning":
+		start = s.evlog.firstRetained() - 1
 	default:
 		seq, ours, err := s.evlog.parsePosition(req.From)
 		if err != nil || !ours {
 			return 0, nil, domain.Errorf(domain.KindInvalidArgument, "from: now, beginning or a position of this gateway")
+		}
+		if seq+1 < s.evlog.firstRetained() {
+			return 0, nil, newProblem(CodePositionExpired, "from: events after this position were trimmed")
 		}
 		start = seq
 	}

@@ -120,6 +120,7 @@ func serve(ctx context.Context, args []string) error {
 	noAuto := f.flag("no-automations", "do not run the deadline watcher and the erasure executor")
 	poll := f.dur("deadline-poll", time.Minute, "deadline watcher polling interval")
 	auditEvery := f.dur("audit-interval", 0, "auditor gateways: re-verify the block chains at this interval (0: on request)")
+	retention := f.dur("event-retention", 30*24*time.Hour, "trim event-log entries older than this once every webhook and the erasure executor passed them (0: keep all)")
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
@@ -136,8 +137,9 @@ func serve(ctx context.Context, args []string) error {
 		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
 		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, Timeout: *whTimeout, MaxAttempts: *whAttempts,
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
-		Automations: gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},
-		Logger:      log,
+		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},
+		EventRetention: *retention,
+		Logger:         log,
 	})
 }
 
