@@ -132,7 +132,7 @@ func (c *call) submit(ch ChannelInfo, fn string, args ...string) (WriteResponse,
 	if err := c.idem.durable(); err != nil {
 		return WriteResponse{}, err
 	}
-	rec, err := c.s.ledger.Submit(c.wctx(), c.caller.Role, ch.Name, fn, reqID, args...)
+	rec, err := c.s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, fn, reqID, args...)
 	if err != nil {
 		return WriteResponse{}, err
 	}

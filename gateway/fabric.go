@@ -201,6 +201,26 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 	defer cancel()
 	contract := gw.GetNetwork(channel).GetContract(l.chaincode)
 	full := append([]string{requestID}, args...)
+	journal := journalFrom(ctx)
+	if journal != nil {
+		// A transaction prepared by an earlier attempt (before a restart, or
+		// one that ended OUTCOME_UNKNOWN) is resubmitted, never replaced,
+		// until the ledger has decided it.
+		if b := journal.LoadTx(requestID); b != nil {
+			if tx, err := gw.NewTransaction(b); err == nil {
+				l.retried("journal")
+				rec, err := l.commitTx(ctx, gw, channel, requestID, tx)
+				var cf *CommitFailure
+				if !errors.As(err, &cf) {
+					rec.Attempts = 1
+					l.observe("submit", outcomeOf(err), start)
+					return rec, err
+				}
+				// Invalidated: its transaction id can never commit, so a new
+				// transaction with the same requestID is safe.
+			}
+		}
+	}
 	bo := backoff{base: 150 * time.Millisecond, max: 2 * time.Second}
 	for attempt := 1; ; attempt++ {
 		rec, err := l.submitOnce(ctx, gw, contract, channel, requestID, fn, full)
@@ -236,6 +256,26 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 	}
 }
 
+// TxJournal remembers the prepared transaction of a write across attempts
+// and restarts, so that a retry resubmits it instead of endorsing a second
+// transaction while the first one's fate is unknown.
+type TxJournal interface {
+	LoadTx(requestID string) []byte
+	SaveTx(requestID string, prepared []byte) error
+}
+
+type journalKey struct{}
+
+// WithTxJournal attaches a journal to the context of one write.
+func WithTxJournal(ctx context.Context, j TxJournal) context.Context {
+	return context.WithValue(ctx, journalKey{}, j)
+}
+
+func journalFrom(ctx context.Context) TxJournal {
+	j, _ := ctx.Value(journalKey{}).(TxJournal)
+	return j
+}
+
 // errEndorseUnavailable marks an endorsement that failed for a reason other
 // than the chaincode's answer: retrying with a new proposal is safe.
 var errEndorseUnavailable = errors.New("endorsement not collected")
@@ -256,6 +296,21 @@ func (l *FabricLedger) submitOnce(ctx context.Context, gw *client.Gateway, contr
 		}
 		return Receipt{}, fmt.Errorf("%w: %w", errEndorseUnavailable, err)
 	}
+	if journal := journalFrom(ctx); journal != nil {
+		if b, err := tx.Bytes(); err == nil {
+			if err := journal.SaveTx(requestID, b); err != nil {
+				// Not fatal: without the journal a retry endorses anew, which
+				// the chaincode's requestID check makes safe.
+				l.log.Warn("could not journal the prepared transaction", "err", err)
+			}
+		}
+	}
+	return l.commitTx(ctx, gw, channel, requestID, tx)
+}
+
+// commitTx submits a prepared transaction and waits for its commit status,
+// resubmitting the same transaction while the outcome is unknown.
+func (l *FabricLedger) commitTx(ctx context.Context, gw *client.Gateway, channel, requestID string, tx *client.Transaction) (Receipt, error) {
 	txID := tx.TransactionID()
 	bo := backoff{base: 200 * time.Millisecond, max: 2 * time.Second}
 	for round := 0; ; round++ {

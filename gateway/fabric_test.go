@@ -308,3 +308,74 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 		}
 	}
 }
+
+// memJournal is an in-memory TxJournal.
+type memJournal map[string][]byte
+
+func (m memJournal) LoadTx(id string) []byte { return m[id] }
+func (m memJournal) SaveTx(id string, b []byte) error {
+	m[id] = b
+	return nil
+}
+
+// TestSubmitResumesJournaledTransaction: a write that ended OUTCOME_UNKNOWN
+// is retried (by a fresh gateway, as after a restart) by resubmitting the
+// journaled transaction — same transaction id, no second endorsement; once
+// it was invalidated, a new transaction may be endorsed.
+func TestSubmitResumesJournaledTransaction(t *testing.T) {
+	lost := true
+	f := &fakePeer{
+		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
+		evaluate: func(string, []string) ([]byte, error) {
+			return nil, status.Error(codes.Unknown, "chaincode response 500, NOT_FOUND: no committed request with that id")
+		},
+	}
+	var mu sync.Mutex
+	f.commit = func(int, string) (peer.TxValidationCode, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return peer.TxValidationCode_VALID, lost
+	}
+	j := memJournal{}
+	ctx := WithTxJournal(context.Background(), j)
+	if _, err := fabricOver(t, f).Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27"); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("first attempt: %v", err)
+	}
+	if j[reqID] == nil {
+		t.Fatal("prepared transaction not journaled")
+	}
+	firstTx := f.endorsements[0].txID
+	mu.Lock()
+	lost = false
+	mu.Unlock()
+	rec, err := fabricOver(t, f).Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	if err != nil || rec.TxID != firstTx {
+		t.Fatalf("retry: %+v %v", rec, err)
+	}
+	if e, _ := f.counts(); e != 1 {
+		t.Fatalf("%d endorsements: the retry endorsed a second transaction", e)
+	}
+	// Every envelope submitted carries the first transaction id.
+	for i, raw := range f.submits {
+		var env common.Envelope
+		var pl common.Payload
+		var ch common.ChannelHeader
+		_ = proto.Unmarshal(raw, &env)
+		_ = proto.Unmarshal(env.Payload, &pl)
+		_ = proto.Unmarshal(pl.Header.ChannelHeader, &ch)
+		if ch.TxId != firstTx {
+			t.Fatalf("submission %d carries transaction %s", i, ch.TxId)
+		}
+	}
+	// An invalidated journaled transaction gives way to a new one.
+	f.commit = func(n int, txID string) (peer.TxValidationCode, bool) {
+		if txID == firstTx {
+			return peer.TxValidationCode_MVCC_READ_CONFLICT, false
+		}
+		return peer.TxValidationCode_VALID, false
+	}
+	rec, err = fabricOver(t, f).Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	if err != nil || rec.TxID == firstTx || len(f.endorsements) != 2 || f.endorsements[1].args[1] != reqID {
+		t.Fatalf("after invalidation: %+v %v, endorsements %d", rec, err, len(f.endorsements))
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,6 +137,33 @@ func (c *idemCall) Memo(name string, compute func() (string, error)) (string, er
 	return v, nil
 }
 
+// LoadTx implements TxJournal: the prepared transaction of requestID stored
+// with this write, if any.
+func (c *idemCall) LoadTx(requestID string) []byte {
+	v, ok := c.rec.Memo[txMemo+requestID]
+	if !ok {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// SaveTx implements TxJournal. Not synced: Badger's log survives a killed
+// process, and a journal lost to an OS crash only costs a new endorsement.
+func (c *idemCall) SaveTx(requestID string, prepared []byte) error {
+	if c.rec.Memo == nil {
+		c.rec.Memo = map[string]string{}
+	}
+	c.rec.Memo[txMemo+requestID] = base64.StdEncoding.EncodeToString(prepared)
+	return c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl)
+}
+
+// txMemo prefixes journaled transactions in a record's memo.
+const txMemo = "tx/"
+
 // begin starts or replays the write of (scope, key) with the given
 // fingerprint. It returns the stored response for a finished write, a
 // problem for a conflicting one, or a call to execute.
@@ -189,6 +218,11 @@ func (c *idemCall) finish(status int, contentType string, body []byte) error {
 		return nil
 	}
 	c.rec.Done, c.rec.Status, c.rec.ContentType, c.rec.Body = true, status, contentType, body
+	for k := range c.rec.Memo {
+		if strings.HasPrefix(k, txMemo) {
+			delete(c.rec.Memo, k) // decided: the journal has served
+		}
+	}
 	return c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl)
 }
 
