@@ -102,10 +102,6 @@ func (s *Store) putJSON(key string, v any, ttl time.Duration) error {
 	})
 }
 
-func (s *Store) delete(key string) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })
-}
-
 // secret returns a random value stored under key, creating it once.
 func (s *Store) secret(key string, n int) ([]byte, error) {
 	var out []byte
