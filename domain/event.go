@@ -100,7 +100,7 @@ func DecodeEventInput(data []byte) (EventInput, error) {
 	// Pass 1: a generic look at the keys, so that unknown keys and values of the
 	// wrong JSON type are classified (personal data or not) without echoing them.
 	var raw map[string]json.RawMessage
-	if err := decodeStrict(data, &raw); err != nil {
+	if err := DecodeStrict(data, &raw); err != nil {
 		if rawLooksPersonal(data) {
 			return in, Errorf(KindPersonalData, "payload refused: malformed and contains personal-data-like text")
 		}
@@ -138,7 +138,7 @@ func DecodeEventInput(data []byte) (EventInput, error) {
 		}
 	}
 	// Pass 2: the typed, strict decode.
-	if err := decodeStrict(data, &in); err != nil {
+	if err := DecodeStrict(data, &in); err != nil {
 		return EventInput{}, err
 	}
 	if err := in.validateStatic(); err != nil {

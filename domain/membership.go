@@ -1,11 +1,7 @@
 package domain
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 )
 
@@ -107,44 +103,13 @@ func DecodeMembership(data []byte) (Membership, error) {
 	if len(data) > maxMembershipB {
 		return m, Errorf(KindInvalidArgument, "membership: document larger than %d bytes", maxMembershipB)
 	}
-	if err := decodeStrict(data, &m); err != nil {
+	if err := DecodeStrict(data, &m); err != nil {
 		return Membership{}, fmt.Errorf("membership: %w", err)
 	}
 	if err := m.Validate(); err != nil {
 		return Membership{}, err
 	}
 	return m, nil
-}
-
-// decodeStrict decodes exactly one JSON value, refusing unknown fields and
-// trailing data.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return Errorf(KindInvalidArgument, "malformed JSON or unknown field (%s)", jsonErrorClass(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Errorf(KindInvalidArgument, "trailing data after JSON value")
-	}
-	return nil
-}
-
-// jsonErrorClass names what went wrong without quoting the input (the json
-// package's messages may contain submitted values).
-func jsonErrorClass(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at offset %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("wrong type for field %q", te.Field)
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return "unexpected end of input"
-	default:
-		return "unknown field or invalid value"
-	}
 }
 
 // Validate checks the document's content.

@@ -7,7 +7,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -573,34 +572,4 @@ func ServerTLSConfig(certFile, keyFile string) (*tls.Config, error) {
 
 // decodeJSON strictly decodes one JSON value: unknown fields and trailing
 // data are refused, and errors never quote the input.
-func decodeJSON(data []byte, v any) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return domain.Errorf(domain.KindInvalidArgument, "a JSON body is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return domain.Errorf(domain.KindInvalidArgument, "malformed JSON or unknown field (%s)", jsonErrorClass(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return domain.Errorf(domain.KindInvalidArgument, "trailing data after the JSON value")
-	}
-	return nil
-}
-
-func jsonErrorClass(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("syntax error at offset %d", se.Offset)
-	case errors.As(err, &te):
-		return fmt.Sprintf("wrong type for field %q", te.Field)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected end of input"
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return "unknown field"
-	default:
-		return "invalid value"
-	}
-}
+func decodeJSON(data []byte, v any) error { return domain.DecodeStrict(data, v) }

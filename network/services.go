@@ -282,19 +282,5 @@ func (n *Network) waitHTTPSReady(ctx context.Context, name, org, url string, tim
 	defer cl.CloseIdleConnections()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		res, err := cl.Do(req)
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz: %s", res.Status)
-		}
-		return nil
-	})
+	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error { return getOK(ctx, cl, url) })
 }
