@@ -17,6 +17,7 @@ type Report struct {
 	Rate            float64              `json:"rate,omitempty"`
 	MachineCores    float64              `json:"machineCores"`
 	OthersCores     float64              `json:"othersCores"`
+	CPUMsPerWrite   float64              `json:"networkCpuMsPerWrite"`
 	ElapsedSeconds  float64              `json:"elapsedSeconds"`
 	WritesPerSecond float64              `json:"writesPerSecond"`
 	ReadsPerSecond  float64              `json:"readsPerSecond"`
@@ -47,7 +48,7 @@ func (s Summary) ms() SummaryMS {
 
 // Report builds the machine-readable form.
 func (r *Result) Report() Report {
-	rep := Report{Driver: r.Driver, Workers: r.Workers, Rate: r.Rate, MachineCores: r.MachineCores, OthersCores: r.OthersCores(), ElapsedSeconds: r.Elapsed.Seconds(),
+	rep := Report{Driver: r.Driver, Workers: r.Workers, Rate: r.Rate, MachineCores: r.MachineCores, OthersCores: r.OthersCores(), CPUMsPerWrite: float64(r.NetworkCPUPerWrite().Microseconds()) / 1000, ElapsedSeconds: r.Elapsed.Seconds(),
 		WritesPerSecond: r.WriteRate(), ReadsPerSecond: r.ReadRate(),
 		Writes: r.Writes.Summary().ms(), Reads: r.Reads.Summary().ms(), ByKind: map[string]SummaryMS{},
 		Errors: r.Errors, Retries: r.Retries, LoadAvg: r.LoadAvg, Procs: r.Procs}
@@ -168,15 +169,16 @@ func Ratios(results []*Result, of, over string) []Ratio {
 func PrintSummary(w io.Writer, results []*Result, ratios []Ratio) {
 	fmt.Fprintln(w, "\n== summary")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "driver\tworkers\tpace ops/s\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tnetwork CPU\tothers CPU\tload avg\t")
+	fmt.Fprintln(tw, "driver\tworkers\tpace ops/s\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tCPU ms/write\tnetwork CPU\tothers CPU\tload avg\t")
 	for _, r := range results {
 		s := r.Writes.Summary()
 		pace := "-"
 		if r.Rate > 0 {
 			pace = fmt.Sprintf("%.0f", r.Rate)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.2f\t%.2f\t%.1f\t\n", r.Driver, r.Workers, pace, r.WriteRate(), r.ReadRate(),
-			fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), r.ErrorCount(), r.MachineCores-r.OthersCores(), r.OthersCores(), r.LoadAvg[1])
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.1f\t\n", r.Driver, r.Workers, pace, r.WriteRate(), r.ReadRate(),
+			fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), r.ErrorCount(), float64(r.NetworkCPUPerWrite().Microseconds())/1000,
+			r.MachineCores-r.OthersCores(), r.OthersCores(), r.LoadAvg[1])
 	}
 	tw.Flush()
 	for _, q := range ratios {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,22 @@ func (r *Result) OthersCores() float64 {
 		sum += p.CPUCores
 	}
 	return max(0, r.MachineCores-sum)
+}
+
+// NetworkCPUPerWrite is the CPU the network's nodes (everything in Procs but the load tool)
+// spent per committed write, reads included: a figure that depends much less on what else runs
+// on the machine than throughput does.
+func (r *Result) NetworkCPUPerWrite() time.Duration {
+	if r.Writes.Count() == 0 {
+		return 0
+	}
+	sum := 0.0
+	for _, p := range r.Procs {
+		if !strings.HasPrefix(p.Name, "loadgen") {
+			sum += p.CPUSeconds
+		}
+	}
+	return time.Duration(sum / float64(r.Writes.Count()) * float64(time.Second))
 }
 
 // ErrorCount is the number of failed operations.

@@ -269,3 +269,34 @@ func TestAPacedRunKeepsItsRate(t *testing.T) {
 		t.Fatalf("rate %v, operations %d", r.Rate, r.Writes.Count()+r.Reads.Count())
 	}
 }
+
+func TestResultFigures(t *testing.T) {
+	r := &Result{Elapsed: 2 * time.Second, MachineCores: 1.9, Procs: []ProcUsage{
+		{Name: "peer0.a", CPUSeconds: 1.5, CPUCores: 0.75},
+		{Name: "orderer0", CPUSeconds: 0.5, CPUCores: 0.25},
+		{Name: "loadgen (this process)", CPUSeconds: 0.4, CPUCores: 0.2},
+	}}
+	for range 100 {
+		r.Writes.Add(time.Millisecond)
+	}
+	if got := r.NetworkCPUPerWrite(); got != 20*time.Millisecond {
+		t.Fatalf("CPU per write %v, want 20ms (2 s of node CPU over 100 writes, the load tool not counted)", got)
+	}
+	if got := r.OthersCores(); got < 0.699 || got > 0.701 {
+		t.Fatalf("others %v, want 0.7", got)
+	}
+	if got := r.WriteRate(); got != 50 {
+		t.Fatalf("rate %v", got)
+	}
+	rs := []*Result{{Driver: "bare", Workers: 8, Elapsed: time.Second}, {Driver: "gateway", Workers: 8, Elapsed: time.Second}, {Driver: "gateway", Workers: 16, Elapsed: time.Second}}
+	for range 10 {
+		rs[0].Writes.Add(time.Millisecond)
+	}
+	for range 9 {
+		rs[1].Writes.Add(time.Millisecond)
+	}
+	q := Ratios(rs, "gateway", "bare")
+	if len(q) != 1 || q[0].Workers != 8 || q[0].Value < 0.8999 || q[0].Value > 0.9001 {
+		t.Fatalf("ratios %+v", q)
+	}
+}
