@@ -1,6 +1,7 @@
 // Command netctl brings a caseledger Fabric network up and down as local processes.
 //
-//	netctl up      [--topology demo] [--root .run/demo]   start (generate on first use) and wait
+//	netctl up      [--topology demo] [--root .run/demo]   start network, privacy services and gateways
+//	               [--no-services]                         (generated on first use) and wait
 //	netctl down    [--purge]                               stop every node by PID (purge: delete data)
 //	netctl restart                                         stop and start again, keeping ledger data
 //	netctl status                                          list nodes, PIDs and RSS
@@ -42,6 +43,7 @@ func run(args []string) error {
 	topology := fs.String("topology", "demo", "built-in topology name or path to a network description (YAML)")
 	root := fs.String("root", "", "network folder (default .run/<name> in the module root)")
 	purge := fs.Bool("purge", false, "down: also delete identities and ledger data")
+	noServices := fs.Bool("no-services", false, "up/restart: only the Fabric network, without privacy services and gateways")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func run(args []string) error {
 	switch cmd {
 	case "up":
 		start := time.Now()
-		if err := n.Up(ctx); err != nil {
+		if err := up(ctx, n, *noServices); err != nil {
 			return err
 		}
 		fmt.Printf("network %s up in %s; logs in %s; stop with: netctl down\n", desc.Name, time.Since(start).Round(time.Millisecond), filepath.Join(n.Root(), "logs"))
@@ -84,7 +86,7 @@ func run(args []string) error {
 		if err := n.Down(false); err != nil {
 			return err
 		}
-		return n.Up(ctx)
+		return up(ctx, n, *noServices)
 	case "status":
 		return printStatus(n)
 	case "smoke":
@@ -92,6 +94,17 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// up starts the Fabric network and, unless told otherwise, every agency's privacy service and gateway.
+func up(ctx context.Context, n *network.Network, noServices bool) error {
+	if err := n.Up(ctx); err != nil {
+		return err
+	}
+	if noServices {
+		return nil
+	}
+	return n.UpServices(ctx)
 }
 
 // smoke submits one RegisterCase through the fabric-gateway client as the first org's caseworker
@@ -120,8 +133,10 @@ func smoke(ctx context.Context, n *network.Network) error {
 	return nil
 }
 
+// loadDescription takes a file path, or else the name of a built-in topology (a folder of that
+// name, e.g. a package called demo, is not a description).
 func loadDescription(s string) (network.Description, error) {
-	if _, err := os.Stat(s); err == nil {
+	if fi, err := os.Stat(s); err == nil && fi.Mode().IsRegular() {
 		return network.Load(s)
 	}
 	return network.LoadBuiltin(s)
