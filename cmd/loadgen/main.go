@@ -4,8 +4,8 @@
 // writes/s, latency percentiles, errors by code, the CPU and RSS of every node, the gateway ÷ bare
 // throughput ratio, and whether every acknowledged write is on the ledger exactly once.
 //
-//	go run ./cmd/netctl up
-//	go run ./cmd/loadgen --root .run/demo --drivers bare,gateway --workers 16,64 --ops 4000 --duration 60s
+//	go run ./cmd/loadgen --root .run/demo --drivers bare,gateway --workers 16,64     # a running network
+//	go run ./cmd/loadgen --fresh --batch-timeout 250ms --drivers bare,gateway        # its own, from nothing
 //
 // Every phase is bounded by --ops and --duration; the tool stops by itself (or on Ctrl-C, after
 // the operations in flight).
@@ -38,7 +38,7 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	root := fs.String("root", "", "network folder (default .run/demo in the module root)")
+	root := fs.String("root", "", "network folder (default .run/demo in the module root; with --fresh a new temporary folder)")
 	drivers := fs.String("drivers", "bare", "drivers to run at each level, in order: bare, gateway")
 	workers := fs.String("workers", "16,64", "concurrency levels (comma-separated)")
 	ops := fs.Int("ops", 3000, "operations per phase (0: bounded by --duration only)")
@@ -52,6 +52,11 @@ func run(args []string) error {
 	verify := fs.Bool("verify", true, "check every acknowledged write against the ledger after each phase")
 	pause := fs.Duration("pause", 3*time.Second, "quiet time between phases")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
+	fresh := fs.Bool("fresh", false, "bring up a network of its own (nodes, privacy services, gateways) in a temporary folder, and stop it at the end")
+	topology := fs.String("topology", "demo", "--fresh: built-in topology or description file")
+	basePort := fs.Int("base-port", 12100, "--fresh: first port of the network (the demo uses 7100, the integration tests 9100)")
+	batchTimeout := fs.Duration("batch-timeout", 0, "--fresh: orderer BatchTimeout (0: the topology's)")
+	maxMessages := fs.Int("max-message-count", 0, "--fresh: orderer MaxMessageCount (0: the topology's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +67,26 @@ func run(args []string) error {
 	if *ops <= 0 && *duration <= 0 {
 		return errors.New("--ops and --duration cannot both be unbounded")
 	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *fresh {
+		f, err := load.StartFresh(ctx, load.FreshOptions{Topology: *topology, BasePort: *basePort, BatchTimeout: *batchTimeout,
+			MaxMessageCount: *maxMessages, Root: *root, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := f.Stop(); err != nil {
+				log.Error("stop network", "err", err)
+			}
+		}()
+		d := f.Net.Description()
+		fmt.Printf("network %s up from nothing in %s (nodes %s, privacy services and gateways %s); BatchTimeout %s, MaxMessageCount %d\n",
+			d.Name, (f.NodesUp + f.ServicesUp).Round(time.Millisecond), f.NodesUp.Round(time.Millisecond), f.ServicesUp.Round(time.Millisecond),
+			d.BatchTimeout, d.MaxMessageCount)
+		*root = f.Net.Root()
+	}
 	if *root == "" {
 		moduleDir, err := network.FindModuleDir(".")
 		if err != nil {
@@ -69,10 +94,6 @@ func run(args []string) error {
 		}
 		*root = filepath.Join(moduleDir, ".run", "demo")
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	plan := load.Plan{
 		Root: *root, Drivers: strings.Split(*drivers, ","), Workers: levels,
 		Run: load.Config{MaxOps: *ops, Duration: *duration, OpTimeout: *opTimeout, Seed: *seed, Rate: *rate,
