@@ -43,7 +43,8 @@ func StartFresh(ctx context.Context, o FreshOptions) (*Fresh, error) {
 		return nil, err
 	}
 	var desc network.Description
-	if _, err := os.Stat(o.Topology); err == nil {
+	// Only a regular file is a description path: a folder named like a topology is not.
+	if fi, err := os.Stat(o.Topology); err == nil && fi.Mode().IsRegular() {
 		desc, err = network.Load(o.Topology)
 		if err != nil {
 			return nil, err
