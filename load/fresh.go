@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/caseledger/caseledger/network"
@@ -15,8 +17,8 @@ import (
 // description file, with the block-cutting settings and ports overridden.
 type FreshOptions struct {
 	Topology string // built-in name or path to a description (YAML)
-	// BasePort moves the network's ports (0: the description's); keep it away from a running demo
-	// (7100) and the integration tests (9100).
+	// BasePort moves the network's ports; 0 picks the first block from 20100 on (in steps of
+	// 1000) whose ports are all free, away from the demo (7100) and the integration tests (9100).
 	BasePort int
 	// BatchTimeout and MaxMessageCount override the orderer's block cutting (0: the description's).
 	BatchTimeout    time.Duration
@@ -52,9 +54,12 @@ func StartFresh(ctx context.Context, o FreshOptions) (*Fresh, error) {
 	} else if desc, err = network.LoadBuiltin(o.Topology); err != nil {
 		return nil, err
 	}
-	if o.BasePort != 0 {
-		desc.BasePort = o.BasePort
+	if o.BasePort == 0 {
+		if o.BasePort, err = freeBlock(20100, 20*(len(desc.Orgs)+1)); err != nil {
+			return nil, err
+		}
 	}
+	desc.BasePort = o.BasePort
 	if o.BatchTimeout != 0 {
 		desc.BatchTimeout = o.BatchTimeout
 	}
@@ -95,6 +100,25 @@ func StartFresh(ctx context.Context, o FreshOptions) (*Fresh, error) {
 	}
 	f.ServicesUp = time.Since(start)
 	return f, nil
+}
+
+// freeBlock finds a base port from which size ports are free on the loopback interface.
+func freeBlock(from, size int) (int, error) {
+	for base := from; base+size < 65000; base += 1000 {
+		free := true
+		for p := base; p < base+size && free; p++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+		}
+		if free {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no block of %d free ports from %d on", size, from)
 }
 
 // Stop stops every process of the network and deletes a temporary root.

@@ -54,7 +54,7 @@ func run(args []string) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	fresh := fs.Bool("fresh", false, "bring up a network of its own (nodes, privacy services, gateways) in a temporary folder, and stop it at the end")
 	topology := fs.String("topology", "demo", "--fresh: built-in topology or description file")
-	basePort := fs.Int("base-port", 12100, "--fresh: first port of the network (the demo uses 7100, the integration tests 9100)")
+	basePort := fs.Int("base-port", 0, "--fresh: first port of the network (0: the first free block from 20100 on; the demo uses 7100, the integration tests 9100)")
 	batchTimeout := fs.Duration("batch-timeout", 0, "--fresh: orderer BatchTimeout (0: the topology's)")
 	maxMessages := fs.Int("max-message-count", 0, "--fresh: orderer MaxMessageCount (0: the topology's)")
 	if err := fs.Parse(args); err != nil {
