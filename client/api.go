@@ -160,6 +160,27 @@ func (c *Client) ResolveDeadlines(ctx context.Context, dc gateway.DublinCase, op
 	return out, write(ctx, c, "/v1/dublin/deadlines/resolve", dc, &out, opts)
 }
 
+// SetHolidays records the public holidays of the agency's own member state for one year
+// (Dublin units only).
+func (c *Client) SetHolidays(ctx context.Context, req gateway.HolidaysRequest, opts ...WriteOption) (chaincode.HolidayCalendar, error) {
+	var out chaincode.HolidayCalendar
+	return out, write(ctx, c, "/v1/dublin/holidays", req, &out, opts)
+}
+
+// Holidays returns a member state's recorded holidays for a year ("" and 0: the agency's own state,
+// this year).
+func (c *Client) Holidays(ctx context.Context, memberState string, year int) (chaincode.HolidayCalendar, error) {
+	q := url.Values{}
+	if memberState != "" {
+		q.Set("memberState", memberState)
+	}
+	if year != 0 {
+		q.Set("year", strconv.Itoa(year))
+	}
+	var out chaincode.HolidayCalendar
+	return out, get(ctx, c, "/v1/dublin/holidays", q, &out)
+}
+
 // Deadlines returns the Dublin deadline board: running deadlines whose last
 // day is at most withinDays from today (passed ones included; <0: the
 // gateway's default).

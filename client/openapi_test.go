@@ -154,6 +154,11 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 		func() error { _, err := c.AuditErasures(ctx, "national", 3, p); return err },
 		func() error { _, err := c.AuditReport(ctx); return err },
 		func() error { _, err := c.AuditVerify(ctx); return err },
+		func() error {
+			_, err := c.SetHolidays(ctx, gateway.HolidaysRequest{Year: 2026, Dates: []string{"2026-12-25"}})
+			return err
+		},
+		func() error { _, err := c.Holidays(ctx, "AT", 2026); return err },
 	}
 	for i, f := range calls {
 		if err := f(); err != nil {

@@ -251,6 +251,8 @@ func (s *Server) routeTable() []route {
 		w("POST", "/v1/dublin/transfers", s.hDublinTransfer),
 		w("POST", "/v1/dublin/deadlines/resolve", s.hResolveDeadlines),
 		r("GET", "/v1/dublin/deadlines", s.hDeadlineBoard),
+		{method: "POST", path: "/v1/dublin/holidays", write: true, roles: []domain.Role{domain.RoleDublinOfficer, domain.RoleAdmin}, h: s.hSetHolidays},
+		r("GET", "/v1/dublin/holidays", s.hGetHolidays),
 		doc(w("POST", "/v1/documents/anchor", s.hAnchor)),
 		doc(r("POST", "/v1/documents/verify", s.hVerifyAnchor)),
 		r("POST", "/v1/documents/list", s.hListAnchors),
