@@ -414,6 +414,9 @@ func (s *scenario) views(ctx context.Context, channel string, cases map[string]s
 
 func (s *scenario) dublin(ctx context.Context) error {
 	s.section("3. Dublin: case B goes to the partner state (AT)")
+	if err := s.holidays(ctx); err != nil {
+		return err
+	}
 	r := s.refs
 	natB := gateway.CaseRef{Channel: "national", LocalRef: r.aoB}
 	d, err := s.register(ctx, s.aoDU, "dublin", r.aoDublinB, s.cal.ago(requestDaysAgo), &natB,

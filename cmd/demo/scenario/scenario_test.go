@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,28 @@ func TestFeedEndsWhenTheStreamIsRefused(t *testing.T) {
 func TestRunNeedsEveryAgency(t *testing.T) {
 	if _, err := Run(context.Background(), Env{}); !errors.Is(err, client.ErrConfig) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestPublicHolidays(t *testing.T) {
+	for _, tc := range []struct{ year, month, day int }{{2026, 4, 5}, {2027, 3, 28}, {2024, 3, 31}, {2038, 4, 25}} {
+		if got := easterSunday(tc.year); got.Month() != time.Month(tc.month) || got.Day() != tc.day {
+			t.Errorf("Easter %d: %s", tc.year, got.Format(time.DateOnly))
+		}
+	}
+	de := publicHolidays("DE", 2026)
+	for _, want := range []string{"2026-01-01", "2026-04-03", "2026-04-06", "2026-05-14", "2026-05-25", "2026-10-03", "2026-12-26"} {
+		if !slices.Contains(de, want) {
+			t.Errorf("DE 2026 lacks %s: %v", want, de)
+		}
+	}
+	at := publicHolidays("AT", 2027)
+	for _, want := range []string{"2027-01-06", "2027-03-29", "2027-05-27", "2027-10-26", "2027-12-08"} {
+		if !slices.Contains(at, want) {
+			t.Errorf("AT 2027 lacks %s: %v", want, at)
+		}
+	}
+	if !slices.IsSorted(at) || !slices.IsSorted(de) {
+		t.Error("calendars are not in ascending order")
 	}
 }
