@@ -24,10 +24,13 @@ type DriverFactory func(ctx context.Context, name, root string, desc network.Des
 // Plan is a whole load-tool session: every driver at every concurrency level against one
 // running network, in the same run, with the same mix and bounds.
 type Plan struct {
-	Root        string
-	Drivers     []string // run in this order at each level, e.g. "bare", "gateway"
-	Workers     []int    // concurrency levels
-	Run         Config   // bounds per phase (Workers is taken from the list)
+	Root    string
+	Drivers []string // run in this order at each level, e.g. "bare", "gateway"
+	Workers []int    // concurrency levels
+	// Rounds repeats the whole sequence (every level, every driver); alternating the drivers
+	// several times makes their ratio robust to a machine whose speed drifts. Default 1.
+	Rounds      int
+	Run         Config // bounds per phase (Workers is taken from the list)
 	Mix         Mix
 	Verify      bool          // check every acknowledged write against the ledger after each phase
 	SampleEvery time.Duration // process sampling interval
@@ -89,45 +92,48 @@ func (p Plan) Execute(ctx context.Context) (Outcome, error) {
 	}
 	runID := uuid.NewString()[:8]
 	phase := 0
-	for _, workers := range p.Workers {
-		for _, name := range p.Drivers {
-			if ctx.Err() != nil {
-				return out, ctx.Err()
-			}
-			phase++
-			w, err := NewWorkload(desc, p.Mix, fmt.Sprintf("%s-%d", runID, phase), time.Now)
-			if err != nil {
-				return out, err
-			}
-			cfg := p.Run
-			cfg.Workers = workers
-			p.Log.Info("phase", "driver", name, "workers", workers, "maxOps", cfg.MaxOps, "duration", cfg.Duration)
-			sampler := NewSampler(p.Root, "/proc", Proc{Name: "loadgen (this process)", PID: os.Getpid()})
-			sampler.Start(p.SampleEvery)
-			res, err := Run(ctx, drivers[name], w, cfg)
-			procs := sampler.Stop()
-			machine := sampler.Machine()
-			if err != nil {
-				return out, err
-			}
-			res.Procs = procs
-			res.MachineCores = machine
-			if rc, ok := drivers[name].(interface{ TakeRetries() map[string]int }); ok {
-				res.Retries = rc.TakeRetries()
-			}
-			res.Print(p.Out)
-			out.Results = append(out.Results, res)
-			if p.Verify {
-				v, err := Verify(context.WithoutCancel(ctx), bare, w.Reader(), w.Channels(), res.Cases)
-				if err != nil {
-					return out, fmt.Errorf("verify %s at %d workers: %w", name, workers, err)
+	for round := 1; round <= max(1, p.Rounds); round++ {
+		for _, workers := range p.Workers {
+			for _, name := range p.Drivers {
+				if ctx.Err() != nil {
+					return out, ctx.Err()
 				}
-				v.Print(p.Out)
-				out.Verifications = append(out.Verifications, v)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(p.Pause):
+				phase++
+				w, err := NewWorkload(desc, p.Mix, fmt.Sprintf("%s-%d", runID, phase), time.Now)
+				if err != nil {
+					return out, err
+				}
+				cfg := p.Run
+				cfg.Workers = workers
+				p.Log.Info("phase", "round", round, "driver", name, "workers", workers, "maxOps", cfg.MaxOps, "duration", cfg.Duration)
+				sampler := NewSampler(p.Root, "/proc", Proc{Name: "loadgen (this process)", PID: os.Getpid()})
+				sampler.Start(p.SampleEvery)
+				res, err := Run(ctx, drivers[name], w, cfg)
+				procs := sampler.Stop()
+				machine := sampler.Machine()
+				if err != nil {
+					return out, err
+				}
+				res.Procs = procs
+				res.Round = round
+				res.MachineCores = machine
+				if rc, ok := drivers[name].(interface{ TakeRetries() map[string]int }); ok {
+					res.Retries = rc.TakeRetries()
+				}
+				res.Print(p.Out)
+				out.Results = append(out.Results, res)
+				if p.Verify {
+					v, err := Verify(context.WithoutCancel(ctx), bare, w.Reader(), w.Channels(), res.Cases)
+					if err != nil {
+						return out, fmt.Errorf("verify %s at %d workers: %w", name, workers, err)
+					}
+					v.Print(p.Out)
+					out.Verifications = append(out.Verifications, v)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(p.Pause):
+				}
 			}
 		}
 	}

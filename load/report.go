@@ -15,6 +15,7 @@ type Report struct {
 	Driver          string               `json:"driver"`
 	Workers         int                  `json:"workers"`
 	Rate            float64              `json:"rate,omitempty"`
+	Round           int                  `json:"round"`
 	MachineCores    float64              `json:"machineCores"`
 	OthersCores     float64              `json:"othersCores"`
 	CPUMsPerWrite   float64              `json:"networkCpuMsPerWrite"`
@@ -48,7 +49,7 @@ func (s Summary) ms() SummaryMS {
 
 // Report builds the machine-readable form.
 func (r *Result) Report() Report {
-	rep := Report{Driver: r.Driver, Workers: r.Workers, Rate: r.Rate, MachineCores: r.MachineCores, OthersCores: r.OthersCores(), CPUMsPerWrite: float64(r.NetworkCPUPerWrite().Microseconds()) / 1000, ElapsedSeconds: r.Elapsed.Seconds(),
+	rep := Report{Driver: r.Driver, Workers: r.Workers, Rate: r.Rate, Round: r.Round, MachineCores: r.MachineCores, OthersCores: r.OthersCores(), CPUMsPerWrite: float64(r.NetworkCPUPerWrite().Microseconds()) / 1000, ElapsedSeconds: r.Elapsed.Seconds(),
 		WritesPerSecond: r.WriteRate(), ReadsPerSecond: r.ReadRate(),
 		Writes: r.Writes.Summary().ms(), Reads: r.Reads.Summary().ms(), ByKind: map[string]SummaryMS{},
 		Errors: r.Errors, Retries: r.Retries, LoadAvg: r.LoadAvg, Procs: r.Procs}
@@ -137,31 +138,73 @@ func oneLine(s string) string {
 	return s
 }
 
-// Ratio compares two drivers at the same concurrency.
+// Ratio compares two drivers at the same concurrency (and pacing).
 type Ratio struct {
 	Workers int     `json:"workers"`
+	Rate    float64 `json:"rate,omitempty"`
 	Of      string  `json:"of"`
 	Over    string  `json:"over"`
 	Value   float64 `json:"value"` // Of's committed writes/s divided by Over's
+	Rounds  int     `json:"rounds"`
+	// Min and Max are the lowest and highest ratio of one round to the same round's other run.
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 }
 
-// Ratios pairs up runs of driver "of" and driver "over" at the same number of workers.
+type level struct {
+	workers int
+	rate    float64
+}
+
+// Ratios pairs up runs of driver "of" and driver "over" at the same number of workers and
+// pacing. With several rounds, the writes and the time of every round are pooled (total writes
+// over total time per driver), and Min/Max show the spread of the per-round ratios.
 func Ratios(results []*Result, of, over string) []Ratio {
-	base := map[int]*Result{}
-	for _, r := range results {
-		if r.Driver == over {
-			base[r.Workers] = r
-		}
+	type pool struct {
+		writes  int
+		elapsed time.Duration
+		rates   []float64 // per round, in order
 	}
-	var out []Ratio
+	pools := map[string]map[level]*pool{of: {}, over: {}}
 	for _, r := range results {
-		b, ok := base[r.Workers]
-		if r.Driver != of || !ok || b.WriteRate() == 0 {
+		m, ok := pools[r.Driver]
+		if !ok {
 			continue
 		}
-		out = append(out, Ratio{Workers: r.Workers, Of: of, Over: over, Value: r.WriteRate() / b.WriteRate()})
+		k := level{r.Workers, r.Rate}
+		if m[k] == nil {
+			m[k] = &pool{}
+		}
+		m[k].writes += r.Writes.Count()
+		m[k].elapsed += r.Elapsed
+		m[k].rates = append(m[k].rates, r.WriteRate())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Workers < out[j].Workers })
+	var out []Ratio
+	for k, a := range pools[of] {
+		b, ok := pools[over][k]
+		if !ok || b.writes == 0 || a.elapsed <= 0 || b.elapsed <= 0 {
+			continue
+		}
+		q := Ratio{Workers: k.workers, Rate: k.rate, Of: of, Over: over, Rounds: min(len(a.rates), len(b.rates)),
+			Value: (float64(a.writes) / a.elapsed.Seconds()) / (float64(b.writes) / b.elapsed.Seconds())}
+		for i := 0; i < q.Rounds; i++ {
+			if b.rates[i] == 0 {
+				continue
+			}
+			v := a.rates[i] / b.rates[i]
+			if q.Min == 0 || v < q.Min {
+				q.Min = v
+			}
+			q.Max = max(q.Max, v)
+		}
+		out = append(out, q)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Workers != out[j].Workers {
+			return out[i].Workers < out[j].Workers
+		}
+		return out[i].Rate < out[j].Rate
+	})
 	return out
 }
 
@@ -169,19 +212,27 @@ func Ratios(results []*Result, of, over string) []Ratio {
 func PrintSummary(w io.Writer, results []*Result, ratios []Ratio) {
 	fmt.Fprintln(w, "\n== summary")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "driver\tworkers\tpace ops/s\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tCPU ms/write\tnetwork CPU\tothers CPU\tload avg\t")
+	fmt.Fprintln(tw, "round\tdriver\tworkers\tpace ops/s\twrites/s\treads/s\twrite p50 ms\tp95\tp99\terrors\tCPU ms/write\tnetwork CPU\tothers CPU\tload avg\t")
 	for _, r := range results {
 		s := r.Writes.Summary()
 		pace := "-"
 		if r.Rate > 0 {
 			pace = fmt.Sprintf("%.0f", r.Rate)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.1f\t\n", r.Driver, r.Workers, pace, r.WriteRate(), r.ReadRate(),
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%.1f\t%.1f\t%s\t%s\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.1f\t\n", r.Round, r.Driver, r.Workers, pace, r.WriteRate(), r.ReadRate(),
 			fmtMS(s.P50), fmtMS(s.P95), fmtMS(s.P99), r.ErrorCount(), float64(r.NetworkCPUPerWrite().Microseconds())/1000,
 			r.MachineCores-r.OthersCores(), r.OthersCores(), r.LoadAvg[1])
 	}
 	tw.Flush()
 	for _, q := range ratios {
-		fmt.Fprintf(w, "ratio %s / %s at %d workers: %.3f\n", q.Of, q.Over, q.Workers, q.Value)
+		pace := ""
+		if q.Rate > 0 {
+			pace = fmt.Sprintf(", paced at %.0f ops/s", q.Rate)
+		}
+		spread := ""
+		if q.Rounds > 1 {
+			spread = fmt.Sprintf(" (%d rounds pooled; per round %.3f … %.3f)", q.Rounds, q.Min, q.Max)
+		}
+		fmt.Fprintf(w, "ratio %s / %s at %d workers%s: %.3f%s\n", q.Of, q.Over, q.Workers, pace, q.Value, spread)
 	}
 }

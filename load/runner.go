@@ -68,6 +68,7 @@ type Result struct {
 	Driver  string
 	Workers int
 	Rate    float64 // the pacing asked for (0: closed loop)
+	Round   int     // which repetition of a plan (1-based; 0 outside a plan)
 	Start   time.Time
 	Elapsed time.Duration
 	// Writes and Reads hold the latencies of acknowledged operations.

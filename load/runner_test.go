@@ -296,7 +296,21 @@ func TestResultFigures(t *testing.T) {
 		rs[1].Writes.Add(time.Millisecond)
 	}
 	q := Ratios(rs, "gateway", "bare")
-	if len(q) != 1 || q[0].Workers != 8 || q[0].Value < 0.8999 || q[0].Value > 0.9001 {
+	if len(q) != 1 || q[0].Workers != 8 || q[0].Value < 0.8999 || q[0].Value > 0.9001 || q[0].Rounds != 1 {
 		t.Fatalf("ratios %+v", q)
+	}
+	// A second round: bare 20 writes in 2 s (10/s), gateway 6 in 1 s. Pooled: gateway 15/2 s,
+	// bare 30/3 s, so 7.5/10 = 0.75; per round 0.9 and 0.6.
+	r2b := &Result{Driver: "bare", Workers: 8, Elapsed: 2 * time.Second}
+	r2g := &Result{Driver: "gateway", Workers: 8, Elapsed: time.Second}
+	for range 20 {
+		r2b.Writes.Add(time.Millisecond)
+	}
+	for range 6 {
+		r2g.Writes.Add(time.Millisecond)
+	}
+	q = Ratios(append(rs, r2b, r2g), "gateway", "bare")
+	if len(q) != 1 || q[0].Rounds != 2 || q[0].Value < 0.7499 || q[0].Value > 0.7501 || q[0].Min < 0.599 || q[0].Min > 0.601 || q[0].Max < 0.899 || q[0].Max > 0.901 {
+		t.Fatalf("pooled ratios %+v", q)
 	}
 }

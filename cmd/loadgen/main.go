@@ -43,6 +43,7 @@ func run(args []string) error {
 	workers := fs.String("workers", "16,64", "concurrency levels (comma-separated)")
 	ops := fs.Int("ops", 3000, "operations per phase (0: bounded by --duration only)")
 	duration := fs.Duration("duration", 60*time.Second, "wall time per phase (0: bounded by --ops only)")
+	rounds := fs.Int("rounds", 1, "repeat every level and driver this many times, alternating the drivers (pooled ratio)")
 	rate := fs.Float64("rate", 0, "pace each phase at this many operations/s in total (0: closed loop, as fast as the workers go)")
 	opTimeout := fs.Duration("op-timeout", time.Minute, "bound of one operation, retries included")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the case scripts")
@@ -95,7 +96,7 @@ func run(args []string) error {
 		*root = filepath.Join(moduleDir, ".run", "demo")
 	}
 	plan := load.Plan{
-		Root: *root, Drivers: strings.Split(*drivers, ","), Workers: levels,
+		Root: *root, Drivers: strings.Split(*drivers, ","), Workers: levels, Rounds: *rounds,
 		Run: load.Config{MaxOps: *ops, Duration: *duration, OpTimeout: *opTimeout, Seed: *seed, Rate: *rate,
 			Progress: func(p load.Progress) {
 				log.Info("progress", "elapsed", p.Elapsed.Round(time.Second), "writes", p.Writes, "reads", p.Reads, "errors", p.Errors, "writes/s", fmt.Sprintf("%.1f", p.WritesPerSecond))
