@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -282,3 +283,19 @@ func TestGatewayDriverReportsProblems(t *testing.T) {
 }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(1, 1)) }
+
+func FuzzParseProblem(f *testing.F) {
+	f.Add(503, []byte(`{"type":"x","title":"Too many requests in flight","status":503,"code":"OVERLOADED"}`))
+	f.Add(400, []byte(`{"code":"INVALID_ARGUMENT","detail":"event: must be a JSON object"}`))
+	f.Add(502, []byte(`<html>bad gateway</html>`))
+	f.Add(404, []byte(``))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		p := ParseProblem(status, body)
+		if p == nil || p.Status != status {
+			t.Fatalf("problem %+v for status %d", p, status)
+		}
+		if got := Classify(p); !strings.HasPrefix(got, "http/"+strconv.Itoa(status)+"/") {
+			t.Fatalf("class %q", got)
+		}
+	})
+}

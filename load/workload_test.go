@@ -212,3 +212,20 @@ func TestNewWorkloadRefusesUnfitTopologies(t *testing.T) {
 		t.Fatalf("channels %v", got)
 	}
 }
+
+func FuzzMixValidate(f *testing.F) {
+	f.Add(0.2, 0.0, 0.2)
+	f.Add(1.0, 1.0, 1.0)
+	f.Add(-0.1, 0.5, 2.0)
+	f.Fuzz(func(t *testing.T, dublin, late, reads float64) {
+		m := Mix{DublinShare: dublin, LateDublinShare: late, ReadShare: reads}
+		if m.Validate() != nil {
+			return
+		}
+		for _, v := range []float64{dublin, late, reads} {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("accepted %+v", m)
+			}
+		}
+	})
+}
