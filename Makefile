@@ -5,7 +5,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Unit packages: everything except the integration tests under test/.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test$$')
 
-.PHONY: demo test check unit integration fabric up down status clean
+.PHONY: demo test check unit integration fault fabric up down status clean
 
 ## demo: build what is missing, bring the demo network, privacy services and gateways up, play the
 ## scenario through the gateways (cmd/demo) and leave everything running; again = new cases
@@ -25,6 +25,11 @@ unit:
 
 integration: fabric
 	$(GO) test -count=1 -timeout 20m ./test/...
+
+## fault: SIGKILL and restart each kind of node under load; every acknowledged write must be on the
+## ledger exactly once (about 4 minutes; docs/performance.md, "Faults under load")
+fault: fabric
+	CASELEDGER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 30m -v -run 'TestFault|TestNoPersonalDataOnLedger' ./test/
 
 ## fabric: build the pinned Fabric binaries once (cached outside the clone)
 fabric:
