@@ -398,3 +398,53 @@ func TestParseInterleaved(t *testing.T) {
 		}
 	}
 }
+
+// The three dated Dublin steps send their fields, the act's date and the idempotency key, and
+// check their flags before they call the gateway.
+func TestDublinStepsSendTheirFields(t *testing.T) {
+	g := newFakeGateway(t)
+	ok := func([]byte) (int, any) {
+		return 200, gateway.WriteResponse{Channel: "dublin", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 3, TxID: "abcdef0123456789", BlockNumber: 4}
+	}
+	for _, p := range []string{"/v1/dublin/requests", "/v1/dublin/replies", "/v1/dublin/transfers"} {
+		g.answer["POST "+p] = ok
+	}
+	for _, tc := range []struct {
+		args []string
+		path string
+		want map[string]any
+	}{
+		{[]string{"dublin", "request", "--ref", "D-1", "--to", "AT", "--received", "2026-11-10", "--application-registered", "2026-11-09",
+			"--evidence", "EURODAC_HIT", "--evidence-received", "2026-11-08", "--urgent-reply-due", "2026-11-20", "--date", "2026-11-10", "--idempotency-key", "k-r"},
+			"/v1/dublin/requests", map[string]any{"localRef": "D-1", "kind": "TAKE_CHARGE", "requestedMemberState": "AT", "receivedOn": "2026-11-10",
+				"applicationRegisteredOn": "2026-11-09", "evidence": "EURODAC_HIT", "evidenceReceivedOn": "2026-11-08", "urgent": true,
+				"urgentReplyDue": "2026-11-20", "occurredOn": "2026-11-10"}},
+		{[]string{"dublin", "reply", "--pseudonym", "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", "--reply", "REJECTED", "--received", "2026-11-12",
+			"--date", "2026-11-12", "--idempotency-key", "k-p"},
+			"/v1/dublin/replies", map[string]any{"pseudonym": "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", "reply": "REJECTED", "receivedOn": "2026-11-12", "occurredOn": "2026-11-12"}},
+		{[]string{"dublin", "transfer", "--ref", "D-1", "--step", "DEADLINE_EXTENDED", "--reason", "ABSCONDING", "--date", "2026-11-13", "--idempotency-key", "k-t"},
+			"/v1/dublin/transfers", map[string]any{"localRef": "D-1", "step": "DEADLINE_EXTENDED", "extensionReason": "ABSCONDING", "occurredOn": "2026-11-13"}},
+	} {
+		r := cli(t, envFor(g), tc.args...)
+		if r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, r.code, r.stderr)
+		}
+		rq := g.last(tc.path)
+		for k, v := range tc.want {
+			if rq.body[k] != v {
+				t.Errorf("%v: %s = %v, want %v (body %v)", tc.args, k, rq.body[k], v, rq.body)
+			}
+		}
+		if rq.key != tc.args[len(tc.args)-1] {
+			t.Errorf("%v: Idempotency-Key %q", tc.args, rq.key)
+		}
+	}
+	// A missing required flag is a usage error before any request.
+	before := len(g.requests())
+	if r := cli(t, envFor(g), "dublin", "request", "--ref", "D-1", "--to", "AT"); r.code != 1 {
+		t.Fatalf("missing flags: exit %d", r.code)
+	}
+	if n := len(g.requests()) - before; n != 0 {
+		t.Errorf("%d requests sent for a usage error", n)
+	}
+}

@@ -375,36 +375,24 @@ func setupDublinRequest(fs *flag.FlagSet) runner {
 	date := dateFlag(fs)
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
-		dc, err := sel.dublinCase()
-		if err != nil {
-			return err
-		}
-		for _, f := range [][2]string{{"to", *to}, {"received", *received}, {"application-registered", *appReg}, {"evidence", *evidence}} {
-			if err := requireFlag(f[0], f[1]); err != nil {
-				return err
+		check := func() error {
+			for _, f := range [][2]string{{"to", *to}, {"received", *received}, {"application-registered", *appReg}, {"evidence", *evidence}} {
+				if err := requireFlag(f[0], f[1]); err != nil {
+					return err
+				}
 			}
+			return oneOf("kind", *kind, string(domain.TakeCharge), string(domain.TakeBack), string(domain.TakeBackNotifyKind))
 		}
-		if err := oneOf("kind", *kind, string(domain.TakeCharge), string(domain.TakeBack), string(domain.TakeBackNotifyKind)); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		req := gateway.DublinRequestRequest{DublinCase: dc, Kind: domain.RequestKind(*kind), RequestedMemberState: *to,
-			ReceivedOn: *received, ApplicationRegisteredOn: *appReg, Evidence: domain.Evidence(*evidence), EvidenceReceivedOn: *evidenceOn}
-		if *urgentDue != "" {
-			yes := true
-			req.Urgent, req.UrgentReplyDue = &yes, *urgentDue
-		}
-		if req.OccurredOn, err = a.dateOr(ctx, *date); err != nil {
-			return err
-		}
-		res, err := c.DublinRequest(ctx, req, writeOpts(*key)...)
-		if err != nil {
-			return err
-		}
-		return printWrite(a, res)
+		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
+			req := gateway.DublinRequestRequest{DublinCase: dc, Kind: domain.RequestKind(*kind), RequestedMemberState: *to,
+				ReceivedOn: *received, ApplicationRegisteredOn: *appReg, Evidence: domain.Evidence(*evidence), EvidenceReceivedOn: *evidenceOn,
+				OccurredOn: on}
+			if *urgentDue != "" {
+				yes := true
+				req.Urgent, req.UrgentReplyDue = &yes, *urgentDue
+			}
+			return c.DublinRequest(ctx, req, writeOpts(*key)...)
+		})
 	}
 }
 
@@ -416,26 +404,11 @@ func setupDublinReply(fs *flag.FlagSet) runner {
 	date := dateFlag(fs)
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
-		dc, err := sel.dublinCase()
-		if err != nil {
-			return err
-		}
-		if err := oneOf("reply", *reply, "ACCEPTED", "REJECTED", "REEXAMINATION_REQUESTED"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		req := gateway.DublinReplyRequest{DublinCase: dc, Reply: *reply, ReceivedOn: *received}
-		if req.OccurredOn, err = a.dateOr(ctx, *date); err != nil {
-			return err
-		}
-		res, err := c.DublinReply(ctx, req, writeOpts(*key)...)
-		if err != nil {
-			return err
-		}
-		return printWrite(a, res)
+		check := func() error { return oneOf("reply", *reply, "ACCEPTED", "REJECTED", "REEXAMINATION_REQUESTED") }
+		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
+			req := gateway.DublinReplyRequest{DublinCase: dc, Reply: *reply, ReceivedOn: *received, OccurredOn: on}
+			return c.DublinReply(ctx, req, writeOpts(*key)...)
+		})
 	}
 }
 
@@ -448,27 +421,41 @@ func setupDublinTransfer(fs *flag.FlagSet) runner {
 	date := dateFlag(fs)
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
-		dc, err := sel.dublinCase()
-		if err != nil {
-			return err
+		check := func() error {
+			return oneOf("step", *step, "DECISION_ISSUED", "SCHEDULED", "COMPLETED", "DEADLINE_EXTENDED")
 		}
-		if err := oneOf("step", *step, "DECISION_ISSUED", "SCHEDULED", "COMPLETED", "DEADLINE_EXTENDED"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		req := gateway.DublinTransferRequest{DublinCase: dc, Step: *step, ScheduledFor: *sched, ExtensionReason: domain.ExtensionReason(*reason)}
-		if req.OccurredOn, err = a.dateOr(ctx, *date); err != nil {
-			return err
-		}
-		res, err := c.DublinTransfer(ctx, req, writeOpts(*key)...)
-		if err != nil {
-			return err
-		}
-		return printWrite(a, res)
+		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
+			req := gateway.DublinTransferRequest{DublinCase: dc, Step: *step, ScheduledFor: *sched,
+				ExtensionReason: domain.ExtensionReason(*reason), OccurredOn: on}
+			return c.DublinTransfer(ctx, req, writeOpts(*key)...)
+		})
 	}
+}
+
+// dublinWrite is the shape of every dated Dublin step: select the case, check the command's flags,
+// connect, date the act (default today in the agency's member state), send one write, print its receipt.
+func dublinWrite(ctx context.Context, a *app, sel *caseSel, date string, check func() error,
+	send func(c *client.Client, dc gateway.DublinCase, occurredOn string) (gateway.WriteResponse, error)) error {
+	dc, err := sel.dublinCase()
+	if err != nil {
+		return err
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	on, err := a.dateOr(ctx, date)
+	if err != nil {
+		return err
+	}
+	res, err := send(c, dc, on)
+	if err != nil {
+		return err
+	}
+	return printWrite(a, res)
 }
 
 func setupDublinResolve(fs *flag.FlagSet) runner {
