@@ -104,22 +104,31 @@ func (n *Network) buildService(ctx context.Context, name string) error {
 	return os.Rename(tmp, out)
 }
 
-// StartPrivacy builds and starts an org's privacy service (its KEK is
-// generated once) and waits until it is ready.
+// StartPrivacy starts (or restarts) an org's privacy service with the binary UpServices built —
+// building it only if there is none — so a restarted node runs the same code as its siblings. Its
+// KEK is generated once. It waits until the service is ready.
 func (n *Network) StartPrivacy(ctx context.Context, org string) error {
-	if err := n.buildService(ctx, "privacyd"); err != nil {
+	if err := n.ensureService(ctx, "privacyd"); err != nil {
 		return err
 	}
 	return n.startPrivacy(ctx, org)
 }
 
-// StartGateway builds and starts an org's gateway (its tokens are generated
-// once) and waits until it is ready. The org's privacy service must run.
+// StartGateway starts (or restarts) an org's gateway like StartPrivacy (its tokens are generated
+// once). The org's privacy service must run.
 func (n *Network) StartGateway(ctx context.Context, org string) error {
-	if err := n.buildService(ctx, "gatewayd"); err != nil {
+	if err := n.ensureService(ctx, "gatewayd"); err != nil {
 		return err
 	}
 	return n.startGateway(ctx, org)
+}
+
+// ensureService builds cmd/<name> only when <root>/bin has no binary yet.
+func (n *Network) ensureService(ctx context.Context, name string) error {
+	if _, err := os.Stat(n.serviceBin(name)); err == nil {
+		return nil
+	}
+	return n.buildService(ctx, name)
 }
 
 // UpServices builds both binaries once and starts every org's privacy
