@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caseledger/caseledger/internal/opsdebug"
 	"github.com/caseledger/caseledger/network"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -26,8 +27,10 @@ type ServiceConfig struct {
 	// Listen is the HTTPS address of the API; OpsListen an optional plain
 	// HTTP address serving only /healthz, /readyz and /metrics.
 	Listen, OpsListen string
-	DataDir           string
-	TokensFile        string
+	// Profiling adds Go's /debug/pprof/ endpoints to the operations listener.
+	Profiling  bool
+	DataDir    string
+	TokensFile string
 	// TLSCert/TLSKey of the API listener; default: the org's "gateway" TLS
 	// identity from the connection file.
 	TLSCert, TLSKey string
@@ -154,6 +157,9 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 		ops.Handle("/healthz", srv.Handler())
 		ops.Handle("/readyz", srv.Handler())
 		ops.Handle("/metrics", srv.Handler())
+		if cfg.Profiling {
+			opsdebug.Mount(ops)
+		}
 		osrv := &http.Server{Handler: ops, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 		servers = append(servers, osrv)
 		go func() { errc <- osrv.Serve(oln) }()

@@ -24,8 +24,10 @@ type FreshOptions struct {
 	BatchTimeout    time.Duration
 	MaxMessageCount int
 	// Root is the network's folder (""): a new temporary folder, deleted at the end).
-	Root   string
-	Logger *slog.Logger
+	Root string
+	// Profiling serves /debug/pprof/ on the privacy services' and gateways' operations ports.
+	Profiling bool
+	Logger    *slog.Logger
 }
 
 // Fresh is a network the load tool started and will stop.
@@ -84,7 +86,7 @@ func StartFresh(ctx context.Context, o FreshOptions) (*Fresh, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	n, err := network.New(desc, network.Options{Root: root, FabricBin: bin, ModuleDir: moduleDir, TieToParent: true, Logger: o.Logger})
+	n, err := network.New(desc, network.Options{Root: root, FabricBin: bin, ModuleDir: moduleDir, TieToParent: true, Profiling: o.Profiling, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,10 @@ type Options struct {
 	ModuleDir string
 	// TieToParent makes every node die with this process (tests); the CLI leaves them running.
 	TieToParent bool
-	Logger      *slog.Logger
+	// Profiling starts the privacy services and gateways with Go's
+	// /debug/pprof/ on their operations ports (load and profiling runs).
+	Profiling bool
+	Logger    *slog.Logger
 }
 
 // Network is one generated network on this machine.
@@ -35,6 +38,7 @@ type Network struct {
 	fabricBin string
 	moduleDir string
 	sup       *Supervisor
+	profiling bool
 	log       *slog.Logger
 }
 
@@ -52,7 +56,7 @@ func New(desc Description, opts Options) (*Network, error) {
 	}
 	return &Network{
 		desc: desc, root: root, fabricBin: opts.FabricBin, moduleDir: opts.ModuleDir,
-		sup: NewSupervisor(root, opts.TieToParent), log: opts.Logger,
+		sup: NewSupervisor(root, opts.TieToParent), profiling: opts.Profiling, log: opts.Logger,
 	}, nil
 }
 

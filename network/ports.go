@@ -35,7 +35,9 @@ func (n *Network) portPlan() []portUse {
 		out = append(out,
 			portUse{PeerNode(o.Name), "peer", p.Peer}, portUse{PeerNode(o.Name), "peer chaincode", p.PeerChaincode},
 			portUse{PeerNode(o.Name), "peer operations", p.PeerOps},
-			portUse{ChaincodeNode(o.Name), "chaincode server", p.ChaincodeServer})
+			portUse{ChaincodeNode(o.Name), "chaincode server", p.ChaincodeServer},
+			portUse{PrivacyNode(o.Name), "privacy service", p.Privacy}, portUse{PrivacyNode(o.Name), "privacy operations", p.PrivacyOps},
+			portUse{GatewayNode(o.Name), "gateway", p.Gateway}, portUse{GatewayNode(o.Name), "gateway operations", p.GatewayOps})
 	}
 	return out
 }

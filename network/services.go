@@ -176,10 +176,14 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 	args := []string{"serve",
 		"--data-dir", dataDir, "--kek-file", kek, "--domains", strings.Join(domains, ","),
 		"--listen", addr(n.desc.PortsOf(org).Privacy),
+		"--ops-listen", addr(n.desc.PortsOf(org).PrivacyOps),
 		"--tls-cert", filepath.Join(tlsDir, "server.crt"), "--tls-key", filepath.Join(tlsDir, "server.key"),
 		"--client-ca", n.TLSCACert(org),
 		// Only the agency's own gateway may call it.
 		"--allow-cn", "gateway",
+	}
+	if n.profiling {
+		args = append(args, "--pprof")
 	}
 	name := PrivacyNode(org)
 	if err := n.sup.Start(name, bin, args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
@@ -209,11 +213,15 @@ func (n *Network) startGateway(ctx context.Context, org string) error {
 		"--connection", n.ConnectionPath(org),
 		"--privacy-url", n.PrivacyURL(org),
 		"--listen", addr(n.desc.PortsOf(org).Gateway),
+		"--ops-listen", addr(n.desc.PortsOf(org).GatewayOps),
 		"--data-dir", dataDir,
 		"--tokens", n.gatewayTokens(org),
 		// Webhook receivers of the local demo and the tests listen on plain
 		// HTTP on this machine.
 		"--webhook-allow-http",
+	}
+	if n.profiling {
+		args = append(args, "--pprof")
 	}
 	name := GatewayNode(org)
 	if err := n.sup.Start(name, n.serviceBin("gatewayd"), args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {

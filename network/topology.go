@@ -257,6 +257,7 @@ type OrgPorts struct {
 	Peer, PeerChaincode, PeerOps int
 	ChaincodeServer              int
 	Privacy, Gateway             int
+	PrivacyOps, GatewayOps       int // plain HTTP on loopback: health, metrics, pprof when asked
 }
 
 // OrdererPorts of one orderer node.
@@ -271,6 +272,7 @@ func (d Description) PortsOf(org string) OrgPorts {
 		CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3,
 		Peer: b + 4, PeerChaincode: b + 5, PeerOps: b + 6,
 		ChaincodeServer: b + 7, Privacy: b + 8, Gateway: b + 9,
+		PrivacyOps: b + 10, GatewayOps: b + 11,
 	}
 }
 

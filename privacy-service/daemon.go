@@ -13,6 +13,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/caseledger/caseledger/internal/opsdebug"
 )
 
 // ServerTLSConfig loads the service's certificate and the agency CA that
@@ -82,6 +84,7 @@ type DaemonConfig struct {
 	Store           Options
 	Listen          string // mTLS API, e.g. ":8443"
 	OpsListen       string // optional plain HTTP for /healthz /readyz /metrics
+	Profiling       bool   // adds Go's /debug/pprof/ endpoints to the ops listener
 	TLS             *tls.Config
 	AllowedCNs      []string
 	AllowedOUs      []string
@@ -138,7 +141,14 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) error {
 			return fmt.Errorf("listen ops: %w", err)
 		}
 		opsAddr = oln.Addr()
-		ops := &http.Server{Handler: srv.OpsHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
+		opsHandler := srv.OpsHandler()
+		if cfg.Profiling {
+			mux := http.NewServeMux()
+			mux.Handle("/", opsHandler)
+			opsdebug.Mount(mux)
+			opsHandler = mux
+		}
+		ops := &http.Server{Handler: opsHandler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
 		servers = append(servers, ops)
 		go func() { errc <- ops.Serve(oln) }()
 	}

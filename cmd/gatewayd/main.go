@@ -120,9 +120,13 @@ func serve(ctx context.Context, args []string) error {
 	noAuto := f.flag("no-automations", "do not run the deadline watcher and the erasure executor")
 	poll := f.dur("deadline-poll", time.Minute, "deadline watcher polling interval")
 	auditEvery := f.dur("audit-interval", 0, "auditor gateways: re-verify the block chains at this interval (0: on request)")
+	profiling := f.flag("pprof", "serve Go's /debug/pprof/ on the ops listener (loopback or a management network only)")
 	retention := f.dur("event-retention", 30*24*time.Hour, "trim event-log entries older than this once every webhook and the erasure executor passed them (0: keep all)")
 	if err := f.fs.Parse(args); err != nil {
 		return err
+	}
+	if *profiling && *opsListen == "" {
+		return fmt.Errorf("--pprof needs --ops-listen: %w", flag.ErrHelp)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -130,7 +134,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	return gateway.Run(ctx, gateway.ServiceConfig{
-		ConnectionFile: *conn, PrivacyURL: *privacyURL, Listen: *listen, OpsListen: *opsListen,
+		ConnectionFile: *conn, PrivacyURL: *privacyURL, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling,
 		DataDir: *dataDir, TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
 			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits},

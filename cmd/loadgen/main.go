@@ -43,7 +43,7 @@ func run(args []string) error {
 	workers := fs.String("workers", "16,64", "concurrency levels (comma-separated)")
 	ops := fs.Int("ops", 3000, "operations per phase (0: bounded by --duration only)")
 	duration := fs.Duration("duration", 60*time.Second, "wall time per phase (0: bounded by --ops only)")
-	rounds := fs.Int("rounds", 1, "repeat every level and driver this many times, alternating the drivers (pooled ratio)")
+	rounds := fs.Int("rounds", 1, "repeat every level and driver this many times, in reverse driver order every other round (use an even number for a fair ratio)")
 	rate := fs.Float64("rate", 0, "pace each phase at this many operations/s in total (0: closed loop, as fast as the workers go)")
 	opTimeout := fs.Duration("op-timeout", time.Minute, "bound of one operation, retries included")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the case scripts")
@@ -58,6 +58,7 @@ func run(args []string) error {
 	basePort := fs.Int("base-port", 0, "--fresh: first port of the network (0: the first free block from 20100 on; the demo uses 7100, the integration tests 9100)")
 	batchTimeout := fs.Duration("batch-timeout", 0, "--fresh: orderer BatchTimeout (0: the topology's)")
 	maxMessages := fs.Int("max-message-count", 0, "--fresh: orderer MaxMessageCount (0: the topology's)")
+	profiling := fs.Bool("pprof", false, "--fresh: serve /debug/pprof/ on the gateways' and privacy services' operations ports (base+20·org+11, +10)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func run(args []string) error {
 	defer stop()
 	if *fresh {
 		f, err := load.StartFresh(ctx, load.FreshOptions{Topology: *topology, BasePort: *basePort, BatchTimeout: *batchTimeout,
-			MaxMessageCount: *maxMessages, Root: *root, Logger: log})
+			MaxMessageCount: *maxMessages, Root: *root, Profiling: *profiling, Logger: log})
 		if err != nil {
 			return err
 		}

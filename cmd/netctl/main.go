@@ -44,6 +44,7 @@ func run(args []string) error {
 	root := fs.String("root", "", "network folder (default .run/<name> in the module root)")
 	purge := fs.Bool("purge", false, "down: also delete identities and ledger data")
 	noServices := fs.Bool("no-services", false, "up/restart: only the Fabric network, without privacy services and gateways")
+	profiling := fs.Bool("pprof", false, "up/restart: serve /debug/pprof/ on the privacy services' and gateways' operations ports")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func run(args []string) error {
 	if *root == "" {
 		*root = filepath.Join(moduleDir, ".run", desc.Name)
 	}
-	opts := network.Options{Root: *root, ModuleDir: moduleDir, Logger: log}
+	opts := network.Options{Root: *root, ModuleDir: moduleDir, Profiling: *profiling, Logger: log}
 	if cmd == "up" || cmd == "restart" {
 		if opts.FabricBin, err = network.EnsureFabric(ctx, moduleDir); err != nil {
 			return err

@@ -161,8 +161,12 @@ func serve(ctx context.Context, args []string) error {
 	initKEK, _ := strconv.ParseBool(env("init", "false"))
 	fs.BoolVar(&initKEK, "init", initKEK, "create the keyring file (0600) if it does not exist")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "grace period for calls in flight")
+	profiling := fs.Bool("pprof", false, "serve Go's /debug/pprof/ on the ops listener (loopback or a management network only)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *profiling && *opsListen == "" {
+		return fmt.Errorf("--pprof needs --ops-listen: %w", flag.ErrHelp)
 	}
 	if initKEK && *c.kekFile != "" {
 		if _, err := os.Stat(*c.kekFile); errors.Is(err, os.ErrNotExist) {
@@ -181,7 +185,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	opts := c.storeOptions(kek)
 	return privacy.RunDaemon(ctx, privacy.DaemonConfig{
-		Store: opts, Listen: *listen, OpsListen: *opsListen, TLS: tlsCfg,
+		Store: opts, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling, TLS: tlsCfg,
 		AllowedCNs: list(*allowCN), AllowedOUs: list(*allowOU), AdminCNs: list(*adminCN),
 		ShutdownTimeout: *shutdown, Audit: opts.Logger.With("log", "audit"),
 	})
