@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,8 +28,10 @@ type Plan struct {
 	Root    string
 	Drivers []string // run in this order at each level, e.g. "bare", "gateway"
 	Workers []int    // concurrency levels
-	// Rounds repeats the whole sequence (every level, every driver); alternating the drivers
-	// several times makes their ratio robust to a machine whose speed drifts. Default 1.
+	// Rounds repeats the whole sequence (every level, every driver). Even rounds run the
+	// drivers in reverse order (bare, gateway | gateway, bare | …), so that with an even
+	// number of rounds each driver sits as often early as late: a network that slows down
+	// as its ledger grows, or a machine whose speed drifts, then biases neither. Default 1.
 	Rounds      int
 	Run         Config // bounds per phase (Workers is taken from the list)
 	Mix         Mix
@@ -94,7 +97,7 @@ func (p Plan) Execute(ctx context.Context) (Outcome, error) {
 	phase := 0
 	for round := 1; round <= max(1, p.Rounds); round++ {
 		for _, workers := range p.Workers {
-			for _, name := range p.Drivers {
+			for _, name := range roundOrder(p.Drivers, round) {
 				if ctx.Err() != nil {
 					return out, ctx.Err()
 				}
@@ -145,6 +148,16 @@ func (p Plan) Execute(ctx context.Context) (Outcome, error) {
 	}
 	PrintSummary(p.Out, out.Results, out.Ratios)
 	return out, nil
+}
+
+// roundOrder is the drivers' order in a round: as given in odd rounds, reversed in even ones.
+func roundOrder(drivers []string, round int) []string {
+	if round%2 == 1 {
+		return drivers
+	}
+	r := slices.Clone(drivers)
+	slices.Reverse(r)
+	return r
 }
 
 // Print writes the verification's outcome.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,5 +313,20 @@ func TestResultFigures(t *testing.T) {
 	q = Ratios(append(rs, r2b, r2g), "gateway", "bare")
 	if len(q) != 1 || q[0].Rounds != 2 || q[0].Value < 0.7499 || q[0].Value > 0.7501 || q[0].Min < 0.599 || q[0].Min > 0.601 || q[0].Max < 0.899 || q[0].Max > 0.901 {
 		t.Fatalf("pooled ratios %+v", q)
+	}
+}
+
+func TestRoundsAlternateTheDriversOrder(t *testing.T) {
+	drivers := []string{"bare", "gateway"}
+	var seq []string
+	for round := 1; round <= 4; round++ {
+		seq = append(seq, roundOrder(drivers, round)...)
+	}
+	want := []string{"bare", "gateway", "gateway", "bare", "bare", "gateway", "gateway", "bare"}
+	if !slices.Equal(seq, want) {
+		t.Fatalf("order over 4 rounds = %v, want %v", seq, want)
+	}
+	if !slices.Equal(drivers, []string{"bare", "gateway"}) {
+		t.Fatalf("the plan's own list was reordered: %v", drivers)
 	}
 }
