@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/caseledger/caseledger/domain"
 )
@@ -212,7 +213,7 @@ func TestIdempotentWrites(t *testing.T) {
 func TestConcurrentSameKeyAndOverload(t *testing.T) {
 	clock := newTestClock()
 	n := newFakeNet(clock.Now)
-	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight = 2 })
+	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue = 2, -1 })
 	n.blockSubmit = make(chan struct{})
 	body := RegisterRequest{Channel: "national", LocalRef: "BP-9", OccurredOn: "2026-11-27"}
 	var wg sync.WaitGroup
@@ -243,6 +244,55 @@ func TestConcurrentSameKeyAndOverload(t *testing.T) {
 	}
 	if n.submitted("cases:RegisterCase") != 2 {
 		t.Fatalf("submits %d", n.submitted("cases:RegisterCase"))
+	}
+}
+
+// TestBurstsQueueBriefly: beyond the limit a request waits for a slot, behind
+// at most MaxQueue others and for at most QueueWait; more are refused at once.
+func TestBurstsQueueBriefly(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue, c.QueueWait = 1, 1, time.Minute })
+	n.blockSubmit = make(chan struct{})
+	results := make(chan resp, 2)
+	go func() {
+		results <- a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
+	}()
+	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
+	go func() { results <- a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "") }()
+	waitFor(t, "second request queued", func() bool { return a.srv.queued.Load() == 1 })
+	over := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
+	if p := over.problem(t); over.status != 503 || p.Code != CodeOverloaded || over.header.Get("Retry-After") != "1" {
+		t.Fatalf("past the queue: %d %+v, want 503 OVERLOADED at once", over.status, p)
+	}
+	close(n.blockSubmit) // the first finishes; the queued one takes its slot
+	got := map[int]int{}
+	for range 2 {
+		r := <-results
+		got[r.status]++
+	}
+	if got[201] != 1 || got[200] != 1 {
+		t.Fatalf("statuses %v, want the write 201 and the queued read 200", got)
+	}
+	if a.srv.queued.Load() != 0 || len(a.srv.sem) != 0 {
+		t.Fatalf("after the burst: %d queued, %d in flight", a.srv.queued.Load(), len(a.srv.sem))
+	}
+}
+
+func TestQueuedRequestGivesUpAfterQueueWait(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue, c.QueueWait = 1, 4, 50*time.Millisecond })
+	n.blockSubmit = make(chan struct{})
+	defer close(n.blockSubmit)
+	go a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
+	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
+	r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
+	if p := r.problem(t); r.status != 503 || p.Code != CodeOverloaded || r.header.Get("Retry-After") == "" {
+		t.Fatalf("after the queue wait: %d %+v, want 503 OVERLOADED", r.status, p)
+	}
+	if a.srv.queued.Load() != 0 {
+		t.Fatalf("%d still counted as queued", a.srv.queued.Load())
 	}
 }
 

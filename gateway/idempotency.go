@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -140,29 +139,31 @@ func (c *idemCall) Memo(name string, compute func() (string, error)) (string, er
 // LoadTx implements TxJournal: the prepared transaction of requestID stored
 // with this write, if any.
 func (c *idemCall) LoadTx(requestID string) []byte {
-	v, ok := c.rec.Memo[txMemo+requestID]
-	if !ok {
-		return nil
-	}
-	b, err := base64.StdEncoding.DecodeString(v)
+	b, err := c.id.store.get(c.journalKey(requestID))
 	if err != nil {
 		return nil
 	}
 	return b
 }
 
-// SaveTx implements TxJournal. Not synced: Badger's log survives a killed
-// process, and a journal lost to an OS crash only costs a new endorsement.
+// SaveTx implements TxJournal. The signed transaction is kept under a key of
+// its own, next to the record rather than inside it, so that the record (and
+// its JSON) is not rewritten with kilobytes of envelope on every write. Not
+// synced: Badger's log survives a killed process, and a journal lost to an
+// OS crash only costs a new endorsement.
 func (c *idemCall) SaveTx(requestID string, prepared []byte) error {
-	if c.rec.Memo == nil {
-		c.rec.Memo = map[string]string{}
-	}
-	c.rec.Memo[txMemo+requestID] = base64.StdEncoding.EncodeToString(prepared)
-	return c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl)
+	return c.id.store.put(c.journalKey(requestID), prepared, c.id.ttl)
 }
 
-// txMemo prefixes journaled transactions in a record's memo.
-const txMemo = "tx/"
+// journalKey: idempotency keys are visible ASCII, so the NUL separates the
+// record's key from the requestID unambiguously.
+func (c *idemCall) journalKey(requestID string) string {
+	return c.journalPrefix() + requestID
+}
+
+func (c *idemCall) journalPrefix() string {
+	return pfxJournal + strings.TrimPrefix(c.dbKey, pfxIdem) + "\x00"
+}
 
 // begin starts or replays the write of (scope, key) with the given
 // fingerprint. It returns the stored response for a finished write, a
@@ -218,12 +219,10 @@ func (c *idemCall) finish(status int, contentType string, body []byte) error {
 		return nil
 	}
 	c.rec.Done, c.rec.Status, c.rec.ContentType, c.rec.Body = true, status, contentType, body
-	for k := range c.rec.Memo {
-		if strings.HasPrefix(k, txMemo) {
-			delete(c.rec.Memo, k) // decided: the journal has served
-		}
-	}
-	return c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl)
+	// Decided: the journal has served. Dropped in the same transaction that
+	// stores the outcome, so a crash leaves either both or the open record
+	// with its journal.
+	return c.id.store.putJSONDropping(c.dbKey, c.rec, c.id.ttl, c.journalPrefix())
 }
 
 // finalStatus: which outcomes a retry must see again. Server-side failures

@@ -16,6 +16,7 @@ type Metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	inflight   prometheus.Gauge
+	queued     prometheus.Gauge
 	rejected   *prometheus.CounterVec
 	ledger     *prometheus.HistogramVec
 	retries    *prometheus.CounterVec
@@ -40,6 +41,9 @@ func NewMetrics() (*Metrics, error) {
 		}, []string{"route"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gateway_http_inflight", Help: "API requests being served (event streams excluded).",
+		}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_http_queued", Help: "API requests waiting for a slot (at most --max-queue, for at most --queue-wait).",
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_http_rejected_total", Help: "Requests refused before any work, by reason.",
@@ -70,7 +74,7 @@ func NewMetrics() (*Metrics, error) {
 			Name: "gateway_idempotent_replays_total", Help: "Writes answered from a stored outcome.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inflight, m.rejected, m.ledger, m.retries,
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inflight, m.queued, m.rejected, m.ledger, m.retries,
 		m.events, m.logSeq, m.sse, m.webhooks, m.automation, m.replays,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := m.reg.Register(c); err != nil {

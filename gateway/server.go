@@ -45,9 +45,14 @@ type Config struct {
 	Metrics      *Metrics
 	// Now is the clock (fake in tests).
 	Now func() time.Time
-	// MaxInFlight bounds requests served at once (event streams apart);
-	// beyond it the gateway answers 503 with Retry-After instead of queueing.
+	// MaxInFlight bounds requests served at once (event streams apart).
+	// Up to MaxQueue more wait at most QueueWait for a slot, which absorbs
+	// bursts; beyond that the gateway answers 503 OVERLOADED with
+	// Retry-After at once. MaxQueue 0 means MaxInFlight, negative no queue;
+	// QueueWait 0 means DefaultQueueWait.
 	MaxInFlight int
+	MaxQueue    int
+	QueueWait   time.Duration
 	// MaxStreams bounds open event streams.
 	MaxStreams int
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
@@ -76,6 +81,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []route
 	sem     chan struct{}
+	queued  atomic.Int64
 	streams atomic.Int64
 
 	evlog    *eventLog
@@ -89,6 +95,7 @@ type Server struct {
 // Defaults.
 const (
 	DefaultMaxInFlight    = 64
+	DefaultQueueWait      = 3 * time.Second
 	DefaultMaxStreams     = 64
 	DefaultIdempotencyTTL = 24 * time.Hour
 	maxJSONBody           = 64 << 10
@@ -111,6 +118,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	switch {
+	case cfg.MaxQueue == 0:
+		cfg.MaxQueue = cfg.MaxInFlight
+	case cfg.MaxQueue < 0:
+		cfg.MaxQueue = 0
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = DefaultQueueWait
 	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
@@ -346,14 +362,12 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		if !rt.stream {
-			select {
-			case s.sem <- struct{}{}:
-				defer func() { <-s.sem }()
-			default:
-				s.m.rejected.WithLabelValues("overloaded").Inc()
+			if reason := s.admit(r.Context()); reason != "" {
+				s.m.rejected.WithLabelValues(reason).Inc()
 				writeProblem(sw, newProblem(CodeOverloaded, "too many requests in flight; retry later"))
 				return
 			}
+			defer func() { <-s.sem }()
 			s.m.inflight.Inc()
 			defer s.m.inflight.Dec()
 		}
@@ -386,6 +400,35 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		c.respond(rt.h(c))
 	})
+}
+
+// admit takes a slot for a request, waiting behind at most MaxQueue others
+// for at most QueueWait. It returns why not ("" when admitted).
+func (s *Server) admit(ctx context.Context) string {
+	select {
+	case s.sem <- struct{}{}:
+		return ""
+	default:
+	}
+	if s.queued.Add(1) > int64(s.cfg.MaxQueue) {
+		s.queued.Add(-1)
+		return "overloaded"
+	}
+	defer s.queued.Add(-1)
+	s.m.queued.Inc()
+	defer s.m.queued.Dec()
+	t := time.NewTimer(s.cfg.QueueWait)
+	defer t.Stop()
+	select {
+	case s.sem <- struct{}{}:
+		return ""
+	case <-t.C:
+		return "queue-timeout"
+	case <-ctx.Done():
+		return "client-gone"
+	case <-s.closing:
+		return "shutting-down"
+	}
 }
 
 func (s *Server) authenticate(r *http.Request) (Caller, bool) {

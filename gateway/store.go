@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -19,13 +20,15 @@ import (
 // cursors, automation cursors, audit reports. It never holds a local
 // reference: only pseudonyms, request ids and keyed fingerprints.
 type Store struct {
-	db  *badger.DB
-	log *slog.Logger
+	db   *badger.DB
+	log  *slog.Logger
+	sync groupSync
 }
 
 // Key prefixes.
 const (
 	pfxIdem     = "idem/"
+	pfxJournal  = "idemtx/"
 	pfxCP       = "cp/"
 	pfxLog      = "log/"
 	pfxWebhook  = "wh/"
@@ -63,14 +66,64 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open gateway store: %w", err)
 	}
-	return &Store{db: db, log: log}, nil
+	st := &Store{db: db, log: log}
+	st.sync.flush = db.Sync
+	return st, nil
 }
 
 // Close flushes and closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Sync forces everything written to disk.
-func (s *Store) Sync() error { return s.db.Sync() }
+// Sync forces everything written before the call to disk. Concurrent
+// callers share one flush (group commit): under load many writes wait on
+// the same fsync instead of queueing one each.
+func (s *Store) Sync() error { return s.sync.do() }
+
+// groupSync runs flush for every caller that arrives while none is running
+// and lets callers that arrive during a flush share the next one. A failed
+// flush fails every later call too: after a failed fsync the kernel may have
+// dropped the dirty pages, so nothing written since can be called durable.
+type groupSync struct {
+	flush func() error
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	issued  uint64 // tickets handed out
+	synced  uint64 // every ticket up to this one is on disk
+	running bool
+	err     error
+}
+
+func (g *groupSync) do() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	g.issued++
+	ticket := g.issued
+	for g.synced < ticket && g.err == nil {
+		if g.running {
+			g.cond.Wait()
+			continue
+		}
+		// Every ticket issued so far belongs to a write that finished
+		// before its owner called do, so this flush covers them all.
+		upto := g.issued
+		g.running = true
+		g.mu.Unlock()
+		err := g.flush()
+		g.mu.Lock()
+		g.running = false
+		if err != nil {
+			g.err = fmt.Errorf("sync gateway store: %w", err)
+		} else {
+			g.synced = upto
+		}
+		g.cond.Broadcast()
+	}
+	return g.err
+}
 
 func (s *Store) getJSON(key string, v any) (bool, error) {
 	var found bool
@@ -89,17 +142,59 @@ func (s *Store) getJSON(key string, v any) (bool, error) {
 }
 
 func (s *Store) putJSON(key string, v any, ttl time.Duration) error {
+	return s.putJSONDropping(key, v, ttl, "")
+}
+
+// putJSONDropping stores v under key and, in the same transaction, deletes
+// every key that starts with drop (none if drop is empty).
+func (s *Store) putJSONDropping(key string, v any, ttl time.Duration, drop string) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	return s.db.Update(func(txn *badger.Txn) error {
-		e := badger.NewEntry([]byte(key), b)
-		if ttl > 0 {
-			e = e.WithTTL(ttl)
+		if drop != "" {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(drop)})
+			var dead [][]byte
+			for it.Rewind(); it.Valid(); it.Next() {
+				dead = append(dead, it.Item().KeyCopy(nil))
+			}
+			it.Close()
+			for _, k := range dead {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
 		}
-		return txn.SetEntry(e)
+		return txn.SetEntry(entry(key, b, ttl))
 	})
+}
+
+func entry(key string, b []byte, ttl time.Duration) *badger.Entry {
+	e := badger.NewEntry([]byte(key), b)
+	if ttl > 0 {
+		e = e.WithTTL(ttl)
+	}
+	return e
+}
+
+// put stores raw bytes.
+func (s *Store) put(key string, b []byte, ttl time.Duration) error {
+	return s.db.Update(func(txn *badger.Txn) error { return txn.SetEntry(entry(key, b, ttl)) })
+}
+
+// get returns the raw bytes under key (badger.ErrKeyNotFound if none).
+func (s *Store) get(key string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get([]byte(key))
+		if err != nil {
+			return err
+		}
+		out, err = it.ValueCopy(nil)
+		return err
+	})
+	return out, err
 }
 
 // secret returns a random value stored under key, creating it once.

@@ -101,7 +101,9 @@ func serve(ctx context.Context, args []string) error {
 	key := f.str("tls-key", "", "API key (default: the org's gateway TLS identity)")
 	logLevel := f.str("log-level", "info", "debug, info, warn, error")
 	shutdown := f.dur("shutdown-timeout", 15*time.Second, "grace period for requests in flight")
-	maxInflight := f.num("max-inflight", gateway.DefaultMaxInFlight, "requests served at once; more get 503 + Retry-After")
+	maxInflight := f.num("max-inflight", gateway.DefaultMaxInFlight, "requests served at once")
+	maxQueue := f.num("max-queue", 0, "requests that may wait for a slot beyond --max-inflight (0: as many as --max-inflight, -1: none); more get 503 + Retry-After")
+	queueWait := f.dur("queue-wait", gateway.DefaultQueueWait, "longest wait for a slot before 503 + Retry-After")
 	maxStreams := f.num("max-streams", gateway.DefaultMaxStreams, "open event streams at once")
 	idemTTL := f.dur("idempotency-ttl", gateway.DefaultIdempotencyTTL, "how long an Idempotency-Key is remembered")
 	def := gateway.DefaultTimeouts()
@@ -138,7 +140,7 @@ func serve(ctx context.Context, args []string) error {
 		DataDir: *dataDir, TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
 			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits},
-		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
+		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
 		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, Timeout: *whTimeout, MaxAttempts: *whAttempts,
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
 		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},

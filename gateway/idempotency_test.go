@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// The journal of a prepared transaction survives a restart of the gateway
+// while the write is open, and is gone once the write has an outcome; two
+// keys, one a prefix of the other, keep their journals apart.
+func TestTxJournalLivesAsLongAsTheOpenWrite(t *testing.T) {
+	dir := t.TempDir()
+	open := func() (*Store, *idempotency) {
+		st, err := OpenStore(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := newIdempotency(st, time.Hour, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, id
+	}
+	st, id := open()
+	a, p, err := id.begin("tok", "k", "fp-a")
+	if err != nil || p != nil {
+		t.Fatal(err, p)
+	}
+	b, p, err := id.begin("tok", "k2", "fp-b")
+	if err != nil || p != nil {
+		t.Fatal(err, p)
+	}
+	envA, envB := bytes.Repeat([]byte{0xA}, 6000), []byte("envelope-b")
+	rid := a.RequestID("")
+	if err := a.SaveTx(rid, envA); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SaveTx(b.RequestID(""), envB); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil { // the gateway stops mid-write
+		t.Fatal(err)
+	}
+
+	st, id = open()
+	defer st.Close()
+	a2, p, err := id.begin("tok", "k", "fp-a")
+	if err != nil || p != nil || a2.replay {
+		t.Fatalf("retry after restart: %v %v replay=%v", err, p, a2 != nil && a2.replay)
+	}
+	if a2.RequestID("") != rid {
+		t.Fatalf("requestID changed across the restart")
+	}
+	if got := a2.LoadTx(rid); !bytes.Equal(got, envA) {
+		t.Fatalf("journal after restart: %d bytes, want the %d saved", len(got), len(envA))
+	}
+	if err := a2.finish(200, "application/json", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := a2.LoadTx(rid); got != nil {
+		t.Fatalf("journal kept after the outcome was stored: %d bytes", len(got))
+	}
+	if _, err := st.get(a2.journalKey(rid)); !errors.Is(err, badger.ErrKeyNotFound) {
+		t.Fatalf("journal key: %v, want not found", err)
+	}
+	b2, _, _ := id.begin("tok", "k2", "fp-b")
+	if got := b2.LoadTx(b2.RequestID("")); !bytes.Equal(got, envB) {
+		t.Fatalf("the other key's journal: %q, want %q", got, envB)
+	}
+	// A finished write is answered from its record.
+	a3, p, err := id.begin("tok", "k", "fp-a")
+	if err != nil || p != nil || !a3.replay || a3.rec.Status != 200 {
+		t.Fatalf("replay: %v %v %+v", err, p, a3)
+	}
+}
