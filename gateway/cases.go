@@ -129,9 +129,6 @@ func (s *Server) ownRefs(ctx context.Context, channel, pseudonym string) ([]stri
 // from the Idempotency-Key's record.
 func (c *call) submit(ch ChannelInfo, fn string, args ...string) (WriteResponse, error) {
 	reqID := c.idem.RequestID(ch.Name + "/" + fn)
-	if err := c.idem.durable(); err != nil {
-		return WriteResponse{}, err
-	}
 	rec, err := c.s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, fn, reqID, args...)
 	if err != nil {
 		return WriteResponse{}, err

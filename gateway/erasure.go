@@ -74,6 +74,9 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := c.idem.durable(); err != nil {
+		return 0, nil, err
+	}
 	var plan []erasureTarget
 	if err := json.Unmarshal([]byte(planJSON), &plan); err != nil {
 		return 0, nil, domain.Errorf(domain.KindInternal, "corrupt erasure plan")

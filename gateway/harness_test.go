@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -112,7 +113,7 @@ func (a *agency) start() {
 		Org: a.msp, MSPID: a.msp, MemberState: "DE", Ledger: a.ledger, Vault: a.vault, Store: st,
 		Auth: NewStaticAuthenticator(a.tf, a.msp), Now: a.clock.Now,
 		Logger:      slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Webhooks:    WebhookOptions{AllowHTTP: true, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second},
+		Webhooks:    WebhookOptions{AllowHTTP: true, AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second},
 		Automations: AutomationOptions{DeadlinePoll: 50 * time.Millisecond},
 	}
 	if m, ok := a.net.membership.Member(a.msp); ok && m.MemberState != "" {

@@ -15,12 +15,19 @@ import (
 )
 
 // Exactly-once writes. Every write carries an Idempotency-Key. The first
-// request with a key stores a record holding a fresh UUID
-// from which every chaincode requestID of the write is derived; a retry with
-// the same key and the same body reuses it, so the chaincode — which executes
-// a requestID once per agency — never records the write twice, and a
-// finished write is answered from the stored outcome without touching the
-// ledger. Keys are scoped to the calling token.
+// request with a key stores a record holding a UUID from which every
+// chaincode requestID of the write is derived; a retry with the same key and
+// the same body reuses it, so the chaincode — which executes a requestID
+// once per agency — never records the write twice, and a finished write is
+// answered from the stored outcome without touching the ledger. Keys are
+// scoped to the calling token.
+//
+// The UUID is not drawn at random but derived (keyed with the gateway's
+// secret) from token, key and body fingerprint: a retry computes the same one
+// even if the record itself was lost, e.g. to an OS crash before Badger's
+// memory-mapped log reached the disk. So no fsync is needed before a write's
+// first submission; only memoised values that cannot be recomputed (an
+// erasure plan) are synced (idemCall.durable).
 
 // idemRecord is the stored state of one Idempotency-Key.
 type idemRecord struct {
@@ -81,6 +88,17 @@ func (id *idempotency) fingerprint(parts ...[]byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// requestID derives a write's base UUID from who sent it, its key and its
+// fingerprint (which covers method, route and body). Keyed, so nobody can
+// predict another write's requestID.
+func (id *idempotency) requestID(scope, key, fp string) string {
+	m := hmac.New(sha256.New, id.key)
+	for _, p := range []string{"requestID", scope, key, fp} {
+		fmt.Fprintf(m, "%d:%s", len(p), p)
+	}
+	return uuid.NewSHA1(uuid.Nil, m.Sum(nil)).String()
+}
+
 // idemCall is one write in execution.
 type idemCall struct {
 	id     *idempotency
@@ -90,9 +108,10 @@ type idemCall struct {
 	synced bool
 }
 
-// durable syncs the record (and what was memoised) to disk once, before the
-// write's first ledger submission: were the record lost in an OS crash after
-// a commit, the retry would draw a new requestID and record twice.
+// durable syncs the record (and what was memoised) to disk once. Writes that
+// memoise what a retry could not recompute call it before their first ledger
+// submission (an erasure plan: the executor may erase the mappings it was
+// resolved from before a retry runs).
 func (c *idemCall) durable() error {
 	if c.synced {
 		return nil
@@ -196,7 +215,7 @@ func (id *idempotency) begin(scope, key, fp string) (*idemCall, *Problem, error)
 		release()
 		return &idemCall{id: id, dbKey: dbKey, rec: &rec, replay: true}, nil, nil
 	case !found:
-		rec = idemRecord{Fingerprint: fp, RequestID: uuid.NewString(), Created: id.now().UTC()}
+		rec = idemRecord{Fingerprint: fp, RequestID: id.requestID(scope, key, fp), Created: id.now().UTC()}
 		if err := id.store.putJSON(dbKey, &rec, id.ttl); err != nil {
 			release()
 			return nil, nil, fmt.Errorf("persist idempotency record: %w", err)

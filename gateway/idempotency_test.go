@@ -77,3 +77,55 @@ func TestTxJournalLivesAsLongAsTheOpenWrite(t *testing.T) {
 		t.Fatalf("replay: %v %v %+v", err, p, a3)
 	}
 }
+
+// A retry derives the same requestID even when the record was lost (an OS
+// crash before Badger's log reached the disk), so the chaincode still
+// recognises it; any other token, key, body or gateway gets another one.
+func TestRequestIDSurvivesALostRecord(t *testing.T) {
+	newID := func(dir string) *idempotency {
+		st, err := OpenStore(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		id, err := newIdempotency(st, time.Hour, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	dir := t.TempDir()
+	id := newID(dir)
+	first := func(id *idempotency, scope, key, fp string) string {
+		c, p, err := id.begin(scope, key, fp)
+		if err != nil || p != nil {
+			t.Fatal(err, p)
+		}
+		id.mu.Lock()
+		delete(id.inflight, c.dbKey)
+		id.mu.Unlock()
+		return c.RequestID("national/cases:RecordEvent")
+	}
+	orig := first(id, "tok", "k", "fp")
+	if err := id.store.db.DropAll(); err != nil { // the record is lost
+		t.Fatal(err)
+	}
+	if err := id.store.put(keyHMAC, id.key, 0); err != nil { // the secret is not (it is written once, at setup)
+		t.Fatal(err)
+	}
+	if again := first(id, "tok", "k", "fp"); again != orig {
+		t.Fatalf("requestID after the record was lost: %s, want %s", again, orig)
+	}
+	seen := map[string]string{orig: "original"}
+	for what, got := range map[string]string{
+		"another token":   first(id, "tok2", "k", "fp"),
+		"another key":     first(id, "tok", "k2", "fp"),
+		"another body":    first(id, "tok", "k3", "fp2"),
+		"another gateway": first(newID(t.TempDir()), "tok", "k", "fp"),
+	} {
+		if prev, dup := seen[got]; dup {
+			t.Errorf("%s got the requestID of %s", what, prev)
+		}
+		seen[got] = what
+	}
+}

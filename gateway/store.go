@@ -197,9 +197,11 @@ func (s *Store) get(key string) ([]byte, error) {
 	return out, err
 }
 
-// secret returns a random value stored under key, creating it once.
+// secret returns a random value stored under key, creating it once. A new
+// secret is synced at once: request ids and fingerprints derive from it.
 func (s *Store) secret(key string, n int) ([]byte, error) {
 	var out []byte
+	created := false
 	err := s.db.Update(func(txn *badger.Txn) error {
 		it, err := txn.Get([]byte(key))
 		if err == nil {
@@ -213,8 +215,12 @@ func (s *Store) secret(key string, n int) ([]byte, error) {
 		if _, err := rand.Read(out); err != nil {
 			return err
 		}
+		created = true
 		return txn.Set([]byte(key), out)
 	})
+	if err == nil && created {
+		err = s.Sync()
+	}
 	return out, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -39,13 +40,18 @@ import (
 type WebhookOptions struct {
 	// AllowHTTP admits plain http:// URLs (local demo and tests only).
 	AllowHTTP bool
+	// AllowNets admits destinations that are otherwise refused (loopback,
+	// link-local; see webhook_dest.go), e.g. 127.0.0.0/8 for a receiver on
+	// the gateway's own host.
+	AllowNets []netip.Prefix
 	// Timeout bounds one delivery.
 	Timeout time.Duration
 	// MaxAttempts bounds the deliveries of one event.
 	MaxAttempts int
 	// BaseBackoff / MaxBackoff shape the retry delays.
 	BaseBackoff, MaxBackoff time.Duration
-	// Client sends the deliveries (default: a client with Timeout).
+	// Client sends the deliveries (default: guarded dialing, Timeout, no
+	// redirects, no proxy).
 	Client *http.Client
 }
 
@@ -95,7 +101,7 @@ func newWebhooks(s *Server, o WebhookOptions) *webhooks {
 		o.MaxBackoff = 30 * time.Second
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Timeout}
+		o.Client = webhookClient(o.Timeout, o.AllowNets)
 	}
 	return &webhooks{s: s, opts: o, workers: map[string]context.CancelFunc{}}
 }
@@ -295,6 +301,9 @@ func (h *webhooks) checkURL(raw string) error {
 	}
 	if u.Scheme != "https" && !(h.opts.AllowHTTP && u.Scheme == "http") {
 		return domain.Errorf(domain.KindInvalidArgument, "url: must use https")
+	}
+	if !literalDestinationAllowed(u.Hostname(), h.opts.AllowNets) {
+		return domain.Errorf(domain.KindInvalidArgument, "url: loopback, link-local and non-unicast destinations are refused")
 	}
 	return nil
 }

@@ -217,8 +217,8 @@ func (n *Network) startGateway(ctx context.Context, org string) error {
 		"--data-dir", dataDir,
 		"--tokens", n.gatewayTokens(org),
 		// Webhook receivers of the local demo and the tests listen on plain
-		// HTTP on this machine.
-		"--webhook-allow-http",
+		// HTTP on this machine, i.e. on loopback, which is refused otherwise.
+		"--webhook-allow-http", "--webhook-allow-net", "127.0.0.0/8,::1",
 	}
 	if n.profiling {
 		args = append(args, "--pprof")

@@ -115,6 +115,7 @@ func serve(ctx context.Context, args []string) error {
 	retries := f.num("max-retries", def.MaxRetries, "new transactions after MVCC conflicts or uncollected endorsements")
 	resubmits := f.num("max-resubmits", def.MaxResubmits, "resubmissions of the same signed transaction")
 	whHTTP := f.flag("webhook-allow-http", "admit http:// webhook URLs (local demo and tests only)")
+	whNets := f.str("webhook-allow-net", "", "comma-separated CIDRs admitted as webhook destinations although loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this host)")
 	whTimeout := f.dur("webhook-timeout", 5*time.Second, "one webhook delivery")
 	whAttempts := f.num("webhook-max-attempts", 8, "deliveries of one event before it becomes a dead letter")
 	whBackoff := f.dur("webhook-backoff", 500*time.Millisecond, "first retry delay (doubles per attempt)")
@@ -130,6 +131,10 @@ func serve(ctx context.Context, args []string) error {
 	if *profiling && *opsListen == "" {
 		return fmt.Errorf("--pprof needs --ops-listen: %w", flag.ErrHelp)
 	}
+	allowNets, err := gateway.ParseAllowNets(*whNets)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, flag.ErrHelp)
+	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
 		lvl = slog.LevelInfo
@@ -141,7 +146,7 @@ func serve(ctx context.Context, args []string) error {
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
 			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits},
 		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
-		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, Timeout: *whTimeout, MaxAttempts: *whAttempts,
+		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, AllowNets: allowNets, Timeout: *whTimeout, MaxAttempts: *whAttempts,
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
 		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},
 		EventRetention: *retention,
