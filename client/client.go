@@ -207,6 +207,17 @@ type writeOpts struct{ key string }
 // not learn: the gateway answers with the first outcome.
 func WithIdempotencyKey(key string) WriteOption { return func(o *writeOpts) { o.key = key } }
 
+type afterBlockKey struct{}
+
+// AfterBlock returns a context whose calls depend on block n of the case's
+// channel: the gateway reads or endorses only once its own peer has
+// committed it (header Caseledger-Min-Block; 503 LEDGER_BEHIND, retried like
+// any 503, if the peer does not get there in time). Use the blockNumber of a
+// write made through another agency's gateway when you act on it at once.
+func AfterBlock(ctx context.Context, n uint64) context.Context {
+	return context.WithValue(ctx, afterBlockKey{}, n)
+}
+
 // NewIdempotencyKey draws a fresh key.
 func NewIdempotencyKey() string { return uuid.NewString() }
 
@@ -337,6 +348,9 @@ func (c *Client) newRequest(ctx context.Context, rq request, body []byte) (*http
 	}
 	if rq.write {
 		req.Header.Set("Idempotency-Key", rq.key)
+	}
+	if n, ok := ctx.Value(afterBlockKey{}).(uint64); ok && n > 0 {
+		req.Header.Set(gateway.MinBlockHeader, strconv.FormatUint(n, 10))
 	}
 	return req, nil
 }

@@ -362,3 +362,42 @@ func FuzzReadProblem(f *testing.F) {
 		}
 	})
 }
+
+// AfterBlock travels as Caseledger-Min-Block on reads and writes, and a
+// LEDGER_BEHIND answer is retried with the same key.
+func TestAfterBlockSendsMinBlockAndRetriesLedgerBehind(t *testing.T) {
+	var mu sync.Mutex
+	var hints, keys []string
+	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hints = append(hints, r.Header.Get(gateway.MinBlockHeader))
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+		first := len(hints) == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "1")
+			problem(w, 503, gateway.CodeLedgerBehind, "")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(gateway.WriteResponse{Channel: "national", Pseudonym: "p", Seq: 2})
+	}))
+	ctx := AfterBlock(context.Background(), 42)
+	if _, err := c.RecordEvent(ctx, gateway.EventRequest{CaseRef: gateway.CaseRef{Channel: "national", Pseudonym: "p"}, Event: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Case(ctx, gateway.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Case(context.Background(), gateway.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"42", "42", "42", ""}; strings.Join(hints, ",") != strings.Join(want, ",") {
+		t.Fatalf("Min-Block headers %q, want %q", hints, want)
+	}
+	if keys[0] == "" || keys[0] != keys[1] {
+		t.Fatalf("the retry after LEDGER_BEHIND changed the key: %q", keys[:2])
+	}
+}

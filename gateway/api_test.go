@@ -404,3 +404,30 @@ func TestReadinessAndLimits(t *testing.T) {
 		t.Fatalf("retry registered %s, mapping holds %s", w.Pseudonym, p)
 	}
 }
+
+// TestBindTrustsCommittedEvents: a case whose committed events reached the
+// gateway's log is bound without asking the peer; any other is checked there.
+func TestBindTrustsCommittedEvents(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	w := a.register(domain.RoleCaseworker, "national", "BP-K1", "2026-11-27")
+	b := newAgency(t, n, clock, ao, nil)
+	waitFor(t, "the case in the asylum office's event log", func() bool { return b.srv.evlog.knownCase("national", w.Pseudonym) })
+	before := n.evaluated("cases:GetCase")
+	var bound BindResponse
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-K1"}, ""), &bound)
+	if !bound.Created || n.evaluated("cases:GetCase") != before {
+		t.Fatalf("bind of a logged case: created=%v, GetCase evaluations %d → %d", bound.Created, before, n.evaluated("cases:GetCase"))
+	}
+	if b.srv.evlog.knownCase("dublin", w.Pseudonym) {
+		t.Fatal("a national case is known on the dublin channel")
+	}
+	unknown := "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e"
+	if p := b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: unknown, LocalRef: "AO-K2"}, "").problem(t); p.Code != "NOT_FOUND" {
+		t.Fatalf("bind unknown pseudonym: %+v", p)
+	}
+	if n.evaluated("cases:GetCase") != before+1 {
+		t.Fatalf("an unknown pseudonym was not checked with the peer")
+	}
+}

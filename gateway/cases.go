@@ -129,10 +129,14 @@ func (s *Server) ownRefs(ctx context.Context, channel, pseudonym string) ([]stri
 // from the Idempotency-Key's record.
 func (c *call) submit(ch ChannelInfo, fn string, args ...string) (WriteResponse, error) {
 	reqID := c.idem.RequestID(ch.Name + "/" + fn)
+	if err := c.awaitMinBlock(ch.Name); err != nil {
+		return WriteResponse{}, err
+	}
 	rec, err := c.s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, fn, reqID, args...)
 	if err != nil {
 		return WriteResponse{}, err
 	}
+	c.s.heights.saw(ch.Name, rec.BlockNumber)
 	return writeResponse(ch.Name, rec)
 }
 
@@ -153,6 +157,9 @@ func writeResponse(channel string, rec Receipt) (WriteResponse, error) {
 
 // evaluate runs a query as the caller's role and decodes the result.
 func (c *call) evaluate(channel, fn string, out any, args ...string) error {
+	if err := c.awaitMinBlock(channel); err != nil {
+		return err
+	}
 	raw, err := c.s.ledger.Evaluate(c.wctx(), c.caller.Role, channel, fn, args...)
 	if err != nil {
 		return err
@@ -270,10 +277,14 @@ func (s *Server) hBind(c *call) (int, any, error) {
 	if err := privacy.ValidateLocalRef(req.LocalRef); err != nil {
 		return 0, nil, err
 	}
-	// Only cases that exist on the ledger are bound.
-	var st domain.CaseState
-	if err := c.evaluate(ch.Name, "cases:GetCase", &st, req.Pseudonym); err != nil {
-		return 0, nil, err
+	// Only cases that exist on the ledger are bound. One whose committed
+	// events reached this gateway's log exists; otherwise (not followed yet,
+	// or from before the log began) the peer is asked.
+	if !s.evlog.knownCase(ch.Name, req.Pseudonym) {
+		var st domain.CaseState
+		if err := c.evaluate(ch.Name, "cases:GetCase", &st, req.Pseudonym); err != nil {
+			return 0, nil, err
+		}
 	}
 	created, err := s.vault.Bind(c.wctx(), ch.Name, req.Pseudonym, req.LocalRef)
 	if err != nil {

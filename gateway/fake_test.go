@@ -38,6 +38,7 @@ type fakeNet struct {
 	notify     chan struct{}
 	// submits counts transactions that committed, per function.
 	submits map[string]int
+	evals   map[string]int
 	// requestIDs lists the requestIDs submitted, in order.
 	requestIDs []string
 	// failSubmit, if set, is asked before every submit; a non-nil error
@@ -70,7 +71,7 @@ func newFakeNet(now func() time.Time) *fakeNet {
 		events:  map[string]map[string][]domain.Event{},
 		anchors: map[string]chaincode.Anchor{}, requests: map[string]fakeRequest{},
 		log: map[string][]ChainEvent{}, blocks: map[string]uint64{}, notify: make(chan struct{}),
-		submits: map[string]int{},
+		submits: map[string]int{}, evals: map[string]int{},
 	}
 }
 
@@ -255,6 +256,12 @@ func (l *fakeLedger) Submit(ctx context.Context, role domain.Role, channel, fn, 
 }
 
 // submitted returns how many transactions of fn committed.
+func (n *fakeNet) evaluated(fn string) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.evals[fn]
+}
+
 func (n *fakeNet) submitted(fn string) int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -279,6 +286,7 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 	n := l.n
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.evals[fn]++
 	ch, ok := n.membership.Channel(channel)
 	if !ok || !ch.OnChannel(l.msp) {
 		return nil, domain.Errorf(domain.KindForbidden, "not a member of the channel")

@@ -177,6 +177,12 @@ func (r resp) problem(t testing.TB) Problem {
 // Idempotency-Key unless key is given ("-" = none).
 func (a *agency) call(role domain.Role, method, path string, body any, key string) resp {
 	a.t.Helper()
+	return a.callWith(nil, role, method, path, body, key)
+}
+
+// callWith is call with extra request headers.
+func (a *agency) callWith(hdr http.Header, role domain.Role, method, path string, body any, key string) resp {
+	a.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, ok := body.([]byte)
@@ -194,6 +200,9 @@ func (a *agency) call(role domain.Role, method, path string, body any, key strin
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	if role != "" {
 		req.Header.Set("Authorization", "Bearer "+a.tokens[role])

@@ -5,12 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 )
 
@@ -106,6 +108,23 @@ type idemCall struct {
 	rec    *idemRecord
 	replay bool
 	synced bool
+	// dirty: the record (new, or with new memos) is not stored yet.
+	dirty bool
+}
+
+// persist stores the record if it changed since it was last stored. A
+// record is first stored with the write's first prepared transaction (or
+// sync): until something may reach the ledger there is nothing a retry must
+// find, and the requestID is derived, not stored, so it needs no record.
+func (c *idemCall) persist() error {
+	if !c.dirty {
+		return nil
+	}
+	if err := c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl); err != nil {
+		return fmt.Errorf("persist idempotency record: %w", err)
+	}
+	c.dirty = false
+	return nil
 }
 
 // durable syncs the record (and what was memoised) to disk once. Writes that
@@ -113,6 +132,9 @@ type idemCall struct {
 // submission (an erasure plan: the executor may erase the mappings it was
 // resolved from before a retry runs).
 func (c *idemCall) durable() error {
+	if err := c.persist(); err != nil {
+		return err
+	}
 	if c.synced {
 		return nil
 	}
@@ -134,9 +156,10 @@ func (c *idemCall) RequestID(name string) string {
 	return uuid.NewSHA1(base, []byte(name)).String()
 }
 
-// Memo returns the value stored under name for this write, computing and
-// persisting it on first use: a retry sees what the first attempt resolved
-// (pseudonyms that may since have been erased, a date), not a new value.
+// Memo returns the value recorded under name for this write, computing it
+// on first use: a retry sees what the first attempt resolved (pseudonyms that
+// may since have been erased, a date), not a new value. It is stored with the
+// record before the write's first transaction is submitted (SaveTx, durable).
 func (c *idemCall) Memo(name string, compute func() (string, error)) (string, error) {
 	if v, ok := c.rec.Memo[name]; ok {
 		return v, nil
@@ -149,9 +172,7 @@ func (c *idemCall) Memo(name string, compute func() (string, error)) (string, er
 		c.rec.Memo = map[string]string{}
 	}
 	c.rec.Memo[name] = v
-	if err := c.id.store.putJSON(c.dbKey, c.rec, c.id.ttl); err != nil {
-		return "", fmt.Errorf("persist idempotency record: %w", err)
-	}
+	c.dirty = true
 	return v, nil
 }
 
@@ -171,7 +192,26 @@ func (c *idemCall) LoadTx(requestID string) []byte {
 // synced: Badger's log survives a killed process, and a journal lost to an
 // OS crash only costs a new endorsement.
 func (c *idemCall) SaveTx(requestID string, prepared []byte) error {
-	return c.id.store.put(c.journalKey(requestID), prepared, c.id.ttl)
+	var rec []byte
+	if c.dirty {
+		b, err := json.Marshal(c.rec)
+		if err != nil {
+			return err
+		}
+		rec = b
+	}
+	err := c.id.store.db.Update(func(txn *badger.Txn) error {
+		if rec != nil {
+			if err := txn.SetEntry(entry(c.dbKey, rec, c.id.ttl)); err != nil {
+				return err
+			}
+		}
+		return txn.SetEntry(entry(c.journalKey(requestID), prepared, c.id.ttl))
+	})
+	if err == nil {
+		c.dirty = false
+	}
+	return err
 }
 
 // journalKey: idempotency keys are visible ASCII, so the NUL separates the
@@ -216,14 +256,10 @@ func (id *idempotency) begin(scope, key, fp string) (*idemCall, *Problem, error)
 		return &idemCall{id: id, dbKey: dbKey, rec: &rec, replay: true}, nil, nil
 	case !found:
 		rec = idemRecord{Fingerprint: fp, RequestID: id.requestID(scope, key, fp), Created: id.now().UTC()}
-		if err := id.store.putJSON(dbKey, &rec, id.ttl); err != nil {
-			release()
-			return nil, nil, fmt.Errorf("persist idempotency record: %w", err)
-		}
 	}
 	// found && !Done: an earlier attempt ended without a final outcome (or
 	// the gateway crashed during it): run again with the same requestID.
-	return &idemCall{id: id, dbKey: dbKey, rec: &rec}, nil, nil
+	return &idemCall{id: id, dbKey: dbKey, rec: &rec, dirty: !found}, nil, nil
 }
 
 // finish stores a final outcome (or leaves the record open for a retry) and
@@ -235,7 +271,7 @@ func (c *idemCall) finish(status int, contentType string, body []byte) error {
 		c.id.mu.Unlock()
 	}()
 	if !finalStatus(status) {
-		return nil
+		return c.persist() // memos for the retry
 	}
 	c.rec.Done, c.rec.Status, c.rec.ContentType, c.rec.Body = true, status, contentType, body
 	// Decided: the journal has served. Dropped in the same transaction that

@@ -50,6 +50,7 @@ const (
 	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
 	CodeShuttingDown           = "SHUTTING_DOWN"
 	CodePositionExpired        = "POSITION_EXPIRED"
+	CodeLedgerBehind           = "LEDGER_BEHIND"
 )
 
 type ownProblem struct {
@@ -73,6 +74,7 @@ var ownProblems = map[string]ownProblem{
 	CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
 	CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
 	CodePositionExpired:        {http.StatusGone, "Event position no longer retained"},
+	CodeLedgerBehind:           {http.StatusServiceUnavailable, "The agency's peer has not reached the requested block yet"},
 }
 
 // ProblemCodes lists every code the gateway may answer with (documentation

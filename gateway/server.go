@@ -53,6 +53,9 @@ type Config struct {
 	MaxInFlight int
 	MaxQueue    int
 	QueueWait   time.Duration
+	// MinBlockWait bounds the wait for the agency's peer to reach the block
+	// a request names in Caseledger-Min-Block (0: DefaultMinBlockWait).
+	MinBlockWait time.Duration
 	// MaxStreams bounds open event streams.
 	MaxStreams int
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
@@ -82,6 +85,7 @@ type Server struct {
 	routes  []route
 	sem     chan struct{}
 	queued  atomic.Int64
+	heights heights
 	streams atomic.Int64
 
 	evlog    *eventLog
@@ -127,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = DefaultQueueWait
+	}
+	if cfg.MinBlockWait <= 0 {
+		cfg.MinBlockWait = DefaultMinBlockWait
 	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
@@ -233,6 +240,8 @@ type call struct {
 	body   []byte
 	idem   *idemCall
 	id     string
+	// minBlock is the block the request depends on (Caseledger-Min-Block; 0: none).
+	minBlock uint64
 }
 
 func writerRoles() []domain.Role {
@@ -386,6 +395,12 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 		}
+		mb, bad := parseMinBlock(r)
+		if bad != nil {
+			writeProblem(sw, bad)
+			return
+		}
+		c.minBlock = mb
 		if rt.raw != nil {
 			rt.raw(c)
 			return

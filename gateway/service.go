@@ -39,6 +39,7 @@ type ServiceConfig struct {
 	MaxInFlight     int
 	MaxQueue        int
 	QueueWait       time.Duration
+	MinBlockWait    time.Duration
 	MaxStreams      int
 	IdempotencyTTL  time.Duration
 	Webhooks        WebhookOptions
@@ -131,7 +132,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 	srv, err := New(Config{
 		Org: conn.Org, MSPID: conn.MSPID, MemberState: conn.MemberState, Ledger: ledger, Vault: vault,
 		PrivacyReady: privacyReady, Store: store, Auth: auth, Logger: log, Metrics: metrics,
-		MaxInFlight: cfg.MaxInFlight, MaxQueue: cfg.MaxQueue, QueueWait: cfg.QueueWait, MaxStreams: cfg.MaxStreams, IdempotencyTTL: cfg.IdempotencyTTL,
+		MaxInFlight: cfg.MaxInFlight, MaxQueue: cfg.MaxQueue, QueueWait: cfg.QueueWait, MinBlockWait: cfg.MinBlockWait, MaxStreams: cfg.MaxStreams, IdempotencyTTL: cfg.IdempotencyTTL,
 		Webhooks: cfg.Webhooks, Automations: cfg.Automations, EventRetention: cfg.EventRetention,
 	})
 	if err != nil {

@@ -29,6 +29,7 @@ type Store struct {
 const (
 	pfxIdem     = "idem/"
 	pfxJournal  = "idemtx/"
+	pfxKnown    = "known/"
 	pfxCP       = "cp/"
 	pfxLog      = "log/"
 	pfxWebhook  = "wh/"

@@ -104,6 +104,7 @@ func serve(ctx context.Context, args []string) error {
 	maxInflight := f.num("max-inflight", gateway.DefaultMaxInFlight, "requests served at once")
 	maxQueue := f.num("max-queue", 0, "requests that may wait for a slot beyond --max-inflight (0: as many as --max-inflight, -1: none); more get 503 + Retry-After")
 	queueWait := f.dur("queue-wait", gateway.DefaultQueueWait, "longest wait for a slot before 503 + Retry-After")
+	minBlockWait := f.dur("min-block-wait", gateway.DefaultMinBlockWait, "longest wait for the peer to reach the block a request names in Caseledger-Min-Block")
 	maxStreams := f.num("max-streams", gateway.DefaultMaxStreams, "open event streams at once")
 	idemTTL := f.dur("idempotency-ttl", gateway.DefaultIdempotencyTTL, "how long an Idempotency-Key is remembered")
 	def := gateway.DefaultTimeouts()
@@ -145,7 +146,7 @@ func serve(ctx context.Context, args []string) error {
 		DataDir: *dataDir, TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
 			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits},
-		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
+		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MinBlockWait: *minBlockWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
 		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, AllowNets: allowNets, Timeout: *whTimeout, MaxAttempts: *whAttempts,
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
 		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},
