@@ -30,6 +30,7 @@ type rawCall struct {
 	contentType string
 	body        []byte
 	key         string // Idempotency-Key; "" sends none
+	header      http.Header
 }
 
 func (a *gwAPI) raw(c rawCall) gwResp {
@@ -46,6 +47,9 @@ func (a *gwAPI) raw(c rawCall) gwResp {
 	}
 	if c.key != "" {
 		req.Header.Set("Idempotency-Key", c.key)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	res, err := a.hc.Do(req)
 	if err != nil {
