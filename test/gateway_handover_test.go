@@ -38,7 +38,7 @@ func TestGatewayHandOverAtOnce(t *testing.T) {
 	var reg gwWrite
 	bp.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}, &reg)
 	r := ao.raw(rawCall{token: ao.info.Tokens["caseworker"], method: "POST", path: "/v1/cases/state", contentType: "application/json",
-		body: mustJSON(t, map[string]any{"channel": "national", "pseudonym": reg.Pseudonym}),
+		body:   mustJSON(t, map[string]any{"channel": "national", "pseudonym": reg.Pseudonym}),
 		header: http.Header{gateway.MinBlockHeader: {strconv.FormatUint(reg.BlockNumber+1_000_000, 10)}}})
 	if p := r.problem(t); r.status != http.StatusServiceUnavailable || p.Code != gateway.CodeLedgerBehind || r.header.Get("Retry-After") == "" {
 		t.Fatalf("block far ahead: %d %+v", r.status, p)
