@@ -86,8 +86,10 @@ func NewGateway(apis []network.APIInfo, o GatewayOptions) (*Gateway, error) {
 		}
 		g.apis[a.Org] = a
 		g.http[a.Org] = &http.Client{Transport: &http.Transport{
-			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-			ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute,
+			// HTTP/1.1 with a pool of kept-alive connections, as agency systems'
+			// HTTP clients typically connect.
+			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute,
 		}}
 	}
 	return g, nil

@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -113,6 +114,28 @@ func BenchmarkVault(b *testing.B) {
 			i := 0
 			for pb.Next() {
 				if _, err := s.ResolvePseudonym(ctx, "national", ps[i%len(ps)]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resolves/s")
+	})
+
+	b.Run("resolve-https-loopback-h1", func(b *testing.B) {
+		tr := &http.Transport{TLSClientConfig: f.pki.clientTLS(b, "gateway"), MaxIdleConnsPerHost: 64}
+		c, err := NewClient(f.url, nil, WithHTTPClient(&http.Client{Transport: tr}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ctr atomic.Int64
+		b.SetParallelism(16)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(ctr.Add(7919))
+			for pb.Next() {
+				if _, err := c.ResolveRef(ctx, "national", refs[i%len(refs)]); err != nil {
 					b.Error(err)
 					return
 				}

