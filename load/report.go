@@ -224,6 +224,7 @@ func PrintSummary(w io.Writer, results []*Result, ratios []Ratio) {
 			r.MachineCores-r.OthersCores(), r.OthersCores(), r.LoadAvg[1])
 	}
 	tw.Flush()
+	printCPUByKind(w, results)
 	for _, q := range ratios {
 		pace := ""
 		if q.Rate > 0 {
@@ -235,4 +236,81 @@ func PrintSummary(w io.Writer, results []*Result, ratios []Ratio) {
 		}
 		fmt.Fprintf(w, "ratio %s / %s at %d workers%s: %.3f%s\n", q.Of, q.Over, q.Workers, pace, q.Value, spread)
 	}
+}
+
+// procKinds are the groups of processes of the CPU table, by name prefix.
+var procKinds = []string{"peer", "orderer", "ccserver", "gateway", "privacy", "loadgen"}
+
+// CPUByKind is the CPU time per committed write of each kind of process,
+// pooled over the runs given (ms; loadgen is the tool itself).
+func CPUByKind(runs []*Result) (writes int, perWrite map[string]float64) {
+	sec := map[string]float64{}
+	for _, r := range runs {
+		writes += r.Writes.Count()
+		for _, p := range r.Procs {
+			for _, k := range procKinds {
+				if strings.HasPrefix(p.Name, k) {
+					sec[k] += p.CPUSeconds
+				}
+			}
+		}
+	}
+	perWrite = map[string]float64{}
+	if writes > 0 {
+		for k, v := range sec {
+			perWrite[k] = v * 1000 / float64(writes)
+		}
+	}
+	return writes, perWrite
+}
+
+// printCPUByKind writes where the CPU went per driver and level, rounds pooled.
+func printCPUByKind(w io.Writer, results []*Result) {
+	type key struct {
+		workers int
+		rate    float64
+		driver  string
+	}
+	groups := map[key][]*Result{}
+	var keys []key
+	for _, r := range results {
+		k := key{r.Workers, r.Rate, r.Driver}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		if keys[i].workers != keys[j].workers {
+			return keys[i].workers < keys[j].workers
+		}
+		if keys[i].rate != keys[j].rate {
+			return keys[i].rate < keys[j].rate
+		}
+		return keys[i].driver < keys[j].driver
+	})
+	fmt.Fprintln(w, "\nCPU ms per committed write by kind of process (rounds pooled; the bare client signs in loadgen)")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "workers\tpace ops/s\tdriver\t")
+	for _, k := range procKinds {
+		fmt.Fprintf(tw, "%s\t", k)
+	}
+	fmt.Fprintln(tw, "network\t")
+	for _, k := range keys {
+		_, per := CPUByKind(groups[k])
+		pace := "-"
+		if k.rate > 0 {
+			pace = fmt.Sprintf("%.0f", k.rate)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t", k.workers, pace, k.driver)
+		total := 0.0
+		for _, kind := range procKinds {
+			fmt.Fprintf(tw, "%.2f\t", per[kind])
+			if kind != "loadgen" {
+				total += per[kind]
+			}
+		}
+		fmt.Fprintf(tw, "%.1f\t\n", total)
+	}
+	tw.Flush()
 }

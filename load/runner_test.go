@@ -330,3 +330,31 @@ func TestRoundsAlternateTheDriversOrder(t *testing.T) {
 		t.Fatalf("the plan's own list was reordered: %v", drivers)
 	}
 }
+
+func TestCPUByKindPoolsRounds(t *testing.T) {
+	run := func(writes int, procs ...ProcUsage) *Result {
+		r := &Result{Driver: "gateway", Workers: 8, Elapsed: time.Second, Procs: procs}
+		for range writes {
+			r.Writes.Add(time.Millisecond)
+		}
+		return r
+	}
+	rs := []*Result{
+		run(100, ProcUsage{Name: "peer0.a", CPUSeconds: 1}, ProcUsage{Name: "peer0.b", CPUSeconds: 0.5}, ProcUsage{Name: "gateway.a", CPUSeconds: 0.3}),
+		run(50, ProcUsage{Name: "peer0.a", CPUSeconds: 0.75}, ProcUsage{Name: "loadgen (this process)", CPUSeconds: 0.15}),
+	}
+	writes, per := CPUByKind(rs)
+	if writes != 150 {
+		t.Fatalf("writes %d, want 150", writes)
+	}
+	for kind, want := range map[string]float64{"peer": 15, "gateway": 2, "loadgen": 1, "orderer": 0} {
+		if got := per[kind]; got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("%s: %.3f ms/write, want %.3f", kind, got, want)
+		}
+	}
+	var out strings.Builder
+	printCPUByKind(&out, rs)
+	if !strings.Contains(out.String(), "gateway") || !strings.Contains(out.String(), "15.00") {
+		t.Fatalf("table:\n%s", out.String())
+	}
+}
