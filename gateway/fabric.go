@@ -362,7 +362,10 @@ func (l *FabricLedger) commitTx(ctx context.Context, gw *client.Gateway, channel
 func (l *FabricLedger) lookup(ctx context.Context, gw *client.Gateway, channel, requestID, txID string) (Receipt, error) {
 	raw, err := gw.GetNetwork(channel).GetContract(l.chaincode).EvaluateWithContext(ctx, "cases:GetRequestResult", client.WithArguments(requestID))
 	if err != nil {
-		return Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %w", ErrOutcomeUnknown, txID, classify(err))
+		// %v, not %w: the chaincode's NOT_FOUND (no committed request yet)
+		// must not become the write's answer; the transaction may still
+		// commit, so the outcome is unknown and a retry with the key decides.
+		return Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %v", ErrOutcomeUnknown, txID, classify(err))
 	}
 	var rr chaincode.RequestResult
 	if err := json.Unmarshal(raw, &rr); err != nil {

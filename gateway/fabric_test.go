@@ -305,6 +305,10 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 			t.Fatalf("committed: %+v %v", rec, err)
 		case !committed && !errors.Is(err, ErrOutcomeUnknown):
 			t.Fatalf("not committed: %v", err)
+		case !committed && problemOf(err).Code != CodeOutcomeUnknown:
+			// The chaincode's NOT_FOUND for the request id must not reach the
+			// client as a final 404: the transaction may still commit.
+			t.Fatalf("not committed: answered %s, want %s", problemOf(err).Code, CodeOutcomeUnknown)
 		}
 	}
 }
