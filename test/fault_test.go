@@ -280,12 +280,20 @@ func restartOrderer(i int) func(context.Context) error {
 	return func(ctx context.Context) error { return itNet.StartOrderer(ctx, i) }
 }
 
+// killedOrderers are the orderers an earlier fault test of this run killed:
+// the follower test takes another one, so that each test disturbs a node that
+// has been running undisturbed (killing a just-restarted orderer again left it
+// forwarding broadcasts into 5 s timeouts for over a minute, which then showed in
+// the next tests' figures instead of their own fault).
+var killedOrderers = map[int]bool{}
+
 func TestFaultRaftLeader(t *testing.T) {
 	faultUnderLoad(t, faultSpec{downFor: 3 * time.Second, target: func(ctx context.Context, t *testing.T) (string, func(context.Context) error) {
 		i, err := itNet.RaftLeader(ctx, "national")
 		if err != nil {
 			t.Fatal(err)
 		}
+		killedOrderers[i] = true
 		return itNet.OrdererNode(i), restartOrderer(i)
 	}})
 }
@@ -296,7 +304,15 @@ func TestFaultRaftFollower(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		i := (leader + 1) % itNet.Description().OrdererOrg.Orderers
+		n := itNet.Description().OrdererOrg.Orderers
+		i := (leader + 1) % n
+		for d := 1; d < n; d++ {
+			if f := (leader + d) % n; !killedOrderers[f] {
+				i = f
+				break
+			}
+		}
+		killedOrderers[i] = true
 		return itNet.OrdererNode(i), restartOrderer(i)
 	}})
 }
