@@ -12,8 +12,9 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test$$')
 demo: fabric
 	$(GO) run ./cmd/demo
 
-## test: everything CI runs — static checks, unit tests with the race detector, integration tests
-test: check unit integration
+## test: everything CI runs — static checks, unit tests with the race detector, integration tests,
+## and the fault tests on a network of their own
+test: check unit integration fault
 
 check:
 	@echo "== gofmt"; out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "$$out"; exit 1; fi
@@ -27,7 +28,7 @@ integration: fabric
 	$(GO) test -count=1 -timeout 20m ./test/...
 
 ## fault: SIGKILL and restart each kind of node under load; every acknowledged write must be on the
-## ledger exactly once (about 4 minutes; docs/performance.md, "Faults under load")
+## ledger exactly once (about 3 minutes; part of make test; docs/performance.md, "Faults under load")
 fault: fabric
 	CASELEDGER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 30m -v -run 'TestFault|TestNoPersonalDataOnLedger' ./test/
 

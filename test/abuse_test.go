@@ -262,13 +262,14 @@ func TestAbuseReplayedIdempotencyKey(t *testing.T) {
 	}
 }
 
-// TestAbuseFloodPastTheConcurrencyLimit sends many more writes at once than the gateway admits:
-// the surplus is refused at once with 503 OVERLOADED and Retry-After, the admitted ones are
+// TestAbuseFloodPastTheConcurrencyLimit sends many more writes at once than the gateway admits
+// (64 in flight, 64 more queued for at most 3 s): the surplus is refused with 503 OVERLOADED and
+// Retry-After, the admitted ones are
 // recorded, the refused ones leave nothing behind, and a refused request succeeds when retried
 // with its key.
 func TestAbuseFloodPastTheConcurrencyLimit(t *testing.T) {
 	bp := gatewayOf(t, "border-police")
-	const n = 200 // the gateways run with the default limit of 64 requests in flight
+	const n = 200 // the gateways run with the default limit of 64 requests in flight and 64 queued
 	type sent struct {
 		ref, key string
 		r        gwResp
