@@ -68,6 +68,7 @@ type globals struct {
 	timeout            time.Duration
 	retries            int
 	quiet              bool
+	afterBlock         uint64
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -82,6 +83,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "bound of the whole command (0: none; env CASELEDGER_TIMEOUT)")
 	fs.IntVar(&g.retries, "retries", g.retries, "retries of transient failures, writes with the same Idempotency-Key (env CASELEDGER_RETRIES)")
 	fs.BoolVar(&g.quiet, "quiet", g.quiet, "no progress lines on stderr")
+	fs.Uint64Var(&g.afterBlock, "after-block", g.afterBlock, "act only once your gateway's peer has committed this block (another agency's write's blockNumber)")
 }
 
 func defaultGlobals(getenv func(string) string) globals {
@@ -312,6 +314,9 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, getenv fu
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, a.g.timeout)
 		defer cancel()
+	}
+	if a.g.afterBlock > 0 {
+		ctx = client.AfterBlock(ctx, a.g.afterBlock)
 	}
 	err = runner(ctx, a, pos)
 	if cmd.long && errors.Is(err, context.Canceled) {

@@ -35,6 +35,7 @@ type fakeGateway struct {
 
 type recorded struct {
 	method, path, query, auth, key string
+	minBlock                       string
 	body                           map[string]any
 }
 
@@ -55,7 +56,8 @@ func newFakeGateway(t *testing.T) *fakeGateway {
 
 func (g *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
-	rec := recorded{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"), key: r.Header.Get("Idempotency-Key")}
+	rec := recorded{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"), key: r.Header.Get("Idempotency-Key"),
+		minBlock: r.Header.Get(gateway.MinBlockHeader)}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &rec.body); err != nil {
 			g.t.Errorf("body not JSON: %s", b)
@@ -223,6 +225,27 @@ func TestRecordSendsTheEventWithTodayInTheMemberState(t *testing.T) {
 	var wr gateway.WriteResponse
 	if err := json.Unmarshal([]byte(r.stdout), &wr); err != nil || wr.BlockNumber != 9 {
 		t.Errorf("--output json: %q (%v)", r.stdout, err)
+	}
+}
+
+// --after-block makes every call of the command wait for that block.
+func TestAfterBlockTravelsWithTheCommand(t *testing.T) {
+	g := newFakeGateway(t)
+	g.answer["POST /v1/cases/events"] = func([]byte) (int, any) {
+		return 200, gateway.WriteResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 3, Code: "FILE_CREATED"}
+	}
+	args := []string{"record", "--channel", "national", "--pseudonym", "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", "--code", "FILE_CREATED", "--date", "2026-11-27"}
+	if r := cli(t, envFor(g), append([]string{"--after-block", "41"}, args...)...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := g.last("/v1/cases/events").minBlock; got != "41" {
+		t.Fatalf("%s %q, want 41", gateway.MinBlockHeader, got)
+	}
+	if r := cli(t, envFor(g), args...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := g.last("/v1/cases/events").minBlock; got != "" {
+		t.Fatalf("without --after-block: %s %q", gateway.MinBlockHeader, got)
 	}
 }
 
