@@ -92,6 +92,14 @@ func (n *Network) peerEnv(o Org) []string {
 		"CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s",
 		"CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s",
 		"CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s",
+		// The peer's gateway service tries the orderers in random order, each for at most this
+		// long, within the client's own submit deadline (caseledger's gateway: 5 s). The default
+		// 30 s let one orderer that accepts a broadcast but never answers (seen after an orderer was
+		// killed twice in a row) use the whole deadline, so every submission that picked it failed
+		// and was resubmitted 5 s later. An orderer acknowledges a broadcast in milliseconds (it
+		// enqueues; ordering comes later), or refuses at once without a Raft leader; 2 s leaves the
+		// next orderer 3 s of the same submission.
+		"CORE_PEER_GATEWAY_BROADCASTTIMEOUT=2s",
 		"CORE_PEER_FILESYSTEMPATH=" + data,
 		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + filepath.Join(data, "snapshots"),
 		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
