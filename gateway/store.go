@@ -179,11 +179,6 @@ func entry(key string, b []byte, ttl time.Duration) *badger.Entry {
 	return e
 }
 
-// put stores raw bytes.
-func (s *Store) put(key string, b []byte, ttl time.Duration) error {
-	return s.db.Update(func(txn *badger.Txn) error { return txn.SetEntry(entry(key, b, ttl)) })
-}
-
 // get returns the raw bytes under key (badger.ErrKeyNotFound if none).
 func (s *Store) get(key string) ([]byte, error) {
 	var out []byte
