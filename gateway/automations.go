@@ -270,18 +270,12 @@ func (s *Server) erasureExecutor(ctx context.Context) {
 	}
 	bo := backoff{base: 500 * time.Millisecond, max: 30 * time.Second}
 	for ctx.Err() == nil {
-		last, changed := s.evlog.changed()
-		if last <= cursor {
-			select {
-			case <-changed:
-			case <-ctx.Done():
-			}
-			continue
-		}
-		evs, err := s.evlog.read(cursor, 100)
+		evs, err := s.evlog.next(ctx, cursor, 100)
 		if err != nil {
-			s.log.Error("read event log", "err", err)
-			bo.sleep(ctx, 3)
+			if ctx.Err() == nil {
+				s.log.Error("read event log", "err", err)
+				bo.sleep(ctx, 3)
+			}
 			continue
 		}
 		for _, ev := range evs {

@@ -192,6 +192,23 @@ func (l *eventLog) changed() (uint64, <-chan struct{}) {
 	return l.last, l.notify
 }
 
+// next waits until the log holds events after the given sequence number and
+// returns up to limit of them (durable consumers: webhooks, the erasure
+// executor); it returns ctx.Err() when ctx ends first.
+func (l *eventLog) next(ctx context.Context, after uint64, limit int) ([]LoggedEvent, error) {
+	for {
+		last, changed := l.changed()
+		if last > after {
+			return l.read(after, limit)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // read returns up to limit events with sequence numbers > after.
 func (l *eventLog) read(after uint64, limit int) ([]LoggedEvent, error) {
 	var out []LoggedEvent

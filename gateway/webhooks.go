@@ -175,18 +175,12 @@ func (h *webhooks) work(ctx context.Context, w Webhook) {
 	f := eventFilter{Channel: w.Channel, HeldOnly: w.HeldOnly}
 	bo := backoff{base: h.opts.BaseBackoff, max: h.opts.MaxBackoff}
 	for ctx.Err() == nil {
-		last, changed := s.evlog.changed()
-		if last <= cursor {
-			select {
-			case <-changed:
-			case <-ctx.Done():
-			}
-			continue
-		}
-		evs, err := s.evlog.read(cursor, 50)
+		evs, err := s.evlog.next(ctx, cursor, 50)
 		if err != nil {
-			s.log.Error("read event log", "err", err)
-			bo.sleep(ctx, 3)
+			if ctx.Err() == nil {
+				s.log.Error("read event log", "err", err)
+				bo.sleep(ctx, 3)
+			}
 			continue
 		}
 		for _, ev := range evs {
