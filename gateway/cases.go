@@ -125,19 +125,28 @@ func (s *Server) ownRefs(ctx context.Context, channel, pseudonym string) ([]stri
 	return refs, nil
 }
 
-// submit records one transaction of the write, with the requestID derived
-// from the Idempotency-Key's record.
+// submit records one case transaction of the write and answers its result.
 func (c *call) submit(ch ChannelInfo, fn string, args ...string) (WriteResponse, error) {
-	reqID := c.idem.RequestID(ch.Name + "/" + fn)
-	if err := c.awaitMinBlock(ch.Name); err != nil {
-		return WriteResponse{}, err
-	}
-	rec, err := c.s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, fn, reqID, args...)
+	rec, err := c.submitTx(ch, fn, args...)
 	if err != nil {
 		return WriteResponse{}, err
 	}
-	c.s.heights.saw(ch.Name, rec.BlockNumber)
 	return writeResponse(ch.Name, rec)
+}
+
+// submitTx records one transaction of the write: requestID derived from the
+// Idempotency-Key's record, after the block the request names, journaled.
+func (c *call) submitTx(ch ChannelInfo, fn string, args ...string) (Receipt, error) {
+	reqID := c.idem.RequestID(ch.Name + "/" + fn)
+	if err := c.awaitMinBlock(ch.Name); err != nil {
+		return Receipt{}, err
+	}
+	rec, err := c.s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, fn, reqID, args...)
+	if err != nil {
+		return Receipt{}, err
+	}
+	c.s.heights.saw(ch.Name, rec.BlockNumber)
+	return rec, nil
 }
 
 func writeResponse(channel string, rec Receipt) (WriteResponse, error) {

@@ -50,12 +50,7 @@ func (s *Server) hSetHolidays(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	reqID := c.idem.RequestID(ch.Name + "/dublin:SetHolidays")
-	if err := c.awaitMinBlock(ch.Name); err != nil {
-		return 0, nil, err
-	}
-	rec, err := s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, "dublin:SetHolidays", reqID,
-		s.cfg.MemberState, strconv.Itoa(req.Year), string(canonical))
+	rec, err := c.submitTx(ch, "dublin:SetHolidays", s.cfg.MemberState, strconv.Itoa(req.Year), string(canonical))
 	if err != nil {
 		return 0, nil, err
 	}
