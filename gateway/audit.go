@@ -452,11 +452,7 @@ func (s *Server) hAuditWrites(c *call) (int, any, error) {
 
 func (s *Server) hAuditLate(c *call) (int, any, error) {
 	q := c.r.URL.Query()
-	ch, err := s.channel(q.Get("channel"))
-	if err != nil {
-		return 0, nil, err
-	}
-	bm, ps, err := pageQuery(q)
+	ch, bm, ps, err := s.listQuery(q)
 	if err != nil {
 		return 0, nil, err
 	}

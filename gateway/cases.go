@@ -360,11 +360,7 @@ func (c *call) recordPayload(ref CaseRef, payload string) (int, any, error) {
 }
 
 func (s *Server) hState(c *call) (int, any, error) {
-	var ref CaseRef
-	if err := decodeJSON(c.body, &ref); err != nil {
-		return 0, nil, err
-	}
-	ch, p, err := c.resolve(ref)
+	ch, p, err := c.caseBody()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -403,20 +399,12 @@ func pageSizeArg(n int) (string, error) {
 }
 
 func (s *Server) hTimeline(c *call) (int, any, error) {
-	var req TimelineRequest
-	if err := decodeJSON(c.body, &req); err != nil {
-		return 0, nil, err
-	}
-	ps, err := pageSizeArg(req.PageSize)
-	if err != nil {
-		return 0, nil, err
-	}
-	ch, p, err := c.resolve(req.CaseRef)
+	ch, p, bm, ps, err := c.casePageBody()
 	if err != nil {
 		return 0, nil, err
 	}
 	var page chaincode.Page[domain.Event]
-	if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, p, req.Bookmark, ps); err != nil {
+	if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	refs, err := s.ownRefs(c.ctx, ch.Name, p)
@@ -444,13 +432,42 @@ func pageQuery(q url.Values) (bookmark, size string, err error) {
 	return q.Get("bookmark"), size, err
 }
 
+// listQuery reads a list route's channel and paging parameters.
+func (s *Server) listQuery(q url.Values) (ch ChannelInfo, bookmark, size string, err error) {
+	if ch, err = s.channel(q.Get("channel")); err != nil {
+		return ChannelInfo{}, "", "", err
+	}
+	bookmark, size, err = pageQuery(q)
+	return ch, bookmark, size, err
+}
+
+// caseBody decodes a CaseRef request body and resolves the case it names.
+func (c *call) caseBody() (ChannelInfo, string, error) {
+	var ref CaseRef
+	if err := decodeJSON(c.body, &ref); err != nil {
+		return ChannelInfo{}, "", err
+	}
+	return c.resolve(ref)
+}
+
+// casePageBody decodes a page request over one case (TimelineRequest) and
+// resolves the case: channel, pseudonym, bookmark, page size.
+func (c *call) casePageBody() (ChannelInfo, string, string, string, error) {
+	var req TimelineRequest
+	if err := decodeJSON(c.body, &req); err != nil {
+		return ChannelInfo{}, "", "", "", err
+	}
+	ps, err := pageSizeArg(req.PageSize)
+	if err != nil {
+		return ChannelInfo{}, "", "", "", err
+	}
+	ch, p, err := c.resolve(req.CaseRef)
+	return ch, p, req.Bookmark, ps, err
+}
+
 func (s *Server) hListByStatus(c *call) (int, any, error) {
 	q := c.r.URL.Query()
-	ch, err := s.channel(q.Get("channel"))
-	if err != nil {
-		return 0, nil, err
-	}
-	bm, ps, err := pageQuery(q)
+	ch, bm, ps, err := s.listQuery(q)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -110,20 +110,12 @@ type AnchorList struct {
 }
 
 func (s *Server) hListAnchors(c *call) (int, any, error) {
-	var req TimelineRequest
-	if err := decodeJSON(c.body, &req); err != nil {
-		return 0, nil, err
-	}
-	ps, err := pageSizeArg(req.PageSize)
-	if err != nil {
-		return 0, nil, err
-	}
-	ch, p, err := c.resolve(req.CaseRef)
+	ch, p, bm, ps, err := c.casePageBody()
 	if err != nil {
 		return 0, nil, err
 	}
 	var page chaincode.Page[chaincode.Anchor]
-	if err := c.evaluate(ch.Name, "anchors:ListAnchors", &page, p, req.Bookmark, ps); err != nil {
+	if err := c.evaluate(ch.Name, "anchors:ListAnchors", &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, AnchorList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil

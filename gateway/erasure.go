@@ -112,11 +112,7 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 }
 
 func (s *Server) hErasureStatus(c *call) (int, any, error) {
-	var ref CaseRef
-	if err := decodeJSON(c.body, &ref); err != nil {
-		return 0, nil, err
-	}
-	ch, p, err := c.resolve(ref)
+	ch, p, err := c.caseBody()
 	if err != nil {
 		return 0, nil, err
 	}
@@ -135,11 +131,7 @@ type ErasureList struct {
 
 func (s *Server) hOpenErasures(c *call) (int, any, error) {
 	q := c.r.URL.Query()
-	ch, err := s.channel(q.Get("channel"))
-	if err != nil {
-		return 0, nil, err
-	}
-	bm, ps, err := pageQuery(q)
+	ch, bm, ps, err := s.listQuery(q)
 	if err != nil {
 		return 0, nil, err
 	}
