@@ -286,7 +286,9 @@ func setupRecord(fs *flag.FlagSet) runner {
 	}
 }
 
-func setupShow(fs *flag.FlagSet) runner {
+// caseQuery is a command that reads one case (--channel with --ref or
+// --pseudonym) and prints the answer.
+func caseQuery[T any](fs *flag.FlagSet, get func(*client.Client, context.Context, gateway.CaseRef) (T, error), show func(io.Writer, T)) runner {
 	var sel caseSel
 	sel.register(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
@@ -298,32 +300,18 @@ func setupShow(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		v, err := c.Case(ctx, ref)
+		v, err := get(c, ctx, ref)
 		if err != nil {
 			return err
 		}
-		return a.print(v, func(w io.Writer) { render.Case(w, v) })
+		return a.print(v, func(w io.Writer) { show(w, v) })
 	}
 }
 
+func setupShow(fs *flag.FlagSet) runner { return caseQuery(fs, (*client.Client).Case, render.Case) }
+
 func setupTimeline(fs *flag.FlagSet) runner {
-	var sel caseSel
-	sel.register(fs)
-	return func(ctx context.Context, a *app, _ []string) error {
-		ref, err := sel.caseRef()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		tl, err := c.FullTimeline(ctx, ref)
-		if err != nil {
-			return err
-		}
-		return a.print(tl, func(w io.Writer) { render.Timeline(w, tl) })
-	}
+	return caseQuery(fs, (*client.Client).FullTimeline, render.Timeline)
 }
 
 func pageFlags(fs *flag.FlagSet) *client.Page {
@@ -759,23 +747,7 @@ func WaitErasure(ctx context.Context, c *client.Client, channel, pseudonym strin
 }
 
 func setupErasureStatus(fs *flag.FlagSet) runner {
-	var sel caseSel
-	sel.register(fs)
-	return func(ctx context.Context, a *app, _ []string) error {
-		ref, err := sel.caseRef()
-		if err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
-		st, err := c.ErasureStatus(ctx, ref)
-		if err != nil {
-			return err
-		}
-		return a.print(st, func(w io.Writer) { render.ErasureStatus(w, st) })
-	}
+	return caseQuery(fs, (*client.Client).ErasureStatus, render.ErasureStatus)
 }
 
 func setupOpenErasures(fs *flag.FlagSet) runner {
