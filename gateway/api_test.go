@@ -284,8 +284,14 @@ func TestQueuedRequestGivesUpAfterQueueWait(t *testing.T) {
 	n := newFakeNet(clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue, c.QueueWait = 1, 4, 50*time.Millisecond })
 	n.blockSubmit = make(chan struct{})
-	defer close(n.blockSubmit)
-	go a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
+	// The blocked request must end before the test does: its call reports
+	// through t, and the agency is stopped by the test's cleanup.
+	first := make(chan struct{})
+	defer func() { close(n.blockSubmit); <-first }()
+	go func() {
+		defer close(first)
+		a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
+	}()
 	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
 	r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
 	if p := r.problem(t); r.status != 503 || p.Code != CodeOverloaded || r.header.Get("Retry-After") == "" {
