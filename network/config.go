@@ -176,7 +176,13 @@ func (n *Network) writeConfigtx() error {
 			o, _ := n.desc.Org(m)
 			orgs = append(orgs, peerOrg(o))
 		}
+		// Explicit signature policies over the governing orgs only: an ImplicitMeta MAJORITY would
+		// count every application org, the auditor included, so on a 3-org channel one member
+		// state plus the auditor could rewrite the rules.
+		admins, peers := n.GovernancePolicy(ch, "admin"), n.GovernancePolicy(ch, "peer")
 		profiles[ch.Name] = map[string]any{
+			// /Channel/Admins = MAJORITY of {Application/Admins, Orderer/Admins} = both of them:
+			// channel-wide values need the agencies and the ordering organisation.
 			"Policies": map[string]any{
 				"Readers": meta("ANY Readers"), "Writers": meta("ANY Writers"), "Admins": meta("MAJORITY Admins"),
 			},
@@ -205,9 +211,14 @@ func (n *Network) writeConfigtx() error {
 			"Application": map[string]any{
 				"Organizations": orgs,
 				"Policies": map[string]any{
-					"Readers": meta("ANY Readers"), "Writers": meta("ANY Writers"), "Admins": meta("MAJORITY Admins"),
-					"LifecycleEndorsement": meta("MAJORITY Endorsement"),
-					"Endorsement":          meta("MAJORITY Endorsement"),
+					"Readers": meta("ANY Readers"), "Writers": meta("ANY Writers"),
+					// Membership, policies, org definitions' place on the channel.
+					"Admins": policy("Signature", admins),
+					// A chaincode definition commits only with these orgs' peers endorsing, and a
+					// peer endorses a commit only if its own org approved the definition.
+					"LifecycleEndorsement": policy("Signature", peers),
+					// Default for a definition that names no policy of its own.
+					"Endorsement": policy("Signature", peers),
 				},
 				"Capabilities": map[string]bool{"V2_5": true},
 			},
@@ -218,6 +229,18 @@ func (n *Network) writeConfigtx() error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(n.configDir(), "configtx.yaml"), b, 0o644)
+}
+
+// GovernancePolicy renders a channel's governance rule as a Fabric signature policy over the
+// governing orgs' principals of the given role ("admin" or "peer"), e.g.
+// OutOf(2,'AsylumOfficeMSP.admin','PartnerStateMSP.admin').
+func (n *Network) GovernancePolicy(ch Channel, role string) string {
+	var ids []string
+	for _, org := range ch.Governance.Orgs {
+		o, _ := n.desc.Org(org)
+		ids = append(ids, "'"+o.MSPID+"."+role+"'")
+	}
+	return fmt.Sprintf("OutOf(%d,%s)", ch.Governance.OutOf, strings.Join(ids, ","))
 }
 
 func (n *Network) genesis(ch string) error {

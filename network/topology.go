@@ -67,13 +67,21 @@ type User struct {
 	Role string `yaml:"role"`
 }
 
-// Channel is one channel (= one pseudonymisation domain) with its members and endorsement rule.
+// Channel is one channel (= one pseudonymisation domain) with its members, its endorsement rule and
+// its governance rule.
 type Channel struct {
 	Name        string      `yaml:"name"`
 	Procedure   string      `yaml:"procedure"`
 	Members     []string    `yaml:"members"`
 	Endorsement Endorsement `yaml:"endorsement"`
+	// Governance is who must agree to change the channel's rules or membership: a chaincode
+	// definition (LifecycleEndorsement) or the channel configuration (Application/Admins).
+	Governance Endorsement `yaml:"governance"`
 }
+
+// AuditorKind is the org kind that reads and verifies but never governs: it takes no part in any
+// policy that changes rules or membership, so it can never tip a vote.
+const AuditorKind = "auditor"
 
 // Endorsement requires OutOf of the listed orgs' peers to endorse every transaction.
 type Endorsement struct {
@@ -194,9 +202,51 @@ func (d Description) Validate() error {
 				return bad("channel %q: endorser %q is not a member", c.Name, m)
 			}
 		}
+		if err := d.validateGovernance(c); err != nil {
+			return err
+		}
 	}
 	if len(chans) == 0 {
 		return bad("at least one channel is required")
+	}
+	return nil
+}
+
+// validateGovernance enforces the trust model (DESIGN.md section 7): the governing orgs are exactly
+// the channel's members that are not auditors, the auditor never counts, a rule change needs a
+// majority of them, and on a Dublin channel every member state.
+func (d Description) validateGovernance(c Channel) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: channel %q: governance: %s", ErrInvalidDescription, c.Name, fmt.Sprintf(format, a...))
+	}
+	g := c.Governance
+	var want []string
+	for _, m := range c.Members {
+		if o, _ := d.Org(m); o.Kind != AuditorKind {
+			want = append(want, m)
+		}
+	}
+	seen := map[string]bool{}
+	for _, m := range g.Orgs {
+		o, ok := d.Org(m)
+		switch {
+		case !ok || !slices.Contains(c.Members, m):
+			return bad("%q is not a member", m)
+		case o.Kind == AuditorKind:
+			return bad("the auditor %q may not take part in governance", m)
+		case seen[m]:
+			return bad("%q listed twice", m)
+		}
+		seen[m] = true
+	}
+	if len(g.Orgs) != len(want) {
+		return bad("must list every member that is not an auditor (%v), got %v", want, g.Orgs)
+	}
+	if g.OutOf <= len(g.Orgs)/2 || g.OutOf > len(g.Orgs) {
+		return bad("outOf %d of %d is not a majority", g.OutOf, len(g.Orgs))
+	}
+	if c.Procedure == "dublin" && g.OutOf != len(g.Orgs) {
+		return bad("a Dublin channel changes its rules only with every member state (outOf %d)", len(g.Orgs))
 	}
 	return nil
 }

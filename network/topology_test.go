@@ -65,6 +65,20 @@ func TestBuiltinDemoTopology(t *testing.T) {
 	if got := n.EndorsementPolicy(nat); got != "OutOf(2,'AsylumOfficeMSP.peer','BorderPoliceMSP.peer','ImmigrationAuthorityMSP.peer')" {
 		t.Errorf("national endorsement policy %s", got)
 	}
+	dub, _ := d.Channel("dublin")
+	for _, tc := range []struct {
+		ch         Channel
+		role, want string
+	}{
+		{nat, "admin", "OutOf(2,'AsylumOfficeMSP.admin','BorderPoliceMSP.admin','ImmigrationAuthorityMSP.admin')"},
+		{nat, "peer", "OutOf(2,'AsylumOfficeMSP.peer','BorderPoliceMSP.peer','ImmigrationAuthorityMSP.peer')"},
+		{dub, "admin", "OutOf(2,'AsylumOfficeMSP.admin','PartnerStateMSP.admin')"},
+		{dub, "peer", "OutOf(2,'AsylumOfficeMSP.peer','PartnerStateMSP.peer')"},
+	} {
+		if got := n.GovernancePolicy(tc.ch, tc.role); got != tc.want {
+			t.Errorf("%s governance (%s) = %s, want %s", tc.ch.Name, tc.role, got, tc.want)
+		}
+	}
 	if err := n.ChaincodeConfig().Validate(); err != nil {
 		t.Errorf("generated chaincode config invalid: %v", err)
 	}
@@ -85,6 +99,24 @@ func TestParseRefusesBadDescriptions(t *testing.T) {
 		},
 		"outOf too large": func(s string) string {
 			return strings.Replace(s, "{outOf: 2, orgs: [asylum-office, partner-state]}", "{outOf: 3, orgs: [asylum-office, partner-state]}", 1)
+		},
+		"auditor governs": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "governance: {outOf: 2, orgs: [asylum-office, partner-state, auditor]}", 1)
+		},
+		"auditor replaces an agency": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "governance: {outOf: 2, orgs: [asylum-office, auditor]}", 1)
+		},
+		"dublin governed by one state": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "governance: {outOf: 1, orgs: [asylum-office, partner-state]}", 1)
+		},
+		"agency left out of governance": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, border-police, immigration-authority]}", "governance: {outOf: 2, orgs: [asylum-office, border-police]}", 1)
+		},
+		"national minority governs": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, border-police, immigration-authority]}", "governance: {outOf: 1, orgs: [asylum-office, border-police, immigration-authority]}", 1)
+		},
+		"no governance": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "", 1)
 		},
 		"bad role":          func(s string) string { return strings.Replace(s, "role: auditor", "role: superuser", 1) },
 		"too many orderers": func(s string) string { return strings.Replace(s, "orderers: 3", "orderers: 6", 1) },
