@@ -50,6 +50,11 @@ type EraseRequest struct {
 	LocalRef  string `json:"localRef,omitempty"`
 }
 
+// EraseEntryRequest names the entry to erase by its pseudonym.
+type EraseEntryRequest struct {
+	Pseudonym string `json:"pseudonym"`
+}
+
 // ListRequest pages through a domain's pseudonyms.
 type ListRequest struct {
 	After string `json:"after,omitempty"`
@@ -125,6 +130,10 @@ func (r *EraseRequest) validate() error {
 	default:
 		return ValidateLocalRef(r.LocalRef)
 	}
+}
+func (r *EraseEntryRequest) validate() error {
+	_, err := ParsePseudonym(r.Pseudonym)
+	return err
 }
 func (r *ListRequest) validate() error {
 	if r.Limit <= 0 || r.Limit > MaxListLimit {

@@ -183,6 +183,13 @@ func (c *Client) ErasePseudonym(ctx context.Context, domain, pseudonym string) (
 	return out, err
 }
 
+// EraseEntry implements Vault.
+func (c *Client) EraseEntry(ctx context.Context, domain, pseudonym string) (Erasure, error) {
+	var out Erasure
+	_, err := c.call(ctx, domainPath(domain, "erase-entry"), EraseEntryRequest{Pseudonym: pseudonym}, &out)
+	return out, err
+}
+
 // EraseRef implements Vault.
 func (c *Client) EraseRef(ctx context.Context, domain, localRef string) (Erasure, error) {
 	var out Erasure

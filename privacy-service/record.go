@@ -36,11 +36,13 @@ const (
 	actLinked    historyAction = 3
 	actRectified historyAction = 4
 	actRestored  historyAction = 5
+	// actEntryErased: one domain's entry was erased, the others kept.
+	actEntryErased historyAction = 6
 )
 
 var actionNames = map[historyAction]string{
 	actCreated: "created", actBound: "reference-bound", actLinked: "linked",
-	actRectified: "rectified", actRestored: "restored",
+	actRectified: "rectified", actRestored: "restored", actEntryErased: "entry-erased",
 }
 
 type historyRec struct {

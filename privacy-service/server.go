@@ -115,6 +115,7 @@ func (s *Server) routes() {
 		"anchor-key":        s.hAnchorKey,
 		"rectify":           s.hRectify,
 		"erase":             s.hErase,
+		"erase-entry":       s.hEraseEntry,
 		"list":              s.hList,
 		"export":            s.hExport,
 	}
@@ -360,6 +361,15 @@ func (s *Server) hErase(_ http.ResponseWriter, r *http.Request, domain string) (
 	} else {
 		er, err = s.store.EraseRef(r.Context(), domain, req.LocalRef)
 	}
+	return http.StatusOK, er, err
+}
+
+func (s *Server) hEraseEntry(_ http.ResponseWriter, r *http.Request, domain string) (int, any, error) {
+	var req EraseEntryRequest
+	if err := s.decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	er, err := s.store.EraseEntry(r.Context(), domain, req.Pseudonym)
 	return http.StatusOK, er, err
 }
 

@@ -44,6 +44,11 @@ type Vault interface {
 	// ErasePseudonym erases the whole case (all domains) beyond recovery and
 	// returns only after the erasure is on disk (GDPR art. 17).
 	ErasePseudonym(ctx context.Context, domain, pseudonym string) (Erasure, error)
+	// EraseEntry erases only the case's entry in domain (its references and
+	// anchor key) beyond recovery and keeps the entries of other domains;
+	// the last entry erases the whole case. An erasure requested on one
+	// channel erases that channel's mapping only.
+	EraseEntry(ctx context.Context, domain, pseudonym string) (Erasure, error)
 	// EraseRef is ErasePseudonym addressed by a local reference.
 	EraseRef(ctx context.Context, domain, localRef string) (Erasure, error)
 	// List pages through the pseudonyms of a domain in ascending order,

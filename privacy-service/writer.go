@@ -40,6 +40,7 @@ const (
 	opRectify
 	opErasePseud
 	opEraseRef
+	opEraseEntry
 )
 
 type writeOp struct {
@@ -393,6 +394,34 @@ func (s *Store) plan(ctx context.Context, op *writeOp) *plan {
 		}
 		p.result.erasure = er
 
+	case opEraseEntry:
+		// One domain's entry only (an erasure requested on that domain's
+		// channel): its references and anchor key go, the other domains'
+		// entries stay, re-sealed under a fresh data key so the old record
+		// (which still names the erased entry) is shredded. The last entry
+		// takes the whole case with it.
+		pk := pseudKey{op.d1, op.p1}
+		p.touchPseud(pk)
+		m := s.pseuds[pk]
+		if m == nil {
+			return fail(fmt.Errorf("%w: nothing held for this case in domain %s", ErrNotFound, domainName(op.d1)))
+		}
+		old, err := load(m)
+		if err != nil {
+			return fail(err)
+		}
+		p.drop, p.dropRecs, p.erase = []*caseMeta{m}, []*caseRecord{old}, true
+		p.result.erasure = Erasure{ErasedAt: time.Unix(0, now).UTC(),
+			Pseudonyms: []DomainPseudonym{{Domain: domainName(op.d1), Pseudonym: op.p1.String()}}}
+		if len(old.entries) > 1 {
+			rec := old.clone()
+			rec.entries = slices.DeleteFunc(rec.entries, func(e entryRec) bool { return e.domain == domainName(op.d1) })
+			if err := addHistory(rec, now, actEntryErased, domainName(op.d1)); err != nil {
+				return fail(err)
+			}
+			p.put = rec
+		}
+
 	default:
 		return fail(fmt.Errorf("%w: unknown operation", ErrInvalidInput))
 	}
@@ -655,6 +684,16 @@ func (s *Store) EraseRef(ctx context.Context, domain, localRef string) (Erasure,
 		return Erasure{}, err
 	}
 	r := s.submit(ctx, &writeOp{kind: opEraseRef, d1: d, ref: localRef})
+	return r.erasure, r.err
+}
+
+// EraseEntry implements Vault.
+func (s *Store) EraseEntry(ctx context.Context, domain, pseudonym string) (Erasure, error) {
+	d, id, err := s.pseudArgs(domain, pseudonym)
+	if err != nil {
+		return Erasure{}, err
+	}
+	r := s.submit(ctx, &writeOp{kind: opEraseEntry, d1: d, p1: id})
 	return r.erasure, r.err
 }
 
