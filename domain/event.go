@@ -147,6 +147,21 @@ func DecodeEventInput(data []byte) (EventInput, error) {
 	return in, nil
 }
 
+// DecodeCanonicalEventInput is DecodeEventInput for a chaincode argument: on top of every check
+// of DecodeEventInput, the payload must be exactly its canonical encoding (EncodeCanonical of the
+// decoded input), so that a duplicate key, a reordered key or an escape cannot carry text past the
+// checks into the block. Gateways send EncodeCanonical(in) of an input decoded by DecodeEventInput.
+func DecodeCanonicalEventInput(data []byte) (EventInput, error) {
+	in, err := DecodeEventInput(data)
+	if err != nil {
+		return EventInput{}, err
+	}
+	if err := RequireCanonical(data, in); err != nil {
+		return EventInput{}, err
+	}
+	return in, nil
+}
+
 // validateStatic checks everything that does not depend on ledger state.
 func (in EventInput) validateStatic() error {
 	if in.VocabularyVersion != VocabularyVersion {

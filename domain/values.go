@@ -227,3 +227,38 @@ func looksLikeNationalDate(s string) bool {
 	}
 	return groups[0] <= 2 && groups[1] <= 2 && groups[2] >= 2 && groups[2] <= 4
 }
+
+// CheckDate validates a date argument: exactly YYYY-MM-DD, an existing day in the range every
+// ledger date lies in. The value is never echoed.
+func CheckDate(field, s string) error { return checkDate(field, s) }
+
+// CheckHash64 validates a keyed-hash argument: 64 lower-case hex digits.
+func CheckHash64(field, s string) error {
+	if IsHash64(s) {
+		return nil
+	}
+	return refuseValue(field, s, "must be 64 lower-case hex digits")
+}
+
+// ParseDecimal parses a non-negative integer argument in its one canonical spelling: ASCII
+// digits, no sign, no leading zero (except "0" itself), no whitespace, at most max. Anything
+// else — "+5", "05", " 5", "5\n", "1e1" — is refused, so a number argument carries no
+// caller-chosen bytes beyond its value.
+func ParseDecimal(field, s string, max int) (int, error) {
+	bad := func() (int, error) { return 0, refuseValue(field, s, "must be a decimal number without sign or leading zeros") }
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
+		return bad()
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return bad()
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n > max {
+		return 0, Errorf(KindInvalidArgument, "%s: at most %d", field, max)
+	}
+	return n, nil
+}
