@@ -245,7 +245,9 @@ func CheckHash64(field, s string) error {
 // else — "+5", "05", " 5", "5\n", "1e1" — is refused, so a number argument carries no
 // caller-chosen bytes beyond its value.
 func ParseDecimal(field, s string, max int) (int, error) {
-	bad := func() (int, error) { return 0, refuseValue(field, s, "must be a decimal number without sign or leading zeros") }
+	bad := func() (int, error) {
+		return 0, refuseValue(field, s, "must be a decimal number without sign or leading zeros")
+	}
 	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
 		return bad()
 	}
