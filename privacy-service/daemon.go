@@ -88,6 +88,7 @@ type DaemonConfig struct {
 	TLS             *tls.Config
 	AllowedCNs      []string
 	AllowedOUs      []string
+	AllowedKeys     []string
 	AdminCNs        []string
 	ShutdownTimeout time.Duration
 	Audit           *slog.Logger
@@ -115,7 +116,7 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) error {
 	}
 	defer store.Close()
 	srv, err := NewServer(ServerConfig{Store: store, Logger: log, Audit: cfg.Audit,
-		AllowedCNs: cfg.AllowedCNs, AllowedOUs: cfg.AllowedOUs, AdminCNs: cfg.AdminCNs})
+		AllowedCNs: cfg.AllowedCNs, AllowedOUs: cfg.AllowedOUs, AllowedKeys: cfg.AllowedKeys, AdminCNs: cfg.AdminCNs})
 	if err != nil {
 		return err
 	}

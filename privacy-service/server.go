@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
@@ -29,6 +30,11 @@ type ServerConfig struct {
 	// the CA signed.
 	AllowedCNs []string
 	AllowedOUs []string
+	// AllowedKeys pins the gateway's client certificate by public key: hex
+	// SHA-256 of its SubjectPublicKeyInfo (KeyPin). Names alone are not
+	// enough: anyone who can get a certificate from the agency's TLS CA can
+	// choose its CN. Empty: no pin.
+	AllowedKeys []string
 	// AdminCNs may call /v1/admin/* (backup, restore). Empty: nobody.
 	AdminCNs []string
 	// MaxBodyBytes bounds a request (default DefaultMaxBodyBytes);
@@ -153,6 +159,14 @@ func (s *Server) routes() {
 	})
 }
 
+// KeyPin is the pin of a certificate's public key: lower-case hex SHA-256 of
+// its DER SubjectPublicKeyInfo (stays the same when a certificate is
+// re-issued for the same key).
+func KeyPin(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
 // identity returns the caller's verified client certificate.
 func identity(r *http.Request) *x509.Certificate {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
@@ -170,6 +184,9 @@ func (s *Server) authorize(cert *x509.Certificate, admin bool) error {
 			return fmt.Errorf("%w: this identity may not call admin operations", ErrForbidden)
 		}
 		return nil
+	}
+	if len(s.cfg.AllowedKeys) > 0 && !slices.Contains(s.cfg.AllowedKeys, KeyPin(cert)) {
+		return fmt.Errorf("%w: this identity is not the agency gateway", ErrForbidden)
 	}
 	if len(s.cfg.AllowedCNs) > 0 && !slices.Contains(s.cfg.AllowedCNs, cert.Subject.CommonName) {
 		return fmt.Errorf("%w: this identity is not the agency gateway", ErrForbidden)

@@ -157,6 +157,7 @@ func serve(ctx context.Context, args []string) error {
 	clientCA := str("client-ca", "", "agency CA that signs client certificates (PEM)")
 	allowCN := str("allow-cn", "", "allowed client certificate CNs, comma separated (empty: any the CA signed)")
 	allowOU := str("allow-ou", "", "allowed client certificate OUs, comma separated")
+	allowKey := str("allow-key-sha256", "", "pinned client public keys: hex SHA-256 of the certificate's SubjectPublicKeyInfo, comma separated (empty: no pin)")
 	adminCN := str("admin-cn", "", "client CNs allowed to call /v1/admin/* (backup, restore)")
 	initKEK, _ := strconv.ParseBool(env("init", "false"))
 	fs.BoolVar(&initKEK, "init", initKEK, "create the keyring file (0600) if it does not exist")
@@ -186,7 +187,7 @@ func serve(ctx context.Context, args []string) error {
 	opts := c.storeOptions(kek)
 	return privacy.RunDaemon(ctx, privacy.DaemonConfig{
 		Store: opts, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling, TLS: tlsCfg,
-		AllowedCNs: list(*allowCN), AllowedOUs: list(*allowOU), AdminCNs: list(*adminCN),
+		AllowedCNs: list(*allowCN), AllowedOUs: list(*allowOU), AllowedKeys: list(*allowKey), AdminCNs: list(*adminCN),
 		ShutdownTimeout: *shutdown, Audit: opts.Logger.With("log", "audit"),
 	})
 }
