@@ -1,8 +1,8 @@
 package chaincode
 
 import (
-	"encoding/base64"
 	"encoding/json"
+	"strings"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
@@ -61,7 +61,7 @@ func (cc *CasesContract) RecordEvent(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	in, err := domain.DecodeEventInput([]byte(payload))
+	in, err := domain.DecodeCanonicalEventInput([]byte(payload))
 	if err != nil {
 		return "", wire(err)
 	}
@@ -135,13 +135,9 @@ func (cc *CasesContract) GetHistory(ctx contractapi.TransactionContextInterface,
 	if err != nil {
 		return "", wire(err)
 	}
-	after := ""
-	if bookmark != "" {
-		b, err := base64.RawURLEncoding.DecodeString(bookmark)
-		if err != nil || !isTxID(string(b)) {
-			return "", wire(domain.Errorf(domain.KindInvalidArgument, "bookmark: not from this query"))
-		}
-		after = string(b)
+	after, err := historyBookmark(bookmark)
+	if err != nil {
+		return "", wire(err)
 	}
 	it, err := t.ctx.GetStub().GetHistoryForKey(caseKey(pseudonym))
 	if err != nil {
@@ -160,7 +156,7 @@ func (cc *CasesContract) GetHistory(ctx contractapi.TransactionContextInterface,
 			continue
 		}
 		if len(page.Items) == int(size) {
-			page.Bookmark = base64.RawURLEncoding.EncodeToString([]byte(page.Items[len(page.Items)-1].TxID))
+			page.Bookmark = encodeBookmark(page.Items[len(page.Items)-1].TxID)
 			break
 		}
 		e := HistoryEntry{TxID: m.TxId, IsDelete: m.IsDelete}
@@ -183,19 +179,6 @@ func (cc *CasesContract) GetHistory(ctx contractapi.TransactionContextInterface,
 		return "", wire(domain.Errorf(domain.KindNotFound, "case not found"))
 	}
 	return marshalResult(page)
-}
-
-func isTxID(s string) bool {
-	if len(s) == 0 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // ListByStatus lists the cases in a status, paginated.
@@ -259,9 +242,12 @@ func (t *tx) pageComposite(obj string, attrs []string, bookmark, pageSize string
 	if err != nil {
 		return "", err
 	}
-	bm, err := decodeBookmark(bookmark, ck(obj, attrs...))
+	bm, err := decodeBookmark(bookmark)
 	if err != nil {
 		return "", err
+	}
+	if bm != "" && !strings.HasPrefix(bm, ck(obj, attrs...)) { // the gate checked it in full; never page outside the query
+		return "", errBookmark()
 	}
 	it, meta, err := t.ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(obj, attrs, size, bm)
 	if err != nil {

@@ -44,9 +44,9 @@ type core struct {
 	zones map[string]*time.Location
 }
 
-// New builds the chaincode: contracts cases (default), dublin, anchors,
-// erasure, audit and admin.
-func New(cfg Config, opts ...Option) (*contractapi.ContractChaincode, error) {
+// New builds the chaincode: the argument gate (args.go) in front of the
+// contracts cases (default), dublin, anchors, erasure, audit and admin.
+func New(cfg Config, opts ...Option) (*Chaincode, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func New(cfg Config, opts ...Option) (*contractapi.ContractChaincode, error) {
 	}
 	cc.DefaultContract = "cases"
 	cc.Info = metadata.InfoMetadata{Title: "caseledger", Version: Version}
-	return cc, nil
+	return &Chaincode{c: c, cc: cc, rules: argRules()}, nil
 }
 
 // tx bundles what one transaction needs.

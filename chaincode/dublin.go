@@ -1,8 +1,6 @@
 package chaincode
 
 import (
-	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -62,14 +60,11 @@ func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterfa
 	if err != nil {
 		return "", wire(err)
 	}
-	bm, err := decodeBookmark(bookmark, duePrefix)
+	bm, err := dueBookmark(bookmark, beforeDate)
 	if err != nil {
 		return "", wire(err)
 	}
 	end := duePrefix + beforeDate
-	if bm != "" && bm >= end {
-		return "", wire(domain.Errorf(domain.KindInvalidArgument, "bookmark: not from this query"))
-	}
 	it, meta, err := t.ctx.GetStub().GetStateByRangeWithPagination(duePrefix, end, size, bm)
 	if err != nil {
 		return "", wire(domain.Errorf(domain.KindInternal, "query failed"))
@@ -135,13 +130,13 @@ func (dc *DublinContract) SetHolidays(ctx contractapi.TransactionContextInterfac
 		if a.Role != domain.RoleDublinOfficer && a.Role != domain.RoleAdmin {
 			return nil, domain.Errorf(domain.KindForbidden, "role %s may not set holidays", a.Role)
 		}
-		y, err := strconv.Atoi(year)
-		if err != nil || y < deadline.MinHolidayYear || y > deadline.MaxHolidayYear || len(year) != 4 {
-			return nil, domain.Errorf(domain.KindInvalidArgument, "year: must be a year %d..%d", deadline.MinHolidayYear, deadline.MaxHolidayYear)
+		y, err := parseYear(year)
+		if err != nil {
+			return nil, err
 		}
 		var h deadline.Holidays
-		if err := json.Unmarshal([]byte(dates), &h); err != nil {
-			return nil, domain.Errorf(domain.KindInvalidArgument, "dates: must be a JSON array of ascending YYYY-MM-DD dates without duplicates")
+		if err := domain.DecodeCanonical([]byte(dates), &h); err != nil {
+			return nil, domain.Errorf(domain.KindInvalidArgument, "dates: must be the canonical JSON array of ascending YYYY-MM-DD dates without duplicates")
 		}
 		for _, d := range h.Dates() {
 			if d.Year() != y {
@@ -169,9 +164,9 @@ func (dc *DublinContract) GetHolidays(ctx contractapi.TransactionContextInterfac
 	if !domain.IsMemberState(memberState) {
 		return "", wire(domain.Errorf(domain.KindInvalidArgument, "memberState: unknown member-state code"))
 	}
-	y, err := strconv.Atoi(year)
-	if err != nil || y < deadline.MinHolidayYear || y > deadline.MaxHolidayYear || len(year) != 4 {
-		return "", wire(domain.Errorf(domain.KindInvalidArgument, "year: must be a year %d..%d", deadline.MinHolidayYear, deadline.MaxHolidayYear))
+	y, err := parseYear(year)
+	if err != nil {
+		return "", wire(err)
 	}
 	var h deadline.Holidays
 	found, err := t.getJSON(holidaysKey(memberState, y), &h)

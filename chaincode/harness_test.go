@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
 	"github.com/caseledger/caseledger/chaincode/internal/fakestub"
 	"github.com/caseledger/caseledger/domain"
@@ -18,7 +17,7 @@ import (
 // endorser clock and identities by name.
 type net struct {
 	t      testing.TB
-	cc     *contractapi.ContractChaincode
+	cc     *Chaincode
 	mu     sync.Mutex
 	now    time.Time // transaction timestamps and endorser clock
 	ledger map[string]*fakestub.Ledger
@@ -161,6 +160,14 @@ func payload(code domain.EventCode, occurredOn string, fields map[string]any) st
 	b, err := json.Marshal(m)
 	if err != nil {
 		panic(fmt.Sprint(err))
+	}
+	// A payload that decodes is sent in its canonical form, as gateways send
+	// it; one that does not (a test of a refusal) is sent as built.
+	var in domain.EventInput
+	if domain.DecodeStrict(b, &in) == nil {
+		if b, err = domain.EncodeCanonical(in); err != nil {
+			panic(fmt.Sprint(err))
+		}
 	}
 	return string(b)
 }

@@ -3,12 +3,13 @@ package chaincode
 import (
 	"encoding/base64"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
 )
 
 // Key layout (docs/chaincode.md lists it). Composite keys are built with the
@@ -71,8 +72,12 @@ func splitKey(stub shim.ChaincodeStubInterface, key string) ([]string, error) {
 	return attrs, nil
 }
 
-// Bookmarks are the peer's bookmark (the next key) in base64url, opaque to
-// clients. A bookmark is only accepted for the query that produced it.
+// Bookmarks are the peer's bookmark (the next key) in base64url without
+// padding, opaque to clients. A bookmark is accepted only if the chaincode
+// could have issued it for the same query: canonical base64 of a key of the
+// index being paged, inside the query's range, every attribute valid by the
+// checker of its kind, in the exact key encoding. So a bookmark cannot carry
+// caller-chosen bytes into a block.
 
 func encodeBookmark(b string) string {
 	if b == "" {
@@ -81,29 +86,122 @@ func encodeBookmark(b string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(b))
 }
 
-func decodeBookmark(s, prefix string) (string, error) {
+const maxBookmarkLen = 1024
+
+func errBookmark() error {
+	return domain.Errorf(domain.KindInvalidArgument, "bookmark: not from this query")
+}
+
+// decodeBookmark undoes encodeBookmark and refuses any other spelling
+// (padding, line breaks, non-zero trailing bits, the empty key).
+func decodeBookmark(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	if len(s) > 1024 {
+	if len(s) > maxBookmarkLen {
 		return "", domain.Errorf(domain.KindInvalidArgument, "bookmark: too long")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || !strings.HasPrefix(string(b), prefix) {
-		return "", domain.Errorf(domain.KindInvalidArgument, "bookmark: not from this query")
+	if err != nil || len(b) == 0 || encodeBookmark(string(b)) != s {
+		return "", errBookmark()
 	}
 	return string(b), nil
 }
 
-// pageSize parses a page-size argument: "" or "0" means the default; larger
-// than the configured maximum is capped.
+// checkIndexBookmark accepts "" or a bookmark naming a key of index obj whose
+// first attributes are fixed (the query's) and whose remaining attributes
+// pass rest, one checker each.
+func checkIndexBookmark(bookmark, obj string, fixed []string, rest ...func(string) bool) error {
+	key, err := decodeBookmark(bookmark)
+	if err != nil || key == "" {
+		return err
+	}
+	if len(key) < 2 || key[0] != 0 || key[len(key)-1] != 0 {
+		return errBookmark()
+	}
+	parts := strings.Split(key[1:len(key)-1], "\x00")
+	if len(parts) != 1+len(fixed)+len(rest) || parts[0] != obj {
+		return errBookmark()
+	}
+	attrs := parts[1:]
+	for i, f := range fixed {
+		if attrs[i] != f {
+			return errBookmark()
+		}
+	}
+	for i, ok := range rest {
+		if !ok(attrs[len(fixed)+i]) {
+			return errBookmark()
+		}
+	}
+	if again, err := shim.CreateCompositeKey(obj, attrs); err != nil || again != key {
+		return errBookmark()
+	}
+	return nil
+}
+
+// isSeqText: an event sequence number as keys hold it (seqText).
+func isSeqText(s string) bool {
+	if len(s) != 10 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// historyBookmark accepts "" or the bookmark GetHistory issues: the
+// transaction id (64 lower-case hex) of the last entry of the previous page.
+func historyBookmark(bookmark string) (string, error) {
+	txID, err := decodeBookmark(bookmark)
+	if err != nil {
+		return "", err
+	}
+	if txID != "" && !domain.IsHash64(txID) {
+		return "", errBookmark()
+	}
+	return txID, nil
+}
+
+// dueBookmark accepts "" or a deadline-board key before beforeDate, as
+// dueKey builds it.
+func dueBookmark(bookmark, beforeDate string) (string, error) {
+	key, err := decodeBookmark(bookmark)
+	if err != nil || key == "" {
+		return key, err
+	}
+	parts := strings.Split(strings.TrimPrefix(key, duePrefix), "/")
+	if !strings.HasPrefix(key, duePrefix) || len(parts) != 3 {
+		return "", errBookmark()
+	}
+	if _, err := deadline.ParseDate(parts[0]); err != nil {
+		return "", errBookmark()
+	}
+	kind := domain.DeadlineKind(parts[1])
+	if !slices.Contains(domain.DeadlineKinds(), kind) || !domain.IsUUIDv4(parts[2]) {
+		return "", errBookmark()
+	}
+	if dueKey(parts[0], kind, parts[2]) != key || key >= duePrefix+beforeDate {
+		return "", errBookmark()
+	}
+	return key, nil
+}
+
+// maxPageSizeArg is the largest page size an argument may name (the cap of
+// the maxPageSize setting); larger configured caps are impossible.
+const maxPageSizeArg = 1000
+
+// pageSize parses a page-size argument: "" or "0" means the default; a
+// canonical decimal up to 1000 otherwise, capped at the configured maximum.
 func (c *core) pageSize(s string) (int32, error) {
 	n := 0
 	if s != "" {
 		var err error
-		n, err = strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return 0, domain.Errorf(domain.KindInvalidArgument, "pageSize: must be a non-negative integer")
+		if n, err = domain.ParseDecimal("pageSize", s, maxPageSizeArg); err != nil {
+			return 0, err
 		}
 	}
 	if n == 0 {

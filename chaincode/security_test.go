@@ -333,7 +333,7 @@ func TestEvaluateMetadata(t *testing.T) {
 		t.Errorf("exposed transactions %v, want %v", exposed, want)
 	}
 	r := n.invoke("national", "aud", "cases:Write", "x")
-	if r.status == 200 || !strings.Contains(r.message, "not found") {
+	if r.status == 200 || r.kind() != domain.KindInvalidArgument {
 		t.Errorf("helper callable: %d %s", r.status, r.message)
 	}
 }
