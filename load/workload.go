@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -64,6 +65,13 @@ func (e Event) Payload() string {
 		m[k] = v
 	}
 	b, err := json.Marshal(m)
+	if err == nil {
+		// The chaincode takes only the canonical encoding of the decoded payload.
+		var in domain.EventInput
+		if err = domain.DecodeStrict(b, &in); err == nil {
+			b, err = domain.EncodeCanonical(in)
+		}
+	}
 	if err != nil {
 		// Fields come from this package only (strings and booleans): a failure is a bug here.
 		panic(fmt.Sprintf("load: event payload: %v", err))

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"google.golang.org/grpc/status"
+
+	"github.com/caseledger/caseledger/domain"
 )
 
 // Real identifiers an agency holds for the people in these tests. They must never reach the ledger:
@@ -41,6 +43,14 @@ func payload(code, occurredOn string, fields map[string]any) string {
 	b, err := json.Marshal(m)
 	if err != nil {
 		panic(err)
+	}
+	// The chaincode takes only the canonical encoding; a payload that does not decode (a test of a
+	// refusal) is sent as built.
+	var in domain.EventInput
+	if domain.DecodeStrict(b, &in) == nil {
+		if b, err = domain.EncodeCanonical(in); err != nil {
+			panic(err)
+		}
 	}
 	return string(b)
 }
