@@ -80,8 +80,13 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 		return err
 	}
 	// The gateway is the privacy service's only client: it presents its own
-	// TLS identity, and trusts the agency's TLS CA for the service.
-	clientTLS, err := privacy.ClientTLSConfig(svcTLS.CertFile, svcTLS.KeyFile, svcTLS.CAFile)
+	// client identity (pinned there; not the key of the public API), and
+	// trusts the agency's TLS CA for the service.
+	vaultTLS, ok := conn.Services["privacy-client"]
+	if !ok {
+		vaultTLS = svcTLS // connection files generated before the split
+	}
+	clientTLS, err := privacy.ClientTLSConfig(vaultTLS.CertFile, vaultTLS.KeyFile, vaultTLS.CAFile)
 	if err != nil {
 		return err
 	}
