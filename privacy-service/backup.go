@@ -255,12 +255,22 @@ func (s *Store) Restore(ctx context.Context, r io.Reader) (RestoreStats, error) 
 				return err
 			}
 			if err := s.restoreChunk(ctx, recs[start:min(start+chunk, len(recs))], live, &st); err != nil {
-				return err
+				return errors.Join(err, s.restoredGeneration(st))
 			}
 		}
-		return nil
+		return s.restoredGeneration(st)
 	})
 	return st, err
+}
+
+// restoredGeneration: records written back may include mappings whose
+// erasure was recorded on the ledger after the backup (and whose tombstones
+// are lost): a new generation makes the gateway check them.
+func (s *Store) restoredGeneration(st RestoreStats) error {
+	if st.Restored == 0 {
+		return nil
+	}
+	return s.newGeneration()
 }
 
 func (s *Store) restoreChunk(ctx context.Context, recs []backupRecord, tombs map[recordID]tombstone, st *RestoreStats) error {

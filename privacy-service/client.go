@@ -211,6 +211,13 @@ func (c *Client) Export(ctx context.Context, domain, localRef string) (SubjectEx
 	return out, err
 }
 
+// Generation returns the service's store generation (see Store.Generation).
+func (c *Client) Generation(ctx context.Context) (string, error) {
+	var out GenerationResponse
+	_, err := c.call(ctx, "/v1/generation", struct{}{}, &out)
+	return out.Generation, err
+}
+
 // Backup streams a backup of the running service into w (admin identity).
 // A backup cut short fails verification on restore.
 func (c *Client) Backup(ctx context.Context, w io.Writer) error {

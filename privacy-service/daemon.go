@@ -92,6 +92,13 @@ type DaemonConfig struct {
 	AdminCNs        []string
 	ShutdownTimeout time.Duration
 	Audit           *slog.Logger
+	// KEKFile is the keyring file, if any: its folder's free space is
+	// watched with the data and tombstone folders.
+	KEKFile string
+	// MinFreeBytes is the readiness threshold of free space (0: none).
+	MinFreeBytes uint64
+	// StatFS probes free space (default SysStatFS).
+	StatFS StatFS
 	// OnListen, if set, is told the bound addresses (tests, scripts).
 	OnListen func(api, ops net.Addr)
 }

@@ -43,6 +43,9 @@ type ServerConfig struct {
 	MaxRestoreBytes int64
 	// Registry receives the metrics (default: a new registry).
 	Registry *prometheus.Registry
+	// Disk watches the free space of the service's folders (metrics and
+	// readiness); no folders: no watch.
+	Disk DiskConfig
 }
 
 // Server is the vault's HTTP API.
@@ -53,6 +56,7 @@ type Server struct {
 	ops      *http.ServeMux
 	reqs     *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	disk     *diskWatch
 }
 
 // NewServer builds the API on a store.
@@ -86,8 +90,13 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 			Help:    "API call latency by operation.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 18),
 		}, []string{"op"}),
+		disk: newDiskWatch(cfg.Disk),
 	}
-	for _, c := range append(cfg.Store.Collectors(), s.reqs, s.duration,
+	cs := cfg.Store.Collectors()
+	if len(cfg.Disk.Folders) > 0 {
+		cs = append(cs, s.disk)
+	}
+	for _, c := range append(cs, s.reqs, s.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})) {
 		if err := cfg.Registry.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -128,6 +137,7 @@ func (s *Server) routes() {
 	for op, h := range data {
 		s.mux.Handle("POST /v1/domains/{domain}/"+op, s.wrap(op, false, h))
 	}
+	s.mux.Handle("POST /v1/generation", s.wrap("generation", false, s.hGeneration))
 	s.mux.Handle("POST /v1/admin/backup", s.wrap("backup", true, s.hBackup))
 	s.mux.Handle("POST /v1/admin/restore", s.wrap("restore", true, s.hRestore))
 	for _, mux := range []*http.ServeMux{s.mux, s.ops} {
@@ -136,7 +146,7 @@ func (s *Server) routes() {
 			w.Write([]byte("ok\n"))
 		})
 		mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-			if err := s.store.Ready(); err != nil {
+			if err := s.Ready(); err != nil {
 				writeProblem(w, "", err)
 				return
 			}
@@ -165,6 +175,15 @@ func (s *Server) routes() {
 func KeyPin(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
 	return hex.EncodeToString(sum[:])
+}
+
+// Ready is the readiness check: the store accepts writes and every watched
+// folder has at least the configured free space.
+func (s *Server) Ready() error {
+	if err := s.store.Ready(); err != nil {
+		return err
+	}
+	return s.disk.check()
 }
 
 // identity returns the caller's verified client certificate.
@@ -406,6 +425,11 @@ func (s *Server) hExport(_ http.ResponseWriter, r *http.Request, domain string) 
 	}
 	ex, err := s.store.Export(r.Context(), domain, req.LocalRef)
 	return http.StatusOK, ex, err
+}
+
+func (s *Server) hGeneration(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	g, err := s.store.Generation(r.Context())
+	return http.StatusOK, GenerationResponse{Generation: g}, err
 }
 
 // hBackup streams a backup. Errors after the first byte cannot become a

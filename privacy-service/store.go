@@ -76,6 +76,8 @@ type Store struct {
 	closed sync.Once
 	broken atomic.Pointer[error]
 	m      *storeMetrics
+
+	generation atomic.Pointer[string] // see generation.go
 }
 
 type refKey [sha256.Size]byte
@@ -193,7 +195,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.tombs.close()
 		return nil, fmt.Errorf("open badger: %w", err)
 	}
-	if err := s.load(ctx, used); err != nil {
+	resurrected, err := s.load(ctx, used)
+	if err == nil {
+		err = s.loadGeneration()
+	}
+	if err == nil && resurrected > 0 {
+		err = s.newGeneration()
+	}
+	if err != nil {
 		s.db.Close()
 		s.slots.close()
 		s.tombs.close()
@@ -292,7 +301,16 @@ func (s *Store) loadRecord(ctx context.Context, m *caseMeta) (*caseRecord, error
 // load rebuilds the index from Badger and the key slots, and finishes
 // interrupted work: a slot whose record is gone is an unfinished shred (zero
 // it, tombstone it); a record without its key is already unreadable (delete).
-func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
+//
+// A record whose id is in the tombstone log was shredded after this data
+// directory was copied (a folder restored from a file-system snapshot while
+// the tombstone log, kept apart, survived): it is deleted like a record
+// without a key and never indexed. load returns how many it deleted.
+func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) (int, error) {
+	dead, err := s.tombs.readAll()
+	if err != nil {
+		return 0, err
+	}
 	byID := make(map[recordID]uint32, len(used))
 	for slot, e := range used {
 		if prev, dup := byID[e.id]; dup {
@@ -302,7 +320,7 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 			byID[e.id] = min(prev, slot)
 			delete(used, drop)
 			if err := s.slots.zero(drop); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
@@ -354,6 +372,7 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 		}()
 	}
 	var keyless []recordID
+	resurrected := 0
 	seen := make([]bool, s.slots.n)
 	var scanErr error
 	go func() {
@@ -371,6 +390,12 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 				var id recordID
 				copy(id[:], k[1:])
 				slot, ok := byID[id]
+				if _, tombstoned := dead[id]; tombstoned {
+					// Shredded after this directory was copied: never serve it.
+					keyless = append(keyless, id)
+					resurrected++
+					continue
+				}
 				if !ok {
 					keyless = append(keyless, id)
 					continue
@@ -412,10 +437,10 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 		}
 	}
 	if scanErr != nil {
-		return fmt.Errorf("load: %w", scanErr)
+		return 0, fmt.Errorf("load: %w", scanErr)
 	}
 	if firstErr != nil {
-		return fmt.Errorf("load: %w", firstErr)
+		return 0, fmt.Errorf("load: %w", firstErr)
 	}
 
 	// Finish interrupted shredding.
@@ -431,10 +456,12 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("load: %w", err)
+			return 0, fmt.Errorf("load: %w", err)
 		}
 		for _, id := range keyless {
-			tombs = append(tombs, tombstone{id: id, at: now, reason: tombOrphan})
+			if _, ok := dead[id]; !ok {
+				tombs = append(tombs, tombstone{id: id, at: now, reason: tombOrphan})
+			}
 		}
 	}
 	zeroed := 0
@@ -443,11 +470,11 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 			continue
 		}
 		if e, ok := used[slot]; ok {
-			if !e.restoring {
+			if _, already := dead[e.id]; !e.restoring && !already {
 				tombs = append(tombs, tombstone{id: e.id, at: now, reason: tombOrphan})
 			}
 			if err := s.slots.zero(slot); err != nil {
-				return err
+				return 0, err
 			}
 			zeroed++
 		}
@@ -456,12 +483,16 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) error {
 	if len(tombs) > 0 || zeroed > 0 {
 		s.log.Info("finished interrupted shredding", "key_slots", zeroed, "records", len(tombs))
 		if err := errors.Join(s.tombs.append(tombs), s.tombs.sync(), s.slots.sync()); err != nil {
-			return err
+			return 0, err
 		}
+	}
+	if resurrected > 0 {
+		s.log.Warn("deleted records the tombstone log had shredded: the data directory is older than its tombstone log", "records", resurrected)
+		s.m.shredded.WithLabelValues("tombstoned-on-open").Add(float64(resurrected))
 	}
 	// Allocate low slots first.
 	slices.Reverse(s.free)
-	return nil
+	return resurrected, nil
 }
 
 // indexRecord adds a record to the index (writer or load only; caller holds

@@ -161,10 +161,15 @@ func serve(ctx context.Context, args []string) error {
 	adminCN := str("admin-cn", "", "client CNs allowed to call /v1/admin/* (backup, restore)")
 	initKEK, _ := strconv.ParseBool(env("init", "false"))
 	fs.BoolVar(&initKEK, "init", initKEK, "create the keyring file (0600) if it does not exist")
+	minFree := str("min-free", "1GiB", "readiness is false while a folder (data, tombstones, kek) has less free space (bytes, or with KiB/MiB/GiB; 0: off)")
 	shutdown := fs.Duration("shutdown-timeout", 15*time.Second, "grace period for calls in flight")
 	profiling := fs.Bool("pprof", false, "serve Go's /debug/pprof/ on the ops listener (loopback or a management network only)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	minFreeBytes, err := privacy.ParseBytes(*minFree)
+	if err != nil {
+		return fmt.Errorf("--min-free: %w", err)
 	}
 	if *profiling && *opsListen == "" {
 		return fmt.Errorf("--pprof needs --ops-listen: %w", flag.ErrHelp)
@@ -189,6 +194,7 @@ func serve(ctx context.Context, args []string) error {
 		Store: opts, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling, TLS: tlsCfg,
 		AllowedCNs: list(*allowCN), AllowedOUs: list(*allowOU), AllowedKeys: list(*allowKey), AdminCNs: list(*adminCN),
 		ShutdownTimeout: *shutdown, Audit: opts.Logger.With("log", "audit"),
+		KEKFile: *c.kekFile, MinFreeBytes: minFreeBytes,
 	})
 }
 
