@@ -166,7 +166,11 @@ func (n *Network) wipe() error {
 }
 
 func (n *Network) writeDescription() error {
-	if err := os.MkdirAll(n.root, 0o755); err != nil {
+	// Nothing of a network is another local user's business: identities, keys, ledgers, logs.
+	if err := os.MkdirAll(n.root, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(n.root, 0o700); err != nil {
 		return err
 	}
 	b, err := yaml.Marshal(n.desc)
@@ -264,12 +268,15 @@ func (n *Network) generateIdentities(ctx context.Context) error {
 					return err
 				}
 			}
-			for _, svc := range []string{"peer0", "ccserver", "privacy", "gateway"} {
+			// gateway serves the public API; gateway-client is the gateway's own key towards the
+			// privacy service, which pins it (a leaked API key is not a vault key).
+			for _, svc := range []string{"peer0", "ccserver", "privacy", "gateway", "gateway-client"} {
 				if err := yield(filepath.Join(svc, "tls"), caIdentity{name: svc, idType: "client", tls: true}, true); err != nil {
 					return err
 				}
 			}
-			return nil
+			// The privacy service's admin identity (backup and restore over its API).
+			return yield(filepath.Join(privacyAdminCN, "tls"), caIdentity{name: privacyAdminCN, idType: "client", tls: true}, true)
 		})
 	})
 }

@@ -79,6 +79,29 @@ func (n *Network) privacyKEK(org string) string {
 	return filepath.Join(n.root, "secrets", "privacy-"+org+".kek")
 }
 
+// PrivacyDataDir is an org's privacy-service data directory.
+func (n *Network) PrivacyDataDir(org string) string {
+	return filepath.Join(n.orgDir(org), "privacy", "data")
+}
+
+// PrivacyTombstones is an org's privacy-service tombstone log. It lives with the KEK under
+// <root>/secrets, outside the data directory: a data directory lost (or restored from a backup)
+// never takes the record of what was erased with it, and a restore drops every record it names.
+func (n *Network) PrivacyTombstones(org string) string {
+	return filepath.Join(n.root, "secrets", "privacy-"+org+".tombstones")
+}
+
+// privacyAdminCN is the client identity allowed to call a privacy service's /v1/admin/* (backup,
+// restore); generated per org next to the service identities.
+const privacyAdminCN = "privacy-admin"
+
+// PrivacyAdminTLS is the org's privacy admin identity, for
+// `privacyd backup --server PrivacyURL --tls-cert CertFile --tls-key KeyFile --server-ca CAFile`.
+func (n *Network) PrivacyAdminTLS(org string) TLSSet {
+	d := n.ServiceTLSDir(org, privacyAdminCN)
+	return TLSSet{CertFile: filepath.Join(d, "server.crt"), KeyFile: filepath.Join(d, "server.key"), CAFile: n.TLSCACert(org)}
+}
+
 func (n *Network) gatewayTokens(org string) string {
 	return filepath.Join(n.root, "secrets", "gateway-"+org+"-tokens.json")
 }
@@ -185,6 +208,8 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 	if n.profiling {
 		args = append(args, "--pprof")
 	}
+	// Tombstones apart from the data (restore honours them); backups over the API by the admin.
+	args = append(args, "--tombstone-file", n.PrivacyTombstones(org), "--admin-cn", privacyAdminCN)
 	name := PrivacyNode(org)
 	if err := n.sup.Start(name, bin, args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
