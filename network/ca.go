@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,25 +41,59 @@ func (n *Network) caServers(org string, p OrgPorts) (caServer, caServer) {
 }
 
 // startCA starts (or restarts, keeping its database) one CA server and waits until it answers.
+// The bootstrap registrar never appears on a command line or in a log: a first `init` reads it from
+// the environment (readable only by this user) and writes it into fabric-ca-server-config.yaml
+// (registry.identities, 0600), which every later start reads; the server's start-up log leaves out
+// the config lines that hold a password.
 func (n *Network) startCA(ctx context.Context, c caServer) error {
 	if err := os.MkdirAll(c.home, 0o700); err != nil {
 		return err
+	}
+	args := c.serverArgs()
+	env := []string{"FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS=127.0.0.1:" + strconv.Itoa(c.opsPort)}
+	if err := n.initCA(ctx, c, env); err != nil {
+		return err
+	}
+	if err := n.sup.Start(c.node, n.bin("fabric-ca-server"), append([]string{"start"}, args...), env, c.home); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := n.sup.WaitReady(wctx, c.node, func(ctx context.Context) error { return caReady(ctx, c) }); err != nil {
+		return err
+	}
+	// The server writes its keys, database and TLS key with the default umask: only this user may
+	// read anything of a CA's home.
+	return restrictTree(c.home)
+}
+
+// serverArgs are the fabric-ca-server arguments shared by init and start (no secret among them).
+func (c caServer) serverArgs() []string {
+	return []string{"--home", c.home, "--port", strconv.Itoa(c.port),
+		"--tls.enabled", "--csr.hosts", "localhost,127.0.0.1", "--csr.cn", c.node, "--ca.name", c.node}
+}
+
+func (c caServer) configFile() string { return filepath.Join(c.home, "fabric-ca-server-config.yaml") }
+
+// initCA creates the CA's key, certificate and configuration (with the bootstrap registrar) once.
+func (n *Network) initCA(ctx context.Context, c caServer, env []string) error {
+	if _, err := os.Stat(c.configFile()); err == nil {
+		return nil
 	}
 	pw, err := n.secret(c.node)
 	if err != nil {
 		return err
 	}
-	args := []string{"start", "-b", "ca-admin:" + pw, "--home", c.home, "--port", strconv.Itoa(c.port),
-		"--tls.enabled", "--csr.hosts", "localhost,127.0.0.1", "--csr.cn", c.node, "--ca.name", c.node}
-	env := []string{"FABRIC_CA_SERVER_OPERATIONS_LISTENADDRESS=127.0.0.1:" + strconv.Itoa(c.opsPort)}
-	if err := n.sup.Start(c.node, n.bin("fabric-ca-server"), args, env, c.home); err != nil && !errors.Is(err, ErrAlreadyRunning) {
-		return err
+	cmd := exec.CommandContext(ctx, n.bin("fabric-ca-server"), append([]string{"init"}, c.serverArgs()...)...)
+	cmd.Dir = c.home
+	cmd.Env = append(append(baseEnv(), env...), "FABRIC_CA_SERVER_BOOT=ca-admin:"+pw)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		// The output is kept in memory only; redact before it becomes an error message.
+		return fmt.Errorf("fabric-ca-server init %s: %w: %s", c.node, err, redact(lastLines(string(out), 5), pw))
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return n.sup.WaitReady(wctx, c.node, func(ctx context.Context) error { return caReady(ctx, c) })
+	return restrictTree(c.home)
 }
-
 func caReady(ctx context.Context, c caServer) error {
 	pem, err := os.ReadFile(c.tlsCert())
 	if err != nil {
@@ -72,20 +108,47 @@ func caReady(ctx context.Context, c caServer) error {
 }
 
 // caClient runs fabric-ca-client against one CA with a private client home, so calls never share
-// (or clobber) a client config file.
-func (n *Network) caClient(ctx context.Context, c caServer, args ...string) error {
+// (or clobber) a client config file. Secrets go in env (FABRIC_CA_CLIENT_URL with the enrollment
+// secret, FABRIC_CA_CLIENT_ID_SECRET for a registration), never in args: a process's environment
+// is readable only by its own user, its command line by everybody.
+func (n *Network) caClient(ctx context.Context, c caServer, secretEnv []string, args ...string) error {
 	home, err := os.MkdirTemp("", "caclient-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(home)
-	cmd := exec.CommandContext(ctx, n.bin("fabric-ca-client"), append(args, "--tls.certfiles", c.tlsCert())...)
-	cmd.Env = append(baseEnv(), "FABRIC_CA_CLIENT_HOME="+home)
+	cmd := exec.CommandContext(ctx, n.bin("fabric-ca-client"), caClientArgs(c, args)...)
+	cmd.Env = append(append(baseEnv(), "FABRIC_CA_CLIENT_HOME="+home), secretEnv...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("fabric-ca-client %s at %s: %w: %s", args[0], c.node, err, lastLines(string(out), 5))
+		msg := lastLines(string(out), 5)
+		for _, kv := range secretEnv {
+			_, v, _ := strings.Cut(kv, "=")
+			msg = redact(msg, v)
+		}
+		return fmt.Errorf("fabric-ca-client %s at %s: %w: %s", args[0], c.node, err, msg)
 	}
 	return nil
+}
+
+func caClientArgs(c caServer, args []string) []string {
+	return append(append([]string{}, args...), "--tls.certfiles", c.tlsCert())
+}
+
+// enrollEnv is the environment that carries an enrollment secret to fabric-ca-client: the URL
+// with user:secret@ (the client has no other way to take the secret than a URL).
+func enrollEnv(c caServer, user, secret string) []string {
+	u := &url.URL{Scheme: "https", User: url.UserPassword(user, secret), Host: "127.0.0.1:" + strconv.Itoa(c.port)}
+	return []string{"FABRIC_CA_CLIENT_URL=" + u.String()}
+}
+
+// redact replaces every occurrence of secret (and its URL-escaped form) in s.
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, secret, "[redacted]")
+	return strings.ReplaceAll(s, url.QueryEscape(secret), "[redacted]")
 }
 
 // caIdentity is one registered and enrolled identity.
@@ -101,33 +164,32 @@ func (n *Network) enrollAdmin(ctx context.Context, c caServer) error {
 	if err != nil {
 		return err
 	}
-	u := strings.Replace(c.url(), "https://", "https://ca-admin:"+pw+"@", 1)
-	return n.caClient(ctx, c, "enroll", "-u", u, "--mspdir", c.adminMSP())
+	return n.caClient(ctx, c, enrollEnv(c, "ca-admin", pw), "enroll", "--mspdir", c.adminMSP())
 }
 
 // registerEnroll registers id at CA c and enrolls it into dir (a fresh folder each time: enrolling
-// twice into one folder would leave two keys).
+// twice into one folder would leave two keys). The one-time enrollment secret lives only in this
+// process and the two clients' environments.
 func (n *Network) registerEnroll(ctx context.Context, c caServer, id caIdentity, dir string) error {
 	secret := randomHex(16)
 	args := []string{"register", "-u", c.url(), "--mspdir", c.adminMSP(), "--id.name", id.name,
-		"--id.secret", secret, "--id.type", id.idType}
+		"--id.type", id.idType}
 	if id.role != "" {
 		// ":ecert" puts the attribute into the enrollment certificate by default, so chaincode can
 		// authorise by MSP id + role without a separate attribute request.
 		args = append(args, "--id.attrs", "role="+id.role+":ecert")
 	}
-	if err := n.caClient(ctx, c, args...); err != nil {
+	if err := n.caClient(ctx, c, []string{"FABRIC_CA_CLIENT_ID_SECRET=" + secret}, args...); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	u := strings.Replace(c.url(), "https://", "https://"+id.name+":"+secret+"@", 1)
-	eargs := []string{"enroll", "-u", u, "--mspdir", dir, "--csr.cn", id.name}
+	eargs := []string{"enroll", "--mspdir", dir, "--csr.cn", id.name}
 	if id.tls {
 		eargs = append(eargs, "--enrollment.profile", "tls", "--csr.hosts", "localhost,127.0.0.1")
 	}
-	if err := n.caClient(ctx, c, eargs...); err != nil {
+	if err := n.caClient(ctx, c, enrollEnv(c, id.name, secret), eargs...); err != nil {
 		return err
 	}
 	if id.tls {
@@ -205,6 +267,26 @@ func (n *Network) secret(name string) (string, error) {
 		return "", err
 	}
 	return pw, nil
+}
+
+// restrictTree makes dir and everything below it readable by this user only (folders 0700, files
+// 0600, executables 0700): for folders that hold keys, passwords or keyrings.
+func restrictTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		mode := fs.FileMode(0o600)
+		if d.IsDir() {
+			mode = 0o700
+		} else if fi, err := d.Info(); err == nil && fi.Mode()&0o100 != 0 {
+			mode = 0o700
+		}
+		return os.Chmod(p, mode)
+	})
 }
 
 func randomHex(n int) string {

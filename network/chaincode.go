@@ -100,7 +100,8 @@ func tarGz(files map[string][]byte) ([]byte, error) {
 		if !ok {
 			continue
 		}
-		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}
+		// connection.json holds the peer's TLS client key: owner-only wherever it is unpacked.
+		hdr := &tar.Header{Name: name, Mode: 0o600, Size: int64(len(b)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, err
 		}
@@ -131,6 +132,9 @@ func (n *Network) StartChaincodeServer(ctx context.Context, org string) error {
 		"CHAINCODE_TLS_CERT_FILE=" + filepath.Join(tlsDir, "server.crt"),
 		"CHAINCODE_TLS_KEY_FILE=" + filepath.Join(tlsDir, "server.key"),
 		"CHAINCODE_TLS_CLIENT_CA_FILE=" + n.TLSCACert(org),
+		// Only the org's own peer may connect: its TLS certificate's key is pinned (any other
+		// certificate of the org's TLS CA fails the handshake).
+		"CHAINCODE_TLS_CLIENT_CERT_FILE=" + filepath.Join(n.ServiceTLSDir(org, "peer0"), "server.crt"),
 		"CASELEDGER_CC_CONFIG=" + n.ChaincodeConfigPath(),
 	}
 	name := ChaincodeNode(org)

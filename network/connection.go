@@ -19,7 +19,7 @@ type Connection struct {
 	Chaincode   string            `json:"chaincode"`
 	Channels    []ChannelInfo     `json:"channels"`
 	Identities  []Identity        `json:"identities"`
-	Services    map[string]TLSSet `json:"services"` // "privacy", "gateway": their TLS identities
+	Services    map[string]TLSSet `json:"services"` // "privacy", "gateway", "privacy-client": TLS identities
 	Ports       OrgPorts          `json:"ports"`
 }
 
@@ -79,8 +79,10 @@ func (n *Network) Connection(org string) (Connection, error) {
 			CertFile: filepath.Join(msp, "signcerts", "cert.pem"), KeyDir: filepath.Join(msp, "keystore"),
 		})
 	}
-	for _, svc := range []string{"privacy", "gateway"} {
-		d := n.ServiceTLSDir(org, svc)
+	// privacy-client is the gateway's client identity towards its privacy service, kept apart from
+	// the key of its public API.
+	for svc, dir := range map[string]string{"privacy": "privacy", "gateway": "gateway", "privacy-client": "gateway-client"} {
+		d := n.ServiceTLSDir(org, dir)
 		c.Services[svc] = TLSSet{CertFile: filepath.Join(d, "server.crt"), KeyFile: filepath.Join(d, "server.key"), CAFile: n.TLSCACert(org)}
 	}
 	return c, nil

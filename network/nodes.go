@@ -114,6 +114,9 @@ func (n *Network) peerEnv(o Org) []string {
 // StartOrderer starts (or restarts) orderer i and waits until it is healthy.
 func (n *Network) StartOrderer(ctx context.Context, i int) error {
 	name := n.OrdererNode(i)
+	if err := os.MkdirAll(filepath.Join(n.ordererDir(i), "data"), 0o700); err != nil {
+		return err
+	}
 	if err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
@@ -127,6 +130,10 @@ func (n *Network) StartPeer(ctx context.Context, org string) error {
 		return fmt.Errorf("unknown org %q", org)
 	}
 	dir := filepath.Join(n.orgDir(org), "peer0")
+	// The peer's ledger folder also holds the unpacked chaincode packages (the TLS client key).
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return err
+	}
 	if err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}

@@ -56,16 +56,24 @@ func (s *Supervisor) Start(name, bin string, args, env []string, dir string) err
 	if pid, ok := s.Running(name); ok {
 		return fmt.Errorf("start %s: %w as pid %d", name, ErrAlreadyRunning, pid)
 	}
+	// Logs may name identities, paths and request details: this user only.
 	for _, d := range []string{filepath.Dir(s.pidFile(name)), filepath.Dir(s.LogFile(name))} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("start %s: %w", name, err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
 			return fmt.Errorf("start %s: %w", name, err)
 		}
 	}
-	logf, err := os.OpenFile(s.LogFile(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(s.LogFile(name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
 	defer logf.Close() // the child holds its own descriptor
+	// A log from an older run may be wider.
+	if err := logf.Chmod(0o600); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
 	fmt.Fprintf(logf, "\n=== %s start %s\n", time.Now().UTC().Format(time.RFC3339), name)
 
 	cmd := exec.Command(bin, args...)
@@ -90,7 +98,7 @@ func (s *Supervisor) Start(name, bin string, args, env []string, dir string) err
 		return fmt.Errorf("start %s: resolve %s: %w", name, cmd.Path, err)
 	}
 	pidLine := fmt.Sprintf("%d %s\n", cmd.Process.Pid, exe)
-	if err := os.WriteFile(s.pidFile(name), []byte(pidLine), 0o644); err != nil {
+	if err := os.WriteFile(s.pidFile(name), []byte(pidLine), 0o600); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("start %s: write pid file: %w", name, err)
 	}

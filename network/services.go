@@ -3,9 +3,12 @@ package network
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -106,6 +109,25 @@ func (n *Network) gatewayTokens(org string) string {
 	return filepath.Join(n.root, "secrets", "gateway-"+org+"-tokens.json")
 }
 
+// KeyPinFile is the public-key pin of a PEM certificate: lower-case hex SHA-256 of its DER
+// SubjectPublicKeyInfo (what privacyd --allow-key-sha256 compares).
+func KeyPinFile(certFile string) (string, error) {
+	b, err := os.ReadFile(certFile)
+	if err != nil {
+		return "", err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return "", fmt.Errorf("%s: no PEM certificate", certFile)
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", certFile, err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:]), nil
+}
+
 // buildService builds cmd/<name> into <root>/bin. It writes to a temporary
 // file and renames it, so concurrent builds never leave a torn binary.
 func (n *Network) buildService(ctx context.Context, name string) error {
@@ -192,6 +214,10 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 		domains = append(domains, ch.Name)
 	}
 	tlsDir := n.ServiceTLSDir(org, "privacy")
+	pin, err := KeyPinFile(filepath.Join(n.ServiceTLSDir(org, "gateway-client"), "server.crt"))
+	if err != nil {
+		return fmt.Errorf("privacy %s: %w", org, err)
+	}
 	dataDir := filepath.Join(n.orgDir(org), "privacy", "data")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
@@ -202,8 +228,10 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 		"--ops-listen", addr(n.desc.PortsOf(org).PrivacyOps),
 		"--tls-cert", filepath.Join(tlsDir, "server.crt"), "--tls-key", filepath.Join(tlsDir, "server.key"),
 		"--client-ca", n.TLSCACert(org),
-		// Only the agency's own gateway may call it.
-		"--allow-cn", "gateway",
+		// Only the agency's own gateway may call it: its client certificate's public key is
+		// pinned, since anyone able to enroll at the TLS CA could choose the CN.
+		"--allow-cn", "gateway-client",
+		"--allow-key-sha256", pin,
 	}
 	if n.profiling {
 		args = append(args, "--pprof")
