@@ -88,14 +88,10 @@ func (n *Network) markDone(step string) error {
 // Up brings the whole network up. On an empty root it generates identities and configuration,
 // creates the channels and deploys the chaincode; on a root that holds a network already it only
 // starts the nodes again, keeping ledger data. Any node that fails makes Up fail with its name and
-// the end of its log; nodes already started are stopped again.
-func (n *Network) Up(ctx context.Context) (err error) {
+// the end of its log. Up never stops a node on failure: on a running network one frozen node must
+// not take the healthy ones down with it (netctl down stops everything on purpose).
+func (n *Network) Up(ctx context.Context) error {
 	start := time.Now()
-	defer func() {
-		if err != nil {
-			_ = n.sup.StopAll(5 * time.Second)
-		}
-	}()
 	if !n.done("generated") {
 		// A half-generated root (an earlier up died) cannot be resumed safely: CA registrations
 		// are not repeatable. Start it afresh.

@@ -77,7 +77,7 @@ func run(args []string) error {
 	case "up":
 		start := time.Now()
 		if err := up(ctx, n, *noServices); err != nil {
-			return err
+			return fmt.Errorf("%w\n(every other node was left as it was; `netctl status` lists them, `netctl down` stops them)", err)
 		}
 		fmt.Printf("network %s up in %s; logs in %s; stop with: netctl down\n", desc.Name, time.Since(start).Round(time.Millisecond), filepath.Join(n.Root(), "logs"))
 		return nil
