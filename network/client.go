@@ -17,6 +17,8 @@ import (
 // GatewayOptions tune a fabric-gateway connection; zero values take the defaults below.
 type GatewayOptions struct {
 	EvaluateTimeout, EndorseTimeout, SubmitTimeout, CommitStatusTimeout time.Duration
+	// DialOptions are added to the gRPC connection's (e.g. reconnect backoff, keepalive).
+	DialOptions []grpc.DialOption
 }
 
 // Dial connects to the org's own peer through the fabric-gateway client, signing as the org's
@@ -39,7 +41,7 @@ func (c Connection) DialIdentity(id Identity, o GatewayOptions) (*client.Gateway
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, nil, fmt.Errorf("peer TLS CA %s: no certificate", c.Peer.TLSCACert)
 	}
-	conn, err := grpc.NewClient(c.Peer.Address, grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, "")))
+	conn, err := grpc.NewClient(c.Peer.Address, append([]grpc.DialOption{grpc.WithTransportCredentials(credentials.NewClientTLSFromCert(pool, ""))}, o.DialOptions...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial peer %s: %w", c.Peer.Address, err)
 	}
