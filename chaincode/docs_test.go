@@ -109,8 +109,12 @@ func workflowRows(p domain.Procedure) []string {
 		if guard == "" {
 			guard = "–"
 		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s |",
-			tr.Event, strings.Join(from, ", "), to, agencies, strings.Join(rs, ", "), tr.Party, guard))
+		holds := "–"
+		if tr.Holds {
+			holds = "yes"
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |",
+			tr.Event, strings.Join(from, ", "), to, agencies, strings.Join(rs, ", "), tr.Party, guard, holds))
 	}
 	return rows
 }

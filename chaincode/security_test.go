@@ -249,7 +249,8 @@ func TestAnchors(t *testing.T) {
 	h1, h2 := strings.Repeat("1f", 32), strings.Repeat("2e", 32)
 	n.must("national", "bp", "anchors:AnchorDocument", newID(), p, h1, "OTHER", n.today())
 	n.must("national", "bp", "cases:RecordEvent", newID(), p, payload(domain.EvDocumentAnchored, n.today(), map[string]any{"documentHash": h2}))
-	n.refuse(domain.KindAlreadyExists, "national", "ia", "anchors:AnchorDocument", newID(), p, h1, "", n.today())
+	n.refuse(domain.KindAlreadyExists, "national", "bp", "anchors:AnchorDocument", newID(), p, h1, "", n.today())
+	n.refuse(domain.KindForbidden, "national", "ia", "anchors:AnchorDocument", newID(), p, h1, "", n.today()) // not a holder
 	v := decode[Verification](t, n.must("national", "aud", "anchors:VerifyAnchor", p, h1))
 	if !v.Anchored || v.Anchor.MSPID != "BorderPoliceMSP" || v.Anchor.Seq != 2 || v.Anchor.DocumentType != domain.DocOther {
 		t.Fatalf("verification %+v", v)

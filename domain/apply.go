@@ -52,6 +52,24 @@ func ResolveDeadlines(prev *CaseState, actor Actor, env Env) (CaseState, Event, 
 	return apply(prev, prev.Pseudonym, in, actor, env, true)
 }
 
+// bindingDeadline returns a running Dublin deadline that binds a member
+// state: one whose lapse has a legal consequence not yet recorded (expired
+// or not), or one that has not expired yet (a right to act that runs).
+func (s *CaseState) bindingDeadline(env Env) (Deadline, bool) {
+	if s.Dublin == nil {
+		return Deadline{}, false
+	}
+	for _, dl := range s.Dublin.Deadlines {
+		if dl.implicitAcceptance() || dl.OnLapse == deadline.ResponsibilityShifts {
+			return dl, true
+		}
+		if !deadline.Expired(dl.Due, env.Today(dl.ActingMemberState)) {
+			return dl, true
+		}
+	}
+	return Deadline{}, false
+}
+
 func (dl Deadline) implicitAcceptance() bool {
 	return dl.OnLapse == deadline.ImplicitAcceptance || dl.OnLapse == deadline.ImplicitConfirmation
 }
@@ -153,7 +171,9 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 	if workflowEvent(in.Code) {
 		next.LastOccurredOn = in.OccurredOn
 	}
-	if !slices.Contains(next.Holders, actor.Member.MSPID) {
+	// Holding is an explicit relation: only the rows that say so (register,
+	// bind, take over) add the caller; no other write does.
+	if row.Holds && !slices.Contains(next.Holders, actor.Member.MSPID) {
 		next.Holders = append(next.Holders, actor.Member.MSPID)
 		slices.Sort(next.Holders)
 	}
@@ -180,9 +200,9 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 }
 
 // workflowEvent: events that move along the procedure (their dates must not
-// go backwards); anchors and erasure stand aside.
+// go backwards); anchors, binding and erasure stand aside.
 func workflowEvent(c EventCode) bool {
-	return c != EvDocumentAnchored && c != EvErasureRequested && c != EvErasureConfirmed
+	return c != EvDocumentAnchored && c != EvErasureRequested && c != EvErasureConfirmed && c != EvCaseBound
 }
 
 // checkWriter: only members on this channel, never an auditor, and only with
@@ -246,7 +266,7 @@ func partyText(p Party) string {
 	case PartyRequested:
 		return "requested state's Dublin unit"
 	case PartyHolder:
-		return "agencies that hold the case"
+		return "agencies that hold the case (registered it, bound a reference to it or took it over)"
 	case PartyInvolved:
 		return "Dublin units of the requesting and the requested state"
 	}
@@ -334,6 +354,21 @@ func checkGuard(prev *CaseState, g Guard, actor Actor, env Env) error {
 	case GuardNoErasure:
 		if prev.Erasure != nil {
 			return Errorf(KindAlreadyExists, "erasure already requested")
+		}
+		return nil
+	case GuardNoRunningDeadline:
+		if prev.Erasure != nil {
+			return Errorf(KindAlreadyExists, "erasure already requested")
+		}
+		if dl, ok := prev.bindingDeadline(env); ok {
+			return Errorf(KindInvalidTransition,
+				"the %s deadline (due %s, acting state %s) binds a member state: erasure waits until it has lapsed and its consequence is recorded, or the procedure moves on",
+				dl.Kind, dl.Due, dl.ActingMemberState)
+		}
+		return nil
+	case GuardNotHolder:
+		if slices.Contains(prev.Holders, actor.Member.MSPID) {
+			return Errorf(KindAlreadyExists, "%s already holds the case", actor.Member.MSPID)
 		}
 		return nil
 	case GuardErasurePending:
@@ -435,11 +470,14 @@ func applyErasure(next *CaseState, code EventCode, actor Actor, today deadline.D
 	switch code {
 	case EvErasureRequested:
 		// Every holder confirms, the requester included: each erases its own
-		// privacy-service records.
+		// privacy-service records. The case's skeleton (codes, dates, facts)
+		// stays. GuardNoRunningDeadline admitted the request only with no
+		// deadline that binds a member state, so what is dropped here are
+		// expired limits without a consequence (shown on the board only).
 		holders := slices.Clone(next.Holders)
 		next.Erasure = &ErasureFacts{RequestedBy: actor.Member.MSPID, RequestedOn: today.String(), Pending: holders, Confirmed: []string{}}
 		if next.Dublin != nil {
-			next.Dublin.Deadlines = nil // a frozen case has no running limits
+			next.Dublin.Deadlines = []Deadline{}
 		}
 	case EvErasureConfirmed:
 		e := next.Erasure

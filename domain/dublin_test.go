@@ -296,6 +296,7 @@ func TestDublinTransferCompletion(t *testing.T) {
 	s := f.step(nil, d, de, EvCaseRegistered, EventFields{})
 	s = f.step(s, d, de, EvTakeChargeRequested, takeCharge(f, "2026-02-10", EvidenceOther, ""))
 	f.today = date(t, "2026-03-16")
+	s = f.step(s, d, at, EvCaseBound, EventFields{})
 	s = f.step(s, d, at, EvRequestAccepted, EventFields{})
 	if dueOf(s, DeadlineTransfer) != "2026-09-16" {
 		t.Fatalf("transfer due %s", dueOf(s, DeadlineTransfer))

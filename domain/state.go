@@ -42,8 +42,11 @@ type CaseState struct {
 	// LastOccurredOn is the occurredOn of the last workflow event; later
 	// workflow events may not be dated before it.
 	LastOccurredOn string `json:"lastOccurredOn"`
-	// Holders are the MSP ids that wrote at least one event, sorted; each of
-	// them must confirm an erasure.
+	// Holders are the MSP ids that hold the case, sorted: the registrar, and
+	// those that bound their own reference to it (CASE_BOUND) or took it over
+	// (the workflow rows marked Holds). Writing any other event does not make
+	// an agency a holder. Only holders anchor, close and request erasure;
+	// each of them must confirm an erasure.
 	Holders []string `json:"holders"`
 
 	National *NationalFacts `json:"national,omitempty"`

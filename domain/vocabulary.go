@@ -27,6 +27,9 @@ const (
 	EvDocumentAnchored  EventCode = "DOCUMENT_ANCHORED"
 	EvErasureRequested  EventCode = "ERASURE_REQUESTED"
 	EvErasureConfirmed  EventCode = "ERASURE_CONFIRMED"
+	// EvCaseBound: an agency takes part in a case another agency registered
+	// (it bound its own reference to the pseudonym) and becomes a holder.
+	EvCaseBound EventCode = "CASE_BOUND"
 )
 
 // Dublin procedure events.
@@ -112,6 +115,7 @@ func Vocabulary() []EventSpec {
 		{Code: EvDocumentAnchored, Procedures: both, Required: f(FieldDocumentHash), Optional: f(FieldDocumentType)},
 		{Code: EvErasureRequested, Procedures: both},
 		{Code: EvErasureConfirmed, Procedures: both},
+		{Code: EvCaseBound, Procedures: both},
 
 		{Code: EvTakeChargeRequested, Procedures: dub,
 			Required: f(FieldRequestedMemberState, FieldReceivedOn, FieldApplicationOn, FieldEvidence),

@@ -19,8 +19,13 @@ func dublinAt(f *fixture, point string) *CaseState {
 		return f.step(s, d, de, EvTakeBackRequested, takeCharge(f, "2026-02-10", EvidenceEurodacHit, "2026-02-20"))
 	}
 	s = f.step(s, d, de, EvTakeChargeRequested, takeCharge(f, "2026-02-10", EvidenceOther, ""))
+	if point == "TAKE_CHARGE_REQUESTED" {
+		return s
+	}
+	// From here on the requested state has bound its file to the case.
+	s = f.step(s, d, at, EvCaseBound, EventFields{})
 	switch point {
-	case "TAKE_CHARGE_REQUESTED":
+	case "BOUND":
 		return s
 	case "IMPLICITLY_ACCEPTED":
 		f.today = date(f.t, "2026-05-05")
@@ -101,13 +106,35 @@ func TestDublinTransitions(t *testing.T) {
 		{"REGISTERED", "", EvRequestAccepted, ps, do, EventFields{}, "", KindInvalidTransition},
 		{"REGISTERED", "", EvFileCreated, ao, cw, EventFields{}, "", KindInvalidArgument}, // a national event
 		{"REGISTERED", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('1')}, "", KindForbidden},
+		// Binding: only the requested state's Dublin unit, once a request names it.
+		{"TAKE_CHARGE_REQUESTED", "", EvCaseBound, ps, do, EventFields{}, StTakeChargeRequested, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvCaseBound, ao, do, EventFields{}, "", KindForbidden},
+		{"TAKE_CHARGE_REQUESTED", "", EvCaseBound, ps, cw, EventFields{}, "", KindForbidden},
+		{"REGISTERED", "", EvCaseBound, ps, do, EventFields{}, "", KindForbidden},
+		{"BOUND", "", EvCaseBound, ps, do, EventFields{}, "", KindAlreadyExists},
+		{"CLOSED", "", EvCaseBound, ps, do, EventFields{}, "", KindInvalidTransition},
 		{"REGISTERED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureNoApplication}, StClosed, ""},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ps, do, EventFields{}, StAccepted, ""},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ao, do, EventFields{}, "", KindForbidden},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ps, cw, EventFields{}, "", KindForbidden},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestRejected, ps, do, EventFields{ReceivedOn: "2026-03-02"}, StRejected, ""},
 		{"TAKE_CHARGE_REQUESTED", "", EvTransferDecisionIssued, ao, do, EventFields{}, "", KindInvalidTransition},
-		{"TAKE_CHARGE_REQUESTED", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('2')}, StTakeChargeRequested, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('2')}, "", KindForbidden}, // not bound
+		{"BOUND", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('2')}, StTakeChargeRequested, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvDocumentAnchored, ao, do, EventFields{DocumentHash: hash64('2')}, StTakeChargeRequested, ""},
+		// Erasure on dublin waits while a deadline binds a member state: the
+		// reply deadline (implicit acceptance), also once lapsed until its
+		// consequence is recorded; the transfer deadline; a re-examination
+		// period still open.
+		{"TAKE_CHARGE_REQUESTED", "", EvErasureRequested, ao, do, EventFields{}, "", KindInvalidTransition},
+		{"BOUND", "", EvErasureRequested, ps, do, EventFields{}, "", KindInvalidTransition},
+		{"BOUND", "2026-05-05", EvErasureRequested, ps, do, EventFields{}, "", KindInvalidTransition},
+		{"ACCEPTED", "", EvErasureRequested, ps, do, EventFields{}, "", KindInvalidTransition},
+		{"IMPLICITLY_ACCEPTED", "", EvErasureRequested, ao, do, EventFields{}, "", KindInvalidTransition},
+		{"REJECTED", "", EvErasureRequested, ps, do, EventFields{}, "", KindInvalidTransition},
+		{"REJECTED", "2026-04-01", EvErasureRequested, ps, do, EventFields{}, StRejected, ""},
+		{"REGISTERED", "", EvErasureRequested, ao, do, EventFields{}, StRegistered, ""},
+		{"REGISTERED", "", EvErasureRequested, ps, do, EventFields{}, "", KindForbidden}, // not a holder
 		{"TAKE_CHARGE_REQUESTED", "2026-05-05", EvImplicitlyAccepted, ps, ad, EventFields{}, StImplicitlyAccepted, ""},
 		{"TAKE_CHARGE_REQUESTED", "2026-05-04", EvImplicitlyAccepted, ps, do, EventFields{}, "", KindDeadlineNotReached},
 		{"TAKE_BACK_REQUESTED", "", EvRequestAccepted, ps, do, EventFields{}, StAccepted, ""},
