@@ -26,10 +26,12 @@ import (
 //     date, so repeated attempts are one request to the chaincode; when two
 //     gateways race, the state machine records the consequence once (the
 //     loser's retry finds nothing left to resolve).
-//   - the erasure executor follows the event log: on ERASURE_REQUESTED it
-//     erases the case in the agency's own privacy service and, if the agency
-//     is a holder that has not confirmed yet, records erasure:ConfirmErasure.
-//     Its cursor only moves past an event once that work is done.
+//   - the erasure executor follows the event log: on ERASURE_REQUESTED, if
+//     the request names the agency among the case's holders, it erases that
+//     channel's entry of the case in the agency's own privacy service (never
+//     another channel's) and, if it has not confirmed yet, records
+//     erasure:ConfirmErasure. Its cursor only moves past an event once that
+//     work is done.
 
 // AutomationOptions configure the automations.
 type AutomationOptions struct {
@@ -316,14 +318,16 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	if !ok {
 		return nil
 	}
-	// Erase first: every agency holding a mapping erases it, holder or not.
-	if _, err := s.vault.ErasePseudonym(ctx, ch.Name, ce.Pseudonym); err != nil && !errors.Is(err, privacy.ErrNotFound) {
-		return err
-	}
+	// Only what this agency holds for this case on this channel: the
+	// request's holders (pending or already confirmed) must name it, and
+	// only this channel's entry of the privacy-service case is erased — a
+	// mapping of another channel goes only with that channel's own request.
 	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, "erasure:GetErasureStatus", ce.Pseudonym)
 	if err != nil {
 		var de *domain.Error
 		if errors.As(err, &de) {
+			s.m.automation.WithLabelValues("erasure", "refused").Inc()
+			s.log.Warn("erasure status refused", "channel", ch.Name, "kind", string(de.Kind))
 			return nil
 		}
 		return err
@@ -332,7 +336,17 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil
 	}
-	if !slices.Contains(st.Pending, s.cfg.MSPID) {
+	pending := slices.Contains(st.Pending, s.cfg.MSPID)
+	if !pending && !slices.Contains(st.Confirmed, s.cfg.MSPID) {
+		// Not a holder of this case: whatever this agency's privacy service
+		// may hold under that pseudonym is not this request's to erase.
+		s.m.automation.WithLabelValues("erasure", "not-holder").Inc()
+		return nil
+	}
+	if _, err := s.vault.EraseEntry(ctx, ch.Name, ce.Pseudonym); err != nil && !errors.Is(err, privacy.ErrNotFound) {
+		return err
+	}
+	if !pending {
 		s.m.automation.WithLabelValues("erasure", "erased").Inc()
 		return nil
 	}

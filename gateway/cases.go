@@ -257,18 +257,24 @@ func (s *Server) hRegister(c *call) (int, any, error) {
 }
 
 // BindRequest attaches the agency's own local reference to a case another
-// agency put on the ledger (e.g. a Dublin request received).
+// agency put on the ledger (e.g. a Dublin request received). The agency
+// becomes one of the case's holders on the ledger (CASE_BOUND), if the
+// workflow lets it take part in the case.
 type BindRequest struct {
 	Channel   string `json:"channel"`
 	Pseudonym string `json:"pseudonym"`
 	LocalRef  string `json:"localRef"`
 }
 
-// BindResponse answers a bind.
+// BindResponse answers a bind. Holder is always true on success; Event is
+// the CASE_BOUND write when this bind recorded it (absent when the agency
+// already held the case: it registered it, bound it or took it over).
 type BindResponse struct {
-	Channel   string `json:"channel"`
-	Pseudonym string `json:"pseudonym"`
-	Created   bool   `json:"created"`
+	Channel   string         `json:"channel"`
+	Pseudonym string         `json:"pseudonym"`
+	Created   bool           `json:"created"`
+	Holder    bool           `json:"holder"`
+	Event     *WriteResponse `json:"event,omitempty"`
 }
 
 func (s *Server) hBind(c *call) (int, any, error) {
@@ -286,20 +292,35 @@ func (s *Server) hBind(c *call) (int, any, error) {
 	if err := privacy.ValidateLocalRef(req.LocalRef); err != nil {
 		return 0, nil, err
 	}
-	// Only cases that exist on the ledger are bound. One whose committed
-	// events reached this gateway's log exists; otherwise (not followed yet,
-	// or from before the log began) the peer is asked.
-	if !s.evlog.knownCase(ch.Name, req.Pseudonym) {
-		var st domain.CaseState
-		if err := c.evaluate(ch.Name, "cases:GetCase", &st, req.Pseudonym); err != nil {
-			return 0, nil, err
-		}
-	}
-	created, err := s.vault.Bind(c.wctx(), ch.Name, req.Pseudonym, req.LocalRef)
+	// The ledger first: the chaincode decides whether this agency may take
+	// part in the case (it refuses a case that does not exist, and a party
+	// the workflow does not admit) and records it as a holder, which is what
+	// makes its gateway erase the mapping on an erasure request. Only then
+	// is the reference bound locally, so a refused bind leaves no mapping.
+	// The date is memoised so a retry sends byte-identical arguments.
+	on, err := c.memo("bound-on", func() (string, error) { return s.today().String(), nil })
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, BindResponse{Channel: ch.Name, Pseudonym: req.Pseudonym, Created: created}, nil
+	payload, err := json.Marshal(domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: domain.EvCaseBound, OccurredOn: on})
+	if err != nil {
+		return 0, nil, domain.Errorf(domain.KindInternal, "encoding failed")
+	}
+	out := BindResponse{Channel: ch.Name, Pseudonym: req.Pseudonym, Holder: true}
+	res, err := c.submit(ch, "cases:RecordEvent", req.Pseudonym, string(payload))
+	switch {
+	case err == nil:
+		out.Event = &res
+	case domain.KindOf(err) == domain.KindAlreadyExists:
+		// Already a holder: binding another reference needs no event.
+	default:
+		return 0, nil, err
+	}
+	out.Created, err = s.vault.Bind(c.wctx(), ch.Name, req.Pseudonym, req.LocalRef)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
 }
 
 // EventRequest records any event of the vocabulary on a case.

@@ -105,9 +105,16 @@ func TestEventStreamResumesAcrossRestart(t *testing.T) {
 	}
 	// Once the asylum office holds a reference, its view carries it.
 	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w1.Pseudonym, LocalRef: "AO-1"}, ""), nil)
+	// The bind itself is an event: the asylum office now holds the case
+	// (the reference is bound locally right after the commit, so this
+	// event's view may or may not carry it yet).
+	eb := next(t, stream)
+	if eb.view.Code != string(domain.EvCaseBound) || seqOf(t, eb.id) != seqOf(t, e1.id)+1 {
+		t.Fatalf("bind event %+v", eb)
+	}
 	bpA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "BP-1"}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"})
 	e2 := next(t, stream)
-	if !e2.view.Held || len(e2.view.LocalRefs) != 1 || e2.view.LocalRefs[0] != "AO-1" || seqOf(t, e2.id) != seqOf(t, e1.id)+1 {
+	if !e2.view.Held || len(e2.view.LocalRefs) != 1 || e2.view.LocalRefs[0] != "AO-1" || seqOf(t, e2.id) != seqOf(t, eb.id)+1 {
 		t.Fatalf("second event %+v", e2)
 	}
 	cancel()
