@@ -76,9 +76,15 @@ func (x *Chaincode) checkInvocation(stub shim.ChaincodeStubInterface) error {
 }
 
 // Functions lists every transaction the gate admits, sorted ("contract:Function").
-func (x *Chaincode) Functions() []string {
-	out := make([]string, 0, len(x.rules))
-	for f := range x.rules {
+func (x *Chaincode) Functions() []string { return sortedKeys(x.rules) }
+
+// Functions lists every transaction name the chaincode admits ("contract:Function"), sorted. An
+// auditor names a transaction's function only if it is one of these, never its arguments.
+func Functions() []string { return sortedKeys(argRules()) }
+
+func sortedKeys(m map[string]argRule) []string {
+	out := make([]string, 0, len(m))
+	for f := range m {
 		out = append(out, f)
 	}
 	slices.Sort(out)

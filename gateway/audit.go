@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
@@ -42,7 +44,25 @@ import (
 //     the channel configuration;
 //   - the validation code of every transaction (block metadata), counted.
 //
-// The first inconsistency found is reported.
+// The first inconsistency found is reported. Two lists name committed VALID
+// transactions the auditor should look at, by block, transaction id, the
+// creator's MSP id and the function if it is one the chaincode admits —
+// never the arguments:
+//
+//   - noWrites: endorser transactions that wrote nothing (empty write set). A
+//     read is meant to be evaluated, not ordered; one that was ordered anyway
+//     put its arguments into the block (issue 11, finding 5).
+//   - lateTimestamps: transactions whose timestamp lies more than the
+//     chaincode's clock tolerance before the latest timestamp of a writing
+//     transaction committed in an earlier block of the channel. Endorsers
+//     check a write's timestamp against their clocks at endorsement, not at
+//     commit, so a signed proposal held back and submitted minutes later still
+//     commits with its old timestamp as recordedAt. Honest transactions reach
+//     the orderer within seconds and honest clocks agree within seconds, so a
+//     gap larger than the tolerance means the proposal was held (or a client
+//     clock was off by more than the chaincode accepts). Only writing
+//     transactions set the reference, since only their timestamps were checked.
+//     The rule cannot see a hold during which nothing else was committed.
 
 // Inconsistency names where verification failed.
 type Inconsistency struct {
@@ -62,10 +82,37 @@ type ChainReport struct {
 	ValidationCodes    map[string]int `json:"validationCodes"`
 	Intact             bool           `json:"intact"`
 	FirstInconsistency *Inconsistency `json:"firstInconsistency,omitempty"`
-	StartedAt          time.Time      `json:"startedAt"`
-	FinishedAt         time.Time      `json:"finishedAt"`
-	Error              string         `json:"error,omitempty"`
+	// NoWrites lists committed VALID transactions with an empty write set
+	// (NoWritesTotal counts them; the list stops at maxTxNotes).
+	NoWrites      []TxNote `json:"noWrites"`
+	NoWritesTotal int      `json:"noWritesTotal"`
+	// LateTimestamps lists committed VALID transactions whose timestamp lies
+	// more than LateTolerance before the latest write of an earlier block.
+	LateTimestamps      []TxNote  `json:"lateTimestamps"`
+	LateTimestampsTotal int       `json:"lateTimestampsTotal"`
+	LateTolerance       string    `json:"lateTolerance"`
+	StartedAt           time.Time `json:"startedAt"`
+	FinishedAt          time.Time `json:"finishedAt"`
+	Error               string    `json:"error,omitempty"`
 }
+
+// TxNote names one committed transaction for the auditor: where it is, who
+// signed it and, if it is one the chaincode admits, which function it called.
+// Its arguments are never reported.
+type TxNote struct {
+	Block     uint64    `json:"block"`
+	Tx        int       `json:"tx"`
+	TxID      string    `json:"txId"`
+	Creator   string    `json:"creatorMspId"`
+	Function  string    `json:"function,omitempty"`
+	Timestamp time.Time `json:"timestamp"`
+	// Behind is how far the timestamp lies before the latest earlier write
+	// (lateTimestamps only), as a Go duration.
+	Behind string `json:"behind,omitempty"`
+}
+
+// maxTxNotes bounds each list of a report; the totals count every case.
+const maxTxNotes = 1000
 
 // AuditReport covers all the agency's channels.
 type AuditReport struct {
@@ -86,7 +133,7 @@ func (a *auditVerifier) Verify(ctx context.Context) (AuditReport, error) {
 	defer a.mu.Unlock()
 	rep := AuditReport{Intact: true}
 	for _, ch := range a.s.ledger.Channels() {
-		cr := verifyChain(ctx, a.s.ledger, ch.Name, a.s.now)
+		cr := verifyChain(ctx, a.s.ledger, ch.Name, a.s.now, chaincode.DefaultClockTolerance)
 		if err := a.s.store.putJSON(pfxAudit+ch.Name, cr, 0); err != nil {
 			return rep, err
 		}
@@ -139,13 +186,20 @@ func BlockDataHash(d *common.BlockData) []byte {
 
 // chainState carries what verification of one block needs from the earlier ones.
 type chainState struct {
-	prevHash []byte
-	msps     map[string]*x509.CertPool
+	prevHash  []byte
+	msps      map[string]*x509.CertPool
+	functions map[string]bool // what the chaincode admits, so a note may name it
+	tolerance time.Duration
+	// latestWrite is the latest timestamp of a VALID writing transaction in
+	// the blocks before the current one; blockLatest that of the current block.
+	latestWrite, blockLatest time.Time
 }
 
 // verifyChain checks one channel from block 0 to the peer's height.
-func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time) ChainReport {
-	cr := ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC()}
+// tolerance is the chaincode's clock tolerance (lateTimestamps).
+func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) ChainReport {
+	cr := ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
+		NoWrites: []TxNote{}, LateTimestamps: []TxNote{}, LateTolerance: tolerance.String()}
 	defer func() { cr.FinishedAt = now().UTC() }()
 	height, current, err := l.ChainInfo(ctx, channel)
 	if err != nil {
@@ -160,7 +214,10 @@ func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.
 		cr.Error = "block events: " + err.Error()
 		return cr
 	}
-	st := &chainState{msps: map[string]*x509.CertPool{}}
+	st := &chainState{msps: map[string]*x509.CertPool{}, functions: map[string]bool{}, tolerance: tolerance}
+	for _, f := range chaincode.Functions() {
+		st.functions[f] = true
+	}
 	for n := uint64(0); n < height; n++ {
 		var b *common.Block
 		select {
@@ -227,16 +284,20 @@ func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *ChainReport)
 			code = peer.TxValidationCode(filter[i]).String()
 		}
 		cr.ValidationCodes[code]++
-		if inc := st.verifyEnvelope(raw, want, i, cr); inc != nil {
+		if inc := st.verifyEnvelope(raw, want, i, code == peer.TxValidationCode_VALID.String(), cr); inc != nil {
 			return inc
 		}
+	}
+	if st.blockLatest.After(st.latestWrite) {
+		st.latestWrite = st.blockLatest
 	}
 	return nil
 }
 
-// verifyEnvelope checks the creator's signature of one transaction and
-// takes the MSP roots from configuration transactions.
-func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, cr *ChainReport) *Inconsistency {
+// verifyEnvelope checks the creator's signature of one transaction, takes
+// the MSP roots from configuration transactions and notes a valid endorser
+// transaction that wrote nothing or whose timestamp is implausibly old.
+func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, valid bool, cr *ChainReport) *Inconsistency {
 	bad := func(f string, a ...any) *Inconsistency {
 		return &Inconsistency{Block: block, Tx: i, Problem: fmt.Sprintf(f, a...)}
 	}
@@ -293,7 +354,77 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, cr *ChainR
 		return bad("creator's MSP %s is not in the channel configuration", id.Mspid)
 	}
 	cr.SignaturesVerified++
+	if valid && common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
+		st.note(cr, TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}, pl.Data)
+	}
 	return nil
+}
+
+// note classifies one valid endorser transaction.
+func (st *chainState) note(cr *ChainReport, n TxNote, data []byte) {
+	fn, writes := txFunctionAndWrites(data)
+	if st.functions[fn] {
+		n.Function = fn
+	}
+	if !writes {
+		cr.NoWritesTotal++
+		if len(cr.NoWrites) < maxTxNotes {
+			cr.NoWrites = append(cr.NoWrites, n)
+		}
+		return
+	}
+	if behind := st.latestWrite.Sub(n.Timestamp); !st.latestWrite.IsZero() && behind > st.tolerance {
+		n.Behind = behind.String()
+		cr.LateTimestampsTotal++
+		if len(cr.LateTimestamps) < maxTxNotes {
+			cr.LateTimestamps = append(cr.LateTimestamps, n)
+		}
+	}
+	if n.Timestamp.After(st.blockLatest) {
+		st.blockLatest = n.Timestamp
+	}
+}
+
+// txFunctionAndWrites reads an endorser transaction's function name (the
+// first chaincode argument) and whether its write set holds any write. An
+// undecodable transaction reads as no function and no writes.
+func txFunctionAndWrites(data []byte) (string, bool) {
+	var tx peer.Transaction
+	if err := proto.Unmarshal(data, &tx); err != nil || len(tx.Actions) == 0 {
+		return "", false
+	}
+	var ap peer.ChaincodeActionPayload
+	if err := proto.Unmarshal(tx.Actions[0].Payload, &ap); err != nil || ap.Action == nil {
+		return "", false
+	}
+	fn := ""
+	var cpp peer.ChaincodeProposalPayload
+	var cis peer.ChaincodeInvocationSpec
+	if proto.Unmarshal(ap.ChaincodeProposalPayload, &cpp) == nil && proto.Unmarshal(cpp.Input, &cis) == nil {
+		if args := cis.GetChaincodeSpec().GetInput().GetArgs(); len(args) > 0 {
+			fn = string(args[0])
+		}
+	}
+	var prp peer.ProposalResponsePayload
+	var act peer.ChaincodeAction
+	var rws rwset.TxReadWriteSet
+	if proto.Unmarshal(ap.Action.ProposalResponsePayload, &prp) != nil || proto.Unmarshal(prp.Extension, &act) != nil ||
+		proto.Unmarshal(act.Results, &rws) != nil {
+		return fn, false
+	}
+	for _, ns := range rws.NsRwset {
+		var kv kvrwset.KVRWSet
+		if proto.Unmarshal(ns.Rwset, &kv) == nil && (len(kv.Writes) > 0 || len(kv.MetadataWrites) > 0) {
+			return fn, true
+		}
+		for _, coll := range ns.CollectionHashedRwset {
+			var h kvrwset.HashedRWSet
+			if proto.Unmarshal(coll.HashedRwset, &h) == nil && (len(h.HashedWrites) > 0 || len(h.MetadataWrites) > 0) {
+				return fn, true
+			}
+		}
+	}
+	return fn, false
 }
 
 // loadConfig reads the MSP root certificates of every organisation from a

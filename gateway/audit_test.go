@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"strings"
@@ -15,9 +16,12 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/caseledger/caseledger/domain"
 )
@@ -33,6 +37,7 @@ type chainBuilder struct {
 	userPEM  []byte
 	blocks   []*common.Block
 	prevHash []byte
+	ts       time.Time // timestamp of the next envelopes (zero: none)
 }
 
 func newCert(t *testing.T, cn string, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, []byte) {
@@ -71,7 +76,11 @@ func newChainBuilder(t *testing.T) *chainBuilder {
 
 // envelope builds a transaction; key signs it as creator (nil: unsigned).
 func (b *chainBuilder) envelope(typ common.HeaderType, data []byte, creatorPEM []byte, key *ecdsa.PrivateKey) []byte {
-	ch, _ := proto.Marshal(&common.ChannelHeader{Type: int32(typ), ChannelId: "national", TxId: randHex(8)})
+	chdr := &common.ChannelHeader{Type: int32(typ), ChannelId: "national", TxId: randHex(8)}
+	if !b.ts.IsZero() {
+		chdr.Timestamp = timestamppb.New(b.ts)
+	}
+	ch, _ := proto.Marshal(chdr)
 	var sh []byte
 	if creatorPEM != nil {
 		id, _ := proto.Marshal(&mspproto.SerializedIdentity{Mspid: "Org1MSP", IdBytes: creatorPEM})
@@ -89,6 +98,36 @@ func (b *chainBuilder) envelope(typ common.HeaderType, data []byte, creatorPEM [
 
 func (b *chainBuilder) tx() []byte {
 	return b.envelope(common.HeaderType_ENDORSER_TRANSACTION, []byte("endorsed"), b.userPEM, b.userKey)
+}
+
+// endorsed builds a real endorser transaction calling args[0] with the rest,
+// timestamped ts, whose write set holds one write or none.
+func (b *chainBuilder) endorsed(ts time.Time, write bool, args ...string) []byte {
+	m := func(v proto.Message) []byte {
+		out, err := proto.Marshal(v)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		return out
+	}
+	kv := &kvrwset.KVRWSet{Reads: []*kvrwset.KVRead{{Key: "k"}}}
+	if write {
+		kv.Writes = []*kvrwset.KVWrite{{Key: "k", Value: []byte("v")}}
+	}
+	rws := &rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV, NsRwset: []*rwset.NsReadWriteSet{{Namespace: "caseledger", Rwset: m(kv)}}}
+	input := &peer.ChaincodeInput{}
+	for _, a := range args {
+		input.Args = append(input.Args, []byte(a))
+	}
+	cis := &peer.ChaincodeInvocationSpec{ChaincodeSpec: &peer.ChaincodeSpec{ChaincodeId: &peer.ChaincodeID{Name: "caseledger"}, Input: input}}
+	ap := &peer.ChaincodeActionPayload{
+		ChaincodeProposalPayload: m(&peer.ChaincodeProposalPayload{Input: m(cis)}),
+		Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: m(&peer.ProposalResponsePayload{
+			Extension: m(&peer.ChaincodeAction{Results: m(rws)})})},
+	}
+	b.ts = ts
+	defer func() { b.ts = time.Time{} }()
+	return b.envelope(common.HeaderType_ENDORSER_TRANSACTION, m(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: m(ap)}}}), b.userPEM, b.userKey)
 }
 
 func (b *chainBuilder) add(envs ...[]byte) {
@@ -130,7 +169,7 @@ func TestAuditVerification(t *testing.T) {
 	l := n.ledger(au, testRoles[au]...)
 	check := func(chain []*common.Block) ChainReport {
 		n.blockChains = map[string][]*common.Block{"national": chain}
-		return verifyChain(context.Background(), l, "national", clock.Now)
+		return verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
 	}
 	cr := check(b.blocks)
 	if !cr.Intact || cr.Blocks != 5 || cr.Transactions != 9 || cr.SignaturesVerified != 8 ||
@@ -186,9 +225,75 @@ func TestAuditVerification(t *testing.T) {
 	last.Data.Data[0] = b.tx()
 	last.Header.DataHash = BlockDataHash(last.Data)
 	n.blockChains = map[string][]*common.Block{"national": chain}
-	cr = verifyChain(context.Background(), &pinnedHash{fakeLedger: l, hash: real}, "national", clock.Now)
+	cr = verifyChain(context.Background(), &pinnedHash{fakeLedger: l, hash: real}, "national", clock.Now, 5*time.Minute)
 	if cr.Intact || cr.FirstInconsistency == nil || !strings.Contains(cr.FirstInconsistency.Problem, "current block hash") {
 		t.Fatalf("replaced last block: %+v", cr)
+	}
+}
+
+// TestAuditNotes: the verification lists every valid transaction that wrote
+// nothing (a read that was ordered), naming its creator and its function only
+// if the chaincode admits it, never its arguments; and every valid write whose
+// timestamp lies more than the tolerance before the latest write of an
+// earlier block (a proposal held back before submission).
+func TestAuditNotes(t *testing.T) {
+	b := newChainBuilder(t)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	name := "Max Mustermann 01.02.1990"
+	b.add(b.endorsed(t0, true, "cases:RegisterCase", "r", "p", "2026-03-02"), b.endorsed(t0.Add(time.Second), true, "cases:RecordEvent", "r", "p", "{}"))
+	b.add(
+		b.endorsed(t0.Add(time.Minute), false, "dublin:DeadlinesDue", "2026-05-05", name, "1"), // a read, ordered: no writes
+		b.endorsed(t0.Add(-4*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"),          // 4 min behind: within the tolerance
+	)
+	b.add(
+		b.endorsed(t0.Add(-7*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"), // held 7 minutes
+		b.endorsed(t0.Add(2*time.Minute), false, name, "x"),                           // unknown function: not named
+		b.endorsed(t0.Add(2*time.Minute), true, "erasure:RequestErasure", "r", "p", "2026-03-02"),
+	)
+	// The same block's later write does not make an earlier one of the block late.
+	b.add(b.endorsed(t0.Add(-2*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"), b.endorsed(t0.Add(3*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"))
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	l := n.ledger(au, testRoles[au]...)
+	n.blockChains = map[string][]*common.Block{"national": b.blocks}
+	cr := verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
+	if !cr.Intact {
+		t.Fatalf("chain not intact: %+v", cr)
+	}
+	// Block 3's first transaction is MVCC_READ_CONFLICT (chainBuilder.add), hence not listed.
+	wantNo := []TxNote{{Block: 2, Tx: 0, Creator: "Org1MSP", Function: "dublin:DeadlinesDue", Timestamp: t0.Add(time.Minute)},
+		{Block: 3, Tx: 1, Creator: "Org1MSP", Timestamp: t0.Add(2 * time.Minute)}}
+	if cr.NoWritesTotal != len(wantNo) || len(cr.NoWrites) != len(wantNo) {
+		t.Fatalf("noWrites %+v", cr.NoWrites)
+	}
+	for i, w := range wantNo {
+		g := cr.NoWrites[i]
+		if g.Block != w.Block || g.Tx != w.Tx || g.Creator != w.Creator || g.Function != w.Function || !g.Timestamp.Equal(w.Timestamp) || g.TxID == "" {
+			t.Errorf("noWrites[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	if len(cr.LateTimestamps) != 0 {
+		t.Fatalf("late with block 3's held write in conflict: %+v", cr.LateTimestamps)
+	}
+	// Block 3's held write made VALID: it is flagged, 7m1s behind the latest
+	// write of blocks 1-2 (t0+1s).
+	chain := clone(b.blocks)
+	chain[3].Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER][0] = byte(peer.TxValidationCode_VALID)
+	n.blockChains = map[string][]*common.Block{"national": chain}
+	cr = verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
+	if cr.LateTimestampsTotal != 1 || len(cr.LateTimestamps) != 1 {
+		t.Fatalf("late %+v", cr.LateTimestamps)
+	}
+	if g := cr.LateTimestamps[0]; g.Block != 3 || g.Tx != 0 || g.Function != "cases:RecordEvent" || g.Behind != "7m1s" || g.Creator != "Org1MSP" {
+		t.Fatalf("late %+v", g)
+	}
+	// The report as the API sends it never holds an argument.
+	out, err := json.Marshal(cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "Mustermann") || strings.Contains(string(out), "2026-05-05") {
+		t.Fatalf("report carries arguments: %s", out)
 	}
 }
 
