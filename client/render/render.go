@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/caseledger/caseledger/chaincode"
 	"github.com/caseledger/caseledger/domain"
@@ -222,6 +223,32 @@ func Audit(w io.Writer, rep gateway.AuditReport) {
 			strings.Join(codes, " "), Short(c.LastBlockHash), res)
 	}
 	_ = tw.Flush()
+	for _, c := range rep.Channels {
+		txNotes(w, c.Channel, "valid transactions that wrote nothing", c.NoWrites, c.NoWritesTotal)
+		txNotes(w, c.Channel, "writes timestamped more than "+c.LateTolerance+" before an earlier block's latest write", c.LateTimestamps, c.LateTimestampsTotal)
+	}
+}
+
+// txNotes prints one list of transactions for the auditor's attention (nothing when empty).
+func txNotes(w io.Writer, channel, what string, notes []gateway.TxNote, total int) {
+	if total == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s: %d %s\n", channel, total, what)
+	tw := table(w)
+	fmt.Fprintln(tw, "  BLOCK\tTX\tTX ID\tCREATOR\tFUNCTION\tTIMESTAMP\tBEHIND")
+	for _, n := range notes {
+		fn := n.Function
+		if fn == "" {
+			fn = "(unknown)"
+		}
+		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\n", n.Block, n.Tx, Short(n.TxID), n.Creator, fn,
+			n.Timestamp.UTC().Format(time.RFC3339), n.Behind)
+	}
+	_ = tw.Flush()
+	if total > len(notes) {
+		fmt.Fprintf(w, "  … %d more\n", total-len(notes))
+	}
 }
 
 // ErasureStatus prints who has confirmed an erasure.

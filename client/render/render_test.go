@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
@@ -79,5 +80,27 @@ func TestAuditNamesTheFirstInconsistency(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestAuditListsTransactionsToLookAt(t *testing.T) {
+	var b bytes.Buffer
+	ts := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	Audit(&b, gateway.AuditReport{Intact: true, Channels: []gateway.ChainReport{
+		{Channel: "national", Blocks: 9, Intact: true, NoWritesTotal: 0},
+		{Channel: "dublin", Blocks: 4, Intact: true, LateTolerance: "5m0s",
+			NoWrites:       []gateway.TxNote{{Block: 3, Tx: 0, TxID: strings.Repeat("ab", 32), Creator: "AuditorMSP", Function: "dublin:DeadlinesDue", Timestamp: ts}, {Block: 3, Tx: 1, Creator: "AuditorMSP", Timestamp: ts}},
+			NoWritesTotal:  3,
+			LateTimestamps: []gateway.TxNote{{Block: 4, Tx: 0, Creator: "PartnerStateMSP", Function: "cases:RecordEvent", Timestamp: ts, Behind: "7m1s"}}, LateTimestampsTotal: 1},
+	}})
+	out := b.String()
+	for _, want := range []string{"dublin: 3 valid transactions that wrote nothing", "AuditorMSP", "dublin:DeadlinesDue", "(unknown)", "… 1 more",
+		"dublin: 1 writes timestamped more than 5m0s before", "PartnerStateMSP", "cases:RecordEvent", "7m1s", "2026-03-02T10:00:00Z"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "national: ") {
+		t.Errorf("empty lists printed:\n%s", out)
 	}
 }

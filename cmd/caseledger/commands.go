@@ -131,7 +131,7 @@ resolving: the answer lists the pseudonyms to follow the confirmations with
 			setup: setupErase},
 		{name: "erasure-status", args: "--channel C (--ref R | --pseudonym P)", summary: "who has confirmed an erasure", setup: setupErasureStatus},
 		{name: "erasures", args: "--channel C", summary: "erasure requests not yet confirmed by every holder", setup: setupOpenErasures},
-		{name: "audit verify", summary: "recompute hash chain and signatures of every channel from the auditor's peer (exit 5 if not intact)", setup: setupAuditVerify},
+		{name: "audit verify", summary: "recompute hash chain and signatures of every channel from the auditor's peer, list valid transactions that wrote nothing or were submitted late (exit 5 if not intact)", setup: setupAuditVerify},
 		{name: "audit report", summary: "the last stored verification", setup: setupAuditReport},
 		{name: "audit late", args: "--channel C [--msp MSPID]", summary: "events recorded after the day they occurred", setup: setupAuditLate},
 		{name: "audit erasures", args: "--channel C [--older-than DAYS]", summary: "erasure requests unconfirmed after some days", setup: setupAuditErasures},
