@@ -133,6 +133,24 @@ func (g *Gateway) Do(ctx context.Context, op Op) (Ack, error) {
 		err := g.call(ctx, a, "/v1/cases/timeline", "", map[string]any{"channel": c.Channel, "localRef": ref, "pageSize": 100}, &page)
 		return Ack{Events: len(page.Items)}, err
 	}
+	if op.Event.Code == "CASE_BOUND" {
+		// The script's own bind: CASE_BOUND on the ledger, the reference in the privacy service.
+		var res struct {
+			Event *gatewayWrite `json:"event"`
+		}
+		body := map[string]any{"channel": c.Channel, "pseudonym": c.Pseudonym, "localRef": ref}
+		if err := g.call(ctx, a, "/v1/cases/bind", op.RequestID, body, &res); err != nil {
+			return Ack{}, err
+		}
+		if res.Event == nil {
+			return Ack{}, fmt.Errorf("bind: %s already held the case", a.Org)
+		}
+		if c.bound == nil {
+			c.bound = map[string]bool{}
+		}
+		c.bound[a.Org] = true
+		return Ack{TxID: res.Event.TxID, Seq: res.Event.Seq}, nil
+	}
 	if op.Kind != OpRegister && !c.bound[a.Org] {
 		// The agency's system links its own file to the case another agency registered.
 		body := map[string]any{"channel": c.Channel, "pseudonym": c.Pseudonym, "localRef": ref}

@@ -141,8 +141,7 @@ func (f *fakeGateways) serve(w http.ResponseWriter, r *http.Request) {
 		decode(&req)
 		f.refs[org+"|"+req.LocalRef] = req.Pseudonym
 		f.binds[org+"|"+req.Pseudonym]++
-		_ = json.NewEncoder(w).Encode(gateway.BindResponse{Channel: req.Channel, Pseudonym: req.Pseudonym, Created: true})
-		return
+		ref, pseudonym, code = req.LocalRef, req.Pseudonym, "CASE_BOUND" // recorded on the ledger
 	case "/v1/cases/events":
 		var req gateway.EventRequest
 		decode(&req)
@@ -183,7 +182,11 @@ func (f *fakeGateways) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.seq[pseudonym]++
-	answer, _ := json.Marshal(gateway.WriteResponse{Pseudonym: pseudonym, Seq: f.seq[pseudonym], Code: domain.EventCode(code), TxID: uuid.NewString()})
+	wr := gateway.WriteResponse{Pseudonym: pseudonym, Seq: f.seq[pseudonym], Code: domain.EventCode(code), TxID: uuid.NewString()}
+	answer, _ := json.Marshal(wr)
+	if path == "/v1/cases/bind" {
+		answer, _ = json.Marshal(gateway.BindResponse{Pseudonym: pseudonym, Created: true, Holder: true, Event: &wr})
+	}
 	f.answers[key] = answer
 	f.writes++
 	if f.failEvery > 0 && f.writes%f.failEvery == 0 {

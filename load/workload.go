@@ -303,14 +303,24 @@ func (b *scriptBuilder) write(kind OpKind, a Actor, code string, occurredOn stri
 
 func pick[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
 
+// bind is an agency taking part in a case another agency registered: CASE_BOUND on the ledger
+// (it becomes a holder; through a gateway, POST /v1/cases/bind also maps its own reference).
+func (b *scriptBuilder) bind(a Actor) {
+	b.write(OpEvent, a, "CASE_BOUND", b.day(0), nil)
+}
+
 // national is a national asylum procedure as test/chaincode_test.go walks it: registration at the
 // border or the asylum office, identity check, file, allocation, application, hearing, decision,
 // and then protection and closing, or return counselling and closing, sometimes after an appeal.
+// An agency binds itself to the case before its first step on a case another agency registered.
 func (b *scriptBuilder) national() {
 	w, today := b.w, b.day(0)
 	registrar := pick(b.rng, w.border, w.border, w.asylum)
 	b.write(OpRegister, registrar, "CASE_REGISTERED", b.day(b.rng.IntN(3)), nil)
 	b.write(OpEvent, registrar, "IDENTITY_CHECKED", today, map[string]any{"eurodacHit": pick(b.rng, "NONE", "NONE", "CATEGORY_1", "CATEGORY_2")})
+	if registrar != w.asylum {
+		b.bind(w.asylum)
+	}
 	b.write(OpEvent, w.asylum, "FILE_CREATED", today, nil)
 	b.write(OpEvent, w.asylum, "ALLOCATED", today, map[string]any{"regionCode": pick(b.rng, "DE-BE", "DE-BY", "DE-NW", "DE-HH", "DE-SN")})
 	b.write(OpEvent, w.asylum, "APPLICATION_LODGED", today, nil)
@@ -326,6 +336,7 @@ func (b *scriptBuilder) national() {
 		b.write(OpEvent, w.asylum, "APPEAL_FILED", today, map[string]any{"suspensive": true})
 		b.write(OpEvent, w.asylum, "APPEAL_DECIDED", today, map[string]any{"appealOutcome": "DISMISSED"})
 	}
+	b.bind(w.immigration)
 	b.write(OpEvent, w.immigration, "RETURN_COUNSELLING", today, nil)
 	b.write(OpEvent, w.immigration, "CASE_CLOSED", today, map[string]any{"closureReason": "DEPARTED"})
 }
@@ -341,11 +352,13 @@ func (b *scriptBuilder) dublin(late bool) {
 		b.write(OpEvent, w.requesting, "TAKE_CHARGE_REQUESTED", b.day(20), map[string]any{
 			"requestedMemberState": w.requestedState, "receivedOn": b.day(20), "applicationRegisteredOn": b.day(25),
 			"evidence": "EURODAC_HIT", "evidenceReceivedOn": b.day(22)})
+		b.bind(w.requested)
 		b.write(OpResolve, w.requested, "IMPLICITLY_ACCEPTED", "", nil)
 	} else {
 		b.write(OpRegister, w.requesting, "CASE_REGISTERED", today, nil)
 		b.write(OpEvent, w.requesting, "TAKE_CHARGE_REQUESTED", today, map[string]any{
 			"requestedMemberState": w.requestedState, "receivedOn": today, "applicationRegisteredOn": today, "evidence": "OTHER"})
+		b.bind(w.requested)
 		b.write(OpEvent, w.requested, "REQUEST_ACCEPTED", today, nil)
 	}
 	b.write(OpEvent, w.requesting, "TRANSFER_DECISION_ISSUED", today, nil)

@@ -316,7 +316,8 @@ func (s *scenario) arrivals(ctx context.Context) error {
 		}
 		s.say("  asylum-office stream  %s  national case %s %s  held by the asylum office: %v", ev.Position, render.Short(p), ev.Code, ev.Held)
 	}
-	s.say("the border police hand the pseudonyms over with the person; the asylum office binds its own file numbers:")
+	s.say("the border police hand the pseudonyms over with the person; the asylum office binds its own file numbers")
+	s.say("(CASE_BOUND on the ledger: it now holds the cases — anchoring or writing alone never makes an agency a holder):")
 	for _, x := range [][2]string{{a.Pseudonym, r.aoA}, {b.Pseudonym, r.aoB}} {
 		res, err := s.ao.c.Bind(ctx, gateway.BindRequest{Channel: "national", Pseudonym: x[0], LocalRef: x[1]})
 		if err != nil {
@@ -373,8 +374,10 @@ func (s *scenario) nationalProcedure(ctx context.Context) error {
 	if err != nil {
 		return stepErr("immigration authority's timeline", err)
 	}
-	if len(tl.Items) != 8 || !slices.Equal(tl.LocalRefs, []string{r.iaA}) {
-		return fmt.Errorf("immigration authority sees %d events and references %v of case A, want 8 and its own", len(tl.Items), tl.LocalRefs)
+	// Registration, the asylum office's bind, seven steps, the immigration
+	// authority's own bind.
+	if len(tl.Items) != 10 || !slices.Equal(tl.LocalRefs, []string{r.iaA}) {
+		return fmt.Errorf("immigration authority sees %d events and references %v of case A, want 10 and its own", len(tl.Items), tl.LocalRefs)
 	}
 	s.indent(func(w io.Writer) { render.Timeline(w, tl) })
 	return s.views(ctx, "national", map[string]string{"case A": s.rep.CaseA.National, "case B": s.rep.CaseB.National}, s.bp, s.ao, s.ia, s.aud)
@@ -673,7 +676,7 @@ func (s *scenario) erasure(ctx context.Context) error {
 		return fmt.Errorf("erasure covered %v, want national and linked Dublin case", targets)
 	}
 	s.say("the request covers the linked Dublin case too (the asylum office's privacy service knows the link);")
-	s.say("each holder's gateway sees ERASURE_REQUESTED, destroys its mappings and keys, and confirms on the ledger")
+	s.say("each holder's gateway sees ERASURE_REQUESTED, destroys its mapping and keys on that channel only, and confirms on the ledger")
 	line := progress.Start(s.prog, "waiting for every holding agency to erase and confirm")
 	wctx, cancel := s.wait(ctx)
 	defer cancel()
@@ -715,8 +718,8 @@ func (s *scenario) erasure(ctx context.Context) error {
 	for _, st := range s.rep.CaseB.Erasures {
 		s.say("%-8s case %s: confirmed by %s on %s", channelOf(st, targets), render.Short(st.Pseudonym), strings.Join(st.Confirmed, ", "), st.CompletedOn)
 	}
-	// Holders confirmed after erasing; others (e.g. an agency that only
-	// bound a reference) erase too, without a confirmation to wait for.
+	// Every holder confirmed after erasing its own mapping on that channel
+	// (binding made each agency a holder).
 	for _, x := range []struct {
 		a       actor
 		ch, ref string
