@@ -284,6 +284,7 @@ func (s *Server) routeTable() []route {
 		w("POST", "/v1/erasures", s.hRequestErasure),
 		r("POST", "/v1/erasures/status", s.hErasureStatus),
 		r("GET", "/v1/erasures/open", s.hOpenErasures),
+		{method: "POST", path: "/v1/erasures/reconcile", roles: []domain.Role{domain.RoleAdmin}, h: s.hReconcileErasures},
 		{method: "GET", path: "/v1/events", stream: true, raw: s.hEvents},
 		{method: "POST", path: "/v1/webhooks", write: true, h: s.hCreateWebhook},
 		r("GET", "/v1/webhooks", s.hListWebhooks),
@@ -592,6 +593,7 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	s.goRun(func() { s.hooks.run(ctx) })
 	s.startAutomations(ctx)
+	s.startReconciler(ctx)
 	if s.cfg.EventRetention > 0 {
 		s.goRun(func() { s.retainEvents(ctx) })
 	}

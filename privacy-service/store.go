@@ -164,8 +164,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s.hmacs.New = func() any { return hmac.New(sha256.New, idxKey) }
 
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("open: %w", err)
+	// The tombstone log's folder too: it is kept apart (with the KEK).
+	for _, d := range []string{opts.Dir, filepath.Dir(opts.TombstonePath)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
 	}
 	var err error
 	var used map[uint32]slotEntry
