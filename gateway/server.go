@@ -82,6 +82,7 @@ type Server struct {
 	idem    *idempotency
 	now     func() time.Time
 	mux     *http.ServeMux
+	ops     *http.ServeMux
 	routes  []route
 	sem     chan struct{}
 	queued  atomic.Int64
@@ -169,17 +170,28 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
-	ops := []http.Handler{http.HandlerFunc(s.healthz), http.HandlerFunc(s.readyz),
-		promhttp.HandlerFor(s.m.Registry(), promhttp.HandlerOpts{})}
-	for i, pat := range opsRoutes() {
-		s.mux.Handle(pat, ops[i])
-	}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("/", s.notFound)
+	s.ops = http.NewServeMux()
+	s.ops.HandleFunc("GET /healthz", s.healthz)
+	s.ops.HandleFunc("GET /readyz", s.readyz)
+	s.ops.Handle("GET /metrics", promhttp.HandlerFor(s.m.Registry(), promhttp.HandlerOpts{}))
 	return s, nil
 }
 
-// Handler is the whole HTTP API.
+// Handler is the whole HTTP API. Its /metrics needs an admin token.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// OpsHandler serves /healthz, /readyz and /metrics without authentication,
+// for the operations listener (plain HTTP on loopback or a management
+// network, where Prometheus scrapes): metrics say how much an agency works
+// and when, which is not for every client of the public API port.
+func (s *Server) OpsHandler() *http.ServeMux { return s.ops }
+
+func (s *Server) hMetrics(c *call) {
+	promhttp.HandlerFor(s.m.Registry(), promhttp.HandlerOpts{}).ServeHTTP(c.w, c.r)
+}
 
 // notFound answers unknown routes, and known paths with another method
 // (the catch-all pattern takes those from the mux), as problems.
@@ -295,6 +307,7 @@ func (s *Server) routeTable() []route {
 		a("GET", "/v1/audit/erasures", s.hAuditErasures),
 		a("GET", "/v1/audit/verification", s.hAuditReport),
 		a("POST", "/v1/audit/verification", s.hAuditVerify),
+		{method: "GET", path: "/metrics", roles: []domain.Role{domain.RoleAdmin}, raw: s.hMetrics},
 	}
 }
 
@@ -307,8 +320,9 @@ func (s *Server) Routes() []string {
 	return out
 }
 
-// opsRoutes are served outside /v1, without authentication.
-func opsRoutes() []string { return []string{"GET /healthz", "GET /readyz", "GET /metrics"} }
+// opsRoutes are served outside /v1, without authentication (/metrics is a
+// route of the table on the API port: admin only; open on OpsHandler).
+func opsRoutes() []string { return []string{"GET /healthz", "GET /readyz"} }
 
 // statusWriter remembers the status for logs and metrics.
 type statusWriter struct {

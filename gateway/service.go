@@ -25,7 +25,8 @@ type ServiceConfig struct {
 	// gateway's TLS identity).
 	PrivacyURL string
 	// Listen is the HTTPS address of the API; OpsListen an optional plain
-	// HTTP address serving only /healthz, /readyz and /metrics.
+	// HTTP address serving only /healthz, /readyz and /metrics (open there;
+	// on the API port /metrics needs an admin token).
 	Listen, OpsListen string
 	// Profiling adds Go's /debug/pprof/ endpoints to the operations listener.
 	Profiling  bool
@@ -161,10 +162,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 			ln.Close()
 			return fmt.Errorf("listen ops: %w", err)
 		}
-		ops := http.NewServeMux()
-		ops.Handle("/healthz", srv.Handler())
-		ops.Handle("/readyz", srv.Handler())
-		ops.Handle("/metrics", srv.Handler())
+		ops := srv.OpsHandler()
 		if cfg.Profiling {
 			opsdebug.Mount(ops)
 		}

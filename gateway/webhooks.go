@@ -72,6 +72,7 @@ type WebhookStatus struct {
 	URL         string    `json:"url"`
 	Channel     string    `json:"channel,omitempty"`
 	HeldOnly    bool      `json:"heldOnly"`
+	CreatedBy   string    `json:"createdBy"`
 	CreatedAt   time.Time `json:"createdAt"`
 	Position    string    `json:"position"`
 	DeadLetters int       `json:"deadLetters"`
@@ -355,6 +356,13 @@ func (s *Server) hCreateWebhook(c *call) (int, any, error) {
 	return http.StatusCreated, CreatedWebhook{Webhook: w, Position: s.evlog.position(start)}, nil
 }
 
+// mayManage: a subscription belongs to the token that created it. Only that
+// token and the agency's admin may see or delete it — another system of the
+// agency (or its auditor) must not learn where events go, nor silence them.
+func mayManage(c Caller, w Webhook) bool {
+	return c.Role == domain.RoleAdmin || (w.CreatedBy != "" && w.CreatedBy == c.TokenID)
+}
+
 func (s *Server) hListWebhooks(c *call) (int, any, error) {
 	all, err := s.hooks.list()
 	if err != nil {
@@ -362,11 +370,14 @@ func (s *Server) hListWebhooks(c *call) (int, any, error) {
 	}
 	out := []WebhookStatus{}
 	for _, w := range all {
+		if !mayManage(c.caller, w) {
+			continue
+		}
 		cur, err := s.store.cursor(pfxWHCursor + w.ID)
 		if err != nil {
 			return 0, nil, err
 		}
-		st := WebhookStatus{ID: w.ID, URL: w.URL, Channel: w.Channel, HeldOnly: w.HeldOnly, CreatedAt: w.CreatedAt,
+		st := WebhookStatus{ID: w.ID, URL: w.URL, Channel: w.Channel, HeldOnly: w.HeldOnly, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
 			Position: s.evlog.position(cur)}
 		st.DeadLetters, err = s.countPrefix(pfxWHDead + w.ID + "/")
 		if err != nil {
@@ -398,7 +409,9 @@ func (s *Server) hDeleteWebhook(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if !found {
+	// Another token's subscription is answered like a missing one: its
+	// existence is not the caller's to learn.
+	if !found || !mayManage(c.caller, w) {
 		return 0, nil, domain.Errorf(domain.KindNotFound, "no such webhook")
 	}
 	s.hooks.stopWorker(id)

@@ -508,7 +508,7 @@ func TestGatewayAudit(t *testing.T) {
 			t.Fatalf("%s: %d", p, r.status)
 		}
 	}
-	r := audGw.do("", "GET", "/metrics", nil, "")
+	r := audGw.do("admin", "GET", "/metrics", nil, "") // an admin token on the API port (open on the ops port)
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), `gateway_http_requests_total{method="POST",route="/v1/audit/verification",status="200"}`) {
 		t.Fatalf("metrics: %d", r.status)
 	}
