@@ -298,6 +298,14 @@ func (c *Client) AuditErasures(ctx context.Context, channel string, olderThanDay
 	return out, get(ctx, c, "/v1/audit/erasures", p.query(q), &out)
 }
 
+// ReconcileErasures makes the gateway check every mapping of its privacy
+// service against the erasures on the ledger and erase each one whose case's
+// erasure is requested (admin; after a privacy-service restore).
+func (c *Client) ReconcileErasures(ctx context.Context) (gateway.ReconcileReport, error) {
+	var out gateway.ReconcileReport
+	return out, c.do(ctx, request{method: http.MethodPost, path: "/v1/erasures/reconcile"}, &out)
+}
+
 // AuditVerify recomputes the hash chain and signatures of every channel from
 // the auditor's own peer (may take a while on a long ledger).
 func (c *Client) AuditVerify(ctx context.Context) (gateway.AuditReport, error) {

@@ -130,6 +130,7 @@ resolving: the answer lists the pseudonyms to follow the confirmations with
 "caseledger erasure-status --pseudonym P". --wait waits until every holder has confirmed.`,
 			setup: setupErase},
 		{name: "erasure-status", args: "--channel C (--ref R | --pseudonym P)", summary: "who has confirmed an erasure", setup: setupErasureStatus},
+		{name: "erasure reconcile", summary: "check every mapping of the agency's privacy service against the erasures on the ledger and erase those that came back (admin; after a privacy-service restore)", setup: setupReconcileErasures},
 		{name: "erasures", args: "--channel C", summary: "erasure requests not yet confirmed by every holder", setup: setupOpenErasures},
 		{name: "audit verify", summary: "recompute hash chain and signatures of every channel from the auditor's peer, list valid transactions that wrote nothing or were submitted late (exit 5 if not intact)", setup: setupAuditVerify},
 		{name: "audit report", summary: "the last stored verification", setup: setupAuditReport},
@@ -766,6 +767,26 @@ func setupOpenErasures(fs *flag.FlagSet) runner {
 			return err
 		}
 		return a.print(l, func(w io.Writer) { render.Erasures(w, l.Items, nil); printBookmark(w, l.Bookmark) })
+	}
+}
+
+func setupReconcileErasures(fs *flag.FlagSet) runner {
+	return func(ctx context.Context, a *app, _ []string) error {
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		line := progress.Start(a.progressOut(), "checking every mapping of the privacy service against the ledger's erasures")
+		rep, err := c.ReconcileErasures(ctx)
+		if err != nil {
+			line.Fail("%v", err)
+			return err
+		}
+		line.Done("checked %d mappings", rep.Checked)
+		return a.print(rep, func(w io.Writer) {
+			fmt.Fprintf(w, "checked %d mappings: erased %d that had come back; %d left by the executor's rules (not a holder there); %d not on the ledger\n",
+				rep.Checked, rep.Erased, rep.Kept, rep.NotOnLedger)
+		})
 	}
 }
 
