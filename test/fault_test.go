@@ -33,10 +33,21 @@ func needFaultTests(t *testing.T) {
 
 // faultSpec is one fault: which node to kill (chosen when the load runs) and how to start it again.
 type faultSpec struct {
-	// target returns the node to kill and the call that starts it again.
+	// target returns the node to kill and the call that starts it again (nil for a freeze).
 	target func(ctx context.Context, t *testing.T) (node string, restart func(context.Context) error)
-	// downFor is how long the node stays dead before it is started again.
+	// downFor is how long the node stays dead (or frozen) before it is started again (thawed).
 	downFor time.Duration
+	// freeze makes the fault a grey one: SIGSTOP the node's process group for downFor, then
+	// SIGCONT. A frozen node keeps its sockets open and answers nothing, so nobody is told it is
+	// gone, unlike a killed one whose connections are refused at once.
+	freeze bool
+	// pulses repeats the freeze this many times with `between` running time in between (a node
+	// held a few blocks behind again and again); 0 means once.
+	pulses  int
+	between time.Duration
+	// org is the agency the node belongs to ("" for an orderer). Freeze tests measure the other
+	// agencies' write rate during the fault with probes of their own (see greyProbes).
+	org string
 }
 
 // writeLog keeps every write's outcome as the load reports it.
@@ -168,23 +179,38 @@ func faultUnderLoad(t *testing.T, spec faultSpec) {
 		}
 		return nil
 	})
-	time.Sleep(3 * time.Second)
+	var probes *greyProbes
+	if spec.freeze {
+		// The other agencies' own writes, measured apart from the closed-loop load (whose workers
+		// soon all wait on a step of the frozen agency): a steady rate before the fault first.
+		probes = startGreyProbes(t, gw, tag, spec.org)
+		defer probes.stop()
+		time.Sleep(greySteady)
+	} else {
+		time.Sleep(3 * time.Second)
+	}
 
 	fctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	node, restart := spec.target(fctx, t)
 	before := recoveredBy(log.snapshot(), warm) // the agencies that write in this workload
 	killed := time.Now()
-	if err := itNet.Supervisor().Kill(node); err != nil {
-		t.Fatalf("kill %s: %v", node, err)
+	var restartAt, healthy time.Time
+	if spec.freeze {
+		restartAt = freezeNode(t, node, spec)
+		healthy = time.Now()
+	} else {
+		if err := itNet.Supervisor().Kill(node); err != nil {
+			t.Fatalf("kill %s: %v", node, err)
+		}
+		t.Logf("SIGKILL %s", node)
+		time.Sleep(spec.downFor)
+		restartAt = time.Now()
+		if err := restart(fctx); err != nil {
+			t.Fatalf("restart %s: %v", node, err)
+		}
+		healthy = time.Now()
 	}
-	t.Logf("SIGKILL %s", node)
-	time.Sleep(spec.downFor)
-	restartAt := time.Now()
-	if err := restart(fctx); err != nil {
-		t.Fatalf("restart %s: %v", node, err)
-	}
-	healthy := time.Now()
 
 	// Recovered: every agency that wrote before has an acknowledged write started after the kill.
 	var rec map[string]time.Time
@@ -218,9 +244,17 @@ func faultUnderLoad(t *testing.T, spec faultSpec) {
 		t.Fatal(out.err)
 	}
 	r := out.r
+	cases := r.Cases
+	if probes != nil {
+		cases = append(cases, probes.stop()...)
+		probes.report(t, log.snapshot(), killed, restartAt)
+	}
+	// No valid write refused for good: a write that failed (its case ended there) must succeed
+	// when the agency's system sends it again, same Idempotency-Key, now that the fault is over.
+	refused := retryFailedWrites(ctx, t, gw, cases)
 	// The ledger's view, read independently (auditor, bare client, every block).
-	noteLoadRefs(tag, r.Cases)
-	v, err := load.Verify(ctx, bare, w.Reader(), w.Channels(), r.Cases)
+	noteLoadRefs(tag, cases)
+	v, err := load.Verify(ctx, bare, w.Reader(), w.Channels(), cases)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +277,10 @@ func faultUnderLoad(t *testing.T, spec faultSpec) {
 	}
 	if !v.OK() {
 		t.Errorf("acknowledged writes lost or duplicated:\n%s", strings.Join(v.Problems, "\n"))
+	}
+	if len(refused) > 0 {
+		t.Errorf("%d valid writes refused for good (failed again when retried with the same Idempotency-Key after the fault):\n%s",
+			len(refused), strings.Join(refused, "\n"))
 	}
 	if v.AckedWrites < 50 {
 		t.Errorf("only %d writes acknowledged: the load did not run", v.AckedWrites)
