@@ -60,6 +60,13 @@ func (x *Chaincode) checkInvocation(stub shim.ChaincodeStubInterface) error {
 	if len(stub.GetDecorations()) != 0 {
 		return domain.Errorf(domain.KindInvalidArgument, "proposal decorations are not accepted")
 	}
+	sp, err := stub.GetSignedProposal()
+	if err != nil {
+		return domain.Errorf(domain.KindInternal, "signed proposal unavailable")
+	}
+	if err := checkProposal(sp); err != nil {
+		return err
+	}
 	rule, ok := x.rules[args[0]]
 	if !ok {
 		return domain.Errorf(domain.KindInvalidArgument, "unknown function (name it exactly, as contract:Function)")

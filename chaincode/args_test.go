@@ -8,6 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/chaincode/internal/fakestub"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -324,4 +330,116 @@ func TestDuplicateKeyNeverReachesTheLedger(t *testing.T) {
 	}
 	// The honest, canonical spelling of the same event passes.
 	n.must("national", "bp", "cases:RecordEvent", newID(), p, payload(domain.EvIdentityChecked, n.today(), map[string]any{"eurodacHit": "NONE"}))
+}
+
+// proposalParts is a decoded proposal a test may alter.
+type proposalParts struct {
+	chdr *common.ChannelHeader
+	ext  *peer.ChaincodeHeaderExtension
+	shdr *common.SignatureHeader
+	cis  *peer.ChaincodeInvocationSpec
+}
+
+// alterProposal rebuilds sp after change.
+func alterProposal(t *testing.T, sp *peer.SignedProposal, change func(p proposalParts)) *peer.SignedProposal {
+	t.Helper()
+	var prop peer.Proposal
+	var hdr common.Header
+	var cpp peer.ChaincodeProposalPayload
+	p := proposalParts{&common.ChannelHeader{}, &peer.ChaincodeHeaderExtension{}, &common.SignatureHeader{}, &peer.ChaincodeInvocationSpec{}}
+	for _, d := range []func() error{
+		func() error { return proto.Unmarshal(sp.ProposalBytes, &prop) },
+		func() error { return proto.Unmarshal(prop.Header, &hdr) },
+		func() error { return proto.Unmarshal(hdr.ChannelHeader, p.chdr) },
+		func() error { return proto.Unmarshal(p.chdr.Extension, p.ext) },
+		func() error { return proto.Unmarshal(hdr.SignatureHeader, p.shdr) },
+		func() error { return proto.Unmarshal(prop.Payload, &cpp) },
+		func() error { return proto.Unmarshal(cpp.Input, p.cis) },
+	} {
+		if err := d(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change(p)
+	m := func(v proto.Message) []byte {
+		b, err := proto.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	p.chdr.Extension = m(p.ext)
+	hdr.ChannelHeader, hdr.SignatureHeader = m(p.chdr), m(p.shdr)
+	cpp.Input = m(p.cis)
+	prop.Header, prop.Payload = m(&hdr), m(&cpp)
+	return &peer.SignedProposal{ProposalBytes: m(&prop)}
+}
+
+// unknownField appends a field no schema knows, carrying a name.
+func unknownField(m proto.Message) {
+	r := m.ProtoReflect()
+	r.SetUnknown(protowire.AppendBytes(protowire.AppendTag(r.GetUnknown(), 99, protowire.BytesType), []byte("Max Mustermann")))
+}
+
+// TestProposalCarriesNothingElse: the fields of a proposal that Fabric ignores but writes into the
+// block with the arguments — chaincode id path and version, epoch, decorations, timeout, unknown
+// protobuf fields anywhere, an oversized nonce or TLS binding — are refused; the proposal
+// fabric-gateway builds passes.
+func TestProposalCarriesNothingElse(t *testing.T) {
+	n := newNet(t, t0)
+	p := newID()
+	name := "Max Mustermann"
+	cases := map[string]func(p proposalParts){
+		"header chaincode path":        func(p proposalParts) { p.ext.ChaincodeId.Path = name },
+		"header chaincode version":     func(p proposalParts) { p.ext.ChaincodeId.Version = name },
+		"invocation chaincode path":    func(p proposalParts) { p.cis.ChaincodeSpec.ChaincodeId.Path = name },
+		"invocation chaincode version": func(p proposalParts) { p.cis.ChaincodeSpec.ChaincodeId.Version = name },
+		"invocation names another chaincode": func(p proposalParts) {
+			p.cis.ChaincodeSpec.ChaincodeId = &peer.ChaincodeID{Name: "other"}
+		},
+		"decorations":                   func(p proposalParts) { p.cis.ChaincodeSpec.Input.Decorations = map[string][]byte{"x": []byte(name)} },
+		"timeout":                       func(p proposalParts) { p.cis.ChaincodeSpec.Timeout = 1234 },
+		"epoch":                         func(p proposalParts) { p.chdr.Epoch = 0x4d6178 },
+		"TLS hash of odd length":        func(p proposalParts) { p.chdr.TlsCertHash = []byte(name) },
+		"nonce of 200 bytes":            func(p proposalParts) { p.shdr.Nonce = []byte(strings.Repeat(name, 15)) },
+		"no nonce":                      func(p proposalParts) { p.shdr.Nonce = nil },
+		"unknown field, channel header": func(p proposalParts) { unknownField(p.chdr) },
+		"unknown field, extension":      func(p proposalParts) { unknownField(p.ext) },
+		"unknown field, chaincode id":   func(p proposalParts) { unknownField(p.ext.ChaincodeId) },
+		"unknown field, sig header":     func(p proposalParts) { unknownField(p.shdr) },
+		"unknown field, input":          func(p proposalParts) { unknownField(p.cis.ChaincodeSpec.Input) },
+		"unknown field, spec":           func(p proposalParts) { unknownField(p.cis.ChaincodeSpec) },
+	}
+	creator := n.ids["bp"]
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"cases:RegisterCase", newID(), p, n.today()}
+			tx := n.ledger["national"].NewTx(creator, n.clock(), args...)
+			b := make([][]byte, len(args))
+			for i, a := range args {
+				b[i] = []byte(a)
+			}
+			tx.SetProposal(alterProposal(t, fakestub.Proposal("national", tx.GetTxID(), creator, n.clock(), b), change))
+			resp := n.cc.Invoke(tx)
+			if k, _ := domain.ParseError(resp.Message); resp.Status == 200 || k != domain.KindInvalidArgument || len(tx.Writes()) != 0 {
+				t.Fatalf("%d %s", resp.Status, resp.Message)
+			}
+			if strings.Contains(resp.Message, "Mustermann") {
+				t.Fatalf("error echoes the proposal: %s", resp.Message)
+			}
+		})
+	}
+	// The TLS binding the peer CLI adds, and the unaltered proposal, pass.
+	args := []string{"cases:RegisterCase", newID(), p, n.today()}
+	tx := n.ledger["national"].NewTx(creator, n.clock(), args...)
+	b := make([][]byte, len(args))
+	for i, a := range args {
+		b[i] = []byte(a)
+	}
+	tx.SetProposal(alterProposal(t, fakestub.Proposal("national", tx.GetTxID(), creator, n.clock(), b), func(p proposalParts) {
+		p.chdr.TlsCertHash = make([]byte, 32)
+	}))
+	if resp := n.cc.Invoke(tx); resp.Status != 200 {
+		t.Fatalf("honest proposal: %s", resp.Message)
+	}
 }

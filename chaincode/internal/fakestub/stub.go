@@ -9,7 +9,9 @@
 //   - pagination bookmarks are the next key, "" when the range is exhausted
 //     (LevelDB state database semantics);
 //   - history is returned newest first (Fabric v2);
-//   - one chaincode event per transaction (SetEvent overwrites).
+//   - one chaincode event per transaction (SetEvent overwrites);
+//   - the signed proposal is the one fabric-gateway would build (SetProposal
+//     replaces it, for tests of what the chaincode refuses in it).
 //
 // The creator is a serialized identity with a real X.509 certificate carrying
 // Fabric CA attributes, so the code under test parses identities exactly as
@@ -27,8 +29,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -99,6 +103,7 @@ type Tx struct {
 	timestamp time.Time
 	creator   []byte
 	args      [][]byte
+	proposal  *peer.SignedProposal
 
 	mu        sync.Mutex
 	writes    map[string][]byte // nil value = delete
@@ -118,8 +123,32 @@ func (l *Ledger) NewTx(creator []byte, ts time.Time, args ...string) *Tx {
 	for i, a := range args {
 		bargs[i] = []byte(a)
 	}
-	return &Tx{ledger: l, txID: id, timestamp: ts, creator: creator, args: bargs, writes: map[string][]byte{}}
+	return &Tx{ledger: l, txID: id, timestamp: ts, creator: creator, args: bargs, writes: map[string][]byte{},
+		proposal: Proposal(l.channel, id, creator, ts, bargs)}
 }
+
+// Proposal builds the signed proposal fabric-gateway sends for a chaincode
+// "caseledger" call (the signature is not checked by chaincode, so it is empty).
+func Proposal(channel, txID string, creator []byte, ts time.Time, args [][]byte) *peer.SignedProposal {
+	m := func(v proto.Message) []byte {
+		b, err := proto.Marshal(v)
+		if err != nil {
+			panic(fmt.Sprintf("fakestub: %v", err))
+		}
+		return b
+	}
+	id := &peer.ChaincodeID{Name: "caseledger"}
+	hdr := &common.Header{
+		ChannelHeader: m(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), Timestamp: timestamppb.New(ts),
+			ChannelId: channel, TxId: txID, Extension: m(&peer.ChaincodeHeaderExtension{ChaincodeId: id})}),
+		SignatureHeader: m(&common.SignatureHeader{Creator: creator, Nonce: make([]byte, 24)}),
+	}
+	cis := &peer.ChaincodeInvocationSpec{ChaincodeSpec: &peer.ChaincodeSpec{ChaincodeId: id, Input: &peer.ChaincodeInput{Args: args}}}
+	return &peer.SignedProposal{ProposalBytes: m(&peer.Proposal{Header: m(hdr), Payload: m(&peer.ChaincodeProposalPayload{Input: m(cis)})})}
+}
+
+// SetProposal replaces the transaction's signed proposal.
+func (t *Tx) SetProposal(sp *peer.SignedProposal) { t.proposal = sp }
 
 // Commit applies the transaction's writes and event to the ledger.
 func (t *Tx) Commit() {
@@ -199,7 +228,7 @@ func (t *Tx) GetTransient() (map[string][]byte, error) { return map[string][]byt
 func (t *Tx) GetBinding() ([]byte, error)              { return nil, errUnsupported }
 func (t *Tx) GetDecorations() map[string][]byte        { return nil }
 func (t *Tx) GetSignedProposal() (*peer.SignedProposal, error) {
-	return nil, errUnsupported
+	return t.proposal, nil
 }
 func (t *Tx) GetTxTimestamp() (*timestamppb.Timestamp, error) {
 	return timestamppb.New(t.timestamp), nil
