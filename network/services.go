@@ -236,8 +236,13 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 	if n.profiling {
 		args = append(args, "--pprof")
 	}
-	// Tombstones apart from the data (restore honours them); backups over the API by the admin.
-	args = append(args, "--tombstone-file", n.PrivacyTombstones(org), "--admin-cn", privacyAdminCN)
+	// Tombstones apart from the data (restore honours them); backups over the API by the admin,
+	// pinned by key like the gateway.
+	adminPin, err := KeyPinFile(n.PrivacyAdminTLS(org).CertFile)
+	if err != nil {
+		return fmt.Errorf("privacy %s: %w", org, err)
+	}
+	args = append(args, "--tombstone-file", n.PrivacyTombstones(org), "--admin-cn", privacyAdminCN, "--admin-key-sha256", adminPin)
 	name := PrivacyNode(org)
 	if err := n.sup.Start(name, bin, args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err

@@ -89,6 +89,7 @@ type DaemonConfig struct {
 	AllowedCNs      []string
 	AllowedOUs      []string
 	AllowedKeys     []string
+	AdminKeys       []string
 	AdminCNs        []string
 	ShutdownTimeout time.Duration
 	Audit           *slog.Logger
@@ -123,7 +124,9 @@ func RunDaemon(ctx context.Context, cfg DaemonConfig) error {
 	}
 	defer store.Close()
 	srv, err := NewServer(ServerConfig{Store: store, Logger: log, Audit: cfg.Audit,
-		AllowedCNs: cfg.AllowedCNs, AllowedOUs: cfg.AllowedOUs, AllowedKeys: cfg.AllowedKeys, AdminCNs: cfg.AdminCNs})
+		AllowedCNs: cfg.AllowedCNs, AllowedOUs: cfg.AllowedOUs, AllowedKeys: cfg.AllowedKeys,
+		AdminCNs: cfg.AdminCNs, AdminKeys: cfg.AdminKeys,
+		Disk: DiskConfig{Folders: store.Folders(cfg.KEKFile), MinFreeBytes: cfg.MinFreeBytes, StatFS: cfg.StatFS}})
 	if err != nil {
 		return err
 	}

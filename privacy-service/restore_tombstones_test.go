@@ -3,8 +3,10 @@ package privacy
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -317,5 +319,127 @@ func TestSysStatFS(t *testing.T) {
 	}
 	if _, _, err := SysStatFS(filepath.Join(t.TempDir(), "absent")); err == nil {
 		t.Fatal("statfs of a missing folder succeeded")
+	}
+}
+
+// The admin identity is pinned like the gateway's: the CN alone (which the
+// enrolling party chooses) does not open backup and restore.
+func TestPinnedAdminKey(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey, caDER := newCA(t, "asylum-office TLS CA")
+	caFile := filepath.Join(dir, "ca.crt")
+	writePEM(t, caFile, "CERTIFICATE", caDER)
+	srvCert := issue(t, dir, "server", ca, caKey, certSpec{cn: "privacy", server: true}, 2)
+	admin := issue(t, dir, "admin", ca, caKey, certSpec{cn: "privacy-admin"}, 3)
+	twin := issue(t, dir, "twin", ca, caKey, certSpec{cn: "privacy-admin"}, 4)
+	ad, err := tls.LoadX509KeyPair(admin[0], admin[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(ServerConfig{Store: newTestStore(t),
+		AdminCNs: []string{"privacy-admin"}, AdminKeys: []string{KeyPin(ad.Leaf)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, err := ServerTLSConfig(srvCert[0], srvCert[1], caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.TLS = tlsCfg
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	for _, tc := range []struct {
+		name string
+		cert [2]string
+		want error
+	}{
+		{"pinned admin", admin, nil},
+		{"same CA and CN, other key", twin, ErrForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ClientTLSConfig(tc.cert[0], tc.cert[1], caFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := NewClient(ts.URL, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			err = c.Backup(context.Background(), io.Discard)
+			if (tc.want == nil) != (err == nil) || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("Backup: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// privacyd's readiness follows the free space of its data, tombstone and
+// keyring folders (the daemon wires the watch; the probe is injected).
+func TestDaemonReadinessFollowsFreeSpace(t *testing.T) {
+	pki := newTestPKI(t)
+	root := t.TempDir()
+	kekFile := filepath.Join(root, "keys", "kek.json")
+	if err := os.MkdirAll(filepath.Dir(kekFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kek, err := CreateKeyringFile(kekFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, err := ServerTLSConfig(pki.serverCert, pki.serverKy, pki.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &fakeStatFS{avail: map[string]uint64{}, fail: map[string]bool{}}
+	data, tombDir := filepath.Join(root, "data"), filepath.Join(root, "tombs")
+	for _, p := range []string{data, tombDir, filepath.Dir(kekFile)} {
+		fs.set(p, 10<<30)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrs := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- RunDaemon(ctx, DaemonConfig{
+			Store:  Options{Dir: data, Domains: testDomains, KEK: kek, TombstonePath: filepath.Join(tombDir, "t.log")},
+			Listen: "127.0.0.1:0", OpsListen: "127.0.0.1:0", TLS: tlsCfg,
+			KEKFile: kekFile, MinFreeBytes: 1 << 30, StatFS: fs.statfs,
+			OnListen: func(_, ops net.Addr) { addrs <- ops },
+		})
+	}()
+	var ops net.Addr
+	select {
+	case ops = <-addrs:
+	case err := <-done:
+		t.Fatalf("daemon exited: %v", err)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get("http://" + ops.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Fatalf("ready with room: %d %s", code, body)
+	}
+	for _, p := range []string{data, tombDir, filepath.Dir(kekFile)} {
+		fs.set(p, 1<<20)
+		if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "below the") {
+			t.Fatalf("%s low: %d %s", p, code, body)
+		}
+		fs.set(p, 10<<30)
+	}
+	if _, body := get("/metrics"); !strings.Contains(body, `privacy_disk_available_bytes{folder="kek"} 1.073741824e+10`) {
+		t.Fatal("metrics lack the kek folder's free space")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -36,7 +36,10 @@ type ServerConfig struct {
 	// choose its CN. Empty: no pin.
 	AllowedKeys []string
 	// AdminCNs may call /v1/admin/* (backup, restore). Empty: nobody.
-	AdminCNs []string
+	// AdminKeys, if set, pins those identities by public key like
+	// AllowedKeys (a CN is whatever the enrolling party asked the CA for).
+	AdminCNs  []string
+	AdminKeys []string
 	// MaxBodyBytes bounds a request (default DefaultMaxBodyBytes);
 	// MaxRestoreBytes bounds an uploaded backup (default 4 GiB).
 	MaxBodyBytes    int64
@@ -199,7 +202,8 @@ func (s *Server) authorize(cert *x509.Certificate, admin bool) error {
 		return fmt.Errorf("%w: a client certificate signed by the agency CA is required", ErrUnauthenticated)
 	}
 	if admin {
-		if !slices.Contains(s.cfg.AdminCNs, cert.Subject.CommonName) {
+		if !slices.Contains(s.cfg.AdminCNs, cert.Subject.CommonName) ||
+			(len(s.cfg.AdminKeys) > 0 && !slices.Contains(s.cfg.AdminKeys, KeyPin(cert))) {
 			return fmt.Errorf("%w: this identity may not call admin operations", ErrForbidden)
 		}
 		return nil

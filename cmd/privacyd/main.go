@@ -159,6 +159,7 @@ func serve(ctx context.Context, args []string) error {
 	allowOU := str("allow-ou", "", "allowed client certificate OUs, comma separated")
 	allowKey := str("allow-key-sha256", "", "pinned client public keys: hex SHA-256 of the certificate's SubjectPublicKeyInfo, comma separated (empty: no pin)")
 	adminCN := str("admin-cn", "", "client CNs allowed to call /v1/admin/* (backup, restore)")
+	adminKey := str("admin-key-sha256", "", "pinned admin public keys, like --allow-key-sha256 (empty: no pin)")
 	initKEK, _ := strconv.ParseBool(env("init", "false"))
 	fs.BoolVar(&initKEK, "init", initKEK, "create the keyring file (0600) if it does not exist")
 	minFree := str("min-free", "1GiB", "readiness is false while a folder (data, tombstones, kek) has less free space (bytes, or with KiB/MiB/GiB; 0: off)")
@@ -192,7 +193,7 @@ func serve(ctx context.Context, args []string) error {
 	opts := c.storeOptions(kek)
 	return privacy.RunDaemon(ctx, privacy.DaemonConfig{
 		Store: opts, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling, TLS: tlsCfg,
-		AllowedCNs: list(*allowCN), AllowedOUs: list(*allowOU), AllowedKeys: list(*allowKey), AdminCNs: list(*adminCN),
+		AllowedCNs: list(*allowCN), AllowedOUs: list(*allowOU), AllowedKeys: list(*allowKey), AdminCNs: list(*adminCN), AdminKeys: list(*adminKey),
 		ShutdownTimeout: *shutdown, Audit: opts.Logger.With("log", "audit"),
 		KEKFile: *c.kekFile, MinFreeBytes: minFreeBytes,
 	})
