@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -133,7 +134,7 @@ func (a *auditVerifier) Verify(ctx context.Context) (AuditReport, error) {
 	defer a.mu.Unlock()
 	rep := AuditReport{Intact: true}
 	for _, ch := range a.s.ledger.Channels() {
-		cr := verifyChain(ctx, a.s.ledger, ch.Name, a.s.now, chaincode.DefaultClockTolerance)
+		cr := verifyChain(ctx, a.s.ledger, ch.Name, a.s.now, a.clockTolerance(ctx, ch.Name))
 		if err := a.s.store.putJSON(pfxAudit+ch.Name, cr, 0); err != nil {
 			return rep, err
 		}
@@ -141,6 +142,33 @@ func (a *auditVerifier) Verify(ctx context.Context) (AuditReport, error) {
 		rep.Channels = append(rep.Channels, cr)
 	}
 	return rep, nil
+}
+
+// clockTolerance is the chaincode's clock tolerance on a channel, as its
+// admin:GetChaincodeInfo reports it; the default when it cannot be read (the
+// network generates every chaincode configuration with the default).
+func (a *auditVerifier) clockTolerance(ctx context.Context, channel string) time.Duration {
+	roles := a.s.ledger.Roles()
+	if len(roles) == 0 {
+		return chaincode.DefaultClockTolerance
+	}
+	b, err := a.s.ledger.Evaluate(ctx, roles[0], channel, "admin:GetChaincodeInfo")
+	if err != nil {
+		return chaincode.DefaultClockTolerance
+	}
+	var info struct {
+		Config struct {
+			ClockTolerance string `json:"clockTolerance"`
+		} `json:"config"`
+	}
+	if json.Unmarshal(b, &info) != nil {
+		return chaincode.DefaultClockTolerance
+	}
+	d, err := time.ParseDuration(info.Config.ClockTolerance)
+	if err != nil || d <= 0 {
+		return chaincode.DefaultClockTolerance
+	}
+	return d
 }
 
 // Stored returns the last reports.
