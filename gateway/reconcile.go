@@ -180,7 +180,15 @@ func (s *Server) reconcileOne(ctx context.Context, ch ChannelInfo, role domain.R
 	if err != nil {
 		return reconcileOutcome{err: err}
 	}
-	if err := s.executeErasure(ctx, LoggedEvent{Channel: ch.Name, Name: chaincode.EventCase, Payload: payload}); err != nil {
+	// The block the executor waits for: the peer just answered with the
+	// request, so any block it has will do (0, the genesis block, if this
+	// gateway has not seen one yet: it asks the peer for its height).
+	var block uint64
+	if h := s.heights.get(ch.Name); h > 0 {
+		block = h - 1
+	}
+	ev := LoggedEvent{Channel: ch.Name, Block: block, Name: chaincode.EventCase, Payload: payload}
+	if err := s.executeErasure(ctx, ev); err != nil {
 		return reconcileOutcome{err: fmt.Errorf("erase on %s: %w", ch.Name, err)}
 	}
 	if _, err := s.vault.ResolvePseudonym(ctx, ch.Name, pseudonym); errors.Is(err, privacy.ErrNotFound) {

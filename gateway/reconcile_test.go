@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -47,6 +49,13 @@ func TestReconcileErasesMappingsARestoreBroughtBack(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock()
 	n := newFakeNet(clock.Now)
+	// A real channel always has blocks (its genesis at least): the executor
+	// may ask the peer for its height.
+	b := newChainBuilder(t)
+	b.add(b.tx())
+	n.mu.Lock()
+	n.blockChains = map[string][]*common.Block{"national": b.blocks, "dublin": b.blocks}
+	n.mu.Unlock()
 	a := newAgency(t, n, clock, ao, nil)
 	kek, err := privacy.NewKeyring()
 	if err != nil {
