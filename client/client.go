@@ -278,7 +278,18 @@ func retryable(rq request, err error) bool {
 		return true
 	}
 	var p *Problem
-	return errors.As(err, &p) && p.transient() && p.Code != gateway.CodeCommitFailed
+	if !errors.As(err, &p) || !p.transient() {
+		return false
+	}
+	switch p.Code {
+	case gateway.CodeCommitFailed, gateway.CodeEndorserClockSkew, gateway.CodeEndorsersDisagree:
+		// Nothing a retry at once cures: an invalidated transaction, an
+		// endorser's clock that has been off for a while, endorsers that
+		// disagree at the same height. A later retry with the same key is
+		// still safe.
+		return false
+	}
+	return true
 }
 
 func (c *Client) once(ctx context.Context, rq request, body []byte, out any) error {

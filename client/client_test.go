@@ -162,6 +162,10 @@ func TestProblemsMapToSentinels(t *testing.T) {
 		{404, "UNKNOWN_LOCAL_REF", ErrNotFound, false},
 		{404, "NOT_FOUND", ErrNotFound, false},
 		{502, "COMMIT_FAILED", ErrUnavailable, false},
+		{502, "ENDORSER_CLOCK_SKEW", ErrUnavailable, false}, // an operator must fix a clock: no retry loop
+		{502, "ENDORSERS_DISAGREE", ErrUnavailable, false},
+		{503, "ENDORSER_BEHIND", ErrUnavailable, true},
+		{503, "CLOCK_SKEW", ErrUnavailable, true},
 		{503, "PRIVACY_UNAVAILABLE", ErrUnavailable, true},
 		{500, "INTERNAL", ErrUnavailable, true},
 	} {

@@ -40,6 +40,15 @@ type Timeouts struct {
 	MaxRetries int
 	// MaxResubmits bounds resubmissions of the same signed transaction.
 	MaxResubmits int
+	// LagWait bounds the wait for another organisation's endorser that
+	// refused a write while behind the agency's own peer (see lag.go's
+	// endorserLag): a refusal is final only once it holds at the height the
+	// agency's peer endorsed at.
+	LagWait time.Duration
+	// ClockSkewPersist: a CLOCK_SKEW refusal that one endorser keeps giving
+	// for this long is answered as that endorser's lasting fault
+	// (ENDORSER_CLOCK_SKEW), no longer as a transient one.
+	ClockSkewPersist time.Duration
 }
 
 // DefaultTimeouts are the production defaults.
@@ -47,18 +56,42 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Evaluate: 5 * time.Second, Endorse: 10 * time.Second, Submit: 5 * time.Second,
 		CommitStatus: 8 * time.Second, Write: 45 * time.Second, MaxRetries: 5, MaxResubmits: 4,
+		LagWait: 10 * time.Second, ClockSkewPersist: time.Minute,
 	}
+}
+
+// withDefaults fills fields left zero.
+func (t Timeouts) withDefaults() Timeouts {
+	if t == (Timeouts{}) {
+		return DefaultTimeouts()
+	}
+	d := DefaultTimeouts()
+	if t.LagWait <= 0 {
+		t.LagWait = d.LagWait
+	}
+	if t.ClockSkewPersist <= 0 {
+		t.ClockSkewPersist = d.ClockSkewPersist
+	}
+	return t
 }
 
 // LedgerMetrics receives what the ledger layer does (nil-safe).
 type LedgerMetrics interface {
 	LedgerCall(kind, outcome string, d time.Duration)
 	LedgerRetry(reason string)
+	// EndorserRefused counts a chaincode refusal by the endorser's MSP id.
+	EndorserRefused(mspID, kind string)
+	// EndorserClockSkew is how long an endorser has refused for clock skew
+	// without interruption (0: not, or no longer).
+	EndorserClockSkew(mspID string, d time.Duration)
 }
 
 // FabricLedger implements Ledger with one fabric-gateway connection per
 // role, all to the org's own peer.
 type FabricLedger struct {
+	// mspID is the agency's own organisation: its peer is the one the
+	// gateway endorses through first.
+	mspID     string
 	chaincode string
 	t         Timeouts
 	log       *slog.Logger
@@ -67,6 +100,9 @@ type FabricLedger struct {
 	grpcConns []*grpc.ClientConn
 	roles     []domain.Role
 	channels  []ChannelInfo
+	skew      skewTracker
+	// now is the clock of the clock-skew tracker (time.Now; fake in tests).
+	now func() time.Time
 }
 
 // FabricOptions configure NewFabricLedger.
@@ -78,13 +114,12 @@ type FabricOptions struct {
 
 // NewFabricLedger dials the org's peer once per enrolled role.
 func NewFabricLedger(conn network.Connection, o FabricOptions) (*FabricLedger, error) {
-	if o.Timeouts == (Timeouts{}) {
-		o.Timeouts = DefaultTimeouts()
-	}
+	o.Timeouts = o.Timeouts.withDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &FabricLedger{chaincode: conn.Chaincode, t: o.Timeouts, log: o.Logger, metrics: o.Metrics, gateways: map[domain.Role]*client.Gateway{}}
+	l := &FabricLedger{mspID: conn.MSPID, chaincode: conn.Chaincode, t: o.Timeouts, log: o.Logger, metrics: o.Metrics,
+		gateways: map[domain.Role]*client.Gateway{}, now: time.Now}
 	for _, ch := range conn.Channels {
 		l.channels = append(l.channels, ChannelInfo{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)})
 	}
@@ -258,12 +293,39 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 		}
 	}
 	bo := backoff{base: 150 * time.Millisecond, max: 2 * time.Second}
-	for attempt := 1; ; attempt++ {
+	var lag *lagWait
+	for attempt, tx := 1, 1; ; tx++ {
 		rec, err := l.submitOnce(ctx, gw, contract, channel, requestID, fn, full)
-		rec.Attempts = attempt
+		rec.Attempts = tx
 		if err == nil {
 			l.observe("submit", "ok", start)
 			return rec, nil
+		}
+		var er *EndorserRefusal
+		if errors.As(err, &er) {
+			if l.metrics != nil {
+				l.metrics.EndorserRefused(er.MSPID, string(er.Err.Kind))
+			}
+			if er.Err.Kind == domain.KindClockSkew {
+				err = l.skew.refused(l, er)
+				l.observe("submit", outcomeOf(err), start)
+				return rec, err
+			}
+			// A refusal by another organisation's endorser that lag can
+			// explain is final only once it holds at the height the agency's
+			// own peer endorsed at (lag.go).
+			if l.mayLag(er) {
+				if lag == nil {
+					lag = &lagWait{until: time.Now().Add(l.t.LagWait)}
+				}
+				if werr := l.awaitEndorser(ctx, gw, channel, er, lag); werr != nil {
+					l.observe("submit", outcomeOf(werr), start)
+					return rec, werr
+				}
+				l.retried("lag")
+				l.log.Debug("retrying a refusal another organisation's endorser gave while behind", "msp", er.MSPID, "kind", string(er.Err.Kind), "height", lag.height, "target", lag.target)
+				continue
+			}
 		}
 		var cf *CommitFailure
 		retry := ""
@@ -282,7 +344,8 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 		}
 		l.retried(retry)
 		l.log.Debug("retrying write as a new transaction", "reason", retry, "attempt", attempt)
-		if !bo.sleep(ctx, attempt) {
+		attempt++
+		if !bo.sleep(ctx, attempt-1) {
 			l.observe("submit", "unavailable", start)
 			if retry == "mvcc" {
 				return rec, fmt.Errorf("%w: write budget exhausted after MVCC conflicts", ErrLedgerUnavailable)
@@ -325,13 +388,14 @@ func (l *FabricLedger) submitOnce(ctx context.Context, gw *client.Gateway, contr
 	tx, err := proposal.EndorseWithContext(ectx)
 	cancel()
 	if err != nil {
-		err = classify(err)
+		err = classifyEndorse(err)
 		var de *domain.Error
 		if errors.As(err, &de) {
 			return Receipt{}, err
 		}
 		return Receipt{}, fmt.Errorf("%w: %w", errEndorseUnavailable, err)
 	}
+	l.skew.endorsed(l, tx)
 	if journal := journalFrom(ctx); journal != nil {
 		if b, err := tx.Bytes(); err == nil {
 			if err := journal.SaveTx(requestID, b); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	gwproto "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -41,6 +42,11 @@ type fakePeer struct {
 	commit func(n int, txID string) (peer.TxValidationCode, bool)
 	// evaluate answers queries.
 	evaluate func(fn string, args []string) ([]byte, error)
+	// evaluateOn, if set, answers queries aimed at organisations
+	// (WithEndorsingOrganizations) instead of evaluate.
+	evaluateOn func(orgs []string, fn string, args []string) ([]byte, error)
+	// endorsers are the MSP ids of the endorsements of a prepared transaction.
+	endorsers []string
 
 	endorsements []endorsement
 	submits      [][]byte // signed envelopes as received
@@ -80,12 +86,16 @@ func (f *fakePeer) Endorse(_ context.Context, req *gwproto.EndorseRequest) (*gwp
 		return nil, err
 	}
 	mk := func(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
+	var endorsements []*peer.Endorsement
+	for _, m := range f.endorsers {
+		endorsements = append(endorsements, &peer.Endorsement{Endorser: mk(&msp.SerializedIdentity{Mspid: m})})
+	}
 	env := &common.Envelope{Payload: mk(&common.Payload{
 		Header: &common.Header{ChannelHeader: mk(&common.ChannelHeader{ChannelId: req.ChannelId, TxId: req.TransactionId})},
 		Data: mk(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: mk(&peer.ChaincodeActionPayload{
 			Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: mk(&peer.ProposalResponsePayload{
 				Extension: mk(&peer.ChaincodeAction{Response: &peer.Response{Status: 200, Payload: result}}),
-			})},
+			}), Endorsements: endorsements},
 		})}}}),
 	})}
 	return &gwproto.EndorseResponse{PreparedTransaction: env}, nil
@@ -116,7 +126,13 @@ func (f *fakePeer) CommitStatus(ctx context.Context, req *gwproto.SignedCommitSt
 
 func (f *fakePeer) Evaluate(_ context.Context, req *gwproto.EvaluateRequest) (*gwproto.EvaluateResponse, error) {
 	fn, args := proposalArgs(req.ProposedTransaction)
-	res, err := f.evaluate(fn, args)
+	var res []byte
+	var err error
+	if f.evaluateOn != nil {
+		res, err = f.evaluateOn(req.TargetOrganizations, fn, args)
+	} else {
+		res, err = f.evaluate(fn, args)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -161,9 +177,9 @@ func fabricOver(t *testing.T, f *fakePeer) *FabricLedger {
 	}
 	t.Cleanup(func() { gw.Close() })
 	return &FabricLedger{
-		chaincode: "caseledger", log: testLogger(t),
+		mspID: "BorderPoliceMSP", chaincode: "caseledger", log: testLogger(t), now: time.Now,
 		t: Timeouts{Evaluate: time.Second, Endorse: time.Second, Submit: time.Second, CommitStatus: 150 * time.Millisecond,
-			Write: 10 * time.Second, MaxRetries: 3, MaxResubmits: 2},
+			Write: 10 * time.Second, MaxRetries: 3, MaxResubmits: 2, LagWait: 2 * time.Second, ClockSkewPersist: time.Minute},
 		gateways: map[domain.Role]*client.Gateway{domain.RoleCaseworker: gw},
 		roles:    []domain.Role{domain.RoleCaseworker},
 		channels: []ChannelInfo{{Name: "national", Procedure: domain.ProcedureNational}},

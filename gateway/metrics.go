@@ -26,6 +26,8 @@ type Metrics struct {
 	webhooks   *prometheus.CounterVec
 	automation *prometheus.CounterVec
 	replays    prometheus.Counter
+	refusals   *prometheus.CounterVec
+	clockSkew  *prometheus.GaugeVec
 }
 
 // NewMetrics registers the gateway's metrics on a new registry.
@@ -73,9 +75,15 @@ func NewMetrics() (*Metrics, error) {
 		replays: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gateway_idempotent_replays_total", Help: "Writes answered from a stored outcome.",
 		}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_endorsement_refusals_total", Help: "Chaincode refusals of endorsements, by the refusing endorser's MSP id and the kind (a refusal retried because the endorser lagged counts each time).",
+		}, []string{"msp_id", "kind"}),
+		clockSkew: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gateway_endorser_clock_skew_seconds", Help: "How long an endorser has refused every write for clock skew, by MSP id (0: not, or no longer).",
+		}, []string{"msp_id"}),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.inflight, m.queued, m.rejected, m.ledger, m.retries,
-		m.events, m.logSeq, m.sse, m.webhooks, m.automation, m.replays,
+		m.events, m.logSeq, m.sse, m.webhooks, m.automation, m.replays, m.refusals, m.clockSkew,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := m.reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -97,3 +105,11 @@ func (m *Metrics) LedgerCall(kind, outcome string, d time.Duration) {
 
 // LedgerRetry implements LedgerMetrics.
 func (m *Metrics) LedgerRetry(reason string) { m.retries.WithLabelValues(reason).Inc() }
+
+// EndorserRefused implements LedgerMetrics.
+func (m *Metrics) EndorserRefused(mspID, kind string) { m.refusals.WithLabelValues(mspID, kind).Inc() }
+
+// EndorserClockSkew implements LedgerMetrics.
+func (m *Metrics) EndorserClockSkew(mspID string, d time.Duration) {
+	m.clockSkew.WithLabelValues(mspID).Set(d.Seconds())
+}

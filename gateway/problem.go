@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
@@ -51,6 +52,9 @@ const (
 	CodeShuttingDown           = "SHUTTING_DOWN"
 	CodePositionExpired        = "POSITION_EXPIRED"
 	CodeLedgerBehind           = "LEDGER_BEHIND"
+	CodeEndorserBehind         = "ENDORSER_BEHIND"
+	CodeEndorsersDisagree      = "ENDORSERS_DISAGREE"
+	CodeEndorserClockSkew      = "ENDORSER_CLOCK_SKEW"
 )
 
 type ownProblem struct {
@@ -75,6 +79,9 @@ var ownProblems = map[string]ownProblem{
 	CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
 	CodePositionExpired:        {http.StatusGone, "Event position no longer retained"},
 	CodeLedgerBehind:           {http.StatusServiceUnavailable, "The agency's peer has not reached the requested block yet"},
+	CodeEndorserBehind:         {http.StatusServiceUnavailable, "Another organisation's endorser refused before it had caught up; nothing was recorded; retry with the same Idempotency-Key"},
+	CodeEndorsersDisagree:      {http.StatusBadGateway, "Endorsers at the same height disagree about this write; nothing was recorded"},
+	CodeEndorserClockSkew:      {http.StatusBadGateway, "An endorser's clock has been off for a while; nothing was recorded; its operators must correct it"},
 }
 
 // ProblemCodes lists every code the gateway may answer with (documentation
@@ -95,6 +102,8 @@ func newProblem(code, detail string) *Problem {
 	if op, ok := ownProblems[code]; ok {
 		p := &Problem{Type: "urn:caseledger:gateway:problem:" + strings.ToLower(strings.ReplaceAll(code, "_", "-")),
 			Title: op.title, Status: op.status, Detail: detail, Code: code}
+		// 502s (a lasting clock error, disagreeing endorsers) carry no
+		// Retry-After: retrying at once does not cure them.
 		if op.status == http.StatusServiceUnavailable || code == CodeRequestInProgress {
 			p.RetryAfter = 1
 		}
@@ -123,9 +132,22 @@ func problemOf(err error) *Problem {
 	var p *Problem
 	var de *domain.Error
 	var cf *CommitFailure
+	var cs *ClockSkewError
+	var eb *EndorserBehind
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.As(err, &cs) && cs.Persistent:
+		return problemf(CodeEndorserClockSkew, "the endorser of %s (%s) has refused every transaction for %s: %s",
+			cs.MSPID, cs.Address, cs.For.Round(time.Second), cs.Message)
+	case errors.As(err, &cs):
+		return problemf(string(domain.KindClockSkew), "the endorser of %s (%s): %s", cs.MSPID, cs.Address, cs.Message)
+	case errors.As(err, &eb) && eb.Disagree:
+		return problemf(CodeEndorsersDisagree, "the endorser of %s refused (%s: %s) at height %d, where this agency's peer approved",
+			eb.MSPID, eb.Refusal.Kind, eb.Refusal.Message, eb.Height)
+	case errors.As(err, &eb):
+		return problemf(CodeEndorserBehind, "the endorser of %s refused (%s: %s) at height %d, before reaching %d",
+			eb.MSPID, eb.Refusal.Kind, eb.Refusal.Message, eb.Height, eb.Target)
 	case errors.As(err, &de):
 		return newProblem(string(de.Kind), de.Message)
 	case errors.Is(err, ErrOutcomeUnknown):

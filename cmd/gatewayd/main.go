@@ -115,6 +115,8 @@ func serve(ctx context.Context, args []string) error {
 	writeT := f.dur("write-timeout", def.Write, "a whole write, retries included")
 	retries := f.num("max-retries", def.MaxRetries, "new transactions after MVCC conflicts or uncollected endorsements")
 	resubmits := f.num("max-resubmits", def.MaxResubmits, "resubmissions of the same signed transaction")
+	lagWait := f.dur("lag-wait", def.LagWait, "longest wait for another organisation's endorser that refused a write while behind this agency's peer (then 503 ENDORSER_BEHIND)")
+	skewPersist := f.dur("clock-skew-persist", def.ClockSkewPersist, "an endorser refusing for clock skew this long is answered 502 ENDORSER_CLOCK_SKEW (before: 503 CLOCK_SKEW)")
 	whHTTP := f.flag("webhook-allow-http", "admit http:// webhook URLs (local demo and tests only)")
 	whNets := f.str("webhook-allow-net", "", "comma-separated CIDRs admitted as webhook destinations although loopback or link-local (e.g. 127.0.0.0/8 for a receiver on this host)")
 	whTimeout := f.dur("webhook-timeout", 5*time.Second, "one webhook delivery")
@@ -145,7 +147,7 @@ func serve(ctx context.Context, args []string) error {
 		ConnectionFile: *conn, PrivacyURL: *privacyURL, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling,
 		DataDir: *dataDir, TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
-			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits},
+			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits, LagWait: *lagWait, ClockSkewPersist: *skewPersist},
 		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MinBlockWait: *minBlockWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
 		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, AllowNets: allowNets, Timeout: *whTimeout, MaxAttempts: *whAttempts,
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},

@@ -1,0 +1,304 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	gwproto "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/domain"
+)
+
+const (
+	ownMSP     = "BorderPoliceMSP" // fabricOver's identity
+	partnerMSP = "PartnerStateMSP"
+)
+
+// refusalBy is the error Fabric's gateway answers when an endorser's
+// chaincode refused: the endorser is named in the status details.
+func refusalBy(mspID, kindAndMessage string) error {
+	msg := "failed to collect enough transaction endorsements, see attached details for more info"
+	if mspID == ownMSP {
+		msg = "failed to endorse transaction, see attached details for more info"
+	}
+	st, _ := status.New(codes.Aborted, msg).WithDetails(&gwproto.ErrorDetail{
+		Address: "peer0." + strings.ToLower(strings.TrimSuffix(mspID, "MSP")) + ":7051", MspId: mspID,
+		Message: "chaincode response 500, " + kindAndMessage})
+	return st.Err()
+}
+
+// heights is a scripted chain height per organisation's peer.
+type orgHeights struct {
+	mu    sync.Mutex
+	h     map[string]uint64
+	polls map[string]int
+	// onPoll, if set, may move heights on each poll of an organisation.
+	onPoll func(org string, n int, h map[string]uint64)
+}
+
+func (o *orgHeights) evaluateOn(orgs []string, fn string, args []string) ([]byte, error) {
+	if fn != "GetChainInfo" || len(orgs) != 1 {
+		return nil, status.Error(codes.Unknown, "unexpected query "+fn)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.polls[orgs[0]]++
+	if o.onPoll != nil {
+		o.onPoll(orgs[0], o.polls[orgs[0]], o.h)
+	}
+	return proto.Marshal(&common.BlockchainInfo{Height: o.h[orgs[0]]})
+}
+
+func (o *orgHeights) pollsOf(org string) int { o.mu.Lock(); defer o.mu.Unlock(); return o.polls[org] }
+
+func newOrgHeights(own, partner uint64) *orgHeights {
+	return &orgHeights{h: map[string]uint64{ownMSP: own, partnerMSP: partner}, polls: map[string]int{}}
+}
+
+func validCommit(int, string) (peer.TxValidationCode, bool) {
+	return peer.TxValidationCode_VALID, false
+}
+
+// TestSubmitWaitsForALaggingEndorser: issue 12 finding 1. The partner
+// state's endorser, one block behind the agency's own peer, refuses the next
+// step of a case it has not seen (NOT_FOUND). The gateway waits until that
+// endorser has reached the height the agency's peer endorsed at, endorses
+// again and the write commits — the refusal never becomes the answer.
+func TestSubmitWaitsForALaggingEndorser(t *testing.T) {
+	hs := newOrgHeights(2969, 2968)
+	hs.onPoll = func(org string, n int, h map[string]uint64) {
+		if org == partnerMSP && n == 3 {
+			h[partnerMSP] = 2969 // commits block 2968 after a while
+		}
+	}
+	var partnerHeightAtSecond int
+	f := &fakePeer{commit: validCommit, evaluateOn: hs.evaluateOn}
+	f.endorse = func(n int, txID string, _ []string) ([]byte, error) {
+		if n == 1 {
+			return nil, refusalBy(partnerMSP, "NOT_FOUND: case not found")
+		}
+		partnerHeightAtSecond = int(hs.h[partnerMSP])
+		return writeResult(txID), nil
+	}
+	l := fabricOver(t, f)
+	m, _ := NewMetrics()
+	l.metrics = m
+	rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+	if err != nil {
+		t.Fatalf("a lagging endorser's refusal became the answer: %v", err)
+	}
+	if e, _ := f.counts(); e != 2 || rec.Attempts != 2 {
+		t.Fatalf("%d endorsements (attempts %d), want 2", e, rec.Attempts)
+	}
+	if partnerHeightAtSecond != 2969 || hs.pollsOf(partnerMSP) != 3 {
+		t.Fatalf("endorsed again at partner height %d after %d polls; want 2969 after 3", partnerHeightAtSecond, hs.pollsOf(partnerMSP))
+	}
+	if got := metricValue(m.retries.WithLabelValues("lag")); got != 1 {
+		t.Fatalf("lag retries %v", got)
+	}
+	if got := metricValue(m.refusals.WithLabelValues(partnerMSP, "NOT_FOUND")); got != 1 {
+		t.Fatalf("refusals counted %v", got)
+	}
+}
+
+// TestSubmitLagOutcomes: which refusals are final at once, and what is
+// answered when a lagging endorser does not catch up in time.
+func TestSubmitLagOutcomes(t *testing.T) {
+	cases := []struct {
+		name             string
+		by, refusal      string
+		own, partner     uint64
+		wantEndorsements int // at least
+		check            func(t *testing.T, err error)
+	}{
+		{"own peer's refusal is final", ownMSP, "NOT_FOUND: case not found", 2969, 2960, 1, func(t *testing.T, err error) {
+			var er *EndorserRefusal
+			if !errors.As(err, &er) || er.MSPID != ownMSP || domain.KindOf(err) != domain.KindNotFound || problemOf(err).Status != 404 {
+				t.Fatalf("%v", err)
+			}
+		}},
+		{"a refusal lag cannot cause is final", partnerMSP, "INVALID_ARGUMENT: payload: not canonical", 2969, 2960, 1, func(t *testing.T, err error) {
+			if domain.KindOf(err) != domain.KindInvalidArgument || problemOf(err).Status != 400 {
+				t.Fatalf("%v", err)
+			}
+		}},
+		{"an endorser that does not catch up", partnerMSP, "INVALID_TRANSITION: not from REGISTERED", 2969, 2968, 1, func(t *testing.T, err error) {
+			var eb *EndorserBehind
+			if !errors.As(err, &eb) || eb.MSPID != partnerMSP || eb.Height != 2968 || eb.Target != 2969 || eb.Disagree {
+				t.Fatalf("%#v", err)
+			}
+			var de *domain.Error
+			if errors.As(err, &de) || !errors.Is(err, ErrLedgerUnavailable) {
+				t.Fatal("a lag answer must not look like the chaincode's refusal")
+			}
+			p := problemOf(err)
+			if p.Code != CodeEndorserBehind || p.Status != 503 || p.RetryAfter == 0 || !strings.Contains(p.Detail, partnerMSP) || finalStatus(p.Status) {
+				t.Fatalf("problem %+v", p)
+			}
+		}},
+		{"an endorser at the height that keeps refusing", partnerMSP, "FORBIDDEN: not a holder of the case", 2969, 2969, 2, func(t *testing.T, err error) {
+			var eb *EndorserBehind
+			if !errors.As(err, &eb) || !eb.Disagree {
+				t.Fatalf("%#v", err)
+			}
+			if p := problemOf(err); p.Code != CodeEndorsersDisagree || p.Status != 502 || finalStatus(p.Status) || p.RetryAfter != 0 {
+				t.Fatalf("problem %+v", p)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := newOrgHeights(tc.own, tc.partner)
+			f := &fakePeer{commit: validCommit, evaluateOn: hs.evaluateOn,
+				endorse: func(int, string, []string) ([]byte, error) { return nil, refusalBy(tc.by, tc.refusal) }}
+			l := fabricOver(t, f)
+			l.t.LagWait = 600 * time.Millisecond
+			start := time.Now()
+			_, err := l.Submit(context.Background(), domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+			tc.check(t, err)
+			if e, _ := f.counts(); e < tc.wantEndorsements {
+				t.Fatalf("%d endorsements, want at least %d", e, tc.wantEndorsements)
+			}
+			if tc.wantEndorsements == 1 {
+				if e, _ := f.counts(); e != 1 {
+					t.Fatalf("%d endorsements, want 1", e)
+				}
+			}
+			if time.Since(start) > l.t.LagWait+3*time.Second {
+				t.Fatalf("took %s", time.Since(start))
+			}
+		})
+	}
+}
+
+// TestLagRefusalIsNotStoredUnderTheKey: the lag answer is not final for the
+// Idempotency-Key — the same key, retried, runs the write again and
+// succeeds; a real refusal is stored as before.
+func TestLagRefusalIsNotStoredUnderTheKey(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	w := a.register(domain.RoleCaseworker, "national", "BP-LAG", "2026-11-27")
+	lagging := true
+	n.failSubmit = func(fn string) error {
+		if lagging {
+			return &EndorserBehind{MSPID: ia, Address: "peer0.ia:7051", Refusal: &domain.Error{Kind: domain.KindNotFound, Message: "case not found"}, Height: 7, Target: 8}
+		}
+		return nil
+	}
+	ev := map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}
+	body := map[string]any{"channel": "national", "pseudonym": w.Pseudonym, "event": ev}
+	r := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", body, "key-lag-1")
+	if p := r.problem(t); r.status != 503 || p.Code != CodeEndorserBehind || r.header.Get("Retry-After") == "" {
+		t.Fatalf("lagging: %d %+v", r.status, p)
+	}
+	lagging = false
+	r = a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", body, "key-lag-1")
+	if r.status != http.StatusCreated && r.status != http.StatusOK || r.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("retry with the same key: %d %s (replayed %q)", r.status, r.body, r.header.Get("Idempotent-Replayed"))
+	}
+}
+
+// TestClockSkewNamesTheEndorserAndPersists: issue 12 finding 9. A CLOCK_SKEW
+// refusal names the endorser; while it lasts less than ClockSkewPersist it is
+// the transient 503 CLOCK_SKEW, after that a 502 ENDORSER_CLOCK_SKEW without
+// Retry-After and a metric of how long; an approval by that endorser ends it.
+func TestClockSkewNamesTheEndorserAndPersists(t *testing.T) {
+	skewed := true
+	f := &fakePeer{commit: validCommit, endorsers: []string{ownMSP, partnerMSP},
+		endorse: func(_ int, txID string, _ []string) ([]byte, error) {
+			if skewed {
+				return nil, refusalBy(partnerMSP, "CLOCK_SKEW: transaction timestamp differs from the endorser clock by more than 5m0s")
+			}
+			return writeResult(txID), nil
+		}}
+	l := fabricOver(t, f)
+	m, _ := NewMetrics()
+	l.metrics = m
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { return now }
+	submit := func() error {
+		_, err := l.Submit(context.Background(), domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+		return err
+	}
+	check := func(err error, code string, status int, persistent bool) {
+		t.Helper()
+		var cs *ClockSkewError
+		if !errors.As(err, &cs) || cs.MSPID != partnerMSP || cs.Persistent != persistent {
+			t.Fatalf("%#v", err)
+		}
+		if domain.KindOf(err) == domain.KindClockSkew {
+			t.Fatal("a clock error must not look like the chaincode's refusal of the write")
+		}
+		p := problemOf(err)
+		if p.Code != code || p.Status != status || !strings.Contains(p.Detail, partnerMSP) || finalStatus(p.Status) || (p.RetryAfter > 0) == persistent {
+			t.Fatalf("problem %+v", p)
+		}
+	}
+	check(submit(), "CLOCK_SKEW", 503, false)
+	now = now.Add(30 * time.Second)
+	check(submit(), "CLOCK_SKEW", 503, false)
+	now = now.Add(31 * time.Second)
+	check(submit(), CodeEndorserClockSkew, 502, true)
+	if got := metricValue(m.clockSkew.WithLabelValues(partnerMSP)); got != 61 {
+		t.Fatalf("clock skew gauge %v, want 61", got)
+	}
+	if e, _ := f.counts(); e != 3 {
+		t.Fatalf("%d endorsements: a clock refusal is answered, not retried inside the write", e)
+	}
+	// The clock is fixed: an approval by that endorser ends the streak.
+	skewed = false
+	if err := submit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := metricValue(m.clockSkew.WithLabelValues(partnerMSP)); got != 0 {
+		t.Fatalf("clock skew gauge %v after an approval", got)
+	}
+	skewed = true
+	now = now.Add(time.Second)
+	check(submit(), "CLOCK_SKEW", 503, false)
+}
+
+// TestEndorsersOf reads the MSP ids of a prepared transaction's endorsements.
+func TestEndorsersOf(t *testing.T) {
+	f := &fakePeer{commit: validCommit, endorsers: []string{ownMSP, partnerMSP},
+		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil }}
+	l := fabricOver(t, f)
+	tx, err := l.gateways[domain.RoleCaseworker].GetNetwork("dublin").GetContract("caseledger").NewProposal("cases:RecordEvent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared, err := tx.Endorse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := prepared.Bytes()
+	if got := endorsersOf(b); len(got) != 2 || got[0] != ownMSP || got[1] != partnerMSP {
+		t.Fatalf("endorsers %v", got)
+	}
+	if got := endorsersOf([]byte("not a transaction")); got != nil {
+		t.Fatalf("garbage: %v", got)
+	}
+}
+
+// metricValue reads a counter or gauge.
+func metricValue(m prometheus.Metric) float64 {
+	var d dto.Metric
+	_ = m.Write(&d)
+	if d.Counter != nil {
+		return d.Counter.GetValue()
+	}
+	return d.Gauge.GetValue()
+}
