@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -135,8 +136,18 @@ func (s *Server) deadlineWatcher(ctx context.Context, ch ChannelInfo, role domai
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	seen, _ := s.evlog.changed()
+	lagged := 0
 	for {
-		w.sweep(ctx)
+		if w.sweep(ctx) {
+			// Some resolution was refused by a peer behind this one: look
+			// again soon (backoff), not only at the next tick.
+			lagged++
+			if !(backoff{base: 500 * time.Millisecond, max: 30 * time.Second}).sleep(ctx, lagged) {
+				return
+			}
+			continue
+		}
+		lagged = 0
 		// Wait for the next tick or a new event on the Dublin channel.
 	wait:
 		for {
@@ -186,8 +197,10 @@ func (w *watcher) dublinEventSince(seq uint64) bool {
 }
 
 // sweep reads the board of deadlines that lapsed before today and resolves
-// each with a consequence to record.
-func (w *watcher) sweep(ctx context.Context) {
+// each with a consequence to record. It reports whether a resolution must be
+// tried again soon (refused in a way a lagging peer refuses, or the ledger
+// unavailable).
+func (w *watcher) sweep(ctx context.Context) (again bool) {
 	s := w.s
 	today := s.today()
 	w.mu.Lock()
@@ -202,21 +215,24 @@ func (w *watcher) sweep(ctx context.Context) {
 		raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, "dublin:DeadlinesDue", today.String(), bookmark, "")
 		if err != nil {
 			s.log.Warn("deadline watcher: board unavailable", "err", err)
-			return
+			return true
 		}
 		var page chaincode.Page[chaincode.DueItem]
 		if err := json.Unmarshal(raw, &page); err != nil {
 			s.log.Error("deadline watcher: undecodable board", "err", err)
-			return
+			return false
 		}
 		for _, it := range page.Items {
-			w.resolve(ctx, it, today)
+			if w.resolve(ctx, it, today) {
+				again = true
+			}
 		}
 		if page.Bookmark == "" || len(page.Items) == 0 {
-			return
+			return again
 		}
 		bookmark = page.Bookmark
 	}
+	return again
 }
 
 func hasConsequence(dl domain.Deadline) bool {
@@ -227,16 +243,22 @@ func hasConsequence(dl domain.Deadline) bool {
 	return false
 }
 
-func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadline.Date) {
+// resolve records the consequence of one lapsed deadline. It reports whether
+// to try again soon: the write failed in a way that can be lag (another
+// endorser answers NOT_FOUND or INVALID_TRANSITION while this agency's peer
+// still shows the deadline running) or the ledger was unavailable.
+// Resolved, not lapsed yet in the acting state's zone, or refused for good
+// (recorded): done until tomorrow or the next Dublin event.
+func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadline.Date) (again bool) {
 	s := w.s
 	if !hasConsequence(it.Deadline) || !it.Deadline.Expired(today) {
-		return
+		return false
 	}
 	key := it.Pseudonym + "/" + string(it.Deadline.Kind) + "/" + it.Deadline.Due.String()
 	w.mu.Lock()
 	if d, ok := w.done[key]; ok && d == today.String() {
 		w.mu.Unlock()
-		return
+		return false
 	}
 	w.mu.Unlock()
 	reqID := automationRequestID("resolve", w.ch.Name, it.Pseudonym, string(it.Deadline.Kind), it.Deadline.Due.String())
@@ -246,23 +268,58 @@ func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadl
 	case err == nil:
 		s.m.automation.WithLabelValues("deadline", "recorded").Inc()
 		s.log.Info("deadline consequence recorded", "channel", w.ch.Name, "kind", string(it.Deadline.Kind))
-	case errors.As(err, &de):
-		// Already resolved by another gateway, not yet lapsed in the acting
-		// state's zone, or nothing to record: look again tomorrow (or on the
-		// next event).
+	case errors.As(err, &de) && de.Kind == domain.KindDeadlineNotReached:
+		// Not lapsed yet in the acting state's zone: look again tomorrow
+		// (or on the next event).
 		s.m.automation.WithLabelValues("deadline", "skipped").Inc()
-		s.log.Debug("deadline not resolved", "kind", string(de.Kind))
+	case errors.As(err, &de) && lagKind(de.Kind):
+		// Either another gateway resolved it already (this peer no longer
+		// shows the deadline), or an endorser has not committed the case's
+		// last step yet: then try again.
+		if w.stillRunning(ctx, it) {
+			s.m.automation.WithLabelValues("deadline", "retried").Inc()
+			s.log.Info("deadline resolution refused by a peer behind this one; retrying", "kind", string(de.Kind))
+			return true
+		}
+		s.m.automation.WithLabelValues("deadline", "skipped").Inc()
+	case errors.As(err, &de) && de.Kind == domain.KindClockSkew:
+		s.m.automation.WithLabelValues("deadline", "failed").Inc()
+		return true
+	case errors.As(err, &de):
+		s.recordRefusal("deadline", w.ch.Name, it.Pseudonym, "dublin:ResolveDeadlines", de)
 	default:
 		s.m.automation.WithLabelValues("deadline", "failed").Inc()
-		s.log.Warn("deadline watcher: write failed; retrying on the next sweep", "err", err)
-		return
+		s.log.Warn("deadline watcher: write failed; retrying", "err", err)
+		return true
 	}
 	w.mu.Lock()
 	w.done[key] = today.String()
 	w.mu.Unlock()
+	return false
 }
 
-// erasureExecutor consumes the event log from its own cursor.
+// stillRunning asks this agency's own peer whether the case still carries
+// the deadline (unresolved). On any doubt it answers true: retrying a
+// resolution is harmless, its request id is derived.
+func (w *watcher) stillRunning(ctx context.Context, it chaincode.DueItem) bool {
+	raw, err := w.s.ledger.Evaluate(ctx, w.role, w.ch.Name, "cases:GetCase", it.Pseudonym)
+	if err != nil {
+		return true
+	}
+	var st domain.CaseState
+	if err := json.Unmarshal(raw, &st); err != nil || st.Dublin == nil {
+		return true
+	}
+	return slices.ContainsFunc(st.Dublin.Deadlines, func(dl domain.Deadline) bool {
+		return dl.Kind == it.Deadline.Kind && dl.Due == it.Deadline.Due
+	})
+}
+
+// erasureExecutor consumes the event log from its own cursor. An event is
+// passed only when it is done: executed, nothing to do, or refused for a
+// reason that cannot change (recorded, see recordRefusal). What can be lag
+// (another endorser that has not committed the request's block yet, the
+// ledger unavailable) is retried with backoff, as long as it takes.
 func (s *Server) erasureExecutor(ctx context.Context) {
 	const cursorKey = pfxCursor + "erasure"
 	cursor, err := s.store.cursor(cursorKey)
@@ -286,7 +343,7 @@ func (s *Server) erasureExecutor(ctx context.Context) {
 				if err == nil {
 					break
 				}
-				s.m.automation.WithLabelValues("erasure", "failed").Inc()
+				s.m.automation.WithLabelValues("erasure", "retried").Inc()
 				s.log.Warn("erasure executor: retrying", "attempt", attempt, "err", err)
 				if !bo.sleep(ctx, attempt) {
 					return
@@ -301,7 +358,19 @@ func (s *Server) erasureExecutor(ctx context.Context) {
 	}
 }
 
-// executeErasure handles one logged event; nil when done (or nothing to do).
+// errLag marks a refusal that can come from a peer behind the block of the
+// event being handled: retried, never final.
+var errLag = errors.New("a peer has not caught up with the event yet")
+
+// lagKinds: refusals that a peer without the event's block gives (the case
+// or the request unknown there) and that therefore cannot be final while
+// this agency's own peer shows otherwise.
+func lagKind(k domain.Kind) bool {
+	return k == domain.KindNotFound || k == domain.KindInvalidTransition
+}
+
+// executeErasure handles one logged event; nil when done (or nothing to do,
+// or a permanent refusal recorded), an error to retry.
 func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	if ev.Name != chaincode.EventCase {
 		return nil
@@ -318,23 +387,35 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	if !ok {
 		return nil
 	}
+	// Read on a peer that has the event's block (the agency's own peer
+	// delivered it; the wait only matters if reads go elsewhere). Block 0
+	// is the genesis block, or no block at all (reconciliation).
+	if ev.Block > 0 {
+		if err := s.awaitBlock(ctx, ch.Name, ev.Block); err != nil {
+			return fmt.Errorf("%w: %w", errLag, err)
+		}
+	}
 	// Only what this agency holds for this case on this channel: the
 	// request's holders (pending or already confirmed) must name it, and
 	// only this channel's entry of the privacy-service case is erased — a
 	// mapping of another channel goes only with that channel's own request.
 	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, "erasure:GetErasureStatus", ce.Pseudonym)
-	if err != nil {
-		var de *domain.Error
-		if errors.As(err, &de) {
-			s.m.automation.WithLabelValues("erasure", "refused").Inc()
-			s.log.Warn("erasure status refused", "channel", ch.Name, "kind", string(de.Kind))
-			return nil
-		}
+	var de *domain.Error
+	switch {
+	case errors.As(err, &de) && lagKind(de.Kind):
+		return fmt.Errorf("%w: erasure status: %s", errLag, de.Kind)
+	case errors.As(err, &de):
+		s.recordRefusal("erasure", ch.Name, ce.Pseudonym, "erasure:GetErasureStatus", de)
+		return nil
+	case err != nil:
 		return err
 	}
 	var st chaincode.ErasureStatus
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil
+		return fmt.Errorf("undecodable erasure status: %w", err)
+	}
+	if !st.Requested {
+		return fmt.Errorf("%w: the peer shows no erasure request", errLag)
 	}
 	pending := slices.Contains(st.Pending, s.cfg.MSPID)
 	if !pending && !slices.Contains(st.Confirmed, s.cfg.MSPID) {
@@ -352,15 +433,24 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	}
 	reqID := automationRequestID("confirm-erasure", ch.Name, ce.Pseudonym, st.RequestedOn)
 	_, err = s.ledger.Submit(ctx, role, ch.Name, "erasure:ConfirmErasure", reqID, ce.Pseudonym, s.today().String())
-	var de *domain.Error
 	switch {
 	case err == nil:
 		s.m.automation.WithLabelValues("erasure", "confirmed").Inc()
 		s.log.Info("erasure executed and confirmed", "channel", ch.Name)
 		return nil
+	case errors.As(err, &de) && de.Kind == domain.KindAlreadyExists:
+		// Confirmed by an earlier attempt whose answer was lost.
+		s.m.automation.WithLabelValues("erasure", "confirmed").Inc()
+		return nil
+	case errors.As(err, &de) && lagKind(de.Kind):
+		// This agency's own peer shows the request pending for it: an
+		// endorser that says "not found" or "no erasure requested" has not
+		// committed the request's block yet.
+		return fmt.Errorf("%w: confirmation: %s", errLag, de.Kind)
+	case errors.As(err, &de) && de.Kind == domain.KindClockSkew:
+		return err
 	case errors.As(err, &de):
-		s.m.automation.WithLabelValues("erasure", "refused").Inc()
-		s.log.Warn("erasure confirmation refused", "channel", ch.Name, "kind", string(de.Kind))
+		s.recordRefusal("erasure", ch.Name, ce.Pseudonym, "erasure:ConfirmErasure", de)
 		return nil
 	}
 	return err
