@@ -443,3 +443,46 @@ func TestDaemonReadinessFollowsFreeSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A store whose tombstone log was in its data directory keeps every
+// tombstone when --tombstone-file moves the log out (and restore honours
+// them from the new place).
+func TestTombstoneLogMovedOutOfTheDataDirectory(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	kek := testKeyring(t)
+	data := filepath.Join(root, "data")
+	s := openWithTombs(t, data, "", kek) // the old default: <data>/tombstones.log
+	p, _, err := s.Pseudonymize(ctx, "national", "MOVED-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var backup bytes.Buffer
+	if _, err := s.Backup(ctx, &backup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ErasePseudonym(ctx, "national", p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	apart := filepath.Join(root, "secrets", "tombstones.log")
+	s = openWithTombs(t, data, apart, kek)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "tombstones.log")); !os.IsNotExist(err) {
+		t.Fatalf("old log left in the data directory: %v", err)
+	}
+	// The data directory is lost; the moved log still knows the erasure.
+	fresh := openWithTombs(t, filepath.Join(root, "fresh"), apart, kek)
+	defer fresh.Close()
+	st, err := fresh.Restore(ctx, bytes.NewReader(backup.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.ResolveRef(ctx, "national", "MOVED-1"); !errors.Is(err, ErrNotFound) || st.Tombstoned != 1 {
+		t.Fatalf("erased mapping restored after the move: %+v %v", st, err)
+	}
+}

@@ -179,6 +179,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.slots.close()
 		return nil, err
 	}
+	if err := s.adoptLegacyTombstones(); err != nil {
+		s.slots.close()
+		s.tombs.close()
+		return nil, err
+	}
 	// The two files may have just been created: make their names durable.
 	if err := errors.Join(syncDir(opts.Dir), syncDir(filepath.Dir(opts.TombstonePath))); err != nil {
 		s.slots.close()

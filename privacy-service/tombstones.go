@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // The tombstone log lists every record id whose data key was shredded
@@ -142,4 +143,45 @@ func ReadTombstoneFile(path string) (map[[16]byte]int64, error) {
 		out[id] = t.at
 	}
 	return out, nil
+}
+
+// adoptLegacyTombstones moves the entries of a tombstone log left in the
+// data directory (the default location, before --tombstone-file pointed
+// elsewhere) into the configured log, then removes it: moving the log out
+// of the data directory must not forget what was erased before.
+func (s *Store) adoptLegacyTombstones() error {
+	legacy := filepath.Join(s.opts.Dir, "tombstones.log")
+	if filepath.Clean(legacy) == filepath.Clean(s.opts.TombstonePath) {
+		return nil
+	}
+	f, err := os.Open(legacy)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tombstones: %w", err)
+	}
+	old, err := readTombstones(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	live, err := s.tombs.readAll()
+	if err != nil {
+		return err
+	}
+	var add []tombstone
+	for id, t := range old {
+		if _, ok := live[id]; !ok {
+			add = append(add, t)
+		}
+	}
+	if err := errors.Join(s.tombs.append(add), s.tombs.sync()); err != nil {
+		return err
+	}
+	if err := os.Remove(legacy); err != nil {
+		return fmt.Errorf("tombstones: %w", err)
+	}
+	s.log.Info("moved the tombstone log out of the data directory", "entries", len(add))
+	return syncDir(s.opts.Dir)
 }
