@@ -238,11 +238,16 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 	}
 	// Tombstones apart from the data (restore honours them); backups over the API by the admin,
 	// pinned by key like the gateway.
-	adminPin, err := KeyPinFile(n.PrivacyAdminTLS(org).CertFile)
-	if err != nil {
+	args = append(args, "--tombstone-file", n.PrivacyTombstones(org))
+	switch adminPin, err := KeyPinFile(n.PrivacyAdminTLS(org).CertFile); {
+	case err == nil:
+		args = append(args, "--admin-cn", privacyAdminCN, "--admin-key-sha256", adminPin)
+	case errors.Is(err, os.ErrNotExist):
+		// A root generated before the identity existed: admin routes stay closed.
+		n.log.Warn("privacy admin identity not generated; backups over the API refused", "org", org)
+	default:
 		return fmt.Errorf("privacy %s: %w", org, err)
 	}
-	args = append(args, "--tombstone-file", n.PrivacyTombstones(org), "--admin-cn", privacyAdminCN, "--admin-key-sha256", adminPin)
 	name := PrivacyNode(org)
 	if err := n.sup.Start(name, bin, args, nil, filepath.Dir(dataDir)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
