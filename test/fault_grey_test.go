@@ -185,6 +185,9 @@ func (p *greyProbes) report(t *testing.T, loadEvents []load.WriteEvent, faultAt,
 		parts = append(parts, fmt.Sprintf("%s %.1f/s before, %.1f/s during (%.0f%%)", org, b, d, pct(d, b)))
 	}
 	t.Logf("other agencies' own writes (probes): %s", strings.Join(parts, "; "))
+	for _, org := range p.orgs {
+		t.Logf("  %s: writes acknowledged per 2 s from 4 s before the fault to 6 s after the thaw: %v", org, perBucket(probeEvents, org, faultAt.Add(-4*time.Second), thawAt.Add(6*time.Second), 2*time.Second))
+	}
 	parts = parts[:0]
 	orgs := map[string]bool{}
 	for _, e := range loadEvents {
@@ -200,6 +203,17 @@ func (p *greyProbes) report(t *testing.T, loadEvents []load.WriteEvent, faultAt,
 			t.Errorf("%s completed no write while the node was frozen (%s)", org, thawAt.Sub(faultAt).Round(100*time.Millisecond))
 		}
 	}
+}
+
+// perBucket counts org's acknowledged writes that ended in each step-long bucket of [from, to).
+func perBucket(events []load.WriteEvent, org string, from, to time.Time, step time.Duration) []int {
+	out := make([]int, int((to.Sub(from)+step-1)/step))
+	for _, e := range events {
+		if e.Err == nil && e.Op.Actor.Org == org && !e.End.Before(from) && e.End.Before(to) {
+			out[int(e.End.Sub(from)/step)]++
+		}
+	}
+	return out
 }
 
 func pct(a, b float64) float64 {
