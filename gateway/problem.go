@@ -55,6 +55,7 @@ const (
 	CodeEndorserBehind         = "ENDORSER_BEHIND"
 	CodeEndorsersDisagree      = "ENDORSERS_DISAGREE"
 	CodeEndorserClockSkew      = "ENDORSER_CLOCK_SKEW"
+	CodeStorageLow             = "STORAGE_LOW"
 )
 
 type ownProblem struct {
@@ -82,6 +83,7 @@ var ownProblems = map[string]ownProblem{
 	CodeEndorserBehind:         {http.StatusServiceUnavailable, "Another organisation's endorser refused before it had caught up; nothing was recorded; retry with the same Idempotency-Key"},
 	CodeEndorsersDisagree:      {http.StatusBadGateway, "Endorsers at the same height disagree about this write; nothing was recorded"},
 	CodeEndorserClockSkew:      {http.StatusBadGateway, "An endorser's clock has been off for a while; nothing was recorded; its operators must correct it"},
+	CodeStorageLow:             {http.StatusServiceUnavailable, "The gateway's data folder is almost full"},
 }
 
 // ProblemCodes lists every code the gateway may answer with (documentation

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/caseledger/caseledger/domain"
@@ -68,6 +69,13 @@ type Config struct {
 	// durable consumer (webhooks, erasure executor) has passed them
 	// (0: keep everything).
 	EventRetention time.Duration
+	// DataDir is the store's folder, whose free space is exported and
+	// checked by /readyz ("": not watched). MinFreeBytes is the readiness
+	// threshold (0: DefaultMinFreeBytes; use a DataDir of "" to disable).
+	// StatFS probes it (default privacy.SysStatFS; a fake in tests).
+	DataDir      string
+	MinFreeBytes uint64
+	StatFS       privacy.StatFS
 }
 
 // Server is the gateway's HTTP API and its background work.
@@ -88,6 +96,7 @@ type Server struct {
 	queued  atomic.Int64
 	heights heights
 	streams atomic.Int64
+	disk    *diskWatch
 
 	evlog    *eventLog
 	hooks    *webhooks
@@ -149,6 +158,12 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Metrics = m
 	}
+	if cfg.MinFreeBytes == 0 {
+		cfg.MinFreeBytes = DefaultMinFreeBytes
+	}
+	if cfg.StatFS == nil {
+		cfg.StatFS = privacy.SysStatFS
+	}
 	if cfg.PrivacyReady == nil {
 		cfg.PrivacyReady = func(context.Context) error { return nil }
 	}
@@ -160,6 +175,13 @@ func New(cfg Config) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, m: cfg.Metrics, ledger: cfg.Ledger, vault: cfg.Vault, store: cfg.Store,
 		auth: cfg.Auth, idem: idem, now: cfg.Now, mux: http.NewServeMux(),
 		sem: make(chan struct{}, cfg.MaxInFlight), closing: make(chan struct{}),
+	}
+	s.disk = &diskWatch{dir: cfg.DataDir, minFree: cfg.MinFreeBytes, statfs: cfg.StatFS}
+	if err := s.m.Registry().Register(s.disk); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if !errors.As(err, &are) { // a second server on the same metrics (tests)
+			return nil, fmt.Errorf("gateway: disk metrics: %w", err)
+		}
 	}
 	if s.evlog, err = newEventLog(s.store, s.m, s.now); err != nil {
 		return nil, err
@@ -590,6 +612,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.cfg.PrivacyReady(ctx); err != nil {
 		writeProblem(w, newProblem(CodePrivacyUnavailable, "privacy service not ready"))
+		return
+	}
+	if err := s.disk.check(); err != nil {
+		writeProblem(w, newProblem(CodeStorageLow, err.Error()))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")

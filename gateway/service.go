@@ -46,7 +46,10 @@ type ServiceConfig struct {
 	Webhooks        WebhookOptions
 	Automations     AutomationOptions
 	EventRetention  time.Duration
-	Logger          *slog.Logger
+	// MinFreeBytes: readiness is false while the data folder's file system
+	// has less available (0: DefaultMinFreeBytes).
+	MinFreeBytes uint64
+	Logger       *slog.Logger
 	// OnListen, if set, is told the bound API address.
 	OnListen func(api net.Addr)
 }
@@ -140,6 +143,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 		PrivacyReady: privacyReady, Store: store, Auth: auth, Logger: log, Metrics: metrics,
 		MaxInFlight: cfg.MaxInFlight, MaxQueue: cfg.MaxQueue, QueueWait: cfg.QueueWait, MinBlockWait: cfg.MinBlockWait, MaxStreams: cfg.MaxStreams, IdempotencyTTL: cfg.IdempotencyTTL,
 		Webhooks: cfg.Webhooks, Automations: cfg.Automations, EventRetention: cfg.EventRetention,
+		DataDir: cfg.DataDir, MinFreeBytes: cfg.MinFreeBytes,
 	})
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ import (
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/network"
+	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
 func main() {
@@ -127,12 +128,17 @@ func serve(ctx context.Context, args []string) error {
 	poll := f.dur("deadline-poll", time.Minute, "deadline watcher polling interval")
 	auditEvery := f.dur("audit-interval", 0, "auditor gateways: re-verify the block chains at this interval (0: on request)")
 	profiling := f.flag("pprof", "serve Go's /debug/pprof/ on the ops listener (loopback or a management network only)")
+	minFree := f.str("min-free", "1GiB", "readiness is false while the data folder's file system has less available (bytes, or with KiB, MiB, GiB, TiB)")
 	retention := f.dur("event-retention", 30*24*time.Hour, "trim event-log entries older than this once every webhook and the erasure executor passed them (0: keep all)")
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
 	if *profiling && *opsListen == "" {
 		return fmt.Errorf("--pprof needs --ops-listen: %w", flag.ErrHelp)
+	}
+	minFreeBytes, err := privacy.ParseBytes(*minFree)
+	if err != nil {
+		return fmt.Errorf("--min-free: %w: %w", err, flag.ErrHelp)
 	}
 	allowNets, err := gateway.ParseAllowNets(*whNets)
 	if err != nil {
@@ -153,6 +159,7 @@ func serve(ctx context.Context, args []string) error {
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
 		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},
 		EventRetention: *retention,
+		MinFreeBytes:   minFreeBytes,
 		Logger:         log,
 	})
 }
