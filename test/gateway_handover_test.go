@@ -2,12 +2,18 @@ package test
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/network"
 )
 
 // TestGatewayHandOverAtOnce: the border police registers a case and checks the identity through its
@@ -43,4 +49,107 @@ func TestGatewayHandOverAtOnce(t *testing.T) {
 	if p := r.problem(t); r.status != http.StatusServiceUnavailable || p.Code != gateway.CodeLedgerBehind || r.header.Get("Retry-After") == "" {
 		t.Fatalf("block far ahead: %d %+v", r.status, p)
 	}
+}
+
+// TestGatewayHandOverToALaggingEndorser (issue 12 finding 1): the asylum office registers a Dublin
+// case, endorsed by both member states; the partner state's peer is then frozen before it commits
+// that block, behind a few more blocks (transactions endorsed by the asylum office alone: ordered,
+// invalid). The asylum office's next step goes through its gateway at once, with
+// Caseledger-Min-Block naming the registration's block; the partner's peer is thawed 300 ms later and
+// endorses while it is still catching up. Its refusal ("case not found") must not be the answer: the
+// gateway waits for that peer to reach its own peer's height and endorses again — the step is
+// recorded, and the same Idempotency-Key replays the success.
+func TestGatewayHandOverToALaggingEndorser(t *testing.T) {
+	const org, partner = "asylum-office", "partner-state"
+	ao := gatewayOf(t, org)
+	cc := contractFor(t, org, "dublin-officer", "dublin")
+	conn, err := itNet.Connection(org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, ok := itNet.Supervisor().Running(network.PeerNode(partner))
+	if !ok {
+		t.Fatalf("%s is not running", network.PeerNode(partner))
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGCONT) })
+	lagBefore := gatewayCounter(t, ao, `gateway_ledger_retries_total{reason="lag"}`)
+
+	pseudonym := uuid.NewString()
+	prop, err := cc.NewProposal("cases:RegisterCase", client.WithArguments(uuid.NewString(), pseudonym, today()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := prop.Endorse() // both member states endorse
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(-pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	const junk = 12
+	for range junk {
+		p, err := cc.NewProposal("cases:RegisterCase", client.WithArguments(uuid.NewString(), uuid.NewString(), today()),
+			client.WithEndorsingOrganizations(conn.MSPID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := p.Endorse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		commit, err := tx.Submit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := commit.Status(); err != nil || st.Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+			t.Fatalf("a transaction endorsed by one member state: %v %v", st, err)
+		}
+	}
+	commit, err := reg.Submit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := commit.Status()
+	if err != nil || !st.Successful {
+		t.Fatalf("registration: %+v %v", st, err)
+	}
+	go func() { time.Sleep(300 * time.Millisecond); _ = syscall.Kill(-pid, syscall.SIGCONT) }()
+	key := uuid.NewString()
+	call := rawCall{token: ao.info.Tokens["dublin-officer"], method: "POST", path: "/v1/dublin/requests", contentType: "application/json",
+		body: mustJSON(t, map[string]any{"pseudonym": pseudonym, "kind": "TAKE_CHARGE", "occurredOn": today(), "requestedMemberState": "AT",
+			"receivedOn": today(), "applicationRegisteredOn": today(), "evidence": "OTHER"}),
+		key: key, header: http.Header{gateway.MinBlockHeader: {strconv.FormatUint(st.BlockNumber, 10)}}}
+	start := time.Now()
+	r := ao.raw(call)
+	took := time.Since(start)
+	if r.status != http.StatusOK {
+		t.Fatalf("the step after the registration (block %d), the partner's peer frozen %d blocks behind: %d %s", st.BlockNumber, junk+1, r.status, r.body)
+	}
+	lag := gatewayCounter(t, ao, `gateway_ledger_retries_total{reason="lag"}`) - lagBefore
+	t.Logf("recorded in %s; %v endorsement round(s) waited for the partner's peer", took.Round(time.Millisecond), lag)
+	if lag < 1 {
+		t.Fatalf("the partner's peer was never found behind: the test did not exercise the lag path")
+	}
+	again := ao.raw(call)
+	if again.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(r.body) {
+		t.Fatalf("the same key: %d %q %s", again.status, again.header.Get("Idempotent-Replayed"), again.body)
+	}
+}
+
+// gatewayCounter reads one series of a gateway's metrics (admin token on the API port; 0 when absent).
+func gatewayCounter(t *testing.T, g *gwAPI, series string) float64 {
+	t.Helper()
+	r := g.do("admin", "GET", "/metrics", nil, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("metrics: %d", r.status)
+	}
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(r.body)
+	if m == nil {
+		return 0
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
