@@ -99,6 +99,12 @@ func (s *Server) runsErasureExecutor() bool {
 }
 
 func (s *Server) startAutomations(ctx context.Context) {
+	if !s.isAuditor() {
+		// Not an automation but the rest of a client's write: an erasure
+		// plan left unfinished (a restart between two submissions) is
+		// finished by the gateway, automations or not.
+		s.goRun(func() { s.planResumer(ctx) })
+	}
 	if s.cfg.Automations.Disabled {
 		return
 	}
@@ -387,13 +393,11 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	if !ok {
 		return nil
 	}
-	// Read on a peer that has the event's block (the agency's own peer
-	// delivered it; the wait only matters if reads go elsewhere). Block 0
-	// is the genesis block, or no block at all (reconciliation).
+	// The agency's own peer, which reads below are answered by, has the
+	// event's block: it delivered the event. Requests that depend on it
+	// (Caseledger-Min-Block) need not ask the peer again.
 	if ev.Block > 0 {
-		if err := s.awaitBlock(ctx, ch.Name, ev.Block); err != nil {
-			return fmt.Errorf("%w: %w", errLag, err)
-		}
+		s.heights.saw(ch.Name, ev.Block)
 	}
 	// Only what this agency holds for this case on this channel: the
 	// request's holders (pending or already confirmed) must name it, and

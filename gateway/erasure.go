@@ -1,9 +1,9 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/caseledger/caseledger/chaincode"
 	"github.com/caseledger/caseledger/domain"
@@ -13,7 +13,7 @@ import (
 // ErasureRequest asks for a case to be erased everywhere: ERASURE_REQUESTED
 // is recorded on the named channel and on every other channel where the
 // agency's privacy service links the case. Each holder's gateway then erases
-// its mappings and confirms (the erasure executor).
+// its mapping on that channel and confirms (the erasure executor).
 type ErasureRequest struct {
 	CaseRef
 	OccurredOn string `json:"occurredOn"`
@@ -28,15 +28,13 @@ type ErasureOutcome struct {
 	Problem   *Problem       `json:"problem,omitempty"`
 }
 
-// ErasureResponse lists the outcome per channel. Keep the pseudonyms: once
-// the erasure has run, the local reference no longer resolves.
+// ErasureResponse lists the outcome per channel of the case's erasure plan
+// (erasure_plan.go). Keep the pseudonyms: once the erasure has run, the
+// local reference no longer resolves. A later request for the same case —
+// any Idempotency-Key, any of its references — answers this plan again.
 type ErasureResponse struct {
+	Plan  string           `json:"plan"`
 	Items []ErasureOutcome `json:"items"`
-}
-
-type erasureTarget struct {
-	Channel   string `json:"channel"`
-	Pseudonym string `json:"pseudonym"`
 }
 
 func (s *Server) hRequestErasure(c *call) (int, any, error) {
@@ -47,68 +45,145 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 	if err := checkDate("occurredOn", req.OccurredOn); err != nil {
 		return 0, nil, err
 	}
-	ch, p, err := c.resolve(req.CaseRef)
+	ch, err := s.channel(req.Channel)
 	if err != nil {
 		return 0, nil, err
 	}
-	// The plan is persisted before the first transaction: the executor may
-	// erase the mapping before a retry of this request runs.
-	planJSON, err := c.memo("erasure-plan", func() (string, error) {
-		plan := []erasureTarget{{Channel: ch.Name, Pseudonym: p}}
-		for _, other := range s.ledger.Channels() {
-			if other.Name == ch.Name {
-				continue
-			}
-			lp, err := s.vault.Linked(c.wctx(), ch.Name, p, other.Name)
-			if errors.Is(err, privacy.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return "", err
-			}
-			plan = append(plan, erasureTarget{Channel: other.Name, Pseudonym: lp})
-		}
-		b, err := json.Marshal(plan)
-		return string(b), err
-	})
+	// An erasure of this case may be under way or done: its plan is found
+	// by the reference given, even once the executor has erased it.
+	plan, err := s.planByRef(c, ch, req.CaseRef)
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := c.idem.durable(); err != nil {
-		return 0, nil, err
-	}
-	var plan []erasureTarget
-	if err := json.Unmarshal([]byte(planJSON), &plan); err != nil {
-		return 0, nil, domain.Errorf(domain.KindInternal, "corrupt erasure plan")
-	}
-	out := ErasureResponse{Items: []ErasureOutcome{}}
-	var first error
-	requested := false
-	for _, t := range plan {
-		tch, err := s.channel(t.Channel)
+	if plan == nil {
+		_, p, err := c.resolve(req.CaseRef)
 		if err != nil {
 			return 0, nil, err
 		}
-		res, err := c.submit(tch, "erasure:RequestErasure", t.Pseudonym, req.OccurredOn)
-		o := ErasureOutcome{Channel: t.Channel, Pseudonym: t.Pseudonym}
+		fp, err := s.planFingerprint("pseudonym", ch.Name, p)
 		if err != nil {
-			if p := problemOf(err); p.Status >= 500 {
-				return 0, nil, err // not final: the retry runs the plan again
+			return 0, nil, err
+		}
+		if plan, err = s.findPlan(fp); err != nil {
+			return 0, nil, err
+		}
+		if plan == nil {
+			if plan, err = s.newPlan(c, ch, p, req.OccurredOn); err != nil {
+				return 0, nil, err
 			}
-			o.Problem = problemOf(err)
-			if first == nil {
-				first = err
-			}
-		} else {
-			o.Requested, o.Result = true, &res
-			requested = true
+		}
+	}
+	submit := func(tch ChannelInfo, requestID string, args ...string) (Receipt, error) {
+		if err := c.awaitMinBlock(tch.Name); err != nil {
+			return Receipt{}, err
+		}
+		rec, err := s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, tch.Name, "erasure:RequestErasure", requestID, args...)
+		if err == nil {
+			s.heights.saw(tch.Name, rec.BlockNumber)
+		}
+		return rec, err
+	}
+	plan, err = s.runPlan(plan.ID, submit)
+	if err != nil {
+		// Not decided on some channel: the resumer goes on by itself; a
+		// retry (any key) reports the plan.
+		s.plans.poke()
+		return 0, nil, err
+	}
+	out := ErasureResponse{Plan: plan.ID, Items: []ErasureOutcome{}}
+	var first *Problem
+	for _, t := range plan.Targets {
+		o := ErasureOutcome{Channel: t.Channel, Pseudonym: t.Pseudonym, Requested: t.State == targetRequested, Result: t.Result, Problem: t.Problem}
+		if o.Problem != nil && first == nil {
+			first = o.Problem
 		}
 		out.Items = append(out.Items, o)
 	}
-	if !requested {
+	if !slices.ContainsFunc(plan.Targets, func(t planTarget) bool { return t.State == targetRequested }) && first != nil {
 		return 0, nil, first
 	}
 	return http.StatusOK, out, nil
+}
+
+// planByRef finds the plan of the case a CaseRef names, if there is one.
+// A finished plan found by a local reference that now resolves to another
+// pseudonym (the reference was reused for a new case) does not count.
+func (s *Server) planByRef(c *call, ch ChannelInfo, ref CaseRef) (*erasurePlan, error) {
+	kind, value := "", ""
+	switch {
+	case ref.LocalRef != "" && ref.Pseudonym != "":
+		return nil, domain.Errorf(domain.KindInvalidArgument, "give localRef or pseudonym, not both")
+	case ref.LocalRef != "":
+		if err := privacy.ValidateLocalRef(ref.LocalRef); err != nil {
+			return nil, err
+		}
+		kind, value = "ref", ref.LocalRef
+	case ref.Pseudonym != "":
+		if err := domain.CheckPseudonym(ref.Pseudonym); err != nil {
+			return nil, err
+		}
+		kind, value = "pseudonym", ref.Pseudonym
+	default:
+		return nil, domain.Errorf(domain.KindInvalidArgument, "localRef or pseudonym required")
+	}
+	fp, err := s.planFingerprint(kind, ch.Name, value)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.findPlan(fp)
+	if err != nil || plan == nil || !plan.Done || kind != "ref" {
+		return plan, err
+	}
+	now, err := s.vault.ResolveRef(c.wctx(), ch.Name, ref.LocalRef)
+	switch {
+	case errors.Is(err, privacy.ErrNotFound):
+		return plan, nil
+	case err != nil:
+		return nil, err
+	}
+	for _, t := range plan.Targets {
+		if t.Channel == ch.Name && t.Pseudonym == now {
+			return plan, nil
+		}
+	}
+	return nil, nil // a new case under a reused reference
+}
+
+// newPlan resolves the channels the case is linked to, derives each
+// request's id from the write's Idempotency-Key record and stores the plan
+// (synced) with its index before anything is submitted.
+func (s *Server) newPlan(c *call, ch ChannelInfo, p, occurredOn string) (*erasurePlan, error) {
+	id := c.idem.RequestID("erasure-plan")
+	if existing, err := s.loadPlan(id); err != nil || existing != nil {
+		return existing, err
+	}
+	targets := []planTarget{{Channel: ch.Name, Pseudonym: p}}
+	for _, other := range s.ledger.Channels() {
+		if other.Name == ch.Name {
+			continue
+		}
+		lp, err := s.vault.Linked(c.wctx(), ch.Name, p, other.Name)
+		if errors.Is(err, privacy.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, planTarget{Channel: other.Name, Pseudonym: lp})
+	}
+	for i := range targets {
+		targets[i].RequestID = c.idem.RequestID(targets[i].Channel + "/erasure:RequestErasure")
+		targets[i].State = targetPending
+	}
+	fps, err := s.planFingerprints(c.wctx(), targets)
+	if err != nil {
+		return nil, err
+	}
+	plan := &erasurePlan{ID: id, Created: s.now().UTC(), Role: c.caller.Role, OccurredOn: occurredOn, Targets: targets}
+	if err := s.createPlan(plan, fps); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }
 
 func (s *Server) hErasureStatus(c *call) (int, any, error) {

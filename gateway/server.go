@@ -100,6 +100,7 @@ type Server struct {
 
 	evlog    *eventLog
 	hooks    *webhooks
+	plans    planRunner // erasure plans (erasure_plan.go)
 	auditor  *auditVerifier
 	closing  chan struct{}
 	closeOne sync.Once

@@ -95,13 +95,15 @@ func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, r
 	for _, e := range tl.Items {
 		codes = append(codes, e.Code)
 	}
-	wantA := []domain.EventCode{domain.EvCaseRegistered, domain.EvIdentityChecked, domain.EvFileCreated, domain.EvAllocated,
-		domain.EvApplicationLodged, domain.EvHearingScheduled, domain.EvHearingHeld, domain.EvDecisionIssued, domain.EvDocumentAnchored}
+	// The asylum office and the immigration authority bind themselves in (CASE_BOUND).
+	wantA := []domain.EventCode{domain.EvCaseRegistered, domain.EvCaseBound, domain.EvIdentityChecked, domain.EvFileCreated, domain.EvAllocated,
+		domain.EvApplicationLodged, domain.EvHearingScheduled, domain.EvHearingHeld, domain.EvDecisionIssued, domain.EvCaseBound, domain.EvDocumentAnchored}
 	if !slices.Equal(codes, wantA) || len(tl.LocalRefs) != 0 {
 		t.Fatalf("case A timeline %v (auditor references %v)", codes, tl.LocalRefs)
 	}
-	if tl.Items[0].MSPID != "BorderPoliceMSP" || tl.Items[1].MSPID != "AsylumOfficeMSP" || tl.Items[1].EurodacHit != domain.EurodacNone {
-		t.Fatalf("case A steps by %s/%s", tl.Items[0].MSPID, tl.Items[1].MSPID)
+	if tl.Items[0].MSPID != "BorderPoliceMSP" || tl.Items[1].MSPID != "AsylumOfficeMSP" || tl.Items[2].EurodacHit != domain.EurodacNone ||
+		tl.Items[9].MSPID != "ImmigrationAuthorityMSP" {
+		t.Fatalf("case A steps by %s/%s/%s", tl.Items[0].MSPID, tl.Items[1].MSPID, tl.Items[9].MSPID)
 	}
 
 	// The anchor: a keyed hash, verifiable by the asylum office only with the original.

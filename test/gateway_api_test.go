@@ -30,9 +30,17 @@ func TestGatewayNationalProcedure(t *testing.T) {
 		t.Fatalf("identity check: %+v after %+v", ev, reg)
 	}
 
-	// The asylum office receives the pseudonym with the file and binds its own reference.
+	// The asylum office receives the pseudonym with the file and binds its own reference: it
+	// becomes a holder on the ledger (CASE_BOUND, seq 3).
+	var bound struct {
+		Holder bool    `json:"holder"`
+		Event  gwWrite `json:"event"`
+	}
 	aoGw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/bind",
-		map[string]any{"channel": "national", "pseudonym": reg.Pseudonym, "localRef": aoRef}, nil)
+		map[string]any{"channel": "national", "pseudonym": reg.Pseudonym, "localRef": aoRef}, &bound)
+	if !bound.Holder || bound.Event.Code != "CASE_BOUND" || bound.Event.Seq != 3 {
+		t.Fatalf("bind: %+v", bound)
+	}
 	// Border police may not create the file (workflow: asylum office only).
 	r := bpGw.do("caseworker", "POST", "/v1/cases/events", map[string]any{
 		"channel": "national", "localRef": bpRef, "event": map[string]any{"code": "FILE_CREATED", "occurredOn": today()},
@@ -43,7 +51,7 @@ func TestGatewayNationalProcedure(t *testing.T) {
 	aoGw.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/events", map[string]any{
 		"channel": "national", "localRef": aoRef, "event": map[string]any{"code": "FILE_CREATED", "occurredOn": today()},
 	}, &ev)
-	if ev.Status != "FILE_CREATED" || ev.Seq != 3 {
+	if ev.Status != "FILE_CREATED" || ev.Seq != 4 {
 		t.Fatalf("file created: %+v", ev)
 	}
 
@@ -78,7 +86,7 @@ func TestGatewayNationalProcedure(t *testing.T) {
 	for _, it := range tl.Items {
 		codes = append(codes, it.Code+"@"+it.MSPID)
 	}
-	if !slices.Equal(codes, []string{"CASE_REGISTERED@BorderPoliceMSP", "IDENTITY_CHECKED@BorderPoliceMSP", "FILE_CREATED@AsylumOfficeMSP"}) {
+	if !slices.Equal(codes, []string{"CASE_REGISTERED@BorderPoliceMSP", "IDENTITY_CHECKED@BorderPoliceMSP", "CASE_BOUND@AsylumOfficeMSP", "FILE_CREATED@AsylumOfficeMSP"}) {
 		t.Fatalf("timeline %v", codes)
 	}
 
