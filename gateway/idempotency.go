@@ -29,7 +29,8 @@ import (
 // even if the record itself was lost, e.g. to an OS crash before Badger's
 // memory-mapped log reached the disk. So no fsync is needed before a write's
 // first submission; only memoised values that cannot be recomputed (an
-// erasure plan) are synced (idemCall.durable).
+// erasure plan) are stored and synced apart, before the first submission
+// (erasure_plan.go).
 
 // idemRecord is the stored state of one Idempotency-Key.
 type idemRecord struct {
@@ -107,7 +108,6 @@ type idemCall struct {
 	dbKey  string
 	rec    *idemRecord
 	replay bool
-	synced bool
 	// dirty: the record (new, or with new memos) is not stored yet.
 	dirty bool
 }
@@ -127,24 +127,6 @@ func (c *idemCall) persist() error {
 	return nil
 }
 
-// durable syncs the record (and what was memoised) to disk once. Writes that
-// memoise what a retry could not recompute call it before their first ledger
-// submission (an erasure plan: the executor may erase the mappings it was
-// resolved from before a retry runs).
-func (c *idemCall) durable() error {
-	if err := c.persist(); err != nil {
-		return err
-	}
-	if c.synced {
-		return nil
-	}
-	if err := c.id.store.Sync(); err != nil {
-		return fmt.Errorf("sync idempotency record: %w", err)
-	}
-	c.synced = true
-	return nil
-}
-
 // RequestID derives the chaincode requestID of one transaction of this write
 // from the record's UUID (name distinguishes the transactions of a write
 // that needs several, e.g. one per channel).
@@ -159,7 +141,7 @@ func (c *idemCall) RequestID(name string) string {
 // Memo returns the value recorded under name for this write, computing it
 // on first use: a retry sees what the first attempt resolved (pseudonyms that
 // may since have been erased, a date), not a new value. It is stored with the
-// record before the write's first transaction is submitted (SaveTx, durable).
+// record before the write's first transaction is submitted (SaveTx).
 func (c *idemCall) Memo(name string, compute func() (string, error)) (string, error) {
 	if v, ok := c.rec.Memo[name]; ok {
 		return v, nil

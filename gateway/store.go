@@ -51,8 +51,8 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 		// Badger's write-ahead log and value log are memory-mapped: a killed
 		// gateway loses no write. Only an OS crash can lose the last ones, so
 		// the gateway syncs explicitly where a lost write could cost more than
-		// a retry does: an idempotency record before its first ledger
-		// submission (see idemCall.durable). A lost checkpoint re-reads
+		// a retry does: an erasure plan before its first ledger submission
+		// (erasure_plan.go). A lost checkpoint re-reads
 		// events into the same log positions; a lost webhook cursor repeats
 		// a delivery that receivers deduplicate by Webhook-Event-Id.
 		WithSyncWrites(false).
