@@ -93,9 +93,8 @@ type lagWait struct {
 	until  time.Time
 	rounds int
 	// height, target: the refusing endorser's last known height and the
-	// height it must reach (the agency's own peer's when it refused).
+	// height both it and the agency's peer must reach.
 	height, target uint64
-	heightKnown    bool
 }
 
 // EndorserBehind: another organisation's endorser refused while it had not
@@ -119,39 +118,43 @@ func (e *EndorserBehind) Error() string {
 // Unwrap makes errors.Is(err, ErrLedgerUnavailable) true.
 func (e *EndorserBehind) Unwrap() error { return ErrLedgerUnavailable }
 
-// awaitEndorser waits until the refusing endorser has reached the height
-// the agency's own peer is at now, polling its height; nil when the write
-// should be endorsed again, an *EndorserBehind when the wait is over.
+// awaitEndorser waits until both the refusing endorser and the agency's
+// own peer have reached the higher of their heights at the refusal — so the
+// next endorsement sees, on both, every block either had seen: the usual
+// case is the other peer behind, but it may be ahead (a step the own peer
+// has not committed yet), and then its refusal must be checked against the
+// own peer at that height too. Nil when the write should be endorsed again,
+// an *EndorserBehind when the wait is over.
 func (l *FabricLedger) awaitEndorser(ctx context.Context, gw *client.Gateway, channel string, er *EndorserRefusal, w *lagWait) error {
 	w.rounds++
 	behind := func(disagree bool) error {
 		return &EndorserBehind{MSPID: er.MSPID, Address: er.Address, Refusal: er.Err, Height: w.height, Target: w.target, Disagree: disagree}
 	}
-	// The agency's peer approved at (at most) its current height.
-	own, err := l.heightOn(ctx, gw, channel, l.mspID)
-	if err != nil {
-		own = w.target
-	}
-	w.target = max(w.target, own)
 	const pollEvery = 100 * time.Millisecond
-	for {
-		h, err := l.heightOn(ctx, gw, channel, er.MSPID)
-		if err == nil {
-			w.height, w.heightKnown = h, true
-			if h >= w.target {
-				break
+	for first := true; ; first = false {
+		own, oerr := l.heightOn(ctx, gw, channel, l.mspID)
+		other, rerr := l.heightOn(ctx, gw, channel, er.MSPID)
+		if rerr == nil {
+			w.height = other
+		}
+		if first {
+			if oerr == nil {
+				w.target = max(w.target, own)
+			}
+			if rerr == nil {
+				w.target = max(w.target, other)
 			}
 		}
-		if time.Now().After(w.until) || ctx.Err() != nil {
-			return behind(false)
+		if oerr == nil && rerr == nil && own >= w.target && other >= w.target {
+			break
 		}
-		if !sleepCtx(ctx, pollEvery) {
+		if time.Now().After(w.until) || !sleepCtx(ctx, pollEvery) {
 			return behind(false)
 		}
 	}
-	// At the target height the endorser refused what the agency's peer
-	// approved more than once: not lag (unless blocks keep coming), so
-	// back off between rounds and give up when the budget is spent.
+	// Both at the target and the endorser refused what the agency's peer
+	// approved more than once: not lag (unless blocks keep coming), so back
+	// off between rounds and give up when the budget is spent.
 	if w.rounds > 1 {
 		bo := backoff{base: 100 * time.Millisecond, max: time.Second}
 		if time.Now().After(w.until) || !bo.sleep(ctx, w.rounds-1) {

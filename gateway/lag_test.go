@@ -63,6 +63,8 @@ func (o *orgHeights) evaluateOn(orgs []string, fn string, args []string) ([]byte
 
 func (o *orgHeights) pollsOf(org string) int { o.mu.Lock(); defer o.mu.Unlock(); return o.polls[org] }
 
+func (o *orgHeights) heightOf(org string) uint64 { o.mu.Lock(); defer o.mu.Unlock(); return o.h[org] }
+
 func newOrgHeights(own, partner uint64) *orgHeights {
 	return &orgHeights{h: map[string]uint64{ownMSP: own, partnerMSP: partner}, polls: map[string]int{}}
 }
@@ -89,7 +91,7 @@ func TestSubmitWaitsForALaggingEndorser(t *testing.T) {
 		if n == 1 {
 			return nil, refusalBy(partnerMSP, "NOT_FOUND: case not found")
 		}
-		partnerHeightAtSecond = int(hs.h[partnerMSP])
+		partnerHeightAtSecond = int(hs.heightOf(partnerMSP))
 		return writeResult(txID), nil
 	}
 	l := fabricOver(t, f)
@@ -301,4 +303,36 @@ func metricValue(m prometheus.Metric) float64 {
 		return d.Counter.GetValue()
 	}
 	return d.Gauge.GetValue()
+}
+
+// TestSubmitChecksARefusalOfAPeerAhead: the other endorser may be ahead
+// (it committed a step the agency's own peer has not yet) and refuse
+// rightly. The gateway then waits for its own peer to reach that height and
+// endorses again; its own peer, now seeing the step, refuses too — the
+// refusal holds at that height on both and is final.
+func TestSubmitChecksARefusalOfAPeerAhead(t *testing.T) {
+	hs := newOrgHeights(2968, 2969)
+	hs.onPoll = func(org string, n int, h map[string]uint64) {
+		if org == ownMSP && n == 2 {
+			h[ownMSP] = 2969
+		}
+	}
+	var ownHeightAtSecond uint64
+	f := &fakePeer{commit: validCommit, evaluateOn: hs.evaluateOn}
+	f.endorse = func(n int, _ string, _ []string) ([]byte, error) {
+		if n == 1 {
+			return nil, refusalBy(partnerMSP, "INVALID_TRANSITION: the case is closed")
+		}
+		ownHeightAtSecond = hs.heightOf(ownMSP)
+		return nil, refusalBy(ownMSP, "INVALID_TRANSITION: the case is closed")
+	}
+	l := fabricOver(t, f)
+	_, err := l.Submit(context.Background(), domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+	var er *EndorserRefusal
+	if !errors.As(err, &er) || er.MSPID != ownMSP || domain.KindOf(err) != domain.KindInvalidTransition || problemOf(err).Status != 409 {
+		t.Fatalf("%v", err)
+	}
+	if e, _ := f.counts(); e != 2 || ownHeightAtSecond != 2969 {
+		t.Fatalf("%d endorsements, the second at own height %d; want 2 at 2969", e, ownHeightAtSecond)
+	}
 }
