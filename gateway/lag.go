@@ -131,22 +131,21 @@ func (l *FabricLedger) awaitEndorser(ctx context.Context, gw *client.Gateway, ch
 		return &EndorserBehind{MSPID: er.MSPID, Address: er.Address, Refusal: er.Err, Height: w.height, Target: w.target, Disagree: disagree}
 	}
 	const pollEvery = 100 * time.Millisecond
-	for first := true; ; first = false {
+	// The target is fixed by the first poll that reaches both peers in
+	// this round (a peer that does not answer cannot be judged).
+	for set := false; ; {
 		own, oerr := l.heightOn(ctx, gw, channel, l.mspID)
 		other, rerr := l.heightOn(ctx, gw, channel, er.MSPID)
 		if rerr == nil {
 			w.height = other
 		}
-		if first {
-			if oerr == nil {
-				w.target = max(w.target, own)
+		if oerr == nil && rerr == nil {
+			if !set {
+				w.target, set = max(w.target, own, other), true
 			}
-			if rerr == nil {
-				w.target = max(w.target, other)
+			if own >= w.target && other >= w.target {
+				break
 			}
-		}
-		if oerr == nil && rerr == nil && own >= w.target && other >= w.target {
-			break
 		}
 		if time.Now().After(w.until) || !sleepCtx(ctx, pollEvery) {
 			return behind(false)
