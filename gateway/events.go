@@ -126,12 +126,6 @@ func (l *eventLog) appendBatch(channel string, evs []ChainEvent) (int, error) {
 			return 0, err
 		}
 		entries = append(entries, entry{seqKey(pfxLog, seq), b})
-		if ev.Name == chaincode.EventCase {
-			var ce chaincode.CaseEvent
-			if json.Unmarshal(ev.Payload, &ce) == nil && ce.Pseudonym != "" {
-				entries = append(entries, entry{knownKey(channel, ce.Pseudonym), nil})
-			}
-		}
 		if ev.Block != next.block {
 			next = &blockTxs{block: ev.Block, txs: map[string]bool{}}
 		}
@@ -160,22 +154,6 @@ func (l *eventLog) appendBatch(channel string, evs []ChainEvent) (int, error) {
 	l.m.events.WithLabelValues(channel).Add(float64(len(entries)))
 	l.m.logSeq.Set(float64(seq))
 	return len(entries), nil
-}
-
-// knownKey marks a case this gateway has seen a committed event of. The
-// marks outlive the log's retention (a few dozen bytes per case).
-func knownKey(channel, pseudonym string) []byte {
-	return []byte(pfxKnown + channel + "/" + pseudonym)
-}
-
-// knownCase reports whether a committed event of the case has reached this
-// gateway's log; false means "not known here", not "does not exist".
-func (l *eventLog) knownCase(channel, pseudonym string) bool {
-	err := l.store.db.View(func(txn *badger.Txn) error {
-		_, err := txn.Get(knownKey(channel, pseudonym))
-		return err
-	})
-	return err == nil
 }
 
 // blockTxs are the transactions of one block already logged.

@@ -29,7 +29,6 @@ type Store struct {
 const (
 	pfxIdem     = "idem/"
 	pfxJournal  = "idemtx/"
-	pfxKnown    = "known/"
 	pfxCP       = "cp/"
 	pfxLog      = "log/"
 	pfxWebhook  = "wh/"
