@@ -66,6 +66,7 @@ func TestAdversarialCanonicalArguments(t *testing.T) {
 	}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
+			a := a.in(t)
 			if v.payload == good {
 				t.Fatalf("variant equals the canonical payload %s", good)
 			}
@@ -97,6 +98,7 @@ func TestAdversarialCanonicalArguments(t *testing.T) {
 	}
 	for _, c := range other {
 		t.Run(c.name, func(t *testing.T) {
+			a := a.in(t)
 			orgs := endorsers
 			if c.ch == "dublin" {
 				orgs = []string{"asylum-office", "partner-state"}
@@ -157,6 +159,7 @@ func TestAdversarialMalformedArguments(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			a := a.in(t)
 			a.expectRefused(a.propose(c.who, "national", time.Now(), c.fn, c.args...), c.kinds, endorsers...)
 		})
 	}

@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -64,6 +67,7 @@ func TestAdversarialRolesAndAgencies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			a := a.in(t)
 			s := signerOf(t, c.org, c.role)
 			kind := "FORBIDDEN"
 			switch c.kind {
@@ -74,6 +78,25 @@ func TestAdversarialRolesAndAgencies(t *testing.T) {
 				kind = c.kind
 			}
 			a.expectRefused(a.propose(s, c.ch, time.Now(), c.fn, strArgs(c.args...)...), kind, c.endorsers...)
+		})
+	}
+
+	// Another agency's name on one's own certificate, and another agency's certificate signed with
+	// one's own key: the peers refuse both before the chaincode runs.
+	bp, ao := signerOf(t, "border-police", "caseworker"), signerOf(t, "asylum-office", "caseworker")
+	var id mspproto.SerializedIdentity
+	if err := proto.Unmarshal(bp.creator, &id); err != nil {
+		t.Fatal(err)
+	}
+	claimed := *bp
+	claimed.creator = mustMarshal(t, &mspproto.SerializedIdentity{Mspid: "AsylumOfficeMSP", IdBytes: id.GetIdBytes()})
+	stolen := *ao
+	stolen.sign = bp.sign
+	for name, s := range map[string]*advSigner{"own certificate, another agency's MSP id": &claimed, "another agency's certificate, own key": &stolen} {
+		t.Run(name, func(t *testing.T) {
+			a := a.in(t)
+			a.expectRefused(a.propose(s, "national", time.Now(), "cases:RecordEvent",
+				strArgs(newID(), f.nat, ev(domain.EvAllocated, domain.EventFields{RegionCode: "DE-BY"}))...), "", national...)
 		})
 	}
 	f.w.unchanged(t, before, "steps by the wrong role, agency or organisation")

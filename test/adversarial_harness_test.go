@@ -123,28 +123,36 @@ func signerOf(t *testing.T, org, role string) *advSigner {
 
 // ---- the adversary's own connections ----
 
-// adversary holds raw gRPC connections to peers and orderers for one test.
+// adversary acts within one test (or subtest: in) over raw gRPC connections to peers and
+// orderers that a test and its subtests share.
 type adversary struct {
-	t     *testing.T
+	t    *testing.T
+	pool *connPool
+}
+
+type connPool struct {
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn // by address
 }
 
 func newAdversary(t *testing.T) *adversary {
-	a := &adversary{t: t, conns: map[string]*grpc.ClientConn{}}
+	a := &adversary{t: t, pool: &connPool{conns: map[string]*grpc.ClientConn{}}}
 	t.Cleanup(func() {
-		for _, c := range a.conns {
+		for _, c := range a.pool.conns {
 			c.Close()
 		}
 	})
 	return a
 }
 
+// in is the same adversary reporting to subtest t.
+func (a *adversary) in(t *testing.T) *adversary { return &adversary{t: t, pool: a.pool} }
+
 func (a *adversary) dial(address, caFile string) *grpc.ClientConn {
 	a.t.Helper()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if c, ok := a.conns[address]; ok {
+	a.pool.mu.Lock()
+	defer a.pool.mu.Unlock()
+	if c, ok := a.pool.conns[address]; ok {
 		return c
 	}
 	caPEM, err := os.ReadFile(caFile)
@@ -160,7 +168,7 @@ func (a *adversary) dial(address, caFile string) *grpc.ClientConn {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	a.conns[address] = c
+	a.pool.conns[address] = c
 	return c
 }
 
@@ -370,6 +378,7 @@ func (a *adversary) expectRefused(p *rawProposal, kind string, orgs ...string) {
 		}
 	}
 	if len(endorsed) == 0 {
+		a.t.Logf("refused: %s", ends[0].text())
 		return
 	}
 	a.t.Errorf("%s/%s: %d of %d peers endorsed a proposal that must be refused (want %s)", p.signer.org, p.signer.role, len(endorsed), len(ends), kindOrAny(kind))
@@ -624,6 +633,13 @@ func (f *advFixture) setUp(t *testing.T) {
 		}
 		return nil
 	})
+	// The immigration authority's own case, so every agency has a mapping to lose.
+	ia := gatewayOf(t, "immigration-authority")
+	iaRef := gwRef("ADV-IA")
+	var iaReg gwWrite
+	ia.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": iaRef, "occurredOn": today()}, &iaReg)
+	f.w.add("national", iaReg.Pseudonym)
+	f.w.addRef("immigration-authority", "caseworker", "national", iaRef, iaReg.Pseudonym)
 	f.w.add("national", f.nat)
 	f.w.add("dublin", f.dub)
 	f.w.addRef("border-police", "caseworker", "national", f.bpRef, f.nat)

@@ -33,6 +33,7 @@ func TestAdversarialHolders(t *testing.T) {
 	d := today()
 
 	t.Run("immigration authority on a border-police case", func(t *testing.T) {
+		a := a.in(t)
 		ref := gwRef("ADV-BPH")
 		var reg gwWrite
 		bpGw.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": ref, "occurredOn": d}, &reg)
@@ -65,7 +66,7 @@ func TestAdversarialHolders(t *testing.T) {
 			"request erasure as RecordEvent": a.propose(ia, "national", time.Now(), "cases:RecordEvent", strArgs(newID(), reg.Pseudonym, eraseEv)...),
 			"confirm an erasure":             a.propose(ia, "national", time.Now(), "erasure:ConfirmErasure", strArgs(newID(), reg.Pseudonym, d)...),
 		} {
-			t.Run(name, func(t *testing.T) { a.expectRefused(p, "FORBIDDEN|INVALID_TRANSITION", endorsers...) })
+			t.Run(name, func(t *testing.T) { a.in(t).expectRefused(p, "FORBIDDEN|INVALID_TRANSITION", endorsers...) })
 		}
 		w.unchanged(t, before, "the immigration authority's attempts on a border-police case")
 		if holds(t, "national", reg.Pseudonym, "ImmigrationAuthorityMSP") {
@@ -74,6 +75,7 @@ func TestAdversarialHolders(t *testing.T) {
 	})
 
 	t.Run("partner state erases a Dublin case whose deadline it owes", func(t *testing.T) {
+		a := a.in(t)
 		before := f.w.snapshot(t)
 		due := dueOf(t, f.dub)
 		if len(due) == 0 {
@@ -87,6 +89,7 @@ func TestAdversarialHolders(t *testing.T) {
 				strArgs(newID(), f.dub, canonical(t, domain.EventInput{Code: domain.EvCaseClosed, OccurredOn: d, EventFields: domain.EventFields{ClosureReason: "WITHDRAWN"}}))...),
 		} {
 			t.Run(name, func(t *testing.T) {
+				a := a.in(t)
 				a.expectRefused(p, "FORBIDDEN|INVALID_TRANSITION", "asylum-office", "partner-state")
 			})
 		}
@@ -97,6 +100,7 @@ func TestAdversarialHolders(t *testing.T) {
 	})
 
 	t.Run("a Dublin erasure erases Dublin mappings only", func(t *testing.T) {
+		a := a.in(t)
 		natRef, dubRef, atRef := gwRef("ADV-AON"), gwRef("ADV-AOD"), gwRef("ADV-ATD")
 		var nat, dub gwWrite
 		aoGw.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": natRef, "occurredOn": d}, &nat)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 	ps := signerOf(t, "partner-state", "dublin-officer")
 	before := f.w.snapshot(t)
 
+	invalid := map[string]int{} // "channel/code" -> invalidated transactions this test ordered
 	// Registrations of fresh pseudonyms: valid in every respect except who endorsed them.
 	policy := []struct {
 		name      string
@@ -42,6 +44,7 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 	}
 	for _, c := range policy {
 		t.Run(c.name, func(t *testing.T) {
+			a := a.in(t)
 			p := newID()
 			prop := a.propose(c.who, c.ch, time.Now(), "cases:RegisterCase", strArgs(newID(), p, today())...)
 			ends := a.endorse(prop, c.endorsers...)
@@ -56,15 +59,18 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 				return
 			}
 			a.mustBroadcast(a.envelope(prop, got))
-			if code, block := a.commitStatus(prop); code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+			code, block := a.commitStatus(prop)
+			if code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
 				t.Errorf("committed as %s in block %d, want ENDORSEMENT_POLICY_FAILURE", code, block)
 			}
+			invalid[c.ch+"/"+code.String()]++
 			assertNoCase(t, c.ch, p)
 		})
 	}
 
 	// Arguments changed after endorsement: the endorsed response belongs to other arguments.
 	t.Run("arguments changed after endorsement", func(t *testing.T) {
+		a := a.in(t)
 		p := newID()
 		honest := a.propose(bp, "national", time.Now(), "cases:RegisterCase", strArgs(newID(), p, today())...)
 		ends := a.endorse(honest, "border-police", "asylum-office")
@@ -86,6 +92,7 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 			t.Errorf("a transaction whose arguments differ from the endorsed ones committed VALID in block %d", block)
 		} else {
 			t.Logf("invalidated: %s", code)
+			invalid["national/"+code.String()]++
 		}
 		assertNoCase(t, "national", p)
 		assertNoCase(t, "national", other)
@@ -95,6 +102,7 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 	// refuse it (clock tolerance, minutes).
 	for _, off := range []time.Duration{-24 * time.Hour, 24 * time.Hour} {
 		t.Run("timestamp "+off.String(), func(t *testing.T) {
+			a := a.in(t)
 			// Valid in every other respect: the act took place on the (claimed) day of the transaction.
 			day := time.Now().Add(off).UTC().Format(time.DateOnly)
 			a.expectRefused(a.propose(bp, "national", time.Now().Add(off), "cases:RegisterCase", strArgs(newID(), newID(), day)...),
@@ -108,6 +116,7 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 	// A replayed envelope: the same signed transaction twice, to two orderers. It commits once;
 	// the copy is invalidated as a duplicate and records nothing.
 	t.Run("replayed envelope", func(t *testing.T) {
+		a := a.in(t)
 		p := newID()
 		prop := a.propose(bp, "national", time.Now(), "cases:RegisterCase", strArgs(newID(), p, today())...)
 		ends := a.endorse(prop, "border-police", "immigration-authority")
@@ -136,6 +145,9 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 			if i > 0 && c != peer.TxValidationCode_DUPLICATE_TXID {
 				t.Errorf("copy %d committed as %s, want DUPLICATE_TXID", i, c)
 			}
+			if i > 0 {
+				invalid["national/"+c.String()]++
+			}
 		}
 		if s := getCase(t, "auditor", "auditor", "national", p); s.Seq != seq || s.Seq != 1 {
 			t.Errorf("after the replay the case is %+v, was seq %d", s, seq)
@@ -150,6 +162,41 @@ func TestAdversarialEndorsementAndOrdering(t *testing.T) {
 		}
 	})
 	f.w.unchanged(t, before, "envelopes built and ordered by a member")
+
+	// The auditor's verification sees every one of them: intact chain, each invalidated
+	// transaction counted under its validation code.
+	r := gatewayOf(t, "auditor").do("auditor", http.MethodPost, "/v1/audit/verification", nil, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("verification: %d %s", r.status, r.body)
+	}
+	var report struct {
+		Intact   bool `json:"intact"`
+		Channels []struct {
+			Channel         string         `json:"channel"`
+			ValidationCodes map[string]int `json:"validationCodes"`
+		} `json:"channels"`
+	}
+	if err := json.Unmarshal(r.body, &report); err != nil {
+		t.Fatal(err)
+	}
+	if !report.Intact {
+		t.Errorf("verification not intact: %.2000s", r.body)
+	}
+	for k, n := range invalid {
+		ch, code, _ := strings.Cut(k, "/")
+		found := false
+		for _, c := range report.Channels {
+			if c.Channel == ch {
+				found = true
+				if c.ValidationCodes[code] < n {
+					t.Errorf("%s: the verification counts %d transactions %s, this test alone ordered %d", ch, c.ValidationCodes[code], code, n)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the verification has no report for %s", ch)
+		}
+	}
 }
 
 // TestAdversarialReadSubmitted (issue 11, finding 5): a read function endorsed by two peers and
@@ -186,6 +233,7 @@ func TestAdversarialReadSubmitted(t *testing.T) {
 	}
 	for _, c := range forged {
 		t.Run(c.name, func(t *testing.T) {
+			a := a.in(t)
 			a.expectRefused(a.propose(c.who, c.ch, time.Now(), c.fn, strArgs(c.args...)...), "INVALID_ARGUMENT|PERSONAL_DATA", c.peers...)
 		})
 	}
@@ -201,7 +249,7 @@ func TestAdversarialReadSubmitted(t *testing.T) {
 		}
 	}
 	if !refused {
-		t.Run("ordered read", func(t *testing.T) { orderedRead(t, a, prop, ends, f.nat) })
+		t.Run("ordered read", func(t *testing.T) { orderedRead(t, a.in(t), prop, ends, f.nat) })
 	}
 	f.w.unchanged(t, before, "reads sent to the orderer")
 }

@@ -67,9 +67,10 @@ func TestNoPersonalDataOnLedger(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%s: %d blocks scanned, none holds a real identifier", ch, height)
+		t.Logf("%s: %d blocks scanned", ch, height)
 	}
 	t.Run("raw files of every peer and orderer", scanLedgerFiles)
+	t.Run("logs of every node and service", scanLogs)
 }
 
 // scanLedgerFiles is TestNoPersonalDataOnLedger's second half: the raw files of every peer (block files, state and
@@ -78,18 +79,7 @@ func TestNoPersonalDataOnLedger(t *testing.T) {
 // base64 at any alignment — nor their unkeyed SHA-256. This also covers transactions that were
 // ordered but invalidated (they stay in the blocks) and the orderers' own copies.
 func scanLedgerFiles(t *testing.T) {
-	identifiersMu.Lock()
-	ids := append([]string(nil), realIdentifiers...)
-	identifiersMu.Unlock()
-	ns := newNeedleSet()
-	for _, id := range ids {
-		for _, f := range markerForms(id) {
-			ns.add(f, id)
-		}
-		sum := sha256.Sum256([]byte(id))
-		ns.add(hex.EncodeToString(sum[:]), id)
-		ns.add(base64.StdEncoding.EncodeToString(sum[:]), id)
-	}
+	ns := identifierNeedles()
 	root := itNet.Root()
 	peers, err := filepath.Glob(filepath.Join(root, "orgs", "*", "peer0", "data"))
 	if err != nil {
@@ -147,6 +137,49 @@ func scanLedgerFiles(t *testing.T) {
 		}
 		t.Logf("%s: %d files, %d bytes scanned for %d needles", rel, files, size, ns.count)
 	}
+}
+
+// scanLogs: the logs of every process of the network (CAs, orderers, peers, chaincode servers,
+// privacy services, gateways) hold none of the identifiers either, although the tests sent many of
+// them to gateways and peers that refused them.
+func scanLogs(t *testing.T) {
+	ns := identifierNeedles()
+	logs, err := filepath.Glob(filepath.Join(itNet.Root(), "logs", "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logs) == 0 {
+		t.Fatal("no logs found")
+	}
+	size := 0
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += len(b)
+		for _, h := range ns.find(b) {
+			t.Errorf("%s holds %q (a form of %q)", filepath.Base(f), h.form, h.id)
+		}
+	}
+	t.Logf("%d logs, %d bytes scanned for %d needles", len(logs), size, ns.count)
+}
+
+// identifierNeedles: every identifier the tests noted, in every form the scans look for.
+func identifierNeedles() *needleSet {
+	identifiersMu.Lock()
+	ids := append([]string(nil), realIdentifiers...)
+	identifiersMu.Unlock()
+	ns := newNeedleSet()
+	for _, id := range ids {
+		for _, f := range markerForms(id) {
+			ns.add(f, id)
+		}
+		sum := sha256.Sum256([]byte(id))
+		ns.add(hex.EncodeToString(sum[:]), id)
+		ns.add(base64.StdEncoding.EncodeToString(sum[:]), id)
+	}
+	return ns
 }
 
 // needleSet finds many byte strings in one pass: candidates by their first 8 bytes.
