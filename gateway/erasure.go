@@ -49,28 +49,18 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	// An erasure of this case may be under way or done: its plan is found
-	// by the reference given, even once the executor has erased it.
-	plan, err := s.planByRef(c, ch, req.CaseRef)
+	plan, err := s.findOrCreatePlan(c, ch, req)
 	if err != nil {
 		return 0, nil, err
 	}
-	if plan == nil {
-		_, p, err := c.resolve(req.CaseRef)
-		if err != nil {
+	if plan.Done && plan.ID != c.idem.RequestID("erasure-plan") {
+		// A new request for a case whose plan is finished: channels refused
+		// then are asked again (a refusal such as a running Dublin deadline
+		// does not hold for ever).
+		if err := s.reopenRefused(plan.ID, func(channel string) string {
+			return c.idem.RequestID(channel + "/erasure:RequestErasure")
+		}, req.OccurredOn); err != nil {
 			return 0, nil, err
-		}
-		fp, err := s.planFingerprint("pseudonym", ch.Name, p)
-		if err != nil {
-			return 0, nil, err
-		}
-		if plan, err = s.findPlan(fp); err != nil {
-			return 0, nil, err
-		}
-		if plan == nil {
-			if plan, err = s.newPlan(c, ch, p, req.OccurredOn); err != nil {
-				return 0, nil, err
-			}
 		}
 	}
 	submit := func(tch ChannelInfo, requestID string, args ...string) (Receipt, error) {
@@ -103,6 +93,29 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 		return 0, nil, first
 	}
 	return http.StatusOK, out, nil
+}
+
+// findOrCreatePlan returns the case's erasure plan: found by the reference
+// given (even once the executor has erased it), else by its pseudonym, else
+// a new one. Serialised, so two requests for one case at once make one plan.
+func (s *Server) findOrCreatePlan(c *call, ch ChannelInfo, req ErasureRequest) (*erasurePlan, error) {
+	defer s.plans.lock("find-or-create")()
+	plan, err := s.planByRef(c, ch, req.CaseRef)
+	if err != nil || plan != nil {
+		return plan, err
+	}
+	_, p, err := c.resolve(req.CaseRef)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := s.planFingerprint("pseudonym", ch.Name, p)
+	if err != nil {
+		return nil, err
+	}
+	if plan, err = s.findPlan(fp); err != nil || plan != nil {
+		return plan, err
+	}
+	return s.newPlan(c, ch, p, req.OccurredOn)
 }
 
 // planByRef finds the plan of the case a CaseRef names, if there is one.

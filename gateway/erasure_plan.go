@@ -57,12 +57,15 @@ const (
 )
 
 type planTarget struct {
-	Channel   string         `json:"channel"`
-	Pseudonym string         `json:"pseudonym"`
-	RequestID string         `json:"requestId"`
-	State     string         `json:"state"`
-	Result    *WriteResponse `json:"result,omitempty"`
-	Problem   *Problem       `json:"problem,omitempty"`
+	Channel   string `json:"channel"`
+	Pseudonym string `json:"pseudonym"`
+	RequestID string `json:"requestId"`
+	// OccurredOn, when set, overrides the plan's date (a target re-opened
+	// by a later request carries that request's date).
+	OccurredOn string         `json:"occurredOn,omitempty"`
+	State      string         `json:"state"`
+	Result     *WriteResponse `json:"result,omitempty"`
+	Problem    *Problem       `json:"problem,omitempty"`
 }
 
 type erasurePlan struct {
@@ -201,7 +204,11 @@ func (s *Server) runPlan(id string, submit planSubmit) (*erasurePlan, error) {
 		if err != nil {
 			t.State, t.Problem = targetRefused, problemOf(err)
 		} else {
-			rec, err := submit(ch, t.RequestID, t.Pseudonym, p.OccurredOn)
+			on := p.OccurredOn
+			if t.OccurredOn != "" {
+				on = t.OccurredOn
+			}
+			rec, err := submit(ch, t.RequestID, t.Pseudonym, on)
 			switch {
 			case err == nil:
 				wr, werr := writeResponse(ch.Name, rec)
@@ -227,6 +234,33 @@ func (s *Server) runPlan(id string, submit planSubmit) (*erasurePlan, error) {
 		s.log.Info("erasure plan done", "plan", p.ID, "targets", len(p.Targets))
 	}
 	return p, nil
+}
+
+// reopenRefused puts the refused targets of a finished plan back to
+// pending for a new request: a refusal can stop holding (a Dublin deadline
+// that blocked the request has run out and its consequence is recorded;
+// the agency has since become a holder). Each gets a requestID of the new
+// write and its date; a refused write stored nothing, so this is safe.
+func (s *Server) reopenRefused(id string, requestID func(channel string) string, occurredOn string) error {
+	defer s.plans.lock(id)()
+	p, err := s.loadPlan(id)
+	if err != nil || p == nil {
+		return err
+	}
+	changed := false
+	for i := range p.Targets {
+		t := &p.Targets[i]
+		if t.State != targetRefused {
+			continue
+		}
+		t.State, t.Problem, t.RequestID, t.OccurredOn = targetPending, nil, requestID(t.Channel), occurredOn
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	p.Done = false
+	return s.savePlan(p)
 }
 
 // unfinishedPlans lists the ids of plans not done.

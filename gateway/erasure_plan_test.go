@@ -101,3 +101,49 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestErasurePlanReopensRefusedChannel: a channel whose request was refused
+// (here: the Dublin request while the partner state's reply deadline runs)
+// is asked again by a later request for the case, once the refusal no
+// longer holds; the national mapping erased by the first request is not
+// needed for that, and the Dublin mapping stayed until then.
+func TestErasurePlanReopensRefusedChannel(t *testing.T) {
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	aoA := newAgency(t, n, clock, ao, nil)
+	psA := newAgency(t, n, clock, ps, nil)
+	nat := aoA.register(domain.RoleCaseworker, "national", "AO-R1", "2026-11-27").Pseudonym
+	var dub WriteResponse
+	aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", RegisterRequest{Channel: "dublin", LocalRef: "AO-RD1",
+		OccurredOn: "2026-11-27", LinkFrom: &CaseRef{Channel: "national", LocalRef: "AO-R1"}}, ""), &dub)
+	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/requests", DublinRequestRequest{
+		DublinCase: DublinCase{LocalRef: "AO-RD1"}, Kind: domain.TakeCharge, OccurredOn: "2026-11-27", RequestedMemberState: "AT",
+		ReceivedOn: "2026-11-27", ApplicationRegisteredOn: "2026-11-20", Evidence: domain.EvidenceOther}, ""), nil)
+	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/bind", BindRequest{Channel: "dublin", Pseudonym: dub.Pseudonym, LocalRef: "AT-R1"}, ""), nil)
+
+	var first ErasureResponse
+	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "AO-R1"}, OccurredOn: "2026-11-27"}, ""), &first)
+	if len(first.Items) != 2 || !first.Items[0].Requested || first.Items[1].Requested || first.Items[1].Problem == nil ||
+		first.Items[1].Problem.Code != "INVALID_TRANSITION" {
+		t.Fatalf("first request: %+v", first)
+	}
+	waitFor(t, "the national erasure", func() bool { return !n.state("national", nat).Erasure.Open() })
+	if _, err := aoA.vault.ResolveRef(t.Context(), "dublin", "AO-RD1"); err != nil {
+		t.Fatalf("the Dublin mapping went with the national request: %v", err)
+	}
+	// The partner state replies: the procedure is at rest, erasure may go on.
+	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies", DublinReplyRequest{DublinCase: DublinCase{LocalRef: "AT-R1"},
+		Reply: "REJECTED", OccurredOn: "2026-11-27", ReceivedOn: "2026-11-27"}, ""), nil)
+	var again ErasureResponse
+	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "dublin", LocalRef: "AO-RD1"}, OccurredOn: "2026-11-27"}, ""), &again)
+	if again.Plan != first.Plan || len(again.Items) != 2 || !again.Items[0].Requested || !again.Items[1].Requested {
+		t.Fatalf("second request: %+v (first plan %s)", again, first.Plan)
+	}
+	waitFor(t, "the Dublin erasure by both holders", func() bool {
+		s := n.state("dublin", dub.Pseudonym)
+		return s.Erasure != nil && !s.Erasure.Open()
+	})
+	if got := n.submitted("erasure:RequestErasure"); got != 2 {
+		t.Fatalf("RequestErasure committed %d times, want 2", got)
+	}
+}
