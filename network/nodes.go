@@ -97,9 +97,11 @@ func (n *Network) peerEnv(o Org) []string {
 		// 30 s let one orderer that accepts a broadcast but never answers (seen after an orderer was
 		// killed twice in a row) use the whole deadline, so every submission that picked it failed
 		// and was resubmitted 5 s later. An orderer acknowledges a broadcast in milliseconds (it
-		// enqueues; ordering comes later), or refuses at once without a Raft leader; 2 s leaves the
-		// next orderer 3 s of the same submission.
-		"CORE_PEER_GATEWAY_BROADCASTTIMEOUT=2s",
+		// enqueues; ordering comes later), or refuses at once without a Raft leader. With one
+		// orderer frozen every third submission waits this long first: 2 s cut the other agencies'
+		// writes to a third during the freeze, 500 ms leaves them most of it (docs/performance.md,
+		// "Grey failures").
+		"CORE_PEER_GATEWAY_BROADCASTTIMEOUT=500ms",
 		"CORE_PEER_FILESYSTEMPATH=" + data,
 		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + filepath.Join(data, "snapshots"),
 		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
