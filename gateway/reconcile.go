@@ -59,7 +59,7 @@ type generationReporter interface {
 
 const (
 	keyReconciled   = "reconcile/privacy-generation"
-	reconcilePoll   = 30 * time.Second
+	reconcilePoll   = 5 * time.Second // one small call; bounds how long a restored mapping resolves
 	reconcileLanes  = 4
 	reconcileListed = 1000
 )
@@ -203,7 +203,7 @@ func (s *Server) reconcileOne(ctx context.Context, ch ChannelInfo, role domain.R
 // service's generation is not the one last reconciled; failures are retried.
 func (s *Server) reconciler(ctx context.Context) {
 	g, hasGen := s.vault.(generationReporter)
-	bo := backoff{base: time.Second, max: reconcilePoll}
+	bo := backoff{base: time.Second, max: time.Minute}
 	attempt := 0
 	for ctx.Err() == nil {
 		need := true

@@ -144,7 +144,7 @@ func TestRestorePrivacyFromPreErasureBackup(t *testing.T) {
 		}
 		return nil
 	})
-	t.Logf("mapping erased again %s after the restore (generation polled every 30 s)", time.Since(restored).Round(time.Second))
+	t.Logf("mapping erased again %s after the restore (generation polled every 5 s)", time.Since(restored).Round(time.Second))
 	if !resolves(liveRef) {
 		t.Fatal("reconciliation erased a live mapping")
 	}
