@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -125,6 +126,25 @@ func FuzzDecodeCanonicalEventInput(f *testing.F) {
 		}
 		if b2, _ := EncodeCanonical(in2); !bytes.Equal(b2, b) {
 			t.Fatal("lenient decoder disagrees")
+		}
+	})
+}
+
+// FuzzParseDecimal: an accepted number is spelt exactly as strconv would print it.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"0", "7", "1000", "07", "+1", " 1", "1e3", "99999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseDecimal("n", s, 1<<30)
+		if err != nil {
+			if k := KindOf(err); k != KindInvalidArgument && k != KindPersonalData {
+				t.Fatalf("kind %s", k)
+			}
+			return
+		}
+		if strconv.Itoa(n) != s {
+			t.Fatalf("accepted %q as %d", s, n)
 		}
 	})
 }
