@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -315,10 +316,6 @@ func (s *Store) loadRecord(ctx context.Context, m *caseMeta) (*caseRecord, error
 // the tombstone log, kept apart, survived): it is deleted like a record
 // without a key and never indexed. load returns how many it deleted.
 func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) (int, error) {
-	dead, err := s.tombs.readAll()
-	if err != nil {
-		return 0, err
-	}
 	byID := make(map[recordID]uint32, len(used))
 	for slot, e := range used {
 		if prev, dup := byID[e.id]; dup {
@@ -333,6 +330,17 @@ func (s *Store) load(ctx context.Context, used map[uint32]slotEntry) (int, error
 			continue
 		}
 		byID[e.id] = slot
+	}
+	// Tombstoned ids among those with a key: memory in the live records, not
+	// in the log's length. (A record without a key is deleted anyway.)
+	dead := map[recordID]struct{}{}
+	err := scanTombstones(io.NewSectionReader(s.tombs.f, 0, 1<<62), func(t tombstone) {
+		if _, ok := byID[t.id]; ok {
+			dead[t.id] = struct{}{}
+		}
+	})
+	if err != nil {
+		return 0, err
 	}
 
 	// Pipeline: one goroutine scans Badger, the workers unwrap, decrypt and

@@ -106,20 +106,29 @@ func (l *tombLog) readAll() (map[recordID]tombstone, error) {
 
 func readTombstones(r io.Reader) (map[recordID]tombstone, error) {
 	out := map[recordID]tombstone{}
+	if err := scanTombstones(r, func(t tombstone) { out[t.id] = t }); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanTombstones streams the entries of a log to fn (the log grows by one
+// entry per rewrite: it is not always worth a map).
+func scanTombstones(r io.Reader, fn func(tombstone)) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	buf := make([]byte, tombstoneSize)
 	for {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return out, nil
+				return nil
 			}
-			return nil, fmt.Errorf("tombstones: %w", err)
+			return fmt.Errorf("tombstones: %w", err)
 		}
 		t, ok := decodeTombstone(buf)
 		if !ok {
-			return nil, fmt.Errorf("%w: tombstone entry fails its checksum", ErrCorrupt)
+			return fmt.Errorf("%w: tombstone entry fails its checksum", ErrCorrupt)
 		}
-		out[t.id] = t
+		fn(t)
 	}
 }
 
