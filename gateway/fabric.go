@@ -101,6 +101,7 @@ type FabricLedger struct {
 	roles     []domain.Role
 	channels  []ChannelInfo
 	skew      skewTracker
+	orgs      orgCache
 	// now is the clock of the clock-skew tracker (time.Now; fake in tests).
 	now func() time.Time
 }
@@ -325,6 +326,21 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 				l.retried("lag")
 				l.log.Debug("retrying a refusal another organisation's endorser gave while behind", "msp", er.MSPID, "kind", string(er.Err.Kind), "height", lag.height, "target", lag.target)
 				continue
+			}
+			if l.ownMayLag(er) {
+				if lag == nil {
+					lag = &lagWait{until: time.Now().Add(l.t.LagWait)}
+				}
+				behind, werr := l.awaitOwnPeer(ctx, gw, channel, er, lag)
+				if werr != nil {
+					l.observe("submit", outcomeOf(werr), start)
+					return rec, werr
+				}
+				if behind {
+					l.retried("lag")
+					l.log.Debug("retrying a refusal the own peer gave while behind another organisation's", "kind", string(er.Err.Kind), "target", lag.target)
+					continue
+				}
 			}
 		}
 		var cf *CommitFailure

@@ -128,10 +128,13 @@ func (f *fakePeer) Evaluate(_ context.Context, req *gwproto.EvaluateRequest) (*g
 	fn, args := proposalArgs(req.ProposedTransaction)
 	var res []byte
 	var err error
-	if f.evaluateOn != nil {
+	switch {
+	case f.evaluateOn != nil:
 		res, err = f.evaluateOn(req.TargetOrganizations, fn, args)
-	} else {
+	case f.evaluate != nil:
 		res, err = f.evaluate(fn, args)
+	default:
+		err = status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, no such query")
 	}
 	if err != nil {
 		return nil, err

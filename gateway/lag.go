@@ -163,6 +163,132 @@ func (l *FabricLedger) awaitEndorser(ctx context.Context, gw *client.Gateway, ch
 	return nil
 }
 
+// Own peer behind. Without Caseledger-Min-Block (a client told of another
+// agency's step by other means than this gateway's events) the agency's own
+// peer may refuse a step it has not seen. So a lag-kind refusal by the own
+// peer is checked too: the other organisations of the channel (from its
+// configuration, cscc GetChannelConfig, cached) are asked for their heights;
+// if one is ahead, the own peer is waited for up to that height and the
+// write endorsed again. Only a refusal given with no peer ahead of the own
+// is final.
+
+// ownMayLag: the own peer refused, with a kind lag can cause.
+func (l *FabricLedger) ownMayLag(er *EndorserRefusal) bool {
+	return l.mspID != "" && er.MSPID == l.mspID && lagKinds[er.Err.Kind]
+}
+
+// awaitOwnPeer reports whether another organisation's peer was ahead of the
+// own peer when it refused (then the own peer has now reached it: endorse
+// again), or an *EndorserBehind when it did not get there in time.
+func (l *FabricLedger) awaitOwnPeer(ctx context.Context, gw *client.Gateway, channel string, er *EndorserRefusal, w *lagWait) (bool, error) {
+	own, err := l.heightOn(ctx, gw, channel, l.mspID)
+	if err != nil {
+		return false, nil // cannot judge: the refusal stands
+	}
+	orgs, err := l.orgs.of(ctx, l, gw, channel)
+	if err != nil {
+		return false, nil
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ahead := own
+	for _, org := range orgs {
+		if org == l.mspID {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if h, err := l.heightOn(ctx, gw, channel, org); err == nil {
+				mu.Lock()
+				ahead = max(ahead, h)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if ahead <= own {
+		return false, nil // no peer has seen more: the refusal holds
+	}
+	w.rounds++
+	w.target = max(w.target, ahead)
+	for {
+		h, err := l.heightOn(ctx, gw, channel, l.mspID)
+		if err == nil {
+			w.height = h
+			if h >= w.target {
+				return true, nil
+			}
+		}
+		if time.Now().After(w.until) || !sleepCtx(ctx, 100*time.Millisecond) {
+			return false, &EndorserBehind{MSPID: er.MSPID, Address: er.Address, Refusal: er.Err, Height: w.height, Target: w.target}
+		}
+	}
+}
+
+// orgCache remembers the application organisations of each channel.
+type orgCache struct {
+	mu sync.Mutex
+	m  map[string]orgEntry
+}
+
+type orgEntry struct {
+	msps []string
+	at   time.Time
+}
+
+// orgCacheTTL: membership changes are rare and deliberate (a channel
+// configuration update); a new member is seen within this time.
+const orgCacheTTL = 10 * time.Minute
+
+func (c *orgCache) of(ctx context.Context, l *FabricLedger, gw *client.Gateway, channel string) ([]string, error) {
+	c.mu.Lock()
+	e, ok := c.m[channel]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < orgCacheTTL {
+		return e.msps, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, l.t.Evaluate)
+	defer cancel()
+	raw, err := gw.GetNetwork(channel).GetContract("cscc").EvaluateWithContext(ctx, "GetChannelConfig",
+		client.WithArguments(channel), client.WithEndorsingOrganizations(l.mspID))
+	if err != nil {
+		return nil, classify(err)
+	}
+	msps, err := applicationMSPs(raw)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]orgEntry{}
+	}
+	c.m[channel] = orgEntry{msps: msps, at: time.Now()}
+	c.mu.Unlock()
+	return msps, nil
+}
+
+// applicationMSPs lists the MSP ids of a channel configuration's
+// application organisations.
+func applicationMSPs(rawConfig []byte) ([]string, error) {
+	var cfg common.Config
+	if err := proto.Unmarshal(rawConfig, &cfg); err != nil {
+		return nil, fmt.Errorf("undecodable channel configuration: %w", err)
+	}
+	var out []string
+	for _, g := range cfg.GetChannelGroup().GetGroups()["Application"].GetGroups() {
+		var mc msp.MSPConfig
+		var fc msp.FabricMSPConfig
+		if v, ok := g.GetValues()["MSP"]; ok && proto.Unmarshal(v.GetValue(), &mc) == nil && proto.Unmarshal(mc.GetConfig(), &fc) == nil && fc.GetName() != "" {
+			out = append(out, fc.GetName())
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the channel configuration names no application organisation")
+	}
+	return out, nil
+}
+
 // heightOn asks an organisation's peer for the channel's height (qscc
 // GetChainInfo evaluated on that organisation only).
 func (l *FabricLedger) heightOn(ctx context.Context, gw *client.Gateway, channel, mspID string) (uint64, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	gwproto "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -49,6 +51,9 @@ type orgHeights struct {
 }
 
 func (o *orgHeights) evaluateOn(orgs []string, fn string, args []string) ([]byte, error) {
+	if fn == "GetChannelConfig" && len(orgs) == 1 && orgs[0] == ownMSP {
+		return channelConfig(ownMSP, partnerMSP), nil
+	}
 	if fn != "GetChainInfo" || len(orgs) != 1 {
 		return nil, status.Error(codes.Unknown, "unexpected query "+fn)
 	}
@@ -334,5 +339,94 @@ func TestSubmitChecksARefusalOfAPeerAhead(t *testing.T) {
 	}
 	if e, _ := f.counts(); e != 2 || ownHeightAtSecond != 2969 {
 		t.Fatalf("%d endorsements, the second at own height %d; want 2 at 2969", e, ownHeightAtSecond)
+	}
+}
+
+// channelConfig is a channel configuration (cscc GetChannelConfig) whose
+// application organisations are msps.
+func channelConfig(msps ...string) []byte {
+	mk := func(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
+	orgs := map[string]*common.ConfigGroup{}
+	for _, m := range msps {
+		orgs[strings.TrimSuffix(m, "MSP")] = &common.ConfigGroup{Values: map[string]*common.ConfigValue{
+			"MSP": {Value: mk(&mspproto.MSPConfig{Config: mk(&mspproto.FabricMSPConfig{Name: m})})}}}
+	}
+	return mk(&common.Config{ChannelGroup: &common.ConfigGroup{Groups: map[string]*common.ConfigGroup{
+		"Application": {Groups: orgs}, "Orderer": {Groups: map[string]*common.ConfigGroup{"OrdererOrg": {Values: map[string]*common.ConfigValue{
+			"MSP": {Value: mk(&mspproto.MSPConfig{Config: mk(&mspproto.FabricMSPConfig{Name: "OrdererMSP"})})}}}}},
+	}}})
+}
+
+// TestSubmitWaitsForTheOwnPeerBehindAnother: without Caseledger-Min-Block
+// the agency's own peer may refuse a step it has not committed yet. Another
+// organisation's peer (found in the channel's configuration) is ahead, so
+// the gateway waits for its own peer to get there and endorses again; the
+// write commits. With no peer ahead, the own peer's refusal is final at once.
+func TestSubmitWaitsForTheOwnPeerBehindAnother(t *testing.T) {
+	hs := newOrgHeights(2968, 2969)
+	hs.onPoll = func(org string, n int, h map[string]uint64) {
+		if org == ownMSP && n == 3 {
+			h[ownMSP] = 2969
+		}
+	}
+	var ownHeightAtSecond uint64
+	f := &fakePeer{commit: validCommit, evaluateOn: hs.evaluateOn}
+	f.endorse = func(n int, txID string, _ []string) ([]byte, error) {
+		if n == 1 {
+			return nil, refusalBy(ownMSP, "INVALID_TRANSITION: not from REGISTERED")
+		}
+		ownHeightAtSecond = hs.heightOf(ownMSP)
+		return writeResult(txID), nil
+	}
+	l := fabricOver(t, f)
+	if _, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}"); err != nil {
+		t.Fatalf("the own peer's refusal while behind became the answer: %v", err)
+	}
+	if e, _ := f.counts(); e != 2 || ownHeightAtSecond != 2969 {
+		t.Fatalf("%d endorsements, the second at own height %d; want 2 at 2969", e, ownHeightAtSecond)
+	}
+	if got := endorsersAsked(hs); got[partnerMSP] == 0 {
+		t.Fatal("the partner's height was not asked")
+	}
+
+	// Nobody ahead: final, one endorsement.
+	hs = newOrgHeights(2969, 2969)
+	f = &fakePeer{commit: validCommit, evaluateOn: hs.evaluateOn,
+		endorse: func(int, string, []string) ([]byte, error) {
+			return nil, refusalBy(ownMSP, "INVALID_TRANSITION: not from REGISTERED")
+		}}
+	l = fabricOver(t, f)
+	_, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}")
+	if domain.KindOf(err) != domain.KindInvalidTransition {
+		t.Fatalf("%v", err)
+	}
+	if e, _ := f.counts(); e != 1 {
+		t.Fatalf("%d endorsements", e)
+	}
+}
+
+func endorsersAsked(o *orgHeights) map[string]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range o.polls {
+		out[k] = v
+	}
+	return out
+}
+
+// TestApplicationMSPs reads the application organisations of a channel
+// configuration (and not the orderer's).
+func TestApplicationMSPs(t *testing.T) {
+	got, err := applicationMSPs(channelConfig(ownMSP, partnerMSP))
+	slices.Sort(got)
+	if err != nil || !slices.Equal(got, []string{ownMSP, partnerMSP}) {
+		t.Fatalf("%v %v", got, err)
+	}
+	if _, err := applicationMSPs([]byte("junk")); err == nil {
+		t.Fatal("junk accepted")
+	}
+	if _, err := applicationMSPs(channelConfig()); err == nil {
+		t.Fatal("a configuration without organisations accepted")
 	}
 }
