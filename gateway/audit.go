@@ -89,12 +89,16 @@ type ChainReport struct {
 	NoWritesTotal int      `json:"noWritesTotal"`
 	// LateTimestamps lists committed VALID transactions whose timestamp lies
 	// more than LateTolerance before the latest write of an earlier block.
-	LateTimestamps      []TxNote  `json:"lateTimestamps"`
-	LateTimestampsTotal int       `json:"lateTimestampsTotal"`
-	LateTolerance       string    `json:"lateTolerance"`
-	StartedAt           time.Time `json:"startedAt"`
-	FinishedAt          time.Time `json:"finishedAt"`
-	Error               string    `json:"error,omitempty"`
+	LateTimestamps      []TxNote `json:"lateTimestamps"`
+	LateTimestampsTotal int      `json:"lateTimestampsTotal"`
+	LateTolerance       string   `json:"lateTolerance"`
+	// UnexpectedContent lists committed VALID transactions carrying bytes that
+	// no honest client sends and the chaincode never saw (problem says which).
+	UnexpectedContent      []TxNote  `json:"unexpectedContent"`
+	UnexpectedContentTotal int       `json:"unexpectedContentTotal"`
+	StartedAt              time.Time `json:"startedAt"`
+	FinishedAt             time.Time `json:"finishedAt"`
+	Error                  string    `json:"error,omitempty"`
 }
 
 // TxNote names one committed transaction for the auditor: where it is, who
@@ -110,6 +114,8 @@ type TxNote struct {
 	// Behind is how far the timestamp lies before the latest earlier write
 	// (lateTimestamps only), as a Go duration.
 	Behind string `json:"behind,omitempty"`
+	// Problem names what is unexpected (unexpectedContent only).
+	Problem string `json:"problem,omitempty"`
 }
 
 // maxTxNotes bounds each list of a report; the totals count every case.
@@ -227,7 +233,7 @@ type chainState struct {
 // tolerance is the chaincode's clock tolerance (lateTimestamps).
 func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) ChainReport {
 	cr := ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
-		NoWrites: []TxNote{}, LateTimestamps: []TxNote{}, LateTolerance: tolerance.String()}
+		NoWrites: []TxNote{}, LateTimestamps: []TxNote{}, LateTolerance: tolerance.String(), UnexpectedContent: []TxNote{}}
 	defer func() { cr.FinishedAt = now().UTC() }()
 	height, current, err := l.ChainInfo(ctx, channel)
 	if err != nil {
@@ -383,7 +389,27 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, valid bool
 	}
 	cr.SignaturesVerified++
 	if valid && common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
-		st.note(cr, TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}, pl.Data)
+		n := TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}
+		st.note(cr, n, pl.Data)
+		problem := ""
+		for _, m := range []proto.Message{&env, &pl, &chdr, &shdr, &id} {
+			if chaincode.HasUnknownFields(m) {
+				problem = "unknown protobuf fields in the envelope or its header"
+			}
+		}
+		if problem == "" {
+			problem = st.transactionProblem(pl.Data)
+		}
+		if problem != "" {
+			if fn, _ := txFunctionAndWrites(pl.Data); st.functions[fn] {
+				n.Function = fn
+			}
+			n.Problem = problem
+			cr.UnexpectedContentTotal++
+			if len(cr.UnexpectedContent) < maxTxNotes {
+				cr.UnexpectedContent = append(cr.UnexpectedContent, n)
+			}
+		}
 	}
 	return nil
 }
@@ -411,6 +437,61 @@ func (st *chainState) note(cr *ChainReport, n TxNote, data []byte) {
 	if n.Timestamp.After(st.blockLatest) {
 		st.blockLatest = n.Timestamp
 	}
+}
+
+// transactionProblem inspects the parts of an endorser transaction the client
+// assembled after endorsement, which the chaincode never saw: one action, no
+// unknown protobuf fields in any layer, and every endorsement signed (ECDSA
+// over the response payload and the endorser) by a certificate of a channel
+// MSP. The committing peer skips an endorsement that does not verify rather
+// than invalidating the transaction, so junk endorsements could carry bytes.
+// "" when nothing is wrong.
+func (st *chainState) transactionProblem(data []byte) string {
+	var tx peer.Transaction
+	var sh common.SignatureHeader
+	var ap peer.ChaincodeActionPayload
+	var prp peer.ProposalResponsePayload
+	var act peer.ChaincodeAction
+	decode := func(b []byte, m proto.Message) bool {
+		return proto.Unmarshal(b, m) == nil && !chaincode.HasUnknownFields(m)
+	}
+	if !decode(data, &tx) {
+		return "undecodable transaction, or unknown protobuf fields in it"
+	}
+	if len(tx.Actions) != 1 {
+		return fmt.Sprintf("%d actions, one expected", len(tx.Actions))
+	}
+	if !decode(tx.Actions[0].Header, &sh) || !decode(tx.Actions[0].Payload, &ap) || ap.Action == nil ||
+		!decode(ap.Action.ProposalResponsePayload, &prp) || !decode(prp.Extension, &act) {
+		return "undecodable action, or unknown protobuf fields in it"
+	}
+	for _, e := range ap.Action.Endorsements {
+		var id mspproto.SerializedIdentity
+		if !decode(e.Endorser, &id) {
+			return "undecodable endorser, or unknown protobuf fields in it"
+		}
+		blk, _ := pem.Decode(id.IdBytes)
+		if blk == nil {
+			return "endorser without a certificate"
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return "endorser certificate unreadable"
+		}
+		pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+		digest := sha256.Sum256(append(append([]byte{}, ap.Action.ProposalResponsePayload...), e.Endorser...))
+		if !ok || !ecdsa.VerifyASN1(pub, digest[:], e.Signature) {
+			return "an endorsement signature does not verify"
+		}
+		roots := st.msps[id.Mspid]
+		if roots == nil {
+			return "an endorser's MSP is not in the channel configuration"
+		}
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, CurrentTime: cert.NotBefore.Add(time.Minute)}); err != nil {
+			return "an endorser's certificate does not chain to its MSP"
+		}
+	}
+	return ""
 }
 
 // txFunctionAndWrites reads an endorser transaction's function name (the

@@ -20,6 +20,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -103,6 +104,12 @@ func (b *chainBuilder) tx() []byte {
 // endorsed builds a real endorser transaction calling args[0] with the rest,
 // timestamped ts, whose write set holds one write or none.
 func (b *chainBuilder) endorsed(ts time.Time, write bool, args ...string) []byte {
+	return b.endorsedAltered(ts, write, nil, args...)
+}
+
+// endorsedAltered is endorsed with the transaction altered by alter (nil: not) after it was
+// endorsed, as a client assembling the envelope could.
+func (b *chainBuilder) endorsedAltered(ts time.Time, write bool, alter func(tx *peer.Transaction, ap *peer.ChaincodeActionPayload), args ...string) []byte {
 	m := func(v proto.Message) []byte {
 		out, err := proto.Marshal(v)
 		if err != nil {
@@ -125,9 +132,22 @@ func (b *chainBuilder) endorsed(ts time.Time, write bool, args ...string) []byte
 		Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: m(&peer.ProposalResponsePayload{
 			Extension: m(&peer.ChaincodeAction{Results: m(rws)})})},
 	}
+	// One endorsement by the member (its key signs the response payload and its identity).
+	endorser := m(&mspproto.SerializedIdentity{Mspid: "Org1MSP", IdBytes: b.userPEM})
+	d := sha256.Sum256(append(append([]byte{}, ap.Action.ProposalResponsePayload...), endorser...))
+	sig, err := ecdsa.SignASN1(rand.Reader, b.userKey, d[:])
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	ap.Action.Endorsements = []*peer.Endorsement{{Endorser: endorser, Signature: sig}}
+	tx := &peer.Transaction{Actions: []*peer.TransactionAction{{Header: m(&common.SignatureHeader{Nonce: []byte("n")})}}}
+	if alter != nil {
+		alter(tx, ap)
+	}
+	tx.Actions[0].Payload = m(ap)
 	b.ts = ts
 	defer func() { b.ts = time.Time{} }()
-	return b.envelope(common.HeaderType_ENDORSER_TRANSACTION, m(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: m(ap)}}}), b.userPEM, b.userKey)
+	return b.envelope(common.HeaderType_ENDORSER_TRANSACTION, m(tx), b.userPEM, b.userKey)
 }
 
 func (b *chainBuilder) add(envs ...[]byte) {
@@ -287,6 +307,9 @@ func TestAuditNotes(t *testing.T) {
 	if g := cr.LateTimestamps[0]; g.Block != 3 || g.Tx != 0 || g.Function != "cases:RecordEvent" || g.Behind != "7m1s" || g.Creator != "Org1MSP" {
 		t.Fatalf("late %+v", g)
 	}
+	if cr.UnexpectedContentTotal != 0 {
+		t.Fatalf("unexpected content in honest transactions: %+v", cr.UnexpectedContent)
+	}
 	// The report as the API sends it never holds an argument.
 	out, err := json.Marshal(cr)
 	if err != nil {
@@ -294,6 +317,50 @@ func TestAuditNotes(t *testing.T) {
 	}
 	if strings.Contains(string(out), "Mustermann") || strings.Contains(string(out), "2026-05-05") {
 		t.Fatalf("report carries arguments: %s", out)
+	}
+}
+
+// TestAuditUnexpectedContent: bytes a client adds to a transaction after endorsement, which the
+// chaincode never saw and the committing peer ignores, are reported (never quoted).
+func TestAuditUnexpectedContent(t *testing.T) {
+	b := newChainBuilder(t)
+	ts := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	name := []byte("Max Mustermann 01.02.1990")
+	unknown := func(m proto.Message) {
+		r := m.ProtoReflect()
+		r.SetUnknown(protowire.AppendBytes(protowire.AppendTag(r.GetUnknown(), 99, protowire.BytesType), name))
+	}
+	b.add(
+		b.endorsed(ts, true, "cases:RecordEvent", "r", "p", "{}"),
+		b.endorsedAltered(ts, true, func(_ *peer.Transaction, ap *peer.ChaincodeActionPayload) {
+			ap.Action.Endorsements = append(ap.Action.Endorsements, &peer.Endorsement{Endorser: ap.Action.Endorsements[0].Endorser, Signature: name})
+		}, "cases:RecordEvent", "r", "p", "{}"),
+		b.endorsedAltered(ts, true, func(tx *peer.Transaction, _ *peer.ChaincodeActionPayload) { unknown(tx) }, "cases:RecordEvent", "r", "p", "{}"),
+		b.endorsedAltered(ts, true, func(_ *peer.Transaction, ap *peer.ChaincodeActionPayload) { unknown(ap.Action) }, "cases:RecordEvent", "r", "p", "{}"),
+		b.endorsedAltered(ts, true, func(tx *peer.Transaction, _ *peer.ChaincodeActionPayload) {
+			tx.Actions = append(tx.Actions, &peer.TransactionAction{Payload: name})
+		}, "cases:RecordEvent", "r", "p", "{}"),
+	)
+	clock := newTestClock()
+	n := newFakeNet(clock.Now)
+	l := n.ledger(au, testRoles[au]...)
+	n.blockChains = map[string][]*common.Block{"national": b.blocks}
+	cr := verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
+	if !cr.Intact {
+		t.Fatalf("chain not intact: %+v", cr)
+	}
+	want := map[int]string{1: "endorsement signature does not verify", 2: "unknown protobuf fields", 3: "unknown protobuf fields", 4: "2 actions"}
+	if cr.UnexpectedContentTotal != len(want) {
+		t.Fatalf("unexpected content %+v", cr.UnexpectedContent)
+	}
+	for _, u := range cr.UnexpectedContent {
+		if u.Block != 1 || !strings.Contains(u.Problem, want[u.Tx]) || want[u.Tx] == "" || u.Creator != "Org1MSP" {
+			t.Errorf("note %+v", u)
+		}
+	}
+	out, _ := json.Marshal(cr)
+	if strings.Contains(string(out), "Mustermann") {
+		t.Fatalf("report quotes the content: %s", out)
 	}
 }
 

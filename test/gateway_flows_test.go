@@ -426,6 +426,11 @@ func TestGatewayAudit(t *testing.T) {
 			Intact             bool           `json:"intact"`
 			FirstInconsistency any            `json:"firstInconsistency"`
 			Error              string         `json:"error"`
+			// Lists for the auditor (docs/gateway.md): honest clients never add content.
+			NoWritesTotal          int             `json:"noWritesTotal"`
+			LateTimestampsTotal    int             `json:"lateTimestampsTotal"`
+			UnexpectedContentTotal int             `json:"unexpectedContentTotal"`
+			UnexpectedContent      json.RawMessage `json:"unexpectedContent"`
 		} `json:"channels"`
 	}
 	audGw.ok(http.StatusOK, "auditor", "POST", "/v1/audit/verification", nil, &rep)
@@ -440,6 +445,10 @@ func TestGatewayAudit(t *testing.T) {
 		if !c.Intact || c.Blocks == 0 || c.Blocks > h || c.SignaturesVerified == 0 || c.ValidationCodes["VALID"] == 0 {
 			t.Fatalf("%s: %+v (peer height %d)", c.Channel, c, h)
 		}
+		if c.UnexpectedContentTotal != 0 {
+			t.Fatalf("%s: unexpected content in honest transactions: %s", c.Channel, c.UnexpectedContent)
+		}
+		t.Logf("%s: %d transactions without writes, %d late timestamps", c.Channel, c.NoWritesTotal, c.LateTimestampsTotal)
 	}
 	audGw.ok(http.StatusOK, "admin", "GET", "/v1/audit/verification", nil, &rep)
 	if !rep.Intact || len(rep.Channels) != 2 {
