@@ -226,6 +226,7 @@ func Audit(w io.Writer, rep gateway.AuditReport) {
 	for _, c := range rep.Channels {
 		txNotes(w, c.Channel, "valid transactions that wrote nothing", c.NoWrites, c.NoWritesTotal)
 		txNotes(w, c.Channel, "writes timestamped more than "+c.LateTolerance+" before an earlier block's latest write", c.LateTimestamps, c.LateTimestampsTotal)
+		txNotes(w, c.Channel, "valid transactions with content the chaincode never saw", c.UnexpectedContent, c.UnexpectedContentTotal)
 	}
 }
 
@@ -236,14 +237,14 @@ func txNotes(w io.Writer, channel, what string, notes []gateway.TxNote, total in
 	}
 	fmt.Fprintf(w, "%s: %d %s\n", channel, total, what)
 	tw := table(w)
-	fmt.Fprintln(tw, "  BLOCK\tTX\tTX ID\tCREATOR\tFUNCTION\tTIMESTAMP\tBEHIND")
+	fmt.Fprintln(tw, "  BLOCK\tTX\tTX ID\tCREATOR\tFUNCTION\tTIMESTAMP\tBEHIND / PROBLEM")
 	for _, n := range notes {
 		fn := n.Function
 		if fn == "" {
 			fn = "(unknown)"
 		}
 		fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%s\n", n.Block, n.Tx, Short(n.TxID), n.Creator, fn,
-			n.Timestamp.UTC().Format(time.RFC3339), n.Behind)
+			n.Timestamp.UTC().Format(time.RFC3339), n.Behind+n.Problem)
 	}
 	_ = tw.Flush()
 	if total > len(notes) {

@@ -91,11 +91,13 @@ func TestAuditListsTransactionsToLookAt(t *testing.T) {
 		{Channel: "dublin", Blocks: 4, Intact: true, LateTolerance: "5m0s",
 			NoWrites:       []gateway.TxNote{{Block: 3, Tx: 0, TxID: strings.Repeat("ab", 32), Creator: "AuditorMSP", Function: "dublin:DeadlinesDue", Timestamp: ts}, {Block: 3, Tx: 1, Creator: "AuditorMSP", Timestamp: ts}},
 			NoWritesTotal:  3,
-			LateTimestamps: []gateway.TxNote{{Block: 4, Tx: 0, Creator: "PartnerStateMSP", Function: "cases:RecordEvent", Timestamp: ts, Behind: "7m1s"}}, LateTimestampsTotal: 1},
+			LateTimestamps: []gateway.TxNote{{Block: 4, Tx: 0, Creator: "PartnerStateMSP", Function: "cases:RecordEvent", Timestamp: ts, Behind: "7m1s"}}, LateTimestampsTotal: 1,
+			UnexpectedContent: []gateway.TxNote{{Block: 4, Tx: 1, Creator: "PartnerStateMSP", Timestamp: ts, Problem: "an endorsement signature does not verify"}}, UnexpectedContentTotal: 1},
 	}})
 	out := b.String()
 	for _, want := range []string{"dublin: 3 valid transactions that wrote nothing", "AuditorMSP", "dublin:DeadlinesDue", "(unknown)", "… 1 more",
-		"dublin: 1 writes timestamped more than 5m0s before", "PartnerStateMSP", "cases:RecordEvent", "7m1s", "2026-03-02T10:00:00Z"} {
+		"dublin: 1 writes timestamped more than 5m0s before", "PartnerStateMSP", "cases:RecordEvent", "7m1s", "2026-03-02T10:00:00Z",
+		"dublin: 1 valid transactions with content the chaincode never saw", "an endorsement signature does not verify"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
