@@ -358,3 +358,66 @@ func assertNoCase(t *testing.T, ch, pseudonym string) {
 		t.Errorf("case %s on %s: %v, want NOT_FOUND", pseudonym, ch, err)
 	}
 }
+
+// TestAdversarialHeldProposal (issue 11, finding 6): a member endorses a write, holds the signed
+// transaction and orders it after others have committed later writes. Endorsers check the
+// timestamp only when they endorse, so it commits (accepted risk, docs/security.md); the auditor's
+// verification must flag it, with its sender. The hold is simulated without waiting: the held write
+// is stamped 4 minutes back and a write stamped 4 minutes ahead commits first — each within the
+// endorsers' 5-minute tolerance, together 8 minutes apart, as if held that long.
+func TestAdversarialHeldProposal(t *testing.T) {
+	f := fixture(t)
+	a := newAdversary(t)
+	bp := signerOf(t, "border-police", "caseworker")
+	ao := signerOf(t, "asylum-office", "caseworker")
+	before := f.w.snapshot(t)
+	now := time.Now()
+	held := a.propose(bp, "national", now.Add(-4*time.Minute), "cases:RegisterCase", strArgs(newID(), newID(), now.Add(-4*time.Minute).UTC().Format(time.DateOnly))...)
+	heldEnds := a.endorse(held, "border-police", "immigration-authority")
+	for _, e := range heldEnds {
+		if !e.ok() {
+			t.Fatalf("the write to hold was refused by %s: %s", e.org, e.text())
+		}
+	}
+	later := a.propose(ao, "national", now.Add(4*time.Minute), "cases:RegisterCase", strArgs(newID(), newID(), now.Add(4*time.Minute).UTC().Format(time.DateOnly))...)
+	if _, code, _ := a.submit(later, "asylum-office", "border-police"); code != peer.TxValidationCode_VALID {
+		t.Fatalf("the later write: %s", code)
+	}
+	a.mustBroadcast(a.envelope(held, heldEnds))
+	code, block := a.commitStatus(held)
+	t.Logf("the held write committed as %s in block %d", code, block)
+	if code == peer.TxValidationCode_VALID {
+		r := gatewayOf(t, "auditor").do("auditor", http.MethodPost, "/v1/audit/verification", nil, "")
+		if r.status != http.StatusOK {
+			t.Fatalf("verification: %d %s", r.status, r.body)
+		}
+		var report struct {
+			Channels []struct {
+				Channel        string `json:"channel"`
+				LateTimestamps []struct {
+					Block    uint64 `json:"block"`
+					TxID     string `json:"txId"`
+					Creator  string `json:"creatorMspId"`
+					Function string `json:"function"`
+					Behind   string `json:"behind"`
+				} `json:"lateTimestamps"`
+			} `json:"channels"`
+		}
+		if err := json.Unmarshal(r.body, &report); err != nil {
+			t.Fatal(err)
+		}
+		flagged := false
+		for _, c := range report.Channels {
+			for _, n := range c.LateTimestamps {
+				if n.TxID == held.txID {
+					flagged = c.Channel == "national" && n.Block == block && n.Creator == "BorderPoliceMSP" && n.Function == "cases:RegisterCase"
+					t.Logf("flagged: %+v", n)
+				}
+			}
+		}
+		if !flagged {
+			t.Errorf("the auditor's verification does not flag the held write %s (block %d, BorderPoliceMSP): %.3000s", held.txID, block, r.body)
+		}
+	}
+	f.w.unchanged(t, before, "a held proposal")
+}
