@@ -56,3 +56,18 @@ func BenchmarkGetCase(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkArgumentGate measures the argument gate alone (args.go, proposal.go) for a
+// cases:RecordEvent: function and count, proposal decoding, canonical payload check.
+func BenchmarkArgumentGate(b *testing.B) {
+	n := newNet(b, t0)
+	tx := n.ledger["national"].NewTx(n.ids["ao"], n.clock(), "cases:RecordEvent", newID(), newID(),
+		payload(domain.EvDocumentAnchored, n.today(), map[string]any{"documentHash": hashOf(7)}))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := n.cc.checkInvocation(tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
