@@ -74,18 +74,16 @@ func TestGovernanceChannelConfigNeedsTheAgencies(t *testing.T) {
 		name    string
 		ch      string
 		signers []string
-		mutate  func(cfg map[string]any)
+		mutate  func(t *testing.T, cfg map[string]any)
 	}{
-		{"remove partner state", "dublin", []string{"asylum-office", "auditor"}, func(cfg map[string]any) {
-			delete(dig(cfg, "channel_group", "groups", "Application", "groups"), "PartnerStateMSP")
+		{"remove partner state", "dublin", []string{"asylum-office", "auditor"}, func(t *testing.T, cfg map[string]any) {
+			delete(dig(t, cfg, "channel_group", "groups", "Application", "groups"), "PartnerStateMSP")
 		}},
-		{"asylum office alone as Admins", "dublin", []string{"asylum-office", "auditor"}, func(cfg map[string]any) {
-			admins := dig(cfg, "channel_group", "groups", "Application", "policies", "Admins", "policy", "value")
-			rule := admins["rule"].(map[string]any)
-			rule["n_out_of"].(map[string]any)["n"] = 1
+		{"asylum office alone as Admins", "dublin", []string{"asylum-office", "auditor"}, func(t *testing.T, cfg map[string]any) {
+			dig(t, cfg, "channel_group", "groups", "Application", "policies", "Admins", "policy", "value", "rule", "n_out_of")["n"] = 1
 		}},
-		{"national minority removes an agency", "national", []string{"asylum-office", "auditor"}, func(cfg map[string]any) {
-			delete(dig(cfg, "channel_group", "groups", "Application", "groups"), "BorderPoliceMSP")
+		{"national minority removes an agency", "national", []string{"asylum-office", "auditor"}, func(t *testing.T, cfg map[string]any) {
+			delete(dig(t, cfg, "channel_group", "groups", "Application", "groups"), "BorderPoliceMSP")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,8 +104,8 @@ func TestGovernanceChannelConfigNeedsTheAgencies(t *testing.T) {
 	// The rules can still change with the quorum: both member states sign an update that adds an
 	// ACL equal to Fabric's default (no change in behaviour for the tests that follow).
 	t.Run("both member states", func(t *testing.T) {
-		addACL := func(cfg map[string]any) {
-			dig(cfg, "channel_group", "groups", "Application", "values")["ACLs"] = map[string]any{
+		addACL := func(t *testing.T, cfg map[string]any) {
+			dig(t, cfg, "channel_group", "groups", "Application", "values")["ACLs"] = map[string]any{
 				"mod_policy": "Admins",
 				"value": map[string]any{"acls": map[string]any{
 					"qscc/GetChainInfo": map[string]any{"policy_ref": "/Channel/Application/Readers"}}},
@@ -121,7 +119,7 @@ func TestGovernanceChannelConfigNeedsTheAgencies(t *testing.T) {
 			t.Fatalf("update signed by both member states refused: %v", err)
 		}
 		eventually(t, 30*time.Second, "ACL in the dublin configuration", func(ctx context.Context) error {
-			if _, ok := dig(fetchConfig(ctx, t, "dublin"), "channel_group", "groups", "Application", "values")["ACLs"]; !ok {
+			if _, ok := dig(t, fetchConfig(ctx, t, "dublin"), "channel_group", "groups", "Application", "values")["ACLs"]; !ok {
 				return fmt.Errorf("no ACLs value yet")
 			}
 			return nil
@@ -201,7 +199,7 @@ func fetchConfig(ctx context.Context, t *testing.T, ch string) map[string]any {
 
 // submitConfigUpdate computes the update from cfg to mutate(copy of cfg), has every signer's admin
 // sign it, and submits it to the orderer as the first signer's admin.
-func submitConfigUpdate(ctx context.Context, t *testing.T, ch string, cfg map[string]any, mutate func(map[string]any), signers []string) error {
+func submitConfigUpdate(ctx context.Context, t *testing.T, ch string, cfg map[string]any, mutate func(*testing.T, map[string]any), signers []string) error {
 	t.Helper()
 	orig, err := json.Marshal(cfg)
 	if err != nil {
@@ -211,7 +209,7 @@ func submitConfigUpdate(ctx context.Context, t *testing.T, ch string, cfg map[st
 	if err := json.Unmarshal(orig, &modified); err != nil {
 		t.Fatal(err)
 	}
-	mutate(modified)
+	mutate(t, modified)
 	mod, _ := json.Marshal(modified)
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
@@ -244,10 +242,16 @@ func submitConfigUpdate(ctx context.Context, t *testing.T, ch string, cfg map[st
 	return err
 }
 
-// dig walks nested JSON objects.
-func dig(m map[string]any, path ...string) map[string]any {
-	for _, p := range path {
-		m = m[p].(map[string]any)
+// dig walks nested JSON objects; a missing step fails the test (no panic that would end every
+// other test of the package too).
+func dig(t *testing.T, m map[string]any, path ...string) map[string]any {
+	t.Helper()
+	for i, p := range path {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			t.Fatalf("configuration has no object at %s", strings.Join(path[:i+1], "."))
+		}
+		m = next
 	}
 	return m
 }
