@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,10 +60,16 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 				rs[0].Automation != "erasure" || rs[0].Function != "erasure:ConfirmErasure" {
 				t.Fatalf("refusals %+v, %v", rs, err)
 			}
-			// The list survives a restart.
+			// The list survives a restart, and an admin reads it over the API
+			// (a caseworker does not).
 			bpA.restart()
-			if rs, _ := bpA.srv.AutomationRefusals(); len(rs) != 1 {
-				t.Fatalf("refusals after restart: %+v", rs)
+			var list RefusalList
+			bpA.must(http.StatusOK, bpA.call(domain.RoleAdmin, "GET", "/v1/automations/refusals", nil, ""), &list)
+			if len(list.Items) != 1 || list.Items[0].Pseudonym != p1 || list.Items[0].Kind != domain.KindForbidden {
+				t.Fatalf("refusals after restart: %+v", list.Items)
+			}
+			if r := bpA.call(domain.RoleCaseworker, "GET", "/v1/automations/refusals", nil, ""); r.status != http.StatusForbidden {
+				t.Fatalf("caseworker reads the refusals: %d", r.status)
 			}
 		})
 	}

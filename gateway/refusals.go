@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // give is retried instead). Those are not dropped silently: each is logged
 // at error level, counted (gateway_automation_actions_total{outcome=
 // "refused"}) and kept in the store, newest last, so an operator can list
-// them (AutomationRefusals) and act.
+// them (GET /v1/automations/refusals, admin role) and act.
 
 // pfxRefused keys the refusal list: time-ordered, one entry per refusal.
 const pfxRefused = "autorefused/"
@@ -93,4 +94,17 @@ func (s *Server) AutomationRefusals() ([]AutomationRefusal, error) {
 		return nil
 	})
 	return out, err
+}
+
+// RefusalList is what GET /v1/automations/refusals answers.
+type RefusalList struct {
+	Items []AutomationRefusal `json:"items"`
+}
+
+func (s *Server) hAutomationRefusals(*call) (int, any, error) {
+	rs, err := s.AutomationRefusals()
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, RefusalList{Items: rs}, nil
 }

@@ -320,6 +320,7 @@ func (s *Server) routeTable() []route {
 		r("POST", "/v1/erasures/status", s.hErasureStatus),
 		r("GET", "/v1/erasures/open", s.hOpenErasures),
 		{method: "POST", path: "/v1/erasures/reconcile", roles: []domain.Role{domain.RoleAdmin}, h: s.hReconcileErasures},
+		{method: "GET", path: "/v1/automations/refusals", roles: []domain.Role{domain.RoleAdmin}, h: s.hAutomationRefusals},
 		{method: "GET", path: "/v1/events", stream: true, raw: s.hEvents},
 		{method: "POST", path: "/v1/webhooks", write: true, h: s.hCreateWebhook},
 		r("GET", "/v1/webhooks", s.hListWebhooks),
