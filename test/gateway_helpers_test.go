@@ -26,6 +26,9 @@ import (
 var (
 	servicesOnce sync.Once
 	servicesErr  error
+	// servicesUp is set once the services started; a test that restarts the whole network starts
+	// them again, so the tests after it find them as every test before did.
+	servicesUp bool
 )
 
 func upServices(t *testing.T) {
@@ -35,6 +38,7 @@ func upServices(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		servicesErr = itNet.UpServices(ctx)
+		servicesUp = servicesErr == nil
 		fmt.Fprintf(os.Stderr, "privacy services and gateways up in %s\n", time.Since(start).Round(time.Millisecond))
 	})
 	if servicesErr != nil {

@@ -163,6 +163,12 @@ func TestWholeNetworkRestartKeepsLedger(t *testing.T) {
 	if err := itNet.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if servicesUp {
+		// Down stopped the privacy services and gateways too; later tests use them.
+		if err := itNet.UpServices(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Logf("restart of the whole network took %s", time.Since(start).Round(time.Millisecond))
 	after, err := itNet.PeerHeight(ctx, "auditor", "national")
 	if err != nil {
