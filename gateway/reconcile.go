@@ -31,8 +31,9 @@ import (
 //     `caseledger erasure reconcile`.
 //
 // It reads the ledger once per mapping (erasure:GetErasureStatus on the
-// agency's own peer), in a few parallel lanes: about a minute per 100,000
-// mappings. Nothing is written unless an erased mapping came back.
+// agency's own peer), in a few parallel lanes, so its duration grows with
+// the store (not measured on a large one yet). Nothing is written unless an
+// erased mapping came back.
 
 // ReconcileReport is what one reconciliation did.
 type ReconcileReport struct {
