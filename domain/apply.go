@@ -59,6 +59,12 @@ func (s *CaseState) bindingDeadline(env Env) (Deadline, bool) {
 	if s.Dublin == nil {
 		return Deadline{}, false
 	}
+	// A consequence that a step dated in time may still supersede binds
+	// until the late-recording window after its deadline has passed.
+	if rv := s.Dublin.Revocable; rv != nil &&
+		!deadline.Expired(rv.Deadline.Due.AddDays(env.LateWindowDays), env.Today(rv.Deadline.ActingMemberState)) {
+		return rv.Deadline, true
+	}
 	for _, dl := range s.Dublin.Deadlines {
 		if dl.implicitAcceptance() || dl.OnLapse == deadline.ResponsibilityShifts {
 			return dl, true
@@ -118,11 +124,19 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 		return fail(Errorf(KindInvalidTransition, "erasure requested: the case accepts only erasure confirmations"))
 	}
 
-	row, err := pickTransition(prev, in.Code, actor, proc)
-	if err != nil {
-		return fail(err)
+	// A step that answers the deadline whose lapse was recorded as an
+	// automatic consequence is judged against the case as it was before that
+	// consequence: dated in time, it supersedes it (and what followed it).
+	cur := prev
+	var sup *Supersession
+	if rv := prev.revocable(); rv != nil && supersedes(rv.Code, in.Code) {
+		before := prev.before(rv)
+		cur = &before
+		sup = &Supersession{Code: rv.Code, Seq: rv.Seq, TxID: rv.TxID, Due: rv.Deadline.Due,
+			ByCode: in.Code, BySeq: prev.Seq + 1, ByTxID: env.TxID, ByOccurred: in.OccurredOn}
 	}
-	if err := checkGuard(prev, row.Guard, actor, env); err != nil {
+	row, err := pickTransition(cur, in.Code, actor, proc)
+	if err != nil {
 		return fail(err)
 	}
 	today := env.Today(actor.Member.MemberState)
@@ -130,10 +144,90 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 	if err != nil {
 		return fail(Errorf(KindInvalidArgument, "occurredOn: must be a date YYYY-MM-DD"))
 	}
-	if err := checkTimeRules(prev, in, occurred, today, env, system); err != nil {
+	if err := checkGuard(cur, row.Guard, actor, env, occurred); err != nil {
 		return fail(err)
 	}
+	if err := checkTimeRules(cur, in, occurred, today, env, system); err != nil {
+		return fail(err)
+	}
+	next, err := step(cur, pseudonym, in, occurred, today, row, actor, env)
+	if err != nil {
+		return fail(err)
+	}
+	if next.Dublin != nil {
+		switch {
+		case sup != nil:
+			next.Dublin.Superseded = append(slices.Clone(prev.Dublin.Superseded), *sup)
+		case system:
+			// The consequence stays revocable while a step dated in time can
+			// still be recorded (the late-recording window after the due day).
+			due, _ := cur.Dublin.deadline(map[EventCode]DeadlineKind{EvImplicitlyAccepted: DeadlineReply, EvResponsibilityShifted: DeadlineTransfer}[in.Code])
+			prior := cur.Dublin.cloneFacts()
+			prior.Revocable, prior.Superseded = nil, nil
+			next.Dublin.Revocable = &Revocable{Code: in.Code, Seq: next.Seq, TxID: env.TxID, Deadline: due,
+				PriorStatus: cur.Status, PriorLastOccurredOn: cur.LastOccurredOn, PriorDublin: prior}
+		}
+	}
 
+	ev := Event{
+		VocabularyVersion: VocabularyVersion,
+		Pseudonym:         pseudonym,
+		Seq:               next.Seq,
+		Code:              in.Code,
+		OccurredOn:        in.OccurredOn,
+		RecordedOn:        today.String(),
+		RecordedAt:        env.TxTime.UTC().Format("2006-01-02T15:04:05.000000000Z"),
+		LateDays:          occurred.DaysUntil(today),
+		MSPID:             actor.Member.MSPID,
+		Role:              actor.Role,
+		TxID:              env.TxID,
+		RequestID:         env.RequestID,
+		Supersedes:        sup,
+		EventFields:       in.EventFields,
+	}
+	if ev.LateDays < 0 {
+		ev.LateDays = 0 // a system event dated on a deadline in another zone
+	}
+	return next, ev, nil
+}
+
+// supersedes reports whether a step, dated in time, supersedes an automatic
+// consequence: a reply an implicit acceptance, a transfer or an extension a
+// responsibility shift.
+func supersedes(consequence, code EventCode) bool {
+	switch consequence {
+	case EvImplicitlyAccepted:
+		return code == EvRequestAccepted || code == EvRequestRejected
+	case EvResponsibilityShifted:
+		return code == EvTransferCompleted || code == EvTransferDeadlineExtended
+	}
+	return false
+}
+
+// revocable returns the consequence a late-recorded step may still supersede.
+func (s *CaseState) revocable() *Revocable {
+	if s == nil || s.Dublin == nil || s.Erasure != nil {
+		return nil
+	}
+	return s.Dublin.Revocable
+}
+
+// before returns the case as it was before the consequence rv: its status,
+// procedure date and Dublin facts; sequence, holders and the list of
+// superseded consequences stay as they are now.
+func (s *CaseState) before(rv *Revocable) CaseState {
+	c := s.clone()
+	c.Status = rv.PriorStatus
+	c.LastOccurredOn = rv.PriorLastOccurredOn
+	d := rv.PriorDublin.cloneFacts()
+	d.Superseded = slices.Clone(s.Dublin.Superseded)
+	c.Dublin = d
+	return c
+}
+
+// step computes the next state of an admitted event.
+func step(prev *CaseState, pseudonym string, in EventInput, occurred, today deadline.Date, row Transition, actor Actor, env Env) (CaseState, error) {
+	proc := env.Channel.Procedure
 	next := prev.clone()
 	if prev == nil {
 		next = CaseState{
@@ -148,7 +242,7 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 		applyNational(&next, in)
 	case ProcedureDublin:
 		if err := applyDublin(&next, prev, in, occurred, actor, env); err != nil {
-			return fail(err)
+			return CaseState{}, err
 		}
 	}
 	if in.Code == EvErasureRequested || in.Code == EvErasureConfirmed {
@@ -177,33 +271,19 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 		next.Holders = append(next.Holders, actor.Member.MSPID)
 		slices.Sort(next.Holders)
 	}
-
-	ev := Event{
-		VocabularyVersion: VocabularyVersion,
-		Pseudonym:         pseudonym,
-		Seq:               next.Seq,
-		Code:              in.Code,
-		OccurredOn:        in.OccurredOn,
-		RecordedOn:        today.String(),
-		RecordedAt:        env.TxTime.UTC().Format("2006-01-02T15:04:05.000000000Z"),
-		LateDays:          occurred.DaysUntil(today),
-		MSPID:             actor.Member.MSPID,
-		Role:              actor.Role,
-		TxID:              env.TxID,
-		RequestID:         env.RequestID,
-		EventFields:       in.EventFields,
-	}
-	if ev.LateDays < 0 {
-		ev.LateDays = 0 // a system event dated on a deadline in another zone
-	}
-	return next, ev, nil
+	return next, nil
 }
 
 // workflowEvent: events that move along the procedure (their dates must not
 // go backwards); anchors, binding and erasure stand aside.
 func workflowEvent(c EventCode) bool {
-	return c != EvDocumentAnchored && c != EvErasureRequested && c != EvErasureConfirmed && c != EvCaseBound
+	return c != EvDocumentAnchored && c != EvErasureRequested && c != EvErasureConfirmed && c != EvCaseBound &&
+		c != EvReceiptAcknowledged
 }
+
+// IsWorkflowEvent reports whether an event moves the procedure along (and
+// so can be superseded with the consequence it followed).
+func IsWorkflowEvent(c EventCode) bool { return workflowEvent(c) }
 
 // checkWriter: only members on this channel, never an auditor, and only with
 // a known role.
@@ -341,7 +421,10 @@ func checkTimeRules(prev *CaseState, in EventInput, occurred, today deadline.Dat
 }
 
 // checkGuard evaluates a transition's extra condition.
-func checkGuard(prev *CaseState, g Guard, actor Actor, env Env) error {
+// Deadline guards of submitted steps compare the step's own date with the
+// deadline: whether an act was in time is decided by when it happened, not
+// when it was recorded (the late-recording window bounds the latter).
+func checkGuard(prev *CaseState, g Guard, actor Actor, env Env, occurred deadline.Date) error {
 	switch g {
 	case GuardNone:
 		return nil
@@ -394,10 +477,27 @@ func checkGuard(prev *CaseState, g Guard, actor Actor, env Env) error {
 		}
 		return dl, true, deadline.Expired(dl.Due, env.Today(dl.ActingMemberState))
 	}
+	// lateAct: the step's own date lies after the running deadline.
+	lateAct := func(k DeadlineKind) (Deadline, bool) {
+		dl, ok := d.deadline(k)
+		return dl, ok && occurred.After(dl.Due)
+	}
 	switch g {
+	case GuardReceiptDate:
+		sent := mustDate(prev.LastOccurredOn)
+		onLedger := d.RequestOnLedgerOn
+		switch {
+		case occurred.Before(sent):
+			return Errorf(KindInvalidArgument, "occurredOn: receipt cannot precede the request (%s)", sent)
+		case !onLedger.IsZero() && occurred.After(onLedger):
+			return Errorf(KindInvalidArgument, "occurredOn: the request was on the ledger on %s; receipt cannot be acknowledged later", onLedger)
+		case !d.ReceiptAcknowledgedOn.IsZero() && !occurred.Before(d.ReceiptAcknowledgedOn):
+			return Errorf(KindAlreadyExists, "receipt already acknowledged on %s (only an earlier date may follow)", d.ReceiptAcknowledgedOn)
+		}
+		return nil
 	case GuardReplyDeadlineOpen:
-		if _, ok, exp := expired(DeadlineReply); ok && exp {
-			return Errorf(KindDeadlinePassed, "the reply deadline has passed")
+		if dl, late := lateAct(DeadlineReply); late {
+			return Errorf(KindDeadlinePassed, "occurredOn lies after the reply deadline (%s)", dl.Due)
 		}
 		return nil
 	case GuardReplyDeadlinePassed:
@@ -413,13 +513,13 @@ func checkGuard(prev *CaseState, g Guard, actor Actor, env Env) error {
 		if d.Reexamined {
 			return Errorf(KindInvalidTransition, "re-examination was already requested for this request")
 		}
-		if _, ok, exp := expired(DeadlineReexamination); ok && exp {
-			return Errorf(KindDeadlinePassed, "the period to request re-examination has passed")
+		if dl, late := lateAct(DeadlineReexamination); late {
+			return Errorf(KindDeadlinePassed, "occurredOn lies after the period to request re-examination (%s)", dl.Due)
 		}
 		return nil
 	case GuardTransferDeadlineOpen:
-		if _, ok, exp := expired(DeadlineTransfer); ok && exp {
-			return Errorf(KindDeadlinePassed, "the transfer deadline has passed")
+		if dl, late := lateAct(DeadlineTransfer); late {
+			return Errorf(KindDeadlinePassed, "occurredOn lies after the transfer deadline (%s)", dl.Due)
 		}
 		return nil
 	case GuardTransferDeadlinePassed:
@@ -435,10 +535,10 @@ func checkGuard(prev *CaseState, g Guard, actor Actor, env Env) error {
 		if d.Extension != "" {
 			return Errorf(KindInvalidTransition, "the transfer deadline was already extended")
 		}
-		if _, ok, exp := expired(DeadlineTransfer); !ok {
+		if _, ok := d.deadline(DeadlineTransfer); !ok {
 			return Errorf(KindInvalidTransition, "no transfer deadline is running")
-		} else if exp {
-			return Errorf(KindDeadlinePassed, "the transfer deadline has passed; it can no longer be extended")
+		} else if dl, late := lateAct(DeadlineTransfer); late {
+			return Errorf(KindDeadlinePassed, "occurredOn lies after the transfer deadline (%s); it can no longer be extended", dl.Due)
 		}
 		return nil
 	}
@@ -505,15 +605,7 @@ func (s *CaseState) clone() CaseState {
 		}
 		c.National = &n
 	}
-	if s.Dublin != nil {
-		d := *s.Dublin
-		d.Deadlines = make([]Deadline, len(s.Dublin.Deadlines))
-		for i, dl := range s.Dublin.Deadlines {
-			dl.HolidaysMissing = slices.Clone(dl.HolidaysMissing)
-			d.Deadlines[i] = dl
-		}
-		c.Dublin = &d
-	}
+	c.Dublin = s.Dublin.cloneFacts()
 	if s.Erasure != nil {
 		e := *s.Erasure
 		e.Pending = slices.Clone(s.Erasure.Pending)
@@ -521,4 +613,30 @@ func (s *CaseState) clone() CaseState {
 		c.Erasure = &e
 	}
 	return c
+}
+
+// cloneFacts deep-copies Dublin facts (nil gives nil).
+func (d *DublinFacts) cloneFacts() *DublinFacts {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.Deadlines = cloneDeadlines(d.Deadlines)
+	c.Superseded = slices.Clone(d.Superseded)
+	if d.Revocable != nil {
+		rv := *d.Revocable
+		rv.Deadline.HolidaysMissing = slices.Clone(rv.Deadline.HolidaysMissing)
+		rv.PriorDublin = d.Revocable.PriorDublin.cloneFacts()
+		c.Revocable = &rv
+	}
+	return &c
+}
+
+func cloneDeadlines(in []Deadline) []Deadline {
+	out := make([]Deadline, len(in))
+	for i, dl := range in {
+		dl.HolidaysMissing = slices.Clone(dl.HolidaysMissing)
+		out[i] = dl
+	}
+	return out
 }

@@ -203,7 +203,13 @@ func applyDublin(next, prev *CaseState, in EventInput, occurred deadline.Date, a
 		d.ExtensionNotifiedOn = occurred
 		return d.restartTransfer(clock, env)
 	case EvTransferCompleted, EvResponsibilityShifted, EvCaseClosed:
+		// A completed transfer or a closed case ends what could still be
+		// superseded (a new consequence replaces it in Apply).
 		d.Deadlines = []Deadline{}
+		d.Revocable = nil
+	case EvReceiptAcknowledged:
+		d.ReceiptAcknowledgedOn = occurred
+		return d.restartReply(env)
 	}
 	return nil
 }
@@ -253,25 +259,23 @@ func startRequest(d *DublinFacts, in EventInput, occurred deadline.Date, env Env
 
 	// Dublin III knows take back requests, the AMMR take back notifications.
 	var kind RequestKind
-	proc := deadline.TakeCharge
 	switch in.Code {
 	case EvTakeChargeRequested:
 		kind = TakeCharge
 	case EvTakeBackRequested:
-		kind, proc = TakeBack, deadline.TakeBack
+		kind = TakeBack
 		if regime != deadline.DublinIII {
 			return Errorf(KindInvalidArgument, "%s does not exist under %s: use %s", in.Code, regime, EvTakeBackNotified)
 		}
 	case EvTakeBackNotified:
-		kind, proc = TakeBackNotifyKind, deadline.TakeBack
+		kind = TakeBackNotifyKind
 		if regime == deadline.DublinIII {
 			return Errorf(KindInvalidArgument, "%s does not exist under %s: use %s", in.Code, regime, EvTakeBackRequested)
 		}
 	}
-	facts := deadline.ReplyFacts{Procedure: proc, Received: received, Hit: hitKind(in.Evidence)}
+	urgentDays := 0
 	if urgent {
-		asked := mustDate(in.UrgentReplyDue)
-		facts.Urgent = deadline.DaysPeriod(received.DaysUntil(asked))
+		urgentDays = received.DaysUntil(mustDate(in.UrgentReplyDue))
 	}
 
 	*d = DublinFacts{
@@ -283,17 +287,46 @@ func startRequest(d *DublinFacts, in EventInput, occurred deadline.Date, env Env
 		ApplicationRegisteredOn: appReg,
 		Evidence:                in.Evidence,
 		Urgent:                  urgent,
-		RequestReceivedOn:       received,
+		UrgentDays:              urgentDays,
+		ClaimedReceivedOn:       received,
+		RequestOnLedgerOn:       env.Today(requested),
+		Superseded:              d.Superseded,
 		Deadlines:               []Deadline{},
 	}
 	if in.EvidenceReceivedOn != "" {
 		d.EvidenceReceivedOn = mustDate(in.EvidenceReceivedOn)
 	}
+	return d.restartReply(env)
+}
+
+// restartReply (re)computes the reply deadline from the receipt date the
+// requested state's side establishes: its acknowledged date, else the later
+// of the requesting state's claim and the day the request reached the
+// ledger in the requested state's zone. A receipt date claimed by the
+// requesting state alone never starts the period before the request was on
+// the requested state's ledger.
+func (d *DublinFacts) restartReply(env Env) error {
+	received := d.RequestOnLedgerOn
+	if d.ClaimedReceivedOn.After(received) {
+		received = d.ClaimedReceivedOn
+	}
+	if !d.ReceiptAcknowledgedOn.IsZero() {
+		received = d.ReceiptAcknowledgedOn
+	}
+	d.RequestReceivedOn = received
+	proc := deadline.TakeCharge
+	if d.RequestKind != TakeCharge {
+		proc = deadline.TakeBack
+	}
+	facts := deadline.ReplyFacts{Procedure: proc, Received: received, Hit: hitKind(d.Evidence)}
+	if d.Urgent {
+		facts.Urgent = deadline.DaysPeriod(d.UrgentDays)
+	}
 	clock, err := d.clock(env)
 	if err != nil {
 		return err
 	}
-	dl, ok, err := clockCall(DeadlineReply, requested, env, false, func(cal deadline.Calendar) (deadline.Deadline, error) {
+	dl, ok, err := clockCall(DeadlineReply, d.RequestedMemberState, env, false, func(cal deadline.Calendar) (deadline.Deadline, error) {
 		return clock.ReplyDeadline(facts, cal)
 	})
 	if err != nil {

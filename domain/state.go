@@ -25,6 +25,12 @@ type Event struct {
 	Role      Role   `json:"role"`
 	TxID      string `json:"txId"`
 	RequestID string `json:"requestId"`
+	// Supersedes names the automatic consequence this step supersedes (a
+	// step dated on or before the lapsed deadline, recorded late).
+	Supersedes *Supersession `json:"supersedes,omitempty"`
+	// SupersededBy is set only in timeline answers, never stored: the later
+	// step that superseded this event (or the consequence it built on).
+	SupersededBy *Supersession `json:"supersededBy,omitempty"`
 	EventFields
 }
 
@@ -85,7 +91,23 @@ type DublinFacts struct {
 	Evidence                Evidence      `json:"evidence,omitempty"`
 	EvidenceReceivedOn      deadline.Date `json:"evidenceReceivedOn,omitzero"`
 	Urgent                  bool          `json:"urgent,omitempty"`
-	RequestReceivedOn       deadline.Date `json:"requestReceivedOn,omitzero"`
+	// UrgentDays is the reply period the requesting state asked for
+	// (urgentReplyDue minus its claimed receipt date).
+	UrgentDays int `json:"urgentDays,omitempty"`
+	// RequestReceivedOn is the receipt date the reply period runs from: the
+	// requested state's acknowledged receipt date, else the later of the
+	// requesting state's claim and the day the request reached the ledger
+	// (in the requested state's zone). One state alone cannot start the
+	// other's period before the request was on its ledger.
+	RequestReceivedOn deadline.Date `json:"requestReceivedOn,omitzero"`
+	// ClaimedReceivedOn is the receipt date the requesting state recorded.
+	ClaimedReceivedOn deadline.Date `json:"claimedReceivedOn,omitzero"`
+	// RequestOnLedgerOn is the date of the request's transaction in the
+	// requested state's time zone.
+	RequestOnLedgerOn deadline.Date `json:"requestOnLedgerOn,omitzero"`
+	// ReceiptAcknowledgedOn is the receipt date the requested state
+	// acknowledged (RECEIPT_ACKNOWLEDGED), if any.
+	ReceiptAcknowledgedOn   deadline.Date `json:"receiptAcknowledgedOn,omitzero"`
 	ReplyOn                 deadline.Date `json:"replyOn,omitzero"`
 	NegativeReplyReceivedOn deadline.Date `json:"negativeReplyReceivedOn,omitzero"`
 	Reexamined              bool          `json:"reexamined,omitempty"`
@@ -104,6 +126,55 @@ type DublinFacts struct {
 	// Deadlines are the limits currently running, each with the rule it
 	// comes from; they are indexed for DeadlinesDue.
 	Deadlines []Deadline `json:"deadlines"`
+	// Revocable is the last automatic consequence while a step dated on or
+	// before its deadline may still supersede it, with the facts it replaced.
+	Revocable *Revocable `json:"revocable,omitempty"`
+	// Superseded lists the consequences that were superseded, oldest first.
+	Superseded []Supersession `json:"superseded,omitempty"`
+}
+
+// Revocable is an automatic consequence (IMPLICITLY_ACCEPTED,
+// RESPONSIBILITY_SHIFTED) that a step dated in time and recorded within the
+// late-recording window still supersedes. It keeps the case as it was before
+// the consequence so the superseding step applies to that, and every clock
+// is recomputed from the step that stands.
+type Revocable struct {
+	Code     EventCode `json:"code"`
+	Seq      uint64    `json:"seq"`
+	TxID     string    `json:"txId"`
+	Deadline Deadline  `json:"deadline"`
+	// The case before the consequence.
+	PriorStatus         Status       `json:"priorStatus"`
+	PriorLastOccurredOn string       `json:"priorLastOccurredOn"`
+	PriorDublin         *DublinFacts `json:"priorDublin"`
+}
+
+// Supersession records that a consequence (and every step that followed
+// it) was superseded by a step dated in time.
+type Supersession struct {
+	Code       EventCode     `json:"code"`
+	Seq        uint64        `json:"seq"`
+	TxID       string        `json:"txId"`
+	Due        deadline.Date `json:"due"`
+	ByCode     EventCode     `json:"byCode"`
+	BySeq      uint64        `json:"bySeq"`
+	ByTxID     string        `json:"byTxId"`
+	ByOccurred string        `json:"byOccurredOn"`
+}
+
+// SupersededBy returns the supersession that covers event seq: the
+// consequence itself and the steps recorded after it until the superseding
+// step.
+func (d *DublinFacts) SupersededBy(seq uint64) (Supersession, bool) {
+	if d == nil {
+		return Supersession{}, false
+	}
+	for _, s := range d.Superseded {
+		if seq >= s.Seq && seq < s.BySeq {
+			return s, true
+		}
+	}
+	return Supersession{}, false
 }
 
 // DeadlineKind names which running limit a Deadline is.

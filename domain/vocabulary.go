@@ -46,6 +46,11 @@ const (
 	EvTransferCompleted        EventCode = "TRANSFER_COMPLETED"
 	EvTransferDeadlineExtended EventCode = "TRANSFER_DEADLINE_EXTENDED"
 	EvResponsibilityShifted    EventCode = "RESPONSIBILITY_SHIFTED"
+	// EvReceiptAcknowledged: the requested state acknowledges the receipt
+	// of the pending request; its occurredOn is the receipt date (as
+	// DubliNet's automatic acknowledgement proves it, Implementing Reg
+	// 2025/2055 Art 1(3)).
+	EvReceiptAcknowledged EventCode = "RECEIPT_ACKNOWLEDGED"
 )
 
 // Field names a typed field of an event payload (its JSON name).
@@ -135,6 +140,7 @@ func Vocabulary() []EventSpec {
 		{Code: EvTransferCompleted, Procedures: dub},
 		{Code: EvTransferDeadlineExtended, Procedures: dub, Required: f(FieldExtensionReason)},
 		{Code: EvResponsibilityShifted, Procedures: dub, System: true},
+		{Code: EvReceiptAcknowledged, Procedures: dub},
 	}
 }
 

@@ -112,6 +112,10 @@ const (
 	// GuardNotHolder: the caller does not hold the case yet (else
 	// ALREADY_EXISTS).
 	GuardNotHolder Guard = "NOT_HOLDER"
+	// GuardReceiptDate: the acknowledged receipt date lies between the
+	// request's date and the day it reached the ledger, and before any
+	// receipt date acknowledged already.
+	GuardReceiptDate Guard = "RECEIPT_DATE"
 )
 
 // Wildcards in From.
@@ -250,7 +254,12 @@ func dublinTransitions() []Transition {
 		{Event: EvTakeChargeRequested, From: sts(StRegistered, StRejected), To: StTakeChargeRequested, Agencies: du, Roles: do, Party: PartyRequesting},
 		{Event: EvTakeBackRequested, From: sts(StRegistered, StRejected), To: StTakeBackRequested, Agencies: du, Roles: do, Party: PartyRequesting},
 		{Event: EvTakeBackNotified, From: sts(StRegistered, StRejected), To: StTakeBackNotified, Agencies: du, Roles: do, Party: PartyRequesting},
-		// Replies by the requested state, refused once the deadline has passed.
+		// The requested state acknowledges receipt (its gateway does so when
+		// it sees the request); the date may only move earlier.
+		{Event: EvReceiptAcknowledged, From: requested, Agencies: du, Roles: anyWriterRole(), Party: PartyRequested, Guard: GuardReceiptDate},
+		// Replies by the requested state, refused when dated after the
+		// deadline. One dated in time and recorded late supersedes an
+		// implicit acceptance recorded meanwhile (see Apply).
 		{Event: EvRequestAccepted, From: requested, To: StAccepted, Agencies: du, Roles: do, Party: PartyRequested, Guard: GuardReplyDeadlineOpen},
 		{Event: EvRequestRejected, From: requested, To: StRejected, Agencies: du, Roles: do, Party: PartyRequested, Guard: GuardReplyDeadlineOpen},
 		// Re-examination (1560/2003 Art 5(2)): once, within three weeks of
@@ -259,7 +268,9 @@ func dublinTransitions() []Transition {
 		{Event: EvRequestAccepted, From: sts(StReexaminationRequested), To: StAccepted, Agencies: du, Roles: do, Party: PartyRequested},
 		{Event: EvRequestRejected, From: sts(StReexaminationRequested), To: StRejected, Agencies: du, Roles: do, Party: PartyRequested},
 		// Silence: either state may record the consequence once the deadline
-		// has passed (their gateways do it by themselves).
+		// has passed (their gateways do it by themselves, after a grace
+		// period). Guards of the rows above compare the step's own date
+		// (occurredOn) with the deadline, never the recording date.
 		{Event: EvImplicitlyAccepted, From: requested, To: StImplicitlyAccepted, Agencies: du, Roles: anyWriterRole(), Party: PartyInvolved, Guard: GuardReplyDeadlinePassed},
 		// Transfer by the requesting (transferring) state.
 		{Event: EvTransferDecisionIssued, From: accepted, To: StTransferDecisionIssued, Agencies: du, Roles: do, Party: PartyRequesting, Guard: GuardTransferDeadlineOpen},

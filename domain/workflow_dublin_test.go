@@ -115,6 +115,17 @@ func TestDublinTransitions(t *testing.T) {
 		{"CLOSED", "", EvCaseBound, ps, do, EventFields{}, "", KindInvalidTransition},
 		{"REGISTERED", "", EvCaseClosed, ao, do, EventFields{ClosureReason: ClosureNoApplication}, StClosed, ""},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ps, do, EventFields{}, StAccepted, ""},
+		// Receipt is acknowledged by the requested state only, never later
+		// than the day the request reached the ledger.
+		{"TAKE_CHARGE_REQUESTED", "", EvReceiptAcknowledged, ps, do, EventFields{}, StTakeChargeRequested, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvReceiptAcknowledged, ps, ad, EventFields{}, StTakeChargeRequested, ""},
+		{"TAKE_CHARGE_REQUESTED", "", EvReceiptAcknowledged, ao, do, EventFields{}, "", KindForbidden},
+		{"TAKE_CHARGE_REQUESTED", "2026-03-03", EvReceiptAcknowledged, ps, do, EventFields{}, "", KindInvalidArgument},
+		{"ACCEPTED", "", EvReceiptAcknowledged, ps, do, EventFields{}, "", KindInvalidTransition},
+		// A reply dated in time supersedes an implicit acceptance recorded
+		// meanwhile; one dated after the deadline does not.
+		{"IMPLICITLY_ACCEPTED", "", EvRequestRejected, ps, do, EventFields{ReceivedOn: "2026-05-05"}, "", KindDeadlinePassed},
+		{"IMPLICITLY_ACCEPTED", "", EvRequestAccepted, ao, do, EventFields{}, "", KindForbidden},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ao, do, EventFields{}, "", KindForbidden},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestAccepted, ps, cw, EventFields{}, "", KindForbidden},
 		{"TAKE_CHARGE_REQUESTED", "", EvRequestRejected, ps, do, EventFields{ReceivedOn: "2026-03-02"}, StRejected, ""},
