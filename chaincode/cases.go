@@ -102,7 +102,8 @@ func (cc *CasesContract) GetTimeline(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	if _, err := t.mustCase(pseudonym); err != nil {
+	s, err := t.mustCase(pseudonym)
+	if err != nil {
 		return "", wire(err)
 	}
 	page := Page[domain.Event]{Items: []domain.Event{}}
@@ -110,6 +111,11 @@ func (cc *CasesContract) GetTimeline(ctx contractapi.TransactionContextInterface
 		var ev domain.Event
 		if err := json.Unmarshal(v, &ev); err != nil {
 			return domain.Errorf(domain.KindInternal, "stored event is corrupt")
+		}
+		// A superseded consequence stays in the timeline, marked with the
+		// step that superseded it (so do the steps built on it).
+		if sup, ok := s.Dublin.SupersededBy(ev.Seq); ok && domain.IsWorkflowEvent(ev.Code) {
+			ev.SupersededBy = &sup
 		}
 		page.Items = append(page.Items, ev)
 		return nil

@@ -44,6 +44,9 @@ type DueItem struct {
 	Pseudonym string          `json:"pseudonym"`
 	Status    domain.Status   `json:"status"`
 	Deadline  domain.Deadline `json:"deadline"`
+	// Superseded lists the case's automatic consequences that steps dated
+	// in time superseded (the deadline shown was recomputed from them).
+	Superseded []domain.Supersession `json:"superseded,omitempty"`
 }
 
 // DeadlinesDue lists running deadlines whose last day lies before
@@ -89,7 +92,7 @@ func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterfa
 		}
 		for _, dl := range s.Dublin.Deadlines {
 			if string(dl.Kind) == parts[1] && dl.Due.String() == parts[0] {
-				page.Items = append(page.Items, DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl})
+				page.Items = append(page.Items, DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl, Superseded: s.Dublin.Superseded})
 			}
 		}
 	}

@@ -21,6 +21,10 @@ type CaseEvent struct {
 	Code      domain.EventCode `json:"code"`
 	Seq       uint64           `json:"seq"`
 	Procedure domain.Procedure `json:"procedure"`
+	// Supersedes, on a step dated in time and recorded late, names the
+	// automatic consequence (and the steps after it) it superseded, so a
+	// subscriber knows to refresh what it showed of them.
+	Supersedes *domain.Supersession `json:"supersedes,omitempty"`
 }
 
 // HolidaysEvent is the payload of EventHolidays.
@@ -165,7 +169,7 @@ func (t *tx) commit(prev *domain.CaseState, next domain.CaseState, ev domain.Eve
 			return WriteResult{}, err
 		}
 	}
-	if err := t.emit(EventCase, CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure}); err != nil {
+	if err := t.emit(EventCase, CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes}); err != nil {
 		return WriteResult{}, err
 	}
 	return WriteResult{
