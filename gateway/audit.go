@@ -64,6 +64,10 @@ import (
 //     clock was off by more than the chaincode accepts). Only writing
 //     transactions set the reference, since only their timestamps were checked.
 //     The rule cannot see a hold during which nothing else was committed.
+//
+// A third list, invalid, names every committed transaction the peers marked
+// invalid, with its validation code: ordering is not validation, so such an
+// envelope's bytes are in the block although it changed nothing.
 
 // Inconsistency names where verification failed.
 type Inconsistency struct {
@@ -94,11 +98,15 @@ type ChainReport struct {
 	LateTolerance       string   `json:"lateTolerance"`
 	// UnexpectedContent lists committed VALID transactions carrying bytes that
 	// no honest client sends and the chaincode never saw (problem says which).
-	UnexpectedContent      []TxNote  `json:"unexpectedContent"`
-	UnexpectedContentTotal int       `json:"unexpectedContentTotal"`
-	StartedAt              time.Time `json:"startedAt"`
-	FinishedAt             time.Time `json:"finishedAt"`
-	Error                  string    `json:"error,omitempty"`
+	UnexpectedContent      []TxNote `json:"unexpectedContent"`
+	UnexpectedContentTotal int      `json:"unexpectedContentTotal"`
+	// Invalid lists committed transactions the peers marked invalid, with the
+	// validation code as Problem: their bytes are in the block all the same.
+	Invalid      []TxNote  `json:"invalid"`
+	InvalidTotal int       `json:"invalidTotal"`
+	StartedAt    time.Time `json:"startedAt"`
+	FinishedAt   time.Time `json:"finishedAt"`
+	Error        string    `json:"error,omitempty"`
 }
 
 // TxNote names one committed transaction for the auditor: where it is, who
@@ -114,7 +122,8 @@ type TxNote struct {
 	// Behind is how far the timestamp lies before the latest earlier write
 	// (lateTimestamps only), as a Go duration.
 	Behind string `json:"behind,omitempty"`
-	// Problem names what is unexpected (unexpectedContent only).
+	// Problem names what is unexpected (unexpectedContent) or the validation
+	// code (invalid).
 	Problem string `json:"problem,omitempty"`
 }
 
@@ -233,7 +242,7 @@ type chainState struct {
 // tolerance is the chaincode's clock tolerance (lateTimestamps).
 func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) ChainReport {
 	cr := ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
-		NoWrites: []TxNote{}, LateTimestamps: []TxNote{}, LateTolerance: tolerance.String(), UnexpectedContent: []TxNote{}}
+		NoWrites: []TxNote{}, LateTimestamps: []TxNote{}, LateTolerance: tolerance.String(), UnexpectedContent: []TxNote{}, Invalid: []TxNote{}}
 	defer func() { cr.FinishedAt = now().UTC() }()
 	height, current, err := l.ChainInfo(ctx, channel)
 	if err != nil {
@@ -318,7 +327,7 @@ func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *ChainReport)
 			code = peer.TxValidationCode(filter[i]).String()
 		}
 		cr.ValidationCodes[code]++
-		if inc := st.verifyEnvelope(raw, want, i, code == peer.TxValidationCode_VALID.String(), cr); inc != nil {
+		if inc := st.verifyEnvelope(raw, want, i, code, cr); inc != nil {
 			return inc
 		}
 	}
@@ -331,7 +340,8 @@ func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *ChainReport)
 // verifyEnvelope checks the creator's signature of one transaction, takes
 // the MSP roots from configuration transactions and notes a valid endorser
 // transaction that wrote nothing or whose timestamp is implausibly old.
-func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, valid bool, cr *ChainReport) *Inconsistency {
+func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code string, cr *ChainReport) *Inconsistency {
+	valid := code == peer.TxValidationCode_VALID.String()
 	bad := func(f string, a ...any) *Inconsistency {
 		return &Inconsistency{Block: block, Tx: i, Problem: fmt.Sprintf(f, a...)}
 	}
@@ -388,7 +398,21 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, valid bool
 		return bad("creator's MSP %s is not in the channel configuration", id.Mspid)
 	}
 	cr.SignaturesVerified++
-	if valid && common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
+	if !valid {
+		// Any member can have the orderers put a signed envelope into a block; the peers then
+		// mark it invalid but the bytes stay. Naming each one with its signer keeps that
+		// accountable (docs/security.md, accepted risks).
+		n := TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC(), Problem: code}
+		if fn, _ := txFunctionAndWrites(pl.Data); st.functions[fn] {
+			n.Function = fn
+		}
+		cr.InvalidTotal++
+		if len(cr.Invalid) < maxTxNotes {
+			cr.Invalid = append(cr.Invalid, n)
+		}
+		return nil
+	}
+	if common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
 		n := TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}
 		st.note(cr, n, pl.Data)
 		problem := ""

@@ -295,6 +295,17 @@ func TestAuditNotes(t *testing.T) {
 	if len(cr.LateTimestamps) != 0 {
 		t.Fatalf("late with block 3's held write in conflict: %+v", cr.LateTimestamps)
 	}
+	// The invalid transactions (the first of blocks 3 and 4) are named with their signer,
+	// function and validation code.
+	if cr.InvalidTotal != 2 || len(cr.Invalid) != 2 {
+		t.Fatalf("invalid %+v", cr.Invalid)
+	}
+	for i, g := range cr.Invalid {
+		if g.Block != uint64(3+i) || g.Tx != 0 || g.Creator != "Org1MSP" || g.Function != "cases:RecordEvent" ||
+			g.Problem != peer.TxValidationCode_MVCC_READ_CONFLICT.String() || g.TxID == "" {
+			t.Fatalf("invalid[%d] = %+v", i, g)
+		}
+	}
 	// Block 3's held write made VALID: it is flagged, 7m1s behind the latest
 	// write of blocks 1-2 (t0+1s).
 	chain := clone(b.blocks)
@@ -303,6 +314,9 @@ func TestAuditNotes(t *testing.T) {
 	cr = verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
 	if cr.LateTimestampsTotal != 1 || len(cr.LateTimestamps) != 1 {
 		t.Fatalf("late %+v", cr.LateTimestamps)
+	}
+	if cr.InvalidTotal != 1 || cr.Invalid[0].Block != 4 {
+		t.Fatalf("invalid after block 3 was made valid: %+v", cr.Invalid)
 	}
 	if g := cr.LateTimestamps[0]; g.Block != 3 || g.Tx != 0 || g.Function != "cases:RecordEvent" || g.Behind != "7m1s" || g.Creator != "Org1MSP" {
 		t.Fatalf("late %+v", g)

@@ -227,6 +227,7 @@ func Audit(w io.Writer, rep gateway.AuditReport) {
 		txNotes(w, c.Channel, "valid transactions that wrote nothing", c.NoWrites, c.NoWritesTotal)
 		txNotes(w, c.Channel, "writes timestamped more than "+c.LateTolerance+" before an earlier block's latest write", c.LateTimestamps, c.LateTimestampsTotal)
 		txNotes(w, c.Channel, "valid transactions with content the chaincode never saw", c.UnexpectedContent, c.UnexpectedContentTotal)
+		txNotes(w, c.Channel, "invalid transactions (in the block, changed nothing)", c.Invalid, c.InvalidTotal)
 	}
 }
 
