@@ -51,7 +51,7 @@ func TestCASecretsNeverOnCommandLine(t *testing.T) {
 	ca, _ := n.caServersOf("asylum-office")
 	// startCA runs init, then starts the server under the supervisor and waits for it; the fake
 	// never answers, so a short deadline ends the wait once the process runs.
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = n.startCA(ctx, ca)
 	n.sup.mu.Lock()
