@@ -124,8 +124,13 @@ func (n *Network) Up(ctx context.Context) error {
 		name string
 		run  func(context.Context) error
 	}{
-		{"orderers started", n.startOrderers},
-		{"peers started", n.startPeers},
+		// Peers are started even when an orderer does not answer (and the other way round): `up`
+		// on a live network with one frozen orderer still brings back a stopped peer, then names
+		// the orderer.
+		{"orderers and peers started", func(ctx context.Context) error {
+			return parallel([]func(context.Context) error{n.startOrderers, n.startPeers},
+				func(start func(context.Context) error) error { return start(ctx) })
+		}},
 		{"channels joined", n.createChannels},
 		{"chaincode deployed", n.deployChaincode},
 		{"gossip converged", n.waitGossip},
