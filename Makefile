@@ -27,8 +27,9 @@ unit:
 integration: fabric
 	$(GO) test -count=1 -timeout 20m ./test/...
 
-## fault: SIGKILL and restart each kind of node under load; every acknowledged write must be on the
-## ledger exactly once (about 3 minutes; part of make test; docs/performance.md, "Faults under load")
+## fault: SIGKILL and restart, then freeze (SIGSTOP 20 s), each kind of node under load; every
+## acknowledged write must be on the ledger exactly once and no valid write refused for good (about
+## 6 minutes; part of make test; docs/performance.md, "Faults under load" and "Grey failures")
 fault: fabric
 	CASELEDGER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 30m -v -run 'TestFault|TestNoPersonalDataOnLedger' ./test/
 
