@@ -320,6 +320,8 @@ func (s *Server) routeTable() []route {
 		r("POST", "/v1/erasures/status", s.hErasureStatus),
 		r("GET", "/v1/erasures/open", s.hOpenErasures),
 		{method: "POST", path: "/v1/erasures/reconcile", roles: []domain.Role{domain.RoleAdmin}, h: s.hReconcileErasures},
+		{method: "POST", path: "/v1/rights/rectify", write: true, roles: rightsRoles(), h: s.hRectify},
+		{method: "POST", path: "/v1/rights/export", roles: rightsRoles(), h: s.hExport},
 		{method: "GET", path: "/v1/automations/refusals", roles: []domain.Role{domain.RoleAdmin}, h: s.hAutomationRefusals},
 		{method: "GET", path: "/v1/events", stream: true, raw: s.hEvents},
 		{method: "POST", path: "/v1/webhooks", write: true, h: s.hCreateWebhook},
