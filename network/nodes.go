@@ -119,10 +119,11 @@ func (n *Network) StartOrderer(ctx context.Context, i int) error {
 	if err := os.MkdirAll(filepath.Join(n.ordererDir(i), "data"), 0o700); err != nil {
 		return err
 	}
-	if err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i)); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+	err := n.sup.Start(name, n.bin("orderer"), nil, n.ordererEnv(i), n.ordererDir(i))
+	if err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
-	return n.waitHealthz(ctx, name)
+	return n.waitHealthz(ctx, name, healthWait(err))
 }
 
 // StartPeer starts (or restarts) an org's peer and waits until it is healthy.
@@ -136,10 +137,11 @@ func (n *Network) StartPeer(ctx context.Context, org string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
 		return err
 	}
-	if err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir); err != nil && !errors.Is(err, ErrAlreadyRunning) {
+	err := n.sup.Start(PeerNode(org), n.bin("peer"), []string{"node", "start"}, n.peerEnv(o), dir)
+	if err != nil && !errors.Is(err, ErrAlreadyRunning) {
 		return err
 	}
-	return n.waitHealthz(ctx, PeerNode(org))
+	return n.waitHealthz(ctx, PeerNode(org), healthWait(err))
 }
 
 func (n *Network) startOrderers(ctx context.Context) error {
@@ -154,8 +156,18 @@ func (n *Network) startPeers(ctx context.Context) error {
 	return parallel(n.desc.Orgs, func(o Org) error { return n.StartPeer(ctx, o.Name) })
 }
 
-func (n *Network) waitHealthz(ctx context.Context, name string) error {
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+// healthWait is how long to wait for a node's health after Start returned err: a node that was
+// already running answers in milliseconds unless it is frozen or hung, and `up` should say so soon;
+// a node just started may need its ledger opened first.
+func healthWait(startErr error) time.Duration {
+	if errors.Is(startErr, ErrAlreadyRunning) {
+		return 10 * time.Second
+	}
+	return 60 * time.Second
+}
+
+func (n *Network) waitHealthz(ctx context.Context, name string, within time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
 		_, err := n.OpsGet(ctx, name, "/healthz")
