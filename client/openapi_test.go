@@ -160,6 +160,8 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 			return err
 		},
 		func() error { _, err := c.Holidays(ctx, "AT", 2026); return err },
+		func() error { _, err := c.Rectify(ctx, gateway.RectifyRequest{}); return err },
+		func() error { _, err := c.Export(ctx, gateway.ExportRequest{}); return err },
 	}
 	for i, f := range calls {
 		if err := f(); err != nil {
