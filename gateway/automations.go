@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,11 +23,17 @@ import (
 //   - the deadline watcher records the consequence of a lapsed Dublin
 //     deadline (IMPLICITLY_ACCEPTED, RESPONSIBILITY_SHIFTED) through
 //     dublin:ResolveDeadlines. It polls the deadline board and also looks
-//     right after every Dublin event (a request recorded late can be overdue
-//     at once). requestIDs are derived from pseudonym, deadline kind and due
-//     date, so repeated attempts are one request to the chaincode; when two
-//     gateways race, the state machine records the consequence once (the
-//     loser's retry finds nothing left to resolve).
+//     right after every Dublin event. It waits GraceDays after a deadline
+//     before recording its consequence, so a reply, transfer or extension
+//     sent in time and recorded a little late rarely has to supersede it
+//     (the chaincode admits the consequence from the day after the deadline
+//     and keeps it revocable; docs/chaincode.md §6.3.2). requestIDs are
+//     derived from pseudonym, deadline kind and due date, so repeated
+//     attempts are one request to the chaincode; when two gateways race, the
+//     state machine records the consequence once (the loser's retry finds
+//     nothing left to resolve). When it sees a request addressed to the
+//     agency's member state, it acknowledges receipt (RECEIPT_ACKNOWLEDGED
+//     dated the day the request reached the ledger, §6.3.3).
 //   - the erasure executor follows the event log: on ERASURE_REQUESTED, if
 //     the request names the agency among the case's holders, it erases that
 //     channel's entry of the case in the agency's own privacy service (never
@@ -40,6 +47,9 @@ type AutomationOptions struct {
 	Disabled bool
 	// DeadlinePoll is the deadline watcher's polling interval.
 	DeadlinePoll time.Duration
+	// DeadlineGraceDays: the watcher records a consequence only once its
+	// deadline lapsed more than this many days ago (0: the day after).
+	DeadlineGraceDays int
 	// AuditInterval, on an auditor's gateway, re-verifies every channel's
 	// block chain at this interval (0: only on request).
 	AuditInterval time.Duration
@@ -144,7 +154,7 @@ func (s *Server) deadlineWatcher(ctx context.Context, ch ChannelInfo, role domai
 	seen, _ := s.evlog.changed()
 	lagged := 0
 	for {
-		if w.sweep(ctx) {
+		if w.acknowledgeAll(ctx) || w.sweep(ctx) {
 			// Some resolution was refused by a peer behind this one: look
 			// again soon (backoff), not only at the next tick.
 			lagged++
@@ -187,6 +197,9 @@ type watcher struct {
 	mu   sync.Mutex
 	// done remembers resolved or unresolvable deadlines until the day ends.
 	done map[string]string
+	// acks are the cases with a request to this agency's member state seen
+	// on the stream whose receipt is still to be acknowledged.
+	acks []string
 }
 
 func (w *watcher) dublinEventSince(seq uint64) bool {
@@ -194,10 +207,96 @@ func (w *watcher) dublinEventSince(seq uint64) bool {
 	if err != nil {
 		return true
 	}
+	dub := false
 	for _, ev := range evs {
-		if ev.Channel == w.ch.Name {
-			return true
+		if ev.Channel != w.ch.Name {
+			continue
 		}
+		dub = true
+		var ce chaincode.CaseEvent
+		if ev.Name == chaincode.EventCase && json.Unmarshal(ev.Payload, &ce) == nil {
+			switch ce.Code {
+			case domain.EvTakeChargeRequested, domain.EvTakeBackRequested, domain.EvTakeBackNotified:
+				w.mu.Lock()
+				w.acks = append(w.acks, ce.Pseudonym)
+				w.mu.Unlock()
+			}
+		}
+	}
+	return dub
+}
+
+// acknowledgeAll acknowledges the receipt of the requests seen; it reports
+// whether some must be tried again soon (lag, ledger unavailable).
+func (w *watcher) acknowledgeAll(ctx context.Context) (again bool) {
+	w.mu.Lock()
+	todo := w.acks
+	w.acks = nil
+	w.mu.Unlock()
+	var retry []string
+	for _, p := range todo {
+		if w.acknowledge(ctx, p) {
+			retry = append(retry, p)
+		}
+	}
+	if len(retry) > 0 {
+		w.mu.Lock()
+		w.acks = append(w.acks, retry...)
+		w.mu.Unlock()
+	}
+	return len(retry) > 0
+}
+
+// acknowledge records RECEIPT_ACKNOWLEDGED for a request addressed to this
+// agency's member state, dated the day it reached the ledger in this
+// state's zone (what the chaincode applies anyway: the acknowledgement
+// makes the requested state's own act visible on the timeline). An
+// officer who holds DubliNet's acknowledgement of an earlier receipt
+// records that date; the chaincode admits only earlier dates after this.
+func (w *watcher) acknowledge(ctx context.Context, p string) (again bool) {
+	s := w.s
+	raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, "cases:GetCase", p)
+	if err != nil {
+		var de *domain.Error
+		return !errors.As(err, &de) || lagKind(de.Kind)
+	}
+	var st domain.CaseState
+	if err := json.Unmarshal(raw, &st); err != nil || st.Dublin == nil {
+		return false
+	}
+	d := st.Dublin
+	switch {
+	case s.cfg.MemberState == "" || d.RequestedMemberState != s.cfg.MemberState,
+		!d.ReceiptAcknowledgedOn.IsZero(), d.RequestOnLedgerOn.IsZero(),
+		st.Status != domain.StTakeChargeRequested && st.Status != domain.StTakeBackRequested && st.Status != domain.StTakeBackNotified:
+		return false
+	}
+	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: domain.EvReceiptAcknowledged,
+		OccurredOn: d.RequestOnLedgerOn.String()}
+	payload, err := domain.EncodeCanonical(in)
+	if err != nil {
+		return false
+	}
+	reqID := automationRequestID("ack", w.ch.Name, p, strconv.Itoa(d.Requests))
+	_, err = s.ledger.Submit(ctx, w.role, w.ch.Name, "cases:RecordEvent", reqID, p, string(payload))
+	var de *domain.Error
+	switch {
+	case err == nil:
+		s.m.automation.WithLabelValues("receipt", "recorded").Inc()
+		s.log.Info("receipt acknowledged", "channel", w.ch.Name)
+	case errors.As(err, &de) && (de.Kind == domain.KindAlreadyExists || de.Kind == domain.KindInvalidTransition):
+		// Acknowledged already (by an officer, with an earlier date) or
+		// answered meanwhile: nothing to do.
+		s.m.automation.WithLabelValues("receipt", "skipped").Inc()
+	case errors.As(err, &de) && (lagKind(de.Kind) || de.Kind == domain.KindClockSkew):
+		s.m.automation.WithLabelValues("receipt", "retried").Inc()
+		return true
+	case errors.As(err, &de):
+		s.recordRefusal("receipt", w.ch.Name, p, "cases:RecordEvent", de)
+	default:
+		s.m.automation.WithLabelValues("receipt", "failed").Inc()
+		s.log.Warn("receipt acknowledgement: write failed; retrying", "err", err)
+		return true
 	}
 	return false
 }
@@ -257,7 +356,9 @@ func hasConsequence(dl domain.Deadline) bool {
 // (recorded): done until tomorrow or the next Dublin event.
 func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadline.Date) (again bool) {
 	s := w.s
-	if !hasConsequence(it.Deadline) || !it.Deadline.Expired(today) {
+	// The grace period: a step dated in time may still arrive.
+	grace := max(s.cfg.Automations.DeadlineGraceDays, 0)
+	if !hasConsequence(it.Deadline) || !deadline.Expired(it.Deadline.Due.AddDays(grace), today) {
 		return false
 	}
 	key := it.Pseudonym + "/" + string(it.Deadline.Kind) + "/" + it.Deadline.Due.String()

@@ -94,7 +94,9 @@ func TestDeadlineWatcherRetriesLag(t *testing.T) {
 			}
 			slowPoll := func(c *Config) { c.Automations.DeadlinePoll = time.Hour }
 			aoA := newAgency(t, n, clock, ao, slowPoll)
-			w := dublinCase(t, aoA, "AO-LN1", "AO-LD1", "2026-11-07") // reply deadline already passed
+			psA := newAgency(t, n, clock, ps, func(c *Config) { c.Automations.Disabled = true })
+			w := dublinCase(t, aoA, "AO-LN1", "AO-LD1", "2026-11-07")
+			acknowledge(t, psA, w.Pseudonym, "2026-11-07") // reply deadline already passed
 			waitFor(t, "implicit acceptance after the lag", func() bool {
 				s := n.state("dublin", w.Pseudonym)
 				return s != nil && s.Status == domain.StImplicitlyAccepted

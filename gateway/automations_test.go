@@ -31,6 +31,17 @@ func dublinCase(t *testing.T, aoA *agency, natRef, dubRef, receivedOn string) Wr
 	return w
 }
 
+// acknowledge records the requested state's acknowledgement of receipt on
+// day (its gateway may have acknowledged today's date already).
+func acknowledge(t *testing.T, psA *agency, pseudonym, day string) {
+	t.Helper()
+	waitFor(t, "receipt acknowledged", func() bool {
+		r := psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies",
+			DublinReplyRequest{DublinCase: DublinCase{Pseudonym: pseudonym}, Reply: "RECEIPT_ACKNOWLEDGED", OccurredOn: day}, "")
+		return r.status == 200
+	})
+}
+
 // TestDeadlineWatcher: a take-charge request recorded late is already past
 // its reply deadline; the watchers of both Dublin units race to record the
 // implicit acceptance, and it is recorded once.
@@ -40,6 +51,9 @@ func TestDeadlineWatcher(t *testing.T) {
 	aoA := newAgency(t, n, clock, ao, nil)
 	psA := newAgency(t, n, clock, ps, nil)
 	w := dublinCase(t, aoA, "AO-N1", "AO-D1", "2026-11-07")
+	// The requested state acknowledges the requester's earlier receipt date
+	// (without it the period runs from today, docs/chaincode.md §6.3.3).
+	acknowledge(t, psA, w.Pseudonym, "2026-11-07")
 	waitFor(t, "implicit acceptance", func() bool {
 		s := n.state("dublin", w.Pseudonym)
 		return s != nil && s.Status == domain.StImplicitlyAccepted

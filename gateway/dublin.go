@@ -100,10 +100,13 @@ func (s *Server) hDublinReply(c *call) (int, any, error) {
 	codes := map[string]domain.EventCode{
 		"ACCEPTED": domain.EvRequestAccepted, "REJECTED": domain.EvRequestRejected,
 		"REEXAMINATION_REQUESTED": domain.EvReexaminationRequested,
+		// The requested state acknowledges receipt; occurredOn is the
+		// receipt date.
+		"RECEIPT_ACKNOWLEDGED": domain.EvReceiptAcknowledged,
 	}
 	code, ok := codes[req.Reply]
 	if !ok {
-		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "reply: ACCEPTED, REJECTED or REEXAMINATION_REQUESTED")
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "reply: ACCEPTED, REJECTED, REEXAMINATION_REQUESTED or RECEIPT_ACKNOWLEDGED")
 	}
 	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: code, OccurredOn: req.OccurredOn,
 		EventFields: domain.EventFields{ReceivedOn: req.ReceivedOn}}
@@ -166,6 +169,9 @@ type BoardItem struct {
 	// DaysLeft counts from today to the last day of the deadline (negative:
 	// passed).
 	DaysLeft int `json:"daysLeft"`
+	// Superseded lists the case's consequences superseded by steps dated in
+	// time (the deadline was recomputed from them).
+	Superseded []domain.Supersession `json:"superseded,omitempty"`
 }
 
 // Board is one page of the deadline board.
@@ -222,7 +228,7 @@ func (s *Server) hDeadlineBoard(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 		out.Items = append(out.Items, BoardItem{Pseudonym: it.Pseudonym, LocalRefs: refs, Status: it.Status,
-			Deadline: it.Deadline, DaysLeft: today.DaysUntil(it.Deadline.Due)})
+			Deadline: it.Deadline, DaysLeft: today.DaysUntil(it.Deadline.Due), Superseded: it.Superseded})
 	}
 	return http.StatusOK, out, nil
 }

@@ -294,6 +294,9 @@ type EventView struct {
 	Procedure string   `json:"procedure,omitempty"`
 	Held      bool     `json:"held"`
 	LocalRefs []string `json:"localRefs,omitempty"`
+	// Supersedes: this step, dated in time, superseded an automatic
+	// consequence (docs/chaincode.md §6.3.2).
+	Supersedes *domain.Supersession `json:"supersedes,omitempty"`
 	// Holiday calendar changes.
 	MemberState string `json:"memberState,omitempty"`
 	Year        int    `json:"year,omitempty"`
@@ -318,6 +321,7 @@ func (s *Server) view(ctx context.Context, ev LoggedEvent, f eventFilter) (Event
 			return EventView{}, false, fmt.Errorf("undecodable case event: %w", err)
 		}
 		v.Pseudonym, v.Code, v.Seq, v.Procedure = ce.Pseudonym, string(ce.Code), ce.Seq, string(ce.Procedure)
+		v.Supersedes = ce.Supersedes
 		refs, err := s.ownRefs(ctx, ev.Channel, ce.Pseudonym)
 		if err != nil {
 			return EventView{}, false, err

@@ -248,7 +248,7 @@ func (l *fakeLedger) Submit(ctx context.Context, role domain.Role, channel, fn, 
 	n.submits[fn]++
 	block := n.blocks[channel]
 	n.blocks[channel]++
-	payload, _ := json.Marshal(chaincode.CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure})
+	payload, _ := json.Marshal(chaincode.CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes})
 	n.log[channel] = append(n.log[channel], ChainEvent{Channel: channel, Block: block, TxID: txID, Name: chaincode.EventCase, Payload: payload})
 	close(n.notify)
 	n.notify = make(chan struct{})
@@ -319,10 +319,17 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 		}
 		return json.Marshal(s)
 	case "cases:GetTimeline":
-		if _, err := mustCase(args[0]); err != nil {
+		cs, err := mustCase(args[0])
+		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(chaincode.Page[domain.Event]{Items: n.events[channel][args[0]]})
+		items := slices.Clone(n.events[channel][args[0]])
+		for i, e := range items { // as the chaincode marks them when read
+			if sup, ok := cs.Dublin.SupersededBy(e.Seq); ok && domain.IsWorkflowEvent(e.Code) {
+				items[i].SupersededBy = &sup
+			}
+		}
+		return json.Marshal(chaincode.Page[domain.Event]{Items: items})
 	case "cases:ListByStatus", "cases:ListByAgency":
 		page := chaincode.Page[domain.CaseState]{Items: []domain.CaseState{}}
 		for _, s := range n.sortedCases(channel) {

@@ -126,6 +126,7 @@ func serve(ctx context.Context, args []string) error {
 	whMaxBackoff := f.dur("webhook-max-backoff", 30*time.Second, "longest retry delay")
 	noAuto := f.flag("no-automations", "do not run the deadline watcher and the erasure executor")
 	poll := f.dur("deadline-poll", time.Minute, "deadline watcher polling interval")
+	grace := f.num("deadline-grace-days", 3, "the deadline watcher records a lapsed deadline's consequence only this many days after its last day (a step dated in time may still be recorded; docs/chaincode.md 6.3.2)")
 	auditEvery := f.dur("audit-interval", 0, "auditor gateways: re-verify the block chains at this interval (0: on request)")
 	profiling := f.flag("pprof", "serve Go's /debug/pprof/ on the ops listener (loopback or a management network only)")
 	minFree := f.str("min-free", "1GiB", "readiness is false while the data folder's file system has less available (bytes, or with KiB, MiB, GiB, TiB)")
@@ -157,7 +158,7 @@ func serve(ctx context.Context, args []string) error {
 		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MinBlockWait: *minBlockWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
 		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, AllowNets: allowNets, Timeout: *whTimeout, MaxAttempts: *whAttempts,
 			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
-		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, AuditInterval: *auditEvery},
+		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, DeadlineGraceDays: *grace, AuditInterval: *auditEvery},
 		EventRetention: *retention,
 		MinFreeBytes:   minFreeBytes,
 		Logger:         log,
