@@ -59,8 +59,14 @@ func Case(w io.Writer, v gateway.CaseView) {
 	if d := c.Dublin; d != nil {
 		fmt.Fprintf(tw, "  dublin\t%s → %s, %s %s, regime %s, evidence %s\n", d.RequestingMemberState, orDash(d.RequestedMemberState),
 			orDash(string(d.RequestKind)), acceptance(d), orDash(string(d.Regime)), orDash(string(d.Evidence)))
+		if r := receipt(d); r != "" {
+			fmt.Fprintf(tw, "  receipt\t%s\n", r)
+		}
 		for _, dl := range d.Deadlines {
 			fmt.Fprintf(tw, "  deadline\t%s\n", Deadline(dl))
+		}
+		for _, sp := range d.Superseded {
+			fmt.Fprintf(tw, "  superseded\t%s\n", Supersession(sp))
 		}
 	}
 	if e := c.Erasure; e != nil {
@@ -79,6 +85,26 @@ func acceptance(d *domain.DublinFacts) string {
 		return "request received " + d.RequestReceivedOn.String()
 	}
 	return ""
+}
+
+// receipt says where the receipt date of the pending request comes from.
+func receipt(d *domain.DublinFacts) string {
+	if d.RequestReceivedOn.IsZero() || d.RequestOnLedgerOn.IsZero() {
+		return ""
+	}
+	s := fmt.Sprintf("reply period runs from %s (claimed by %s: %s; on the ledger: %s", d.RequestReceivedOn,
+		d.RequestingMemberState, d.ClaimedReceivedOn, d.RequestOnLedgerOn)
+	if !d.ReceiptAcknowledgedOn.IsZero() {
+		s += fmt.Sprintf("; acknowledged by %s: %s", d.RequestedMemberState, d.ReceiptAcknowledgedOn)
+	} else {
+		s += "; not acknowledged"
+	}
+	return s + ")"
+}
+
+// Supersession renders a superseded consequence.
+func Supersession(sp domain.Supersession) string {
+	return fmt.Sprintf("%s (seq %d, deadline %s) superseded by %s dated %s (seq %d)", sp.Code, sp.Seq, sp.Due, sp.ByCode, sp.ByOccurred, sp.BySeq)
 }
 
 func erasure(by, on string, pending, confirmed []string, completed string) string {
@@ -150,7 +176,14 @@ func Events(w io.Writer, evs []domain.Event, withCase bool) {
 		if e.LateDays > 0 {
 			late = fmt.Sprintf("%dd", e.LateDays)
 		}
-		row := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Seq, e.OccurredOn, e.RecordedOn, late, e.MSPID, e.Role, e.Code, EventDetails(e))
+		code, details := string(e.Code), EventDetails(e)
+		if e.SupersededBy != nil {
+			code += fmt.Sprintf(" [SUPERSEDED by seq %d]", e.SupersededBy.BySeq)
+		}
+		if e.Supersedes != nil {
+			details = strings.TrimSpace(details + fmt.Sprintf(" supersedes %s seq %d", e.Supersedes.Code, e.Supersedes.Seq))
+		}
+		row := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", e.Seq, e.OccurredOn, e.RecordedOn, late, e.MSPID, e.Role, code, details)
 		if withCase {
 			row = Short(e.Pseudonym) + "\t" + row
 		}
@@ -189,8 +222,12 @@ func Board(w io.Writer, b gateway.Board, highlight func(pseudonym string) bool) 
 			left = fmt.Sprintf("passed %dd ago", -it.DaysLeft)
 		}
 		dl := it.Deadline
+		lapse := string(dl.OnLapse)
+		for _, sp := range it.Superseded {
+			lapse += fmt.Sprintf(" (recomputed: %s seq %d superseded by %s seq %d)", sp.Code, sp.Seq, sp.ByCode, sp.BySeq)
+		}
 		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\t%s\t%s %s %s\t%s\n", mark, Short(it.Pseudonym), Refs(it.LocalRefs), it.Status, dl.Kind,
-			dl.Due, left, dl.Regime, dl.Period, dl.Article, dl.OnLapse)
+			dl.Due, left, dl.Regime, dl.Period, dl.Article, lapse)
 	}
 	_ = tw.Flush()
 }
@@ -293,7 +330,11 @@ func Event(w io.Writer, ev gateway.EventView) {
 		if ev.Held {
 			held = "yours: " + strings.Join(ev.LocalRefs, ", ")
 		}
-		fmt.Fprintf(w, "%s  block %-4d %-8s case %s seq %d %s (%s)\n", ev.Position, ev.Block, ev.Channel, ev.Pseudonym, ev.Seq, ev.Code, held)
+		sup := ""
+		if sp := ev.Supersedes; sp != nil {
+			sup = fmt.Sprintf(" supersedes %s seq %d", sp.Code, sp.Seq)
+		}
+		fmt.Fprintf(w, "%s  block %-4d %-8s case %s seq %d %s%s (%s)\n", ev.Position, ev.Block, ev.Channel, ev.Pseudonym, ev.Seq, ev.Code, sup, held)
 	case ev.MemberState != "":
 		fmt.Fprintf(w, "%s  block %-4d %-8s holiday calendar %s %d set\n", ev.Position, ev.Block, ev.Channel, ev.MemberState, ev.Year)
 	default:

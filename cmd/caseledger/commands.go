@@ -103,7 +103,7 @@ codes and the fields each requires. Examples:
   caseledger dublin request --org asylum-office --role dublin-officer --ref BAMF-D-1 --kind TAKE_CHARGE \
     --to AT --received 2026-11-10 --application-registered 2026-11-09 --evidence EURODAC_HIT --evidence-received 2026-11-08`,
 			setup: setupDublinRequest},
-		{name: "dublin reply", args: "(--ref R | --pseudonym P) --reply ACCEPTED|REJECTED|REEXAMINATION_REQUESTED [--received D] [--date D]",
+		{name: "dublin reply", args: "(--ref R | --pseudonym P) --reply ACCEPTED|REJECTED|REEXAMINATION_REQUESTED|RECEIPT_ACKNOWLEDGED [--received D] [--date D]",
 			summary: "answer a Dublin request (or ask for re-examination)", setup: setupDublinReply},
 		{name: "dublin transfer", args: "(--ref R | --pseudonym P) --step DECISION_ISSUED|SCHEDULED|COMPLETED|DEADLINE_EXTENDED [--scheduled-for D] [--reason R] [--date D]",
 			summary: "record a transfer step", setup: setupDublinTransfer},
@@ -388,12 +388,14 @@ func setupDublinRequest(fs *flag.FlagSet) runner {
 func setupDublinReply(fs *flag.FlagSet) runner {
 	sel := caseSel{noChannel: true}
 	sel.register(fs)
-	reply := fs.String("reply", "", "ACCEPTED, REJECTED or REEXAMINATION_REQUESTED (required)")
+	reply := fs.String("reply", "", "ACCEPTED, REJECTED, REEXAMINATION_REQUESTED or RECEIPT_ACKNOWLEDGED (the requested state; --date is the receipt date) (required)")
 	received := fs.String("received", "", "day of receipt (required for REJECTED and REEXAMINATION_REQUESTED)")
 	date := dateFlag(fs)
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
-		check := func() error { return oneOf("reply", *reply, "ACCEPTED", "REJECTED", "REEXAMINATION_REQUESTED") }
+		check := func() error {
+			return oneOf("reply", *reply, "ACCEPTED", "REJECTED", "REEXAMINATION_REQUESTED", "RECEIPT_ACKNOWLEDGED")
+		}
 		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
 			req := gateway.DublinReplyRequest{DublinCase: dc, Reply: *reply, ReceivedOn: *received, OccurredOn: on}
 			return c.DublinReply(ctx, req, writeOpts(*key)...)

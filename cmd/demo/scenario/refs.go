@@ -82,12 +82,15 @@ func (c calendar) ago(n int) string { return c.today.AddDays(-n).String() }
 // Days before today of the late-recorded Dublin case: the arrival and the
 // Eurodac hit, the application, and the take-charge request received by the
 // partner state the same day it was sent. With a Eurodac hit the AMMR reply
-// limit is two weeks, so on the day the request is recorded (20 days late,
-// within the 30-day window) its deadline has passed by about a week.
+// limit is two weeks, so once the partner state acknowledges that receipt
+// date (24 days back, within the 30-day window) its deadline has passed by
+// 6 to 10 days: more than the gateways' grace period (3 days, extended by at
+// most 4 by a weekend and holidays) before their watchers record the
+// implicit acceptance.
 const (
-	arrivalDaysAgo     = 22
-	applicationDaysAgo = 21
-	requestDaysAgo     = 20
+	arrivalDaysAgo     = 26
+	applicationDaysAgo = 25
+	requestDaysAgo     = 24
 )
 
 // ammrSwitch is the AMMR's application date (Regulation 2024/1351;

@@ -442,7 +442,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		s.say("regime %s (application registered %s, after %s); evidence %s", v.Case.Dublin.Regime, req.ApplicationRegisteredOn, ammrSwitch, v.Case.Dublin.Evidence)
 		for _, dl := range v.Case.Dublin.Deadlines {
 			if dl.Kind == domain.DeadlineReply {
-				s.say("reply deadline: %s — already passed today", render.Deadline(dl))
+				s.say("reply deadline: %s — the requesting state's claim alone does not start the partner state's period before the request was on its ledger", render.Deadline(dl))
 			}
 		}
 	}
@@ -461,6 +461,23 @@ func (s *scenario) dublin(ctx context.Context) error {
 		return stepErr("partner state binds its file", err)
 	}
 	s.say("✔ partner-state binds its own file %s → dublin case %s", r.psB, render.Short(d.Pseudonym))
+
+	// Its gateway acknowledged receipt today by itself; its Dublin officer
+	// holds DubliNet's acknowledgement of the receipt on the day it was sent
+	// and records that date: only now does the period run from it.
+	ack, err := s.ps.c.DublinReply(ctx, gateway.DublinReplyRequest{DublinCase: gateway.DublinCase{LocalRef: r.psB},
+		Reply: string(domain.EvReceiptAcknowledged), OccurredOn: req.ReceivedOn})
+	if err != nil {
+		return stepErr("partner state acknowledges the receipt date", err)
+	}
+	s.did(s.ps, ack, fmt.Sprintf("receipt on %s acknowledged (DubliNet's acknowledgement, Implementing Reg 2025/2055 Art 1(3))", req.ReceivedOn))
+	if v, err := s.ps.c.Case(ctx, gateway.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym}); err == nil && v.Case.Dublin != nil {
+		for _, dl := range v.Case.Dublin.Deadlines {
+			if dl.Kind == domain.DeadlineReply {
+				s.say("reply deadline: %s — passed; the gateways record the consequence after their grace period", render.Deadline(dl))
+			}
+		}
+	}
 
 	// Nobody replied in time: a gateway's deadline watcher records it.
 	line := progress.Start(s.prog, "waiting for a gateway's deadline watcher to record the implicit acceptance")

@@ -22,11 +22,11 @@ func TestCalendarIsGermanyAndNeedsTheAMMR(t *testing.T) {
 		now, today, arrival string
 		ok                  bool
 	}{
-		{"2026-11-27T09:00:00Z", "2026-11-27", "2026-11-05", true},
-		{"2026-11-27T23:30:00Z", "2026-11-28", "2026-11-06", true}, // already tomorrow in Berlin
-		{"2026-07-22T12:00:00Z", "2026-07-22", "2026-06-30", true}, // application on 1 July: AMMR
-		{"2026-07-21T12:00:00Z", "2026-07-21", "2026-06-29", false},
-		{"2026-03-01T12:00:00Z", "2026-03-01", "2026-02-07", false},
+		{"2026-11-27T09:00:00Z", "2026-11-27", "2026-11-01", true},
+		{"2026-11-27T23:30:00Z", "2026-11-28", "2026-11-02", true}, // already tomorrow in Berlin
+		{"2026-07-26T12:00:00Z", "2026-07-26", "2026-06-30", true}, // application on 1 July: AMMR
+		{"2026-07-25T12:00:00Z", "2026-07-25", "2026-06-29", false},
+		{"2026-03-01T12:00:00Z", "2026-03-01", "2026-02-03", false},
 	} {
 		now, err := time.Parse(time.RFC3339, tc.now)
 		if err != nil {
