@@ -343,16 +343,19 @@ func (b *scriptBuilder) national() {
 
 // dublin is a take-charge procedure between the asylum office's Dublin unit (requesting) and the
 // partner state's (requested). In time: request, acceptance, transfer decision, scheduling,
-// completion. Late: the request was received 20 days ago with a Eurodac hit, so its two-week
-// reply deadline (AMMR) has passed and the requested state records the implicit acceptance.
+// completion. Late: the request was received 24 days ago with a Eurodac hit; once the requested
+// state acknowledges that receipt date (the claim alone does not start its period), the
+// two-week reply deadline (AMMR) has passed by more than the gateways' grace period (3 days)
+// and the requested state records the implicit acceptance.
 func (b *scriptBuilder) dublin(late bool) {
 	w, today := b.w, b.day(0)
 	if late {
-		b.write(OpRegister, w.requesting, "CASE_REGISTERED", b.day(21), nil)
-		b.write(OpEvent, w.requesting, "TAKE_CHARGE_REQUESTED", b.day(20), map[string]any{
-			"requestedMemberState": w.requestedState, "receivedOn": b.day(20), "applicationRegisteredOn": b.day(25),
-			"evidence": "EURODAC_HIT", "evidenceReceivedOn": b.day(22)})
+		b.write(OpRegister, w.requesting, "CASE_REGISTERED", b.day(25), nil)
+		b.write(OpEvent, w.requesting, "TAKE_CHARGE_REQUESTED", b.day(24), map[string]any{
+			"requestedMemberState": w.requestedState, "receivedOn": b.day(24), "applicationRegisteredOn": b.day(29),
+			"evidence": "EURODAC_HIT", "evidenceReceivedOn": b.day(26)})
 		b.bind(w.requested)
+		b.write(OpEvent, w.requested, "RECEIPT_ACKNOWLEDGED", b.day(24), nil)
 		b.write(OpResolve, w.requested, "IMPLICITLY_ACCEPTED", "", nil)
 	} else {
 		b.write(OpRegister, w.requesting, "CASE_REGISTERED", today, nil)
