@@ -94,6 +94,7 @@ func (n *Network) initCA(ctx context.Context, c caServer, env []string) error {
 	}
 	return restrictTree(c.home)
 }
+
 func caReady(ctx context.Context, c caServer) error {
 	pem, err := os.ReadFile(c.tlsCert())
 	if err != nil {
@@ -125,6 +126,10 @@ func (n *Network) caClient(ctx context.Context, c caServer, secretEnv []string, 
 		for _, kv := range secretEnv {
 			_, v, _ := strings.Cut(kv, "=")
 			msg = redact(msg, v)
+			if u, err := url.Parse(v); err == nil && u.User != nil {
+				pw, _ := u.User.Password()
+				msg = redact(msg, pw)
+			}
 		}
 		return fmt.Errorf("fabric-ca-client %s at %s: %w: %s", args[0], c.node, err, msg)
 	}
