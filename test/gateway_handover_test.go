@@ -153,3 +153,53 @@ func gatewayCounter(t *testing.T, g *gwAPI, series string) float64 {
 	}
 	return v
 }
+
+// TestGatewayHandOverWithoutMinBlockToItsOwnLaggingPeer: the same hand-over as
+// TestGatewayHandOverAtOnce, but the asylum office's system sends no Caseledger-Min-Block, and the
+// asylum office's own peer is the one behind — frozen before ten more writes and then the border
+// police's identity check were committed, thawed 300 ms after the step was sent. Its refusal must not be
+// the answer: another organisation's peer is ahead, so the gateway waits for its own peer and
+// endorses again.
+func TestGatewayHandOverWithoutMinBlockToItsOwnLaggingPeer(t *testing.T) {
+	const org = "asylum-office"
+	bp, ao := gatewayOf(t, "border-police"), gatewayOf(t, org)
+	pid, ok := itNet.Supervisor().Running(network.PeerNode(org))
+	if !ok {
+		t.Fatalf("%s is not running", network.PeerNode(org))
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGCONT) })
+	lagBefore := gatewayCounter(t, ao, `gateway_ledger_retries_total{reason="lag"}`)
+	ref := gwRef("BPL")
+	var reg, idc gwWrite
+	bp.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}, &reg)
+	if err := syscall.Kill(-pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Endorsed by the border police and the immigration authority (a majority without the frozen
+	// peer): blocks the frozen peer must commit before the one that holds the identity check.
+	for range 10 {
+		bp.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": gwRef("BPL"), "occurredOn": today()}, nil)
+	}
+	bp.ok(http.StatusOK, "caseworker", "POST", "/v1/cases/events", map[string]any{"channel": "national", "localRef": ref,
+		"event": map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": today(), "eurodacHit": "NONE"}}, &idc)
+	go func() { time.Sleep(300 * time.Millisecond); _ = syscall.Kill(-pid, syscall.SIGCONT) }()
+	call := rawCall{token: ao.info.Tokens["caseworker"], method: "POST", path: "/v1/cases/events", contentType: "application/json",
+		body: mustJSON(t, map[string]any{"channel": "national", "pseudonym": idc.Pseudonym,
+			"event": map[string]any{"code": "FILE_CREATED", "occurredOn": today()}}),
+		key: uuid.NewString()}
+	start := time.Now()
+	r := ao.raw(call)
+	took := time.Since(start)
+	if r.status != http.StatusOK {
+		t.Fatalf("the step after the identity check (block %d), the asylum office's own peer frozen before it: %d %s", idc.BlockNumber, r.status, r.body)
+	}
+	lag := gatewayCounter(t, ao, `gateway_ledger_retries_total{reason="lag"}`) - lagBefore
+	t.Logf("recorded in %s; %v endorsement round(s) waited for the own peer", took.Round(time.Millisecond), lag)
+	if lag < 1 {
+		t.Fatalf("the own peer was never found behind: the test did not exercise the lag path")
+	}
+	again := ao.raw(call)
+	if again.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the same key: %d %q %s", again.status, again.header.Get("Idempotent-Replayed"), again.body)
+	}
+}
