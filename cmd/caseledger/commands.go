@@ -132,6 +132,23 @@ resolving: the answer lists the pseudonyms to follow the confirmations with
 		{name: "erasure-status", args: "--channel C (--ref R | --pseudonym P)", summary: "who has confirmed an erasure", setup: setupErasureStatus},
 		{name: "erasure reconcile", summary: "check every mapping of the agency's privacy service against the erasures on the ledger and erase those that came back (admin; after a privacy-service restore)", setup: setupReconcileErasures},
 		{name: "erasures", args: "--channel C", summary: "erasure requests not yet confirmed by every holder", setup: setupOpenErasures},
+		{name: "rectify", args: "--channel C --ref OLD --new-ref NEW",
+			summary: "replace one of your local references of a case (GDPR art. 16; admin)",
+			help: `The data subject's right to rectification: your privacy service maps NEW instead of OLD to the
+case's pseudonym on the channel. Nothing on the ledger changes (local references never reach it);
+your other channels' references stay as they are. The gateway writes an audit line without the
+references. Refused with UNKNOWN_LOCAL_REF if OLD is not yours on the channel, CONFLICT if NEW
+already names a case of yours there. Example:
+  caseledger rectify --org asylum-office --role admin --channel national --ref BAMF-7654321-438 --new-ref BAMF-7654321-483`,
+			setup: setupRectify},
+		{name: "export", args: "--channel C --ref R",
+			summary: "everything your agency holds about the person a reference names (GDPR art. 15; admin)",
+			help: `The data subject's right of access: your references and the pseudonyms of the person's case on
+every channel your privacy service links it to, each case's state and timeline on the ledger as
+your agency's peer shows them, and the history of the mapping (what changed when, never the
+values). --output json gives the whole answer for the reply to the data subject. Example:
+  caseledger export --org asylum-office --role admin --channel national --ref BAMF-7654321-438 --output json`,
+			setup: setupExport},
 		{name: "audit verify", summary: "recompute hash chain and signatures of every channel from the auditor's peer, list valid transactions that wrote nothing or were submitted late (exit 5 if not intact)", setup: setupAuditVerify},
 		{name: "audit report", summary: "the last stored verification", setup: setupAuditReport},
 		{name: "audit late", args: "--channel C [--msp MSPID]", summary: "events recorded after the day they occurred", setup: setupAuditLate},
