@@ -48,7 +48,7 @@ func TestExportPrintsReferencesPseudonymsAndTimelines(t *testing.T) {
 	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	ex := gateway.SubjectExport{MSPID: "AsylumOfficeMSP", ExportedAt: at, MappedAt: at, Cases: []gateway.ExportedCase{
 		{Channel: "national", Pseudonym: "11111111-1111-4111-8111-111111111111", LocalRefs: []string{"BAMF-1"}, OnLedger: true,
-			Case: &domain.CaseState{Status: "FILE_CREATED", Holders: []string{"AsylumOfficeMSP", "BorderPoliceMSP"}},
+			Case:     &domain.CaseState{Status: "FILE_CREATED", Holders: []string{"AsylumOfficeMSP", "BorderPoliceMSP"}},
 			Timeline: []domain.Event{{Seq: 1, Code: domain.EvCaseRegistered, MSPID: "BorderPoliceMSP", OccurredOn: "2026-11-27"}}},
 		{Channel: "dublin", Pseudonym: "22222222-2222-4222-8222-222222222222", LocalRefs: []string{"BAMF-D-1"}, Timeline: []domain.Event{}},
 	}, History: []gateway.ExportHistory{{At: at, Action: "rectified", Channel: "national"}}}
