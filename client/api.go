@@ -231,6 +231,13 @@ func (c *Client) OpenErasures(ctx context.Context, channel string, p Page) (gate
 	return out, get(ctx, c, "/v1/erasures/open", p.query(url.Values{"channel": {channel}}), &out)
 }
 
+// AutomationRefusals lists the automations' writes the ledger refused for
+// good (admin).
+func (c *Client) AutomationRefusals(ctx context.Context) (gateway.RefusalList, error) {
+	var out gateway.RefusalList
+	return out, get(ctx, c, "/v1/automations/refusals", nil, &out)
+}
+
 // CreateWebhook subscribes a URL to the agency's events; the answer holds
 // the signing secret, shown only once.
 func (c *Client) CreateWebhook(ctx context.Context, req gateway.CreateWebhookRequest, opts ...WriteOption) (gateway.CreatedWebhook, error) {

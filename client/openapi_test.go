@@ -155,6 +155,7 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 		func() error { _, err := c.AuditReport(ctx); return err },
 		func() error { _, err := c.AuditVerify(ctx); return err },
 		func() error { _, err := c.ReconcileErasures(ctx); return err },
+		func() error { _, err := c.AutomationRefusals(ctx); return err },
 		func() error {
 			_, err := c.SetHolidays(ctx, gateway.HolidaysRequest{Year: 2026, Dates: []string{"2026-12-25"}})
 			return err
