@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/diskspace"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -72,10 +73,10 @@ type Config struct {
 	// DataDir is the store's folder, whose free space is exported and
 	// checked by /readyz ("": not watched). MinFreeBytes is the readiness
 	// threshold (0: DefaultMinFreeBytes; use a DataDir of "" to disable).
-	// StatFS probes it (default privacy.SysStatFS; a fake in tests).
+	// StatFS probes it (default diskspace.SysStatFS; a fake in tests).
 	DataDir      string
 	MinFreeBytes uint64
-	StatFS       privacy.StatFS
+	StatFS       diskspace.StatFS
 }
 
 // Server is the gateway's HTTP API and its background work.
@@ -163,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MinFreeBytes = DefaultMinFreeBytes
 	}
 	if cfg.StatFS == nil {
-		cfg.StatFS = privacy.SysStatFS
+		cfg.StatFS = diskspace.SysStatFS
 	}
 	if cfg.PrivacyReady == nil {
 		cfg.PrivacyReady = func(context.Context) error { return nil }
@@ -177,7 +178,7 @@ func New(cfg Config) (*Server, error) {
 		auth: cfg.Auth, idem: idem, now: cfg.Now, mux: http.NewServeMux(),
 		sem: make(chan struct{}, cfg.MaxInFlight), closing: make(chan struct{}),
 	}
-	s.disk = &diskWatch{dir: cfg.DataDir, minFree: cfg.MinFreeBytes, statfs: cfg.StatFS}
+	s.disk = newDiskWatch(cfg.DataDir, cfg.MinFreeBytes, cfg.StatFS)
 	if err := s.m.Registry().Register(s.disk); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if !errors.As(err, &are) { // a second server on the same metrics (tests)

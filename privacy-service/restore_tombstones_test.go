@@ -219,7 +219,7 @@ func (f *fakeStatFS) set(path string, avail uint64) {
 func TestDiskSpaceMetricsAndReadiness(t *testing.T) {
 	store := newTestStore(t)
 	fs := &fakeStatFS{avail: map[string]uint64{}, fail: map[string]bool{}}
-	folders := []DiskFolder{{"data", "/d"}, {"tombstones", "/t"}, {"kek", "/k"}}
+	folders := []DiskFolder{{Name: "data", Path: "/d"}, {Name: "tombstones", Path: "/t"}, {Name: "kek", Path: "/k"}}
 	for _, f := range folders {
 		fs.set(f.Path, 5<<30)
 	}
@@ -286,39 +286,11 @@ func TestDiskSpaceMetricsAndReadiness(t *testing.T) {
 }
 
 func TestDiskThresholdZeroIsOff(t *testing.T) {
-	w := newDiskWatch(DiskConfig{Folders: []DiskFolder{{"data", "/d"}}, StatFS: func(string) (uint64, uint64, error) {
+	w := newDiskWatch(DiskConfig{Folders: []DiskFolder{{Name: "data", Path: "/d"}}, StatFS: func(string) (uint64, uint64, error) {
 		return 0, 0, io.ErrUnexpectedEOF
 	}})
 	if err := w.check(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want uint64
-		bad  bool
-	}{
-		{in: "0", want: 0}, {in: "1024", want: 1024}, {in: "1GiB", want: 1 << 30}, {in: "512 MiB", want: 512 << 20},
-		{in: "2G", want: 2 << 30}, {in: "3K", want: 3 << 10}, {in: "1TiB", want: 1 << 40},
-		{in: "", bad: true}, {in: "-1", bad: true}, {in: "1.5GiB", bad: true}, {in: "GiB", bad: true},
-		{in: "1PiB", bad: true}, {in: "99999999999999999999", bad: true}, {in: "17179869184GiB", bad: true},
-	} {
-		got, err := ParseBytes(tc.in)
-		if tc.bad != (err != nil) || (!tc.bad && got != tc.want) {
-			t.Errorf("ParseBytes(%q) = %d, %v", tc.in, got, err)
-		}
-	}
-}
-
-func TestSysStatFS(t *testing.T) {
-	avail, total, err := SysStatFS(t.TempDir())
-	if err != nil || total == 0 || avail > total {
-		t.Fatalf("statfs: %d of %d: %v", avail, total, err)
-	}
-	if _, _, err := SysStatFS(filepath.Join(t.TempDir(), "absent")); err == nil {
-		t.Fatal("statfs of a missing folder succeeded")
 	}
 }
 

@@ -29,8 +29,8 @@ import (
 
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/internal/diskspace"
 	"github.com/caseledger/caseledger/network"
-	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
 func main() {
@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string) error {
 	if *profiling && *opsListen == "" {
 		return fmt.Errorf("--pprof needs --ops-listen: %w", flag.ErrHelp)
 	}
-	minFreeBytes, err := privacy.ParseBytes(*minFree)
+	minFreeBytes, err := diskspace.ParseBytes(*minFree)
 	if err != nil {
 		return fmt.Errorf("--min-free: %w: %w", err, flag.ErrHelp)
 	}

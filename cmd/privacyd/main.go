@@ -26,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/caseledger/caseledger/internal/diskspace"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -168,7 +169,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	minFreeBytes, err := privacy.ParseBytes(*minFree)
+	minFreeBytes, err := diskspace.ParseBytes(*minFree)
 	if err != nil {
 		return fmt.Errorf("--min-free: %w", err)
 	}
