@@ -156,6 +156,9 @@ func TestDublinProcedureOnLedger(t *testing.T) {
 	submit(t, ch, ao("cases:RecordEvent", uuid.NewString(), p, payload("TAKE_CHARGE_REQUESTED", daysAgo(20), map[string]any{
 		"requestedMemberState": "AT", "receivedOn": daysAgo(20), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(22),
 	})))
+	// The requested state acknowledges the receipt date (the claim alone does not start its period;
+	// its gateway may have acknowledged today's date already, an earlier date still counts).
+	submit(t, ch, at("cases:RecordEvent", uuid.NewString(), p, payload("RECEIPT_ACKNOWLEDGED", daysAgo(20), nil)))
 	refuse(t, ch, "DEADLINE_PASSED", at("cases:RecordEvent", uuid.NewString(), p, payload("REQUEST_ACCEPTED", today(), nil)))
 	refuse(t, ch, "FORBIDDEN", step{"auditor", "auditor", "dublin:ResolveDeadlines", []string{uuid.NewString(), p}})
 	res := submit(t, ch, at("dublin:ResolveDeadlines", uuid.NewString(), p))

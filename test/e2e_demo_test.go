@@ -149,12 +149,23 @@ func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	implicit := 0
+	implicit, requestOn, ackEarlier := 0, "", false
 	for _, e := range dtl.Items {
 		switch e.Code {
 		case domain.EvTakeChargeRequested:
-			if e.LateDays != 20 || e.ReceivedOn != e.OccurredOn {
-				t.Fatalf("request recorded %d days late (received %s, occurred %s), want 20", e.LateDays, e.ReceivedOn, e.OccurredOn)
+			if e.LateDays != 24 || e.ReceivedOn != e.OccurredOn {
+				t.Fatalf("request recorded %d days late (received %s, occurred %s), want 24", e.LateDays, e.ReceivedOn, e.OccurredOn)
+			}
+			requestOn = e.OccurredOn
+		case domain.EvReceiptAcknowledged:
+			// The partner state's gateway (today) and its officer (the
+			// receipt date DubliNet proved) acknowledge; only the partner
+			// state can.
+			if e.MSPID != "PartnerStateMSP" {
+				t.Fatalf("receipt acknowledged by %s", e.MSPID)
+			}
+			if e.OccurredOn == requestOn {
+				ackEarlier = true
 			}
 		case domain.EvImplicitlyAccepted:
 			implicit++
@@ -168,8 +179,8 @@ func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, r
 			t.Fatalf("a reply was recorded: %+v", e)
 		}
 	}
-	if implicit != 1 {
-		t.Fatalf("%d implicit acceptances", implicit)
+	if implicit != 1 || !ackEarlier {
+		t.Fatalf("%d implicit acceptances; receipt on the request's day acknowledged: %v", implicit, ackEarlier)
 	}
 	// The partner state's gateway knows nothing of the national channel.
 	if _, err := ag.Partner.Case(ctx, nat(b.National)); err == nil {

@@ -20,9 +20,10 @@ import (
 	"github.com/caseledger/caseledger/network"
 )
 
-// TestGatewayDublinProcedure: a Dublin request recorded late (received 20
-// days ago, reply limit two weeks after a Eurodac hit under the AMMR) is
-// past its reply deadline; the gateways' deadline watchers record the
+// TestGatewayDublinProcedure: a Dublin request recorded late (received 24
+// days ago as the partner state acknowledges, reply limit two weeks after a
+// Eurodac hit under the AMMR) is past its reply deadline by more than the
+// watchers' grace period; the gateways' deadline watchers record the
 // implicit acceptance by themselves, once. A second request runs the normal
 // course: deadline board, reply by the partner state, transfer.
 func TestGatewayDublinProcedure(t *testing.T) {
@@ -32,25 +33,28 @@ func TestGatewayDublinProcedure(t *testing.T) {
 	natRef, dubRef := gwRef("BAMF"), gwRef("BAMF-DU")
 	aoGw.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": natRef, "occurredOn": daysAgo(20)}, nil)
 	var dub gwWrite
-	aoGw.ok(http.StatusCreated, "dublin-officer", "POST", "/v1/cases", map[string]any{"channel": "dublin", "localRef": dubRef, "occurredOn": daysAgo(20),
+	aoGw.ok(http.StatusCreated, "dublin-officer", "POST", "/v1/cases", map[string]any{"channel": "dublin", "localRef": dubRef, "occurredOn": daysAgo(24),
 		"linkFrom": map[string]any{"channel": "national", "localRef": natRef}}, &dub)
 	// Dublin requests are the Dublin officer's: the asylum office's
 	// caseworker is refused by the workflow.
 	r := aoGw.do("caseworker", "POST", "/v1/dublin/requests", map[string]any{
-		"localRef": dubRef, "kind": "TAKE_CHARGE", "occurredOn": daysAgo(20), "requestedMemberState": "AT",
-		"receivedOn": daysAgo(20), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(24),
+		"localRef": dubRef, "kind": "TAKE_CHARGE", "occurredOn": daysAgo(24), "requestedMemberState": "AT",
+		"receivedOn": daysAgo(24), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(24),
 	}, "")
 	if p := r.problem(t); r.status != http.StatusForbidden || p.Code != "FORBIDDEN" {
 		t.Fatalf("caseworker Dublin request: %d %+v", r.status, p)
 	}
 	var req gwWrite
 	aoGw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/dublin/requests", map[string]any{
-		"localRef": dubRef, "kind": "TAKE_CHARGE", "occurredOn": daysAgo(20), "requestedMemberState": "AT",
-		"receivedOn": daysAgo(20), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(24),
+		"localRef": dubRef, "kind": "TAKE_CHARGE", "occurredOn": daysAgo(24), "requestedMemberState": "AT",
+		"receivedOn": daysAgo(24), "applicationRegisteredOn": daysAgo(25), "evidence": "EURODAC_HIT", "evidenceReceivedOn": daysAgo(24),
 	}, &req)
 	if req.Status != "TAKE_CHARGE_REQUESTED" || req.Pseudonym != dub.Pseudonym {
 		t.Fatalf("request: %+v", req)
 	}
+	// The partner state acknowledges the receipt date DubliNet proved (its
+	// gateway may have acknowledged today already; an earlier date counts).
+	psGw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/dublin/replies", map[string]any{"pseudonym": dub.Pseudonym, "reply": "RECEIPT_ACKNOWLEDGED", "occurredOn": daysAgo(24)}, nil)
 	// Nobody asks: the watchers notice the lapsed deadline.
 	events.until(t, 90*time.Second, "implicit acceptance recorded by a watcher", func(v gwEvent) bool {
 		return v.Pseudonym == dub.Pseudonym && v.Code == "IMPLICITLY_ACCEPTED"

@@ -187,6 +187,12 @@ type gwEvent struct {
 	TxID      string   `json:"txId"`
 	Held      bool     `json:"held"`
 	LocalRefs []string `json:"localRefs"`
+	// Supersedes: the consequence a step dated in time superseded.
+	Supersedes *struct {
+		Code  string `json:"code"`
+		Seq   uint64 `json:"seq"`
+		BySeq uint64 `json:"bySeq"`
+	} `json:"supersedes"`
 }
 
 // gwStream is an open server-sent event stream.
