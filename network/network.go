@@ -126,9 +126,9 @@ func (n *Network) Up(ctx context.Context) error {
 	}{
 		// Peers are started even when an orderer does not answer (and the other way round): `up`
 		// on a live network with one frozen orderer still brings back a stopped peer, then names
-		// the orderer.
-		{"orderers and peers started", func(ctx context.Context) error {
-			return parallel([]func(context.Context) error{n.startOrderers, n.startPeers},
+		// the orderer. The disk watchers start alongside (their failure is reported too).
+		{"orderers, peers and disk watchers started", func(ctx context.Context) error {
+			return parallel([]func(context.Context) error{n.startOrderers, n.startPeers, n.startDiskWatchers},
 				func(start func(context.Context) error) error { return start(ctx) })
 		}},
 		{"channels joined", n.createChannels},

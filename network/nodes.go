@@ -29,7 +29,7 @@ func (n *Network) ordererEnv(i int) []string {
 	p := n.desc.OrdererPortsOf(i)
 	dir := n.ordererDir(i)
 	tls := filepath.Join(dir, "tls")
-	data := filepath.Join(dir, "data")
+	data := n.ordererData(i)
 	tlsCA := n.OrdererTLSCA()
 	return []string{
 		"FABRIC_CFG_PATH=" + n.configDir(),
@@ -45,9 +45,10 @@ func (n *Network) ordererEnv(i int) []string {
 		"ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE=" + filepath.Join(tls, "server.crt"),
 		"ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY=" + filepath.Join(tls, "server.key"),
 		"ORDERER_GENERAL_CLUSTER_ROOTCAS=[" + tlsCA + "]",
-		"ORDERER_FILELEDGER_LOCATION=" + filepath.Join(data, "ledger"),
-		"ORDERER_CONSENSUS_WALDIR=" + filepath.Join(data, "etcdraft", "wal"),
-		"ORDERER_CONSENSUS_SNAPDIR=" + filepath.Join(data, "etcdraft", "snapshot"),
+		// The same folders the disk watcher watches (diskwatch.go).
+		"ORDERER_FILELEDGER_LOCATION=" + data.Ledger,
+		"ORDERER_CONSENSUS_WALDIR=" + data.WAL,
+		"ORDERER_CONSENSUS_SNAPDIR=" + data.Snapshot,
 		"ORDERER_OPERATIONS_LISTENADDRESS=" + addr(p.Ops),
 		"ORDERER_OPERATIONS_TLS_ENABLED=true",
 		"ORDERER_OPERATIONS_TLS_CERTIFICATE=" + filepath.Join(tls, "server.crt"),
@@ -67,7 +68,6 @@ func (n *Network) peerEnv(o Org) []string {
 	p := n.desc.PortsOf(o.Name)
 	dir := filepath.Join(n.orgDir(o.Name), "peer0")
 	tls := filepath.Join(dir, "tls")
-	data := filepath.Join(dir, "data")
 	return []string{
 		"FABRIC_CFG_PATH=" + n.configDir(),
 		"FABRIC_LOGGING_SPEC=INFO",
@@ -102,8 +102,9 @@ func (n *Network) peerEnv(o Org) []string {
 		// writes to a third during the freeze, 500 ms leaves them most of it (docs/performance.md,
 		// "Grey failures").
 		"CORE_PEER_GATEWAY_BROADCASTTIMEOUT=500ms",
-		"CORE_PEER_FILESYSTEMPATH=" + data,
-		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + filepath.Join(data, "snapshots"),
+		// The same folders the disk watcher watches (diskwatch.go).
+		"CORE_PEER_FILESYSTEMPATH=" + n.peerDataDir(o.Name),
+		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + n.peerSnapshotsDir(o.Name),
 		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
 		"CORE_OPERATIONS_TLS_ENABLED=true",
 		"CORE_OPERATIONS_TLS_CERT_FILE=" + filepath.Join(tls, "server.crt"),

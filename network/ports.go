@@ -39,6 +39,9 @@ func (n *Network) portPlan() []portUse {
 			portUse{PrivacyNode(o.Name), "privacy service", p.Privacy}, portUse{PrivacyNode(o.Name), "privacy operations", p.PrivacyOps},
 			portUse{GatewayNode(o.Name), "gateway", p.Gateway}, portUse{GatewayNode(o.Name), "gateway operations", p.GatewayOps})
 	}
+	for _, w := range n.diskWatchPlan() {
+		out = append(out, portUse{DiskWatchNode(w.Org), "disk watcher", w.Port})
+	}
 	return out
 }
 

@@ -308,6 +308,9 @@ type OrgPorts struct {
 	ChaincodeServer              int
 	Privacy, Gateway             int
 	PrivacyOps, GatewayOps       int // plain HTTP on loopback: health, metrics, pprof when asked
+	// DiskWatchOps is the org's disk watcher (free space of its Fabric nodes' folders); plain
+	// HTTP on loopback. The orderer org's is the last port of its block (orderers use +4..+18).
+	DiskWatchOps int
 }
 
 // OrdererPorts of one orderer node.
@@ -322,14 +325,14 @@ func (d Description) PortsOf(org string) OrgPorts {
 		CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3,
 		Peer: b + 4, PeerChaincode: b + 5, PeerOps: b + 6,
 		ChaincodeServer: b + 7, Privacy: b + 8, Gateway: b + 9,
-		PrivacyOps: b + 10, GatewayOps: b + 11,
+		PrivacyOps: b + 10, GatewayOps: b + 11, DiskWatchOps: b + 12,
 	}
 }
 
 // OrdererOrgPorts returns the CA ports of the orderer organisation.
 func (d Description) OrdererOrgPorts() OrgPorts {
 	b := d.BasePort
-	return OrgPorts{CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3}
+	return OrgPorts{CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3, DiskWatchOps: b + portsPerOrg - 1}
 }
 
 // OrdererPortsOf returns the ports of orderer i (0-based).

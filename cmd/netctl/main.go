@@ -4,7 +4,7 @@
 //	               [--no-services]                         (generated on first use) and wait
 //	netctl down    [--purge]                               stop every node by PID (purge: delete data)
 //	netctl restart                                         stop and start again, keeping ledger data
-//	netctl status                                          list nodes, PIDs and RSS
+//	netctl status                                          list nodes, PIDs and RSS, free space of the Fabric folders
 //	netctl smoke                                           register one case through fabric-gateway, timed
 package main
 
@@ -162,8 +162,29 @@ func printStatus(n *network.Network) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Free space of the Fabric nodes' folders, read here (same host) as their disk watchers do.
+	fmt.Println()
+	fmt.Fprintln(tw, "FOLDER\tAVAILABLE\tSIZE\t")
+	low := 0
+	for _, u := range n.DiskUsage() {
+		if u.Err != nil {
+			fmt.Fprintf(tw, "%s\t?\t?\t%v\n", u.Name, u.Err)
+			continue
+		}
+		mark := ""
+		if u.Avail < network.DiskWatchMinFree {
+			mark, low = "LOW (docs/operations.md)", low+1
+		}
+		fmt.Fprintf(tw, "%s\t%.1f GiB\t%.1f GiB\t%s\n", u.Name, float64(u.Avail)/(1<<30), float64(u.Total)/(1<<30), mark)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	if down > 0 {
 		return fmt.Errorf("%d node(s) not running", down)
+	}
+	if low > 0 {
+		return fmt.Errorf("%d folder(s) below %d bytes free", low, network.DiskWatchMinFree)
 	}
 	return nil
 }
