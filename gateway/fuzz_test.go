@@ -22,6 +22,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"channel":"national","localRef":"x","document":"aGVsbG8=","occurredOn":"2026-11-27"}`,
 		`{"url":"https://example.org/hook","from":"beginning"}`,
 		`{"event":{"code":"CASE_CLOSED","occurredOn":"2026-11-27","closureReason":"OTHER","name":"ZZSECRET"}}`,
+		`{"channel":"national","localRef":"ZZSECRET\u0001","newLocalRef":"ZZSECRET-2"}`,
 		`{"channel":"ZZSECRET"}`, `[]`, `null`, `{"a":1}{}`, ``, `{"event":"ZZSECRET"}`,
 	}
 	for _, s := range seeds {
@@ -32,7 +33,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		func() any { return &BindRequest{} }, func() any { return &TimelineRequest{} }, func() any { return &DublinRequestRequest{} },
 		func() any { return &DublinReplyRequest{} }, func() any { return &DublinTransferRequest{} }, func() any { return &AnchorRequest{} },
 		func() any { return &VerifyRequest{} }, func() any { return &ErasureRequest{} }, func() any { return &CreateWebhookRequest{} },
-		func() any { return &HistoryRequest{} },
+		func() any { return &HistoryRequest{} }, func() any { return &RectifyRequest{} }, func() any { return &ExportRequest{} },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, newT := range targets {
@@ -40,6 +41,13 @@ func FuzzDecodeRequest(f *testing.F) {
 			err := decodeJSON(data, v)
 			if err != nil && strings.Contains(err.Error(), "ZZSECRET") {
 				t.Fatalf("error quotes the input: %v", err)
+			}
+			if rr, ok := v.(*RectifyRequest); ok && err == nil {
+				for _, e := range []error{refArg("localRef", rr.LocalRef), refArg("newLocalRef", rr.NewLocalRef)} {
+					if e != nil && strings.Contains(e.Error(), "ZZSECRET") {
+						t.Fatalf("reference error quotes the input: %v", e)
+					}
+				}
 			}
 			if er, ok := v.(*EventRequest); ok && err == nil && er.Event != nil {
 				payload, _, err := canonicalEvent(er.Event)
