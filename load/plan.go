@@ -166,8 +166,8 @@ func (v Verification) Print(w io.Writer) {
 	if !v.OK() {
 		state = "FAILED"
 	}
-	fmt.Fprintf(w, "ledger check %s: %d of %d acknowledged writes on the ledger exactly once (%d cases; %d unacknowledged writes stored; blocks scanned %v)\n",
-		state, v.OnLedger, v.AckedWrites, v.Cases, v.UnackedStored, v.BlocksScanned)
+	fmt.Fprintf(w, "ledger check %s: %d of %d acknowledged writes on the ledger exactly once (%d cases; %d unacknowledged writes stored; %d steps the gateways recorded by themselves; blocks scanned %v)\n",
+		state, v.OnLedger, v.AckedWrites, v.Cases, v.UnackedStored, v.Automatic, v.BlocksScanned)
 	for _, p := range v.Problems {
 		fmt.Fprintln(w, "  ", p)
 	}
