@@ -354,3 +354,27 @@ func TestAcknowledgementOnlyEarlier(t *testing.T) {
 		t.Fatalf("later: %v", err)
 	}
 }
+
+// An urgent request keeps the length it asked for, counted from the receipt
+// date that stands (Dublin III 21(2)/22(6): the requesting state sets it).
+func TestUrgentPeriodFollowsTheReceiptThatStands(t *testing.T) {
+	f := newFixture(t, "2026-03-12") // Thu
+	de, at := f.dublinOfficer(ao), f.dublinOfficer(ps)
+	s, _, err := f.stepOn(nil, de, EvCaseRegistered, "2026-03-02", EventFields{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := reqFields("2026-03-02", "2026-02-10", EvidenceOther)
+	fields.Urgent, fields.UrgentReplyDue = ptr(true), "2026-03-09" // one week
+	s, _, err = f.stepOn(s, de, EvTakeChargeRequested, "2026-03-02", fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Dublin.UrgentDays != 7 || dueOf(s, DeadlineReply) != "2026-03-19" {
+		t.Fatalf("from the ledger date: %d days, due %s", s.Dublin.UrgentDays, dueOf(s, DeadlineReply))
+	}
+	s, _, err = f.stepOn(s, at, EvReceiptAcknowledged, "2026-03-02", EventFields{})
+	if err != nil || dueOf(s, DeadlineReply) != "2026-03-09" {
+		t.Fatalf("acknowledged: %v due %s", err, dueOf(s, DeadlineReply))
+	}
+}
