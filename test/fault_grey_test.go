@@ -79,10 +79,15 @@ type greyProbes struct {
 
 	mu    sync.Mutex
 	cases []*load.Case
+	// nextID numbers probe cases apart from the load's, which count from 1 under the same tag:
+	// equal ids give equal local references (LG-<tag>-<id>-<msp>), and a probe registering the
+	// load's reference gets the load's pseudonym (409 ALREADY_EXISTS) or takes the reference the
+	// load binds (409 CONFLICT). Set before the first probe starts.
+	nextID atomic.Int64
 }
 
-// probeCaseID numbers probe cases apart from the load's (which count from 1).
-var probeCaseID atomic.Int64
+// probeIDBase: probe case ids start above any load case id.
+const probeIDBase = 1_000_000
 
 func startGreyProbes(t *testing.T, gw *load.Gateway, tag, frozenOrg string) *greyProbes {
 	t.Helper()
@@ -95,6 +100,7 @@ func startGreyProbes(t *testing.T, gw *load.Gateway, tag, frozenOrg string) *gre
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &greyProbes{cancel: cancel}
+	p.nextID.Store(probeIDBase)
 	for _, name := range []string{"border-police", "asylum-office"} {
 		o, ok := desc.Org(name)
 		if !ok || name == frozenOrg {
@@ -107,7 +113,6 @@ func startGreyProbes(t *testing.T, gw *load.Gateway, tag, frozenOrg string) *gre
 			go p.run(ctx, gw, tag, national, a)
 		}
 	}
-	probeCaseID.CompareAndSwap(0, 1_000_000)
 	return p
 }
 
@@ -116,7 +121,7 @@ func startGreyProbes(t *testing.T, gw *load.Gateway, tag, frozenOrg string) *gre
 func (p *greyProbes) run(ctx context.Context, gw *load.Gateway, tag, channel string, a load.Actor) {
 	defer p.wg.Done()
 	for ctx.Err() == nil {
-		id := int(probeCaseID.Add(1))
+		id := int(p.nextID.Add(1))
 		c := &load.Case{ID: id, Channel: channel, Procedure: "national",
 			Refs: map[string]string{a.Org: fmt.Sprintf("LG-%s-%d-%s", tag, id, a.MSPID[:2])}}
 		today := time.Now().UTC().Format(time.DateOnly)
@@ -154,6 +159,24 @@ func (p *greyProbes) stop() []*load.Case {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.cases)
+}
+
+// sharedRefs lists the local references that more than one case uses with the same agency: the
+// load's and the probes' cases must be apart, or one case's writes are refused as the other's.
+func sharedRefs(cases []*load.Case) []string {
+	owner := map[string]*load.Case{}
+	var shared []string
+	for _, c := range cases {
+		for org, ref := range c.Refs {
+			k := org + "/" + ref
+			if o, ok := owner[k]; ok && o != c {
+				shared = append(shared, fmt.Sprintf("%s (cases %d and %d)", k, o.ID, c.ID))
+				continue
+			}
+			owner[k] = c
+		}
+	}
+	return shared
 }
 
 // writeRate counts org's acknowledged writes that ended in [from, to), per second.

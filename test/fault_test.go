@@ -248,6 +248,9 @@ func faultUnderLoad(t *testing.T, spec faultSpec) {
 	cases := r.Cases
 	if probes != nil {
 		cases = append(cases, probes.stop()...)
+		if shared := sharedRefs(cases); len(shared) > 0 {
+			t.Errorf("%d local references used by two cases (their writes are refused as the other's): %v", len(shared), shared[:min(len(shared), 5)])
+		}
 		probes.report(t, log.snapshot(), killed, restartAt)
 	}
 	// No valid write refused for good: a write that failed (its case ended there) must succeed
