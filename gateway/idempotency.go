@@ -247,11 +247,7 @@ func (id *idempotency) begin(scope, key, fp string) (*idemCall, *Problem, error)
 // finish stores a final outcome (or leaves the record open for a retry) and
 // releases the key.
 func (c *idemCall) finish(status int, contentType string, body []byte) error {
-	defer func() {
-		c.id.mu.Lock()
-		delete(c.id.inflight, c.dbKey)
-		c.id.mu.Unlock()
-	}()
+	defer c.release()
 	if !finalStatus(status) {
 		return c.persist() // memos for the retry
 	}
@@ -260,6 +256,13 @@ func (c *idemCall) finish(status int, contentType string, body []byte) error {
 	// stores the outcome, so a crash leaves either both or the open record
 	// with its journal.
 	return c.id.store.putJSONDropping(c.dbKey, c.rec, c.id.ttl, c.journalPrefix())
+}
+
+// release frees the key for the next attempt.
+func (c *idemCall) release() {
+	c.id.mu.Lock()
+	delete(c.id.inflight, c.dbKey)
+	c.id.mu.Unlock()
 }
 
 // finalStatus: which outcomes a retry must see again. Server-side failures

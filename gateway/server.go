@@ -557,7 +557,17 @@ func (s *Server) serveWrite(c *call, rt route) {
 	c.idem = ic
 	rec := &recorder{ResponseWriter: c.w}
 	c.w = rec
+	finished := false
+	defer func() {
+		if !finished {
+			// The handler panicked (wrap recovers and answers 500): release the
+			// key without an outcome, so a retry runs the write again instead
+			// of finding it in progress until the gateway restarts.
+			ic.release()
+		}
+	}()
 	c.respond(rt.h(c))
+	finished = true
 	if err := ic.finish(rec.status, rec.Header().Get("Content-Type"), rec.buf.Bytes()); err != nil {
 		s.log.Error("idempotency store", "err", err)
 	}
