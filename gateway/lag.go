@@ -95,6 +95,11 @@ type lagWait struct {
 	// height, target: the refusing endorser's last known height and the
 	// height both it and the agency's peer must reach.
 	height, target uint64
+	// ownRecheck: the own peer refused and no peer was ahead when asked, but
+	// the heights are read after the refusal, so the own peer may have
+	// caught up in between; it has been asked once more at a height at
+	// least every other peer's.
+	ownRecheck bool
 }
 
 // EndorserBehind: another organisation's endorser refused while it had not
@@ -169,8 +174,9 @@ func (l *FabricLedger) awaitEndorser(ctx context.Context, gw *client.Gateway, ch
 // peer is checked too: the other organisations of the channel (from its
 // configuration, cscc GetChannelConfig, cached) are asked for their heights;
 // if one is ahead, the own peer is waited for up to that height and the
-// write endorsed again. Only a refusal given with no peer ahead of the own
-// is final.
+// write endorsed again. With no peer ahead, the own peer is asked once more
+// (the heights are read after its refusal, which may have been given below
+// them); only that answer is final.
 
 // ownMayLag: the own peer refused, with a kind lag can cause.
 func (l *FabricLedger) ownMayLag(er *EndorserRefusal) bool {
@@ -208,7 +214,18 @@ func (l *FabricLedger) awaitOwnPeer(ctx context.Context, gw *client.Gateway, cha
 	}
 	wg.Wait()
 	if ahead <= own {
-		return false, nil // no peer has seen more: the refusal holds
+		// No peer has seen more now. The refusal was given at some earlier
+		// height, though (a peer thawed or reconnected catches up within
+		// milliseconds), so it holds only once given again at this height.
+		// Not needed when this endorsement was made after a wait that
+		// brought the own peer to the height it still has.
+		if w.ownRecheck || (w.target != 0 && own <= w.target) {
+			return false, nil
+		}
+		w.ownRecheck = true
+		w.rounds++
+		w.target = max(w.target, own)
+		return true, nil
 	}
 	w.rounds++
 	w.target = max(w.target, ahead)
