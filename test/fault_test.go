@@ -18,7 +18,7 @@ import (
 )
 
 // Fault tests: under a steady load through the agencies' gateways, SIGKILL one node and start it
-// again (or freeze it, fault_grey_test.go), and check that every write the API acknowledged is on
+// again (or freeze it, fault_zgrey_test.go, run after the SIGKILL tests), and check that every write the API acknowledged is on
 // the ledger exactly once, that no valid write was refused for good, that the service recovered
 // without manual steps, and how long that took. They take a minute or so each,
 // so they run only with CASELEDGER_FAULT_TESTS=1 (see docs/performance.md for the make target).
