@@ -3,7 +3,6 @@ package privacy
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -291,59 +290,6 @@ func TestDiskThresholdZeroIsOff(t *testing.T) {
 	}})
 	if err := w.check(); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// The admin identity is pinned like the gateway's: the CN alone (which the
-// enrolling party chooses) does not open backup and restore.
-func TestPinnedAdminKey(t *testing.T) {
-	dir := t.TempDir()
-	ca, caKey, caDER := newCA(t, "asylum-office TLS CA")
-	caFile := filepath.Join(dir, "ca.crt")
-	writePEM(t, caFile, "CERTIFICATE", caDER)
-	srvCert := issue(t, dir, "server", ca, caKey, certSpec{cn: "privacy", server: true}, 2)
-	admin := issue(t, dir, "admin", ca, caKey, certSpec{cn: "privacy-admin"}, 3)
-	twin := issue(t, dir, "twin", ca, caKey, certSpec{cn: "privacy-admin"}, 4)
-	ad, err := tls.LoadX509KeyPair(admin[0], admin[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(ServerConfig{Store: newTestStore(t),
-		AdminCNs: []string{"privacy-admin"}, AdminKeys: []string{KeyPin(ad.Leaf)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsCfg, err := ServerTLSConfig(srvCert[0], srvCert[1], caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.TLS = tlsCfg
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	for _, tc := range []struct {
-		name string
-		cert [2]string
-		want error
-	}{
-		{"pinned admin", admin, nil},
-		{"same CA and CN, other key", twin, ErrForbidden},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := ClientTLSConfig(tc.cert[0], tc.cert[1], caFile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := NewClient(ts.URL, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			err = c.Backup(context.Background(), io.Discard)
-			if (tc.want == nil) != (err == nil) || tc.want != nil && !errors.Is(err, tc.want) {
-				t.Fatalf("Backup: %v, want %v", err, tc.want)
-			}
-		})
 	}
 }
 
