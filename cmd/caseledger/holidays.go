@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/gateway"
+)
+
+// Holidays: the member states' public holidays that Dublin periods skip.
+
+func holidayCommands() []command {
+	return []command{
+		{name: "holidays set", args: "--year Y [--dates D1,D2,...]",
+			summary: "record your member state's public holidays for a year (Dublin units)",
+			help: `Dublin periods that end on a Saturday, Sunday or one of these days end on the next working day
+(Reg. 1182/71 Art 3(4)). Only your state's Dublin unit (dublin-officer or admin) may set them. Example:
+  caseledger holidays set --org partner-state --role dublin-officer --year 2027 --dates 2027-01-01,2027-12-25`,
+			setup: setupHolidaysSet},
+		{name: "holidays show", args: "[--member-state MS] [--year Y]",
+			summary: "show a member state's recorded public holidays (default: yours, this year)", setup: setupHolidaysShow},
+	}
+}
+
+func setupHolidaysSet(fs *flag.FlagSet) runner {
+	year := fs.Int("year", 0, "the year (required)")
+	dates := fs.String("dates", "", "comma-separated YYYY-MM-DD dates in that year (none: no holidays)")
+	key := idemFlag(fs)
+	return func(ctx context.Context, a *app, _ []string) error {
+		if *year == 0 {
+			return usagef("--year is required")
+		}
+		list := []string{}
+		for _, d := range strings.Split(*dates, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				list = append(list, d)
+			}
+		}
+		c, err := a.connect()
+		if err != nil {
+			return err
+		}
+		cal, err := c.SetHolidays(ctx, gateway.HolidaysRequest{Year: *year, Dates: list}, writeOpts(*key)...)
+		if err != nil {
+			return err
+		}
+		return a.print(cal, func(w io.Writer) { printHolidays(w, cal) })
+	}
+}
+
+func setupHolidaysShow(fs *flag.FlagSet) runner {
+	ms := fs.String("member-state", "", "ISO 3166-1 alpha-2 code (default: your agency's)")
+	year := fs.Int("year", 0, "the year (default: this year)")
+	return func(ctx context.Context, a *app, _ []string) error {
+		c, err := a.connect()
+		if err != nil {
+			return err
+		}
+		cal, err := c.Holidays(ctx, *ms, *year)
+		if err != nil {
+			return err
+		}
+		return a.print(cal, func(w io.Writer) { printHolidays(w, cal) })
+	}
+}
+
+func printHolidays(w io.Writer, cal chaincode.HolidayCalendar) {
+	fmt.Fprintf(w, "public holidays of %s in %d (recorded by %s): %d\n", cal.MemberState, cal.Year, cal.SetBy, cal.Holidays.Len())
+	for _, d := range cal.Holidays.Dates() {
+		fmt.Fprintf(w, "  %s  %s\n", d, d.Weekday())
+	}
+}
