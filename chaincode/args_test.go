@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/caseledger/caseledger/chaincode/internal/fakestub"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/fakestub"
 )
 
 // argWorld is a ledger with something to page through on both channels, and honest bookmarks.

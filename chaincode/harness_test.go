@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/caseledger/caseledger/chaincode/internal/fakestub"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/fakestub"
 )
 
 // net is a test network: the chaincode, one ledger per channel, a settable
