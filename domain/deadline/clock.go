@@ -1,6 +1,9 @@
 package deadline
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Procedure distinguishes take charge from take back.
 type Procedure string
@@ -342,6 +345,45 @@ func inRange(p Period, r Rule, start Date) error {
 // negative reply (1560 Art 5(2)); AMMR ErrNoLimit unless configured.
 func (c Clock) ReexaminationRequestDeadline(negativeReplyReceived Date, cal Calendar) (Deadline, error) {
 	return c.Due(ReexaminationRequest, negativeReplyReceived, cal)
+}
+
+// ReexaminationRule returns the row that provides a re-examination of a
+// negative reply to a request of procedure p: Dublin III's for both
+// procedures (1560 Art 5(2)); under the AMMR the take back row (2025/2055
+// Art 15(3), no limit retrieved) and, for take charge, the row marked
+// OnlyWithConfiguredPeriod, which provides it only once a period is
+// configured. ErrNotProvided when the table does not provide it.
+func (c Clock) ReexaminationRule(p Procedure) (Rule, error) {
+	step := ReexaminationRequest
+	if p == TakeCharge {
+		if _, err := c.Rule(ReexaminationRequestTakeCharge); err == nil {
+			step = ReexaminationRequestTakeCharge
+		}
+	}
+	r, err := c.Rule(step)
+	if errors.Is(err, ErrNoRule) {
+		return Rule{}, fmt.Errorf("%w: %s has no re-examination for %s", ErrNotProvided, c.regime, p)
+	}
+	if err != nil {
+		return Rule{}, err
+	}
+	if r.OnlyWithConfiguredPeriod && !r.HasLimit() {
+		return Rule{}, fmt.Errorf("%w: %s provides re-examination of a %s reply only with a configured %s period (%s)",
+			ErrNotProvided, c.regime, p, r.Step, r.Article)
+	}
+	return r, nil
+}
+
+// Reexamination returns the last day to ask for re-examination of a
+// negative reply received on negativeReplyReceived: ErrNotProvided where the
+// table does not provide it (ReexaminationRule), ErrNoLimit where it does
+// without a fixed limit.
+func (c Clock) Reexamination(p Procedure, negativeReplyReceived Date, cal Calendar) (Deadline, error) {
+	r, err := c.ReexaminationRule(p)
+	if err != nil {
+		return Deadline{}, err
+	}
+	return c.due(r, r.Period, negativeReplyReceived, cal)
 }
 
 // ReexaminationReplyTarget: Dublin III 2 weeks from receipt of the

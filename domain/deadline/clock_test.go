@@ -451,3 +451,78 @@ func TestDeadlineJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip = %+v, %v", back, err)
 	}
 }
+
+// TestReexaminationProvided: re-examination only where the rule table
+// provides it, under each regime and procedure, with and without a
+// configured row.
+func TestReexaminationProvided(t *testing.T) {
+	configured := DefaultConfig()
+	configured.PeriodOverrides = map[Regime]map[Step]Period{AMMR: {ReexaminationRequestTakeCharge: WeeksPeriod(3)}}
+	for _, tc := range []struct {
+		name   string
+		regime Regime
+		cfg    Config
+		proc   Procedure
+		step   Step
+		due    string // "" with wantErr
+		err    error
+	}{
+		{"Dublin III take charge: 1560 Art 5(2), 3 weeks", DublinIII, DefaultConfig(), TakeCharge, ReexaminationRequest, "2026-06-10", nil},
+		{"Dublin III take back: 1560 Art 5(2), 3 weeks", DublinIII, DefaultConfig(), TakeBack, ReexaminationRequest, "2026-06-10", nil},
+		{"AMMR take charge: not provided", AMMR, DefaultConfig(), TakeCharge, "", "", ErrNotProvided},
+		{"AMMR crisis take charge: not provided", AMMRCrisis, DefaultConfig(), TakeCharge, "", "", ErrNotProvided},
+		{"AMMR take charge with a configured row", AMMR, configured, TakeCharge, ReexaminationRequestTakeCharge, "2026-06-10", nil},
+		{"AMMR take back: 2025/2055 Art 15(3), no limit retrieved", AMMR, DefaultConfig(), TakeBack, ReexaminationRequest, "", ErrNoLimit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustClock(t, tc.regime, tc.cfg)
+			r, rerr := c.ReexaminationRule(tc.proc)
+			d, err := c.Reexamination(tc.proc, day(t, "2026-05-20"), nil)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("want %v, got %+v, %v", tc.err, d, err)
+				}
+				if tc.err == ErrNotProvided && !errors.Is(rerr, ErrNotProvided) {
+					t.Fatalf("ReexaminationRule: want ErrNotProvided, got %v", rerr)
+				}
+				return
+			}
+			if err != nil || rerr != nil || r.Step != tc.step || d.Step != tc.step || d.Due != day(t, tc.due) {
+				t.Fatalf("got rule %s, %+v, %v / %v; want %s due %s", r.Step, d, err, rerr, tc.step, tc.due)
+			}
+		})
+	}
+}
+
+// TestLateRequestConsequence: which request limits bar an implicit
+// acceptance once missed.
+func TestLateRequestConsequence(t *testing.T) {
+	cfg := DefaultConfig()
+	for _, tc := range []struct {
+		regime Regime
+		f      RequestFacts
+		step   Step
+		due    string
+		bars   bool
+	}{
+		// Dublin III 21(1): 3 months from lodging / 2 months from a Eurodac hit; VIS has no special rule.
+		{DublinIII, RequestFacts{Procedure: TakeCharge, Application: day(t, "2026-03-02")}, TakeChargeRequest, "2026-06-02", true},
+		{DublinIII, RequestFacts{Procedure: TakeCharge, Application: day(t, "2026-03-02"), Hit: EurodacHit, HitReceived: day(t, "2026-03-10")}, TakeChargeRequestHit, "2026-05-11", true},
+		{DublinIII, RequestFacts{Procedure: TakeCharge, Application: day(t, "2026-03-02"), Hit: VISHit, HitReceived: day(t, "2026-03-10")}, TakeChargeRequest, "2026-06-02", true},
+		// Dublin III 23(2): take back, 2 months from the hit / 3 months from lodging.
+		{DublinIII, RequestFacts{Procedure: TakeBack, Application: day(t, "2026-03-02"), Hit: EurodacHit, HitReceived: day(t, "2026-03-10")}, TakeBackRequestHit, "2026-05-11", true},
+		{DublinIII, RequestFacts{Procedure: TakeBack, Application: day(t, "2026-03-02")}, TakeBackRequest, "2026-06-02", true},
+		// AMMR 39(1): 2 months from registration / 1 month from a Eurodac or VIS hit.
+		{AMMR, RequestFacts{Procedure: TakeCharge, Application: day(t, "2026-08-03")}, TakeChargeRequest, "2026-10-05", true},
+		{AMMR, RequestFacts{Procedure: TakeCharge, Application: day(t, "2026-08-03"), Hit: VISHit, HitReceived: day(t, "2026-08-05")}, TakeChargeRequestHit, "2026-09-07", true},
+		// AMMR 41(1): 2 weeks from the hit; lateness does not shift responsibility.
+		{AMMR, RequestFacts{Procedure: TakeBack, Application: day(t, "2026-08-03"), Hit: EurodacHit, HitReceived: day(t, "2026-08-05")}, TakeBackNotification, "2026-08-19", false},
+	} {
+		t.Run(string(tc.regime)+"/"+string(tc.step), func(t *testing.T) {
+			d, err := mustClock(t, tc.regime, cfg).RequestDeadline(tc.f, nil)
+			if err != nil || d.Step != tc.step || d.Due != day(t, tc.due) || d.OnLapse.BarsLateRequest() != tc.bars {
+				t.Fatalf("got %+v, %v; want %s due %s, bars %v", d, err, tc.step, tc.due, tc.bars)
+			}
+		})
+	}
+}

@@ -26,6 +26,9 @@ var (
 	// ErrNoLimit: the regime has the step but the law (as far as verified)
 	// sets no fixed time limit for it, and none is configured.
 	ErrNoLimit = errors.New("deadline: no fixed time limit for this step")
+	// ErrNotProvided: the regime's table does not provide the step for these
+	// facts (an AMMR take charge re-examination without a configured row).
+	ErrNotProvided = errors.New("deadline: step not provided by this regime")
 	// ErrInvalidFacts: the facts given to a Clock function are incomplete or
 	// contradictory (a missing start date, an appeal decided before acceptance).
 	ErrInvalidFacts = errors.New("deadline: invalid facts")

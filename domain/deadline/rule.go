@@ -59,13 +59,17 @@ const (
 	DetentionTransfer               Step = "DETENTION_TRANSFER"
 	ReexaminationRequest            Step = "REEXAMINATION_REQUEST"
 	ReexaminationReply              Step = "REEXAMINATION_REPLY"
-	TransferDecision                Step = "TRANSFER_DECISION"
-	Appeal                          Step = "APPEAL"
-	SuspensionRequest               Step = "SUSPENSION_REQUEST"
-	Transfer                        Step = "TRANSFER"
-	TransferExtendedImprisonment    Step = "TRANSFER_EXTENDED_IMPRISONMENT"
-	TransferExtendedAbsconding      Step = "TRANSFER_EXTENDED_ABSCONDING"
-	ResumeContact                   Step = "RESUME_CONTACT"
+	// ReexaminationRequestTakeCharge: a regime whose re-examination row
+	// covers only take back (AMMR, 2025/2055 Art 15(3)) carries this row
+	// for take charge; it provides the step only once configured.
+	ReexaminationRequestTakeCharge Step = "REEXAMINATION_REQUEST_TAKE_CHARGE"
+	TransferDecision               Step = "TRANSFER_DECISION"
+	Appeal                         Step = "APPEAL"
+	SuspensionRequest              Step = "SUSPENSION_REQUEST"
+	Transfer                       Step = "TRANSFER"
+	TransferExtendedImprisonment   Step = "TRANSFER_EXTENDED_IMPRISONMENT"
+	TransferExtendedAbsconding     Step = "TRANSFER_EXTENDED_ABSCONDING"
+	ResumeContact                  Step = "RESUME_CONTACT"
 )
 
 // Verification says how far a row's legal fact has been checked (see the
@@ -161,6 +165,15 @@ const (
 	ProcedureEnds Consequence = "PROCEDURE_ENDS"
 )
 
+// BarsLateRequest reports whether a request made after a limit with this
+// consequence no longer binds the requested state by its silence: the
+// requesting state is (or stays) responsible, or must let the person apply
+// (Dublin III 21(1), 23(3), 24(3); AMMR 39(1)). A late AMMR take back
+// notification (41(1): ConsequenceNone) still binds.
+func (c Consequence) BarsLateRequest() bool {
+	return c == RequestingStateResponsible || c == MustAllowApplication
+}
+
 // Valid reports whether c is a known consequence.
 func (c Consequence) Valid() bool {
 	switch c {
@@ -220,8 +233,12 @@ type Rule struct {
 	// from Config.
 	Configurable bool `json:"configurable"`
 	// Overridden: Config replaced the table's default period or consequence.
-	Overridden bool   `json:"overridden"`
-	Note       string `json:"note"`
+	Overridden bool `json:"overridden"`
+	// OnlyWithConfiguredPeriod: the law as retrieved does not provide the
+	// step; the row stands for it so a configured period (a reviewed
+	// reading of the law) can provide it. Without one the step is refused.
+	OnlyWithConfiguredPeriod bool   `json:"onlyWithConfiguredPeriod,omitempty"`
+	Note                     string `json:"note"`
 }
 
 // HasLimit reports whether the rule sets a fixed time limit.

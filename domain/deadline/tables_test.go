@@ -58,6 +58,7 @@ var ruleCases = []ruleCase{
 	{"2024/1351 Art 41(3), 41(4)", AMMR, ConfirmTakeBack, "2W", "NONE", FromNotificationReceived, ImplicitConfirmation, "M", "V", "2026-06-17"},
 	{"2025/2055 Art 15(3)", AMMR, ReexaminationRequest, "NONE", "NONE", FromNotStated, ConsequenceNone, "NOT VERIFIED", "NOT VERIFIED", ""},
 	{"2025/2055 Art 15(3)", AMMR, ReexaminationReply, "NONE", "NONE", FromNotStated, ConsequenceNone, "NOT VERIFIED", "NOT VERIFIED", ""},
+	{"2025/2055 Art 15(3)", AMMR, ReexaminationRequestTakeCharge, "NONE", "NONE", FromNegativeReplyReceived, ConsequenceNone, "NOT VERIFIED", "NOT VERIFIED", ""},
 	{"2024/1351 Art 42(1)", AMMR, TransferDecision, "2W", "NONE", FromAcceptanceOrConfirmation, ConsequenceNone, "V", "V", "2026-06-17"},
 	{"2024/1351 Art 43(2)", AMMR, Appeal, "3W", "1W", FromDecisionNotified, ConsequenceNone, "V", "V", "2026-06-24"},
 	{"2024/1351 Art 43(3)", AMMR, SuspensionRequest, "NONE", "NONE", FromDecisionNotified, ConsequenceNone, "V", "V", ""},
