@@ -1,0 +1,69 @@
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/caseledger/caseledger/client/render"
+	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/gateway"
+)
+
+// Chapter 2: the national procedure, to a decision for case A.
+
+func (s *scenario) nationalProcedure(ctx context.Context) error {
+	s.section("2. The national procedure: identity checks, files, applications; a hearing and a decision for case A")
+	r, today := s.refs, s.cal.ago(0)
+	steps := []struct {
+		ref    string
+		code   domain.EventCode
+		date   string
+		fields map[string]any
+		note   string
+	}{
+		{r.aoA, domain.EvIdentityChecked, today, map[string]any{"eurodacHit": "NONE"}, "case A: no Eurodac hit"},
+		{r.aoB, domain.EvIdentityChecked, s.cal.ago(arrivalDaysAgo), map[string]any{"eurodacHit": "CATEGORY_1"}, "case B: Eurodac category-1 hit (applied in AT before)"},
+		{r.aoA, domain.EvFileCreated, today, nil, ""},
+		{r.aoB, domain.EvFileCreated, s.cal.ago(applicationDaysAgo), nil, "late entry"},
+		{r.aoA, domain.EvAllocated, today, map[string]any{"regionCode": "DE-BY"}, "allocated to Bavaria"},
+		{r.aoA, domain.EvApplicationLodged, today, nil, ""},
+		{r.aoB, domain.EvApplicationLodged, s.cal.ago(applicationDaysAgo), nil, "late entry"},
+		{r.aoA, domain.EvHearingScheduled, today, map[string]any{"scheduledFor": today}, ""},
+		{r.aoA, domain.EvHearingHeld, today, nil, ""},
+		{r.aoA, domain.EvDecisionIssued, today, map[string]any{"outcome": "SUBSIDIARY_PROTECTION"}, "case A decided"},
+	}
+	var last gateway.WriteResponse
+	for _, st := range steps {
+		w, err := s.record(ctx, s.ao, "national", st.ref, st.code, st.date, st.fields, st.note)
+		if err != nil {
+			return err
+		}
+		if st.ref == r.aoA {
+			last = w
+		}
+	}
+	s.rep.CaseA.Status = last.Status
+	if last.Status != domain.StDecisionIssued {
+		return fmt.Errorf("case A ends in %s, want %s", last.Status, domain.StDecisionIssued)
+	}
+	res, err := s.ia.c.Bind(ctx, gateway.BindRequest{Channel: "national", Pseudonym: s.rep.CaseA.National, LocalRef: r.iaA})
+	if err != nil {
+		return stepErr("immigration authority binds its file", err)
+	}
+	s.say("✔ immigration-authority (Bavaria) binds its file %s → case %s after the allocation", r.iaA, render.Short(res.Pseudonym))
+	s.say("")
+	s.say("what the immigration authority sees of case A — its own reference, every agency's steps:")
+	tl, err := s.ia.c.FullTimeline(ctx, gateway.CaseRef{Channel: "national", Pseudonym: s.rep.CaseA.National})
+	if err != nil {
+		return stepErr("immigration authority's timeline", err)
+	}
+	// Registration, the asylum office's bind, seven steps, the immigration
+	// authority's own bind.
+	if len(tl.Items) != 10 || !slices.Equal(tl.LocalRefs, []string{r.iaA}) {
+		return fmt.Errorf("immigration authority sees %d events and references %v of case A, want 10 and its own", len(tl.Items), tl.LocalRefs)
+	}
+	s.indent(func(w io.Writer) { render.Timeline(w, tl) })
+	return s.views(ctx, "national", map[string]string{"case A": s.rep.CaseA.National, "case B": s.rep.CaseB.National}, s.bp, s.ao, s.ia, s.aud)
+}
