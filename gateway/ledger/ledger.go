@@ -1,0 +1,111 @@
+// Package ledger is the contract between a gateway and its organisation's
+// peer: what the gateway asks of the ledger (Ledger), what it gets back
+// (Receipt, ChainEvent) and how a write can fail. gateway.FabricLedger
+// implements it with the fabric-gateway client; internal/inproc implements it
+// in process over the real chaincode, for tests. It is a package of its own
+// so that the in-process implementation can be used by the gateway's tests
+// without an import cycle.
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+
+	"github.com/caseledger/caseledger/domain"
+)
+
+// Ledger is what the gateway needs from its own peer.
+type Ledger interface {
+	// Evaluate runs a query on the org's own peer, signed by the identity
+	// enrolled for role.
+	Evaluate(ctx context.Context, role domain.Role, channel, fn string, args ...string) ([]byte, error)
+	// Submit runs a write once: endorse, order, commit. requestID is the
+	// chaincode's idempotency key and the first argument of every write; it
+	// is passed separately so an ambiguous outcome can be looked up by it.
+	Submit(ctx context.Context, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error)
+	// ChaincodeEvents streams the chaincode's events on channel after the
+	// checkpoint (from block 0 when the checkpoint is zero). The channel
+	// closes when ctx ends or the stream breaks; callers reconnect.
+	ChaincodeEvents(ctx context.Context, channel string, after Checkpoint) (<-chan ChainEvent, error)
+	// Blocks streams full blocks of channel from block number from.
+	Blocks(ctx context.Context, channel string, from uint64) (<-chan *common.Block, error)
+	// ChainInfo returns the channel's height and the hash of its last block.
+	ChainInfo(ctx context.Context, channel string) (height uint64, currentHash []byte, err error)
+	// Roles lists the roles the gateway holds a Fabric identity for.
+	Roles() []domain.Role
+	// Channels lists the org's channels with their procedures.
+	Channels() []ChannelInfo
+	// Ping checks that the peer answers.
+	Ping(ctx context.Context) error
+}
+
+// ChannelInfo names a channel and the procedure it runs.
+type ChannelInfo struct {
+	Name      string           `json:"name"`
+	Procedure domain.Procedure `json:"procedure"`
+}
+
+// Receipt is the outcome of a committed write.
+type Receipt struct {
+	// TxID is the transaction that committed. For a request the chaincode
+	// had already executed (an idempotent retry) Result names the original
+	// transaction; BlockNumber is then that transaction's block when known.
+	TxID        string
+	BlockNumber uint64
+	Result      []byte
+	// Attempts counts the transactions created (MVCC retries are new ones;
+	// resubmissions of the same signed transaction are not counted).
+	Attempts int
+}
+
+// Checkpoint is a position in a channel's event stream: the block in which
+// the next event is expected and the last transaction processed in it.
+type Checkpoint struct {
+	Block uint64 `json:"block"`
+	TxID  string `json:"txId"`
+}
+
+// IsZero reports whether nothing has been processed yet.
+func (c Checkpoint) IsZero() bool { return c.Block == 0 && c.TxID == "" }
+
+// ChainEvent is one chaincode event of a committed, valid transaction.
+type ChainEvent struct {
+	Channel string `json:"channel"`
+	Block   uint64 `json:"block"`
+	TxID    string `json:"txId"`
+	Name    string `json:"name"`
+	Payload []byte `json:"payload"`
+}
+
+// Ledger failures that are not domain errors. Domain errors from the
+// chaincode arrive as *domain.Error (errors.As).
+var (
+	// ErrLedgerUnavailable: nothing was committed (the peer did not answer,
+	// endorsement could not be collected); the request may be retried.
+	ErrLedgerUnavailable = errors.New("ledger unavailable")
+	// ErrOutcomeUnknown: the transaction was sent but its commit could not be
+	// confirmed within the write budget. Retrying with the same requestID is
+	// safe (the chaincode executes a requestID once).
+	ErrOutcomeUnknown = errors.New("transaction outcome unknown")
+	// ErrCommitFailed: the transaction was ordered but invalidated for a
+	// reason a retry does not cure (e.g. endorsement policy failure).
+	ErrCommitFailed = errors.New("transaction invalidated")
+	// ErrNoIdentity: the gateway holds no Fabric identity for the role.
+	ErrNoIdentity = errors.New("no Fabric identity for this role")
+)
+
+// CommitFailure details ErrCommitFailed with the validation code.
+type CommitFailure struct {
+	TxID string
+	Code string
+}
+
+func (e *CommitFailure) Error() string {
+	return fmt.Sprintf("transaction %s invalidated: %s", e.TxID, e.Code)
+}
+
+// Unwrap makes errors.Is(err, ErrCommitFailed) true.
+func (e *CommitFailure) Unwrap() error { return ErrCommitFailed }
