@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 GO    ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# Unit packages: everything except the integration tests under test/.
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test$$')
+# The tests of test/ run twice: in-process with everything else under a plain `go test ./...`
+# (make unit), and on a real Fabric network with the integration tag (make integration, make fault).
+IT_TAGS := -tags integration
 
 .PHONY: demo test check unit integration fault fabric up down status clean
 
@@ -18,20 +19,23 @@ test: check unit integration fault
 
 check:
 	@echo "== gofmt"; out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "$$out"; exit 1; fi
-	@echo "== go vet"; $(GO) vet ./...
-	@echo "== staticcheck"; $(GO) run $(STATICCHECK) ./...
+	@echo "== go vet"; $(GO) vet ./... && $(GO) vet $(IT_TAGS) ./test/...
+	@echo "== staticcheck"; $(GO) run $(STATICCHECK) ./... && $(GO) run $(STATICCHECK) $(IT_TAGS) ./test/...
 
+## unit: every package with the race detector, test/ on agencies in this process (no Fabric)
 unit:
-	$(GO) test -race -count=1 $(UNIT_PKGS)
+	$(GO) test -race -count=1 ./...
 
+## integration: the tests of test/ on a real network (the same bodies as in make unit, and those
+## only a real network can run), then the scan of every block, ledger file and log
 integration: fabric
-	$(GO) test -count=1 -timeout 20m ./test/...
+	$(GO) test $(IT_TAGS) -count=1 -timeout 20m ./test/...
 
 ## fault: SIGKILL and restart, then freeze (SIGSTOP 20 s), each kind of node under load; every
 ## acknowledged write must be on the ledger exactly once and no valid write refused for good (about
 ## 6 minutes; part of make test; docs/performance.md, "Faults under load" and "Grey failures")
 fault: fabric
-	CASELEDGER_FAULT_TESTS=1 $(GO) test -count=1 -timeout 30m -v -run 'TestFault|TestNoPersonalDataOnLedger' ./test/
+	CASELEDGER_FAULT_TESTS=1 $(GO) test $(IT_TAGS) -count=1 -timeout 30m -v -run 'TestFault|TestNoPersonalDataOnLedger' ./test/
 
 ## fabric: build the pinned Fabric binaries once (cached outside the clone)
 fabric:

@@ -1,3 +1,5 @@
+//go:build integration
+
 package test
 
 // The harness of the adversarial suite (adversarial_*_test.go): a dishonest member with its own
@@ -46,7 +48,7 @@ import (
 // ---- markers: what the adversary tries to smuggle onto the ledger ----
 
 // noteMarkers records strings an adversarial test sent that must never reach any block, any
-// ledger file or any log; the final scans (zz_ledger_scan_test.go) look for each in plain, hex,
+// ledger file or any log; the final scans (ledger_scan_test.go, after every test) look for each in plain, hex,
 // base64 at every alignment and as unkeyed SHA-256.
 func noteMarkers(ms ...string) { noteRealIdentifiers(ms...) }
 

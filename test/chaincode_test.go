@@ -1,3 +1,5 @@
+//go:build integration
+
 package test
 
 import (
@@ -7,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -16,24 +17,11 @@ import (
 	"github.com/caseledger/caseledger/domain"
 )
 
-// Real identifiers an agency holds for the people in these tests. They must never reach the ledger:
-// the tests use them only where a careless client would, and the block scan (zz_ledger_scan_test.go,
-// the last test of the package) proves none arrived. Other tests add theirs with noteRealIdentifiers.
-var realIdentifiers = []string{
-	"BAMF-7654321-438",  // asylum office file number
-	"BPOL-2026-0099123", // border police register id
-	"Amina Haddad",      // name
-	"1994-03-12",        // birth date
-	"ABH-BE-555-2026",   // immigration authority file number
-}
-
 // step is one ledger write by an org's identity with a role.
 type step struct {
 	org, role, fn string
 	args          []string
 }
-
-func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
 
 func payload(code, occurredOn string, fields map[string]any) string {
 	m := map[string]any{"vocabularyVersion": 1, "code": code, "occurredOn": occurredOn}

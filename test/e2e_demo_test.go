@@ -1,3 +1,5 @@
+//go:build integration
+
 package test
 
 import (
@@ -21,7 +23,7 @@ import (
 // the test network through the gateways, then checks each step's outcome
 // independently through the API, and runs it a second time on the running
 // system (fresh references, nothing fails because things exist). The final
-// block scan (zz_ledger_scan_test.go) covers every reference and document
+// block scan (ledger_scan_test.go, integration runs) covers every reference and document
 // the scenario sent.
 func TestE2EDemoScenario(t *testing.T) {
 	upServices(t)

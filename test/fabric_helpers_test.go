@@ -1,9 +1,9 @@
+//go:build integration
+
 package test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
@@ -24,27 +24,3 @@ func contractFor(t *testing.T, org, role, ch string) *client.Contract {
 	t.Cleanup(func() { gw.Close(); conn.Close() })
 	return gw.GetNetwork(ch).GetContract(c.Chaincode)
 }
-
-// eventually retries f until it succeeds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, f func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var err, lastReal error
-	for {
-		if err = f(ctx); err == nil {
-			return
-		}
-		if ctx.Err() == nil {
-			lastReal = err // an error caused by our own deadline says nothing
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s: not within %s: %v (last: %v)", what, timeout, lastReal, err)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
-// today is the UTC date of now, the occurredOn of an act recorded as it happens.
-func today() string { return time.Now().UTC().Format(time.DateOnly) }

@@ -7,12 +7,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,31 +18,6 @@ import (
 
 	"github.com/caseledger/caseledger/network"
 )
-
-// The gateways and privacy services of every org, started once for all
-// gateway tests on the shared network.
-var (
-	servicesOnce sync.Once
-	servicesErr  error
-	// servicesUp is set once the services started; a test that restarts the whole network starts
-	// them again, so the tests after it find them as every test before did.
-	servicesUp bool
-)
-
-func upServices(t *testing.T) {
-	t.Helper()
-	servicesOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		start := time.Now()
-		servicesErr = itNet.UpServices(ctx)
-		servicesUp = servicesErr == nil
-		fmt.Fprintf(os.Stderr, "privacy services and gateways up in %s\n", time.Since(start).Round(time.Millisecond))
-	})
-	if servicesErr != nil {
-		t.Fatalf("services: %v", servicesErr)
-	}
-}
 
 // gwAPI calls one org's gateway over HTTPS with the tokens generated for it.
 type gwAPI struct {
@@ -56,8 +29,7 @@ type gwAPI struct {
 
 func gatewayOf(t *testing.T, org string) *gwAPI {
 	t.Helper()
-	upServices(t)
-	info, err := itNet.API(org)
+	info, err := cluster.API(org)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,5 @@
+//go:build integration
+
 package test
 
 import (
@@ -13,26 +15,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 )
 
-var identifiersMu sync.Mutex
-
-// noteRealIdentifiers adds identifiers a test handed to a gateway or privacy service, so the final
-// block scan proves they never reached the ledger either.
-func noteRealIdentifiers(ids ...string) {
-	identifiersMu.Lock()
-	defer identifiersMu.Unlock()
-	realIdentifiers = append(realIdentifiers, ids...)
-}
-
-// TestNoPersonalDataOnLedger reads every block of both channels with the peer CLI (the auditor's
-// peer, an independent client) and looks for the real identifiers the tests used, their unkeyed
-// SHA-256 (hex and base64) and base64 forms, then every raw ledger file of every node
-// (scanLedgerFiles). Its file name sorts last, so it runs after every test that writes (no test of
-// the package is parallel).
-func TestNoPersonalDataOnLedger(t *testing.T) {
+// scanForPersonalData (TestNoPersonalDataOnLedger) reads every block of both channels with the
+// peer CLI (the auditor's peer, an independent client) and looks for the real identifiers the tests
+// used, their unkeyed SHA-256 (hex and base64) and base64 forms, then every raw ledger file of every
+// node (scanLedgerFiles) and every log (scanLogs). TestMain runs it after every other test
+// (afterAllTests).
+func scanForPersonalData(t *testing.T) {
 	ctx := context.Background()
 	var needles [][]byte
 	identifiersMu.Lock()

@@ -1,3 +1,5 @@
+//go:build integration
+
 package test
 
 import (
@@ -163,7 +165,7 @@ func TestWholeNetworkRestartKeepsLedger(t *testing.T) {
 	if err := itNet.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if servicesUp {
+	if fabric.ServicesUp() {
 		// Down stopped the privacy services and gateways too; later tests use them.
 		if err := itNet.UpServices(ctx); err != nil {
 			t.Fatal(err)

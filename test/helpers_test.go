@@ -1,0 +1,57 @@
+package test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Real identifiers an agency holds for the people in these tests. They must never reach the ledger:
+// the tests use them only where a careless client would, and on the real network the final scan of
+// every block, ledger file and log (ledger_scan_test.go, run by TestMain after every test) proves
+// none arrived. Other tests add theirs with noteRealIdentifiers.
+var realIdentifiers = []string{
+	"BAMF-7654321-438",  // asylum office file number
+	"BPOL-2026-0099123", // border police register id
+	"Amina Haddad",      // name
+	"1994-03-12",        // birth date
+	"ABH-BE-555-2026",   // immigration authority file number
+}
+
+var identifiersMu sync.Mutex
+
+// noteRealIdentifiers adds identifiers a test handed to a gateway or privacy service, so the final
+// scan proves they never reached the ledger either.
+func noteRealIdentifiers(ids ...string) {
+	identifiersMu.Lock()
+	defer identifiersMu.Unlock()
+	realIdentifiers = append(realIdentifiers, ids...)
+}
+
+// eventually retries f until it succeeds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, f func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var err, lastReal error
+	for {
+		if err = f(ctx); err == nil {
+			return
+		}
+		if ctx.Err() == nil {
+			lastReal = err // an error caused by our own deadline says nothing
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: not within %s: %v (last: %v)", what, timeout, lastReal, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// today is the UTC date of now, the occurredOn of an act recorded as it happens.
+func today() string { return time.Now().UTC().Format(time.DateOnly) }
+
+// daysAgo is the UTC date n days before today.
+func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
