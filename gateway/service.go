@@ -16,7 +16,8 @@ import (
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
-// ServiceConfig is everything gatewayd serve needs.
+// ServiceConfig is everything gatewayd serve needs: where to listen and what
+// to connect to, and the API server's own settings in Server.
 type ServiceConfig struct {
 	// ConnectionFile is the org's generated connection JSON (peer, channels,
 	// identities per role, TLS identities of the services).
@@ -30,26 +31,18 @@ type ServiceConfig struct {
 	Listen, OpsListen string
 	// Profiling adds Go's /debug/pprof/ endpoints to the operations listener.
 	Profiling  bool
-	DataDir    string
 	TokensFile string
 	// TLSCert/TLSKey of the API listener; default: the org's "gateway" TLS
 	// identity from the connection file.
 	TLSCert, TLSKey string
 	Timeouts        Timeouts
 	ShutdownTimeout time.Duration
-	MaxInFlight     int
-	MaxQueue        int
-	QueueWait       time.Duration
-	MinBlockWait    time.Duration
-	MaxStreams      int
-	IdempotencyTTL  time.Duration
-	Webhooks        WebhookOptions
-	Automations     AutomationOptions
-	EventRetention  time.Duration
-	// MinFreeBytes: readiness is false while the data folder's file system
-	// has less available (0: DefaultMinFreeBytes).
-	MinFreeBytes uint64
-	Logger       *slog.Logger
+	// Server holds the server's limits, background work, DataDir (required),
+	// MinFreeBytes and Logger. Run sets the rest from what it opens: the
+	// agency (Org, MSPID, MemberState) from the connection file, Ledger,
+	// Vault, PrivacyReady, Store, Auth and Metrics; values given there are
+	// replaced.
+	Server Config
 	// OnListen, if set, is told the bound API address.
 	OnListen func(api net.Addr)
 }
@@ -58,14 +51,14 @@ type ServiceConfig struct {
 // accepting (readiness goes false, new requests get 503), drain requests in
 // flight within ShutdownTimeout, stop background work, flush checkpoints.
 func Run(ctx context.Context, cfg ServiceConfig) error {
-	log := cfg.Logger
+	log := cfg.Server.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
-	if cfg.DataDir == "" || cfg.TokensFile == "" || cfg.ConnectionFile == "" || cfg.PrivacyURL == "" {
+	if cfg.Server.DataDir == "" || cfg.TokensFile == "" || cfg.ConnectionFile == "" || cfg.PrivacyURL == "" {
 		return errors.New("gateway: --connection, --privacy-url, --data-dir and --tokens are required")
 	}
 	conn, err := network.LoadConnection(cfg.ConnectionFile)
@@ -126,7 +119,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 		return err
 	}
 	defer ledger.Close()
-	store, err := OpenStore(cfg.DataDir, log)
+	store, err := OpenStore(cfg.Server.DataDir, log)
 	if err != nil {
 		return err
 	}
@@ -138,13 +131,10 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 	if auth.Count() == 0 {
 		log.Warn("no API token for this agency in the token file; every call will be refused", "tokens", cfg.TokensFile)
 	}
-	srv, err := New(Config{
-		Org: conn.Org, MSPID: conn.MSPID, MemberState: conn.MemberState, Ledger: ledger, Vault: vault,
-		PrivacyReady: privacyReady, Store: store, Auth: auth, Logger: log, Metrics: metrics,
-		MaxInFlight: cfg.MaxInFlight, MaxQueue: cfg.MaxQueue, QueueWait: cfg.QueueWait, MinBlockWait: cfg.MinBlockWait, MaxStreams: cfg.MaxStreams, IdempotencyTTL: cfg.IdempotencyTTL,
-		Webhooks: cfg.Webhooks, Automations: cfg.Automations, EventRetention: cfg.EventRetention,
-		DataDir: cfg.DataDir, MinFreeBytes: cfg.MinFreeBytes,
-	})
+	sc := cfg.Server
+	sc.Org, sc.MSPID, sc.MemberState = conn.Org, conn.MSPID, conn.MemberState
+	sc.Ledger, sc.Vault, sc.PrivacyReady, sc.Store, sc.Auth, sc.Logger, sc.Metrics = ledger, vault, privacyReady, store, auth, log, metrics
+	srv, err := New(sc)
 	if err != nil {
 		return err
 	}

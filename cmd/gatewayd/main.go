@@ -152,16 +152,20 @@ func serve(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	return gateway.Run(ctx, gateway.ServiceConfig{
 		ConnectionFile: *conn, PrivacyURL: *privacyURL, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling,
-		DataDir: *dataDir, TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
+		TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
 			Write: *writeT, MaxRetries: *retries, MaxResubmits: *resubmits, LagWait: *lagWait, ClockSkewPersist: *skewPersist},
-		ShutdownTimeout: *shutdown, MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MinBlockWait: *minBlockWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
-		Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, AllowNets: allowNets, Timeout: *whTimeout, MaxAttempts: *whAttempts,
-			BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
-		Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, DeadlineGraceDays: *grace, AuditInterval: *auditEvery},
-		EventRetention: *retention,
-		MinFreeBytes:   minFreeBytes,
-		Logger:         log,
+		ShutdownTimeout: *shutdown,
+		Server: gateway.Config{
+			MaxInFlight: *maxInflight, MaxQueue: *maxQueue, QueueWait: *queueWait, MinBlockWait: *minBlockWait, MaxStreams: *maxStreams, IdempotencyTTL: *idemTTL,
+			Webhooks: gateway.WebhookOptions{AllowHTTP: *whHTTP, AllowNets: allowNets, Timeout: *whTimeout, MaxAttempts: *whAttempts,
+				BaseBackoff: *whBackoff, MaxBackoff: *whMaxBackoff},
+			Automations:    gateway.AutomationOptions{Disabled: *noAuto, DeadlinePoll: *poll, DeadlineGraceDays: *grace, AuditInterval: *auditEvery},
+			EventRetention: *retention,
+			DataDir:        *dataDir,
+			MinFreeBytes:   minFreeBytes,
+			Logger:         log,
+		},
 	})
 }
 
