@@ -1,5 +1,6 @@
 // Package fakestub is an in-memory ledger and transaction stub for chaincode
-// tests: fabric-chaincode-go v2 ships no shimtest. It models what the
+// tests and the in-process ledger (internal/inproc): fabric-chaincode-go v2
+// ships no shimtest. It models what the
 // chaincode can observe of a real peer:
 //
 //   - reads see committed state only, never the transaction's own writes;
@@ -10,6 +11,9 @@
 //     (LevelDB state database semantics);
 //   - history is returned newest first (Fabric v2);
 //   - one chaincode event per transaction (SetEvent overwrites);
+//   - every committed key has a version, and a transaction records the
+//     versions it read (RWSet), so a committer can validate it as a peer
+//     does (Ledger.CommitRWSet: MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT);
 //   - the signed proposal is the one fabric-gateway would build (SetProposal
 //     replaces it, for tests of what the chaincode refuses in it).
 //
@@ -31,6 +35,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -42,6 +47,11 @@ type Ledger struct {
 	channel string
 	state   map[string][]byte
 	history map[string][]*queryresult.KeyModification // oldest first
+	// versions of the committed keys: the (block, transaction) that last
+	// wrote them.
+	versions map[string]*kvrwset.Version
+	// commits counts Tx.Commit calls; each is a block of its own.
+	commits uint64
 	events  []Event
 	txSeq   int
 }
@@ -56,9 +66,10 @@ type Event struct {
 // NewLedger returns an empty ledger for a channel.
 func NewLedger(channel string) *Ledger {
 	return &Ledger{
-		channel: channel,
-		state:   map[string][]byte{},
-		history: map[string][]*queryresult.KeyModification{},
+		channel:  channel,
+		state:    map[string][]byte{},
+		history:  map[string][]*queryresult.KeyModification{},
+		versions: map[string]*kvrwset.Version{},
 	}
 }
 
@@ -110,6 +121,11 @@ type Tx struct {
 	order     []string
 	event     *Event
 	paginated bool
+	// reads: the version of each key when it was first read (nil: absent);
+	// ranges: the range queries, with what they returned.
+	reads  map[string]*kvrwset.Version
+	rorder []string
+	ranges []*kvrwset.RangeQueryInfo
 }
 
 // NewTx starts a transaction with the given creator (see Identity.Creator),
@@ -124,7 +140,30 @@ func (l *Ledger) NewTx(creator []byte, ts time.Time, args ...string) *Tx {
 		bargs[i] = []byte(a)
 	}
 	return &Tx{ledger: l, txID: id, timestamp: ts, creator: creator, args: bargs, writes: map[string][]byte{},
-		proposal: Proposal(l.channel, id, creator, ts, bargs)}
+		reads: map[string]*kvrwset.Version{}, proposal: Proposal(l.channel, id, creator, ts, bargs)}
+}
+
+// NewTxFromProposal starts the transaction a peer would simulate for a
+// signed proposal: transaction id, timestamp, creator and arguments are
+// taken from it, as the peer takes them.
+func (l *Ledger) NewTxFromProposal(sp *peer.SignedProposal) (*Tx, error) {
+	var prop peer.Proposal
+	var hdr common.Header
+	var chdr common.ChannelHeader
+	var shdr common.SignatureHeader
+	var cpp peer.ChaincodeProposalPayload
+	var cis peer.ChaincodeInvocationSpec
+	if proto.Unmarshal(sp.GetProposalBytes(), &prop) != nil || proto.Unmarshal(prop.Header, &hdr) != nil || proto.Unmarshal(hdr.ChannelHeader, &chdr) != nil ||
+		proto.Unmarshal(hdr.SignatureHeader, &shdr) != nil || proto.Unmarshal(prop.Payload, &cpp) != nil ||
+		proto.Unmarshal(cpp.Input, &cis) != nil {
+		return nil, errors.New("fakestub: undecodable proposal")
+	}
+	if chdr.ChannelId != l.channel {
+		return nil, fmt.Errorf("fakestub: proposal for channel %q on %q", chdr.ChannelId, l.channel)
+	}
+	return &Tx{ledger: l, txID: chdr.TxId, timestamp: chdr.GetTimestamp().AsTime(), creator: shdr.Creator,
+		args: cis.GetChaincodeSpec().GetInput().GetArgs(), writes: map[string][]byte{},
+		reads: map[string]*kvrwset.Version{}, proposal: sp}, nil
 }
 
 // Proposal builds the signed proposal fabric-gateway sends for a chaincode
@@ -157,21 +196,110 @@ func (t *Tx) Commit() {
 	l := t.ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range t.order {
-		v := t.writes[k]
-		mod := &queryresult.KeyModification{TxId: t.txID, Timestamp: timestamppb.New(t.timestamp)}
-		if v == nil {
-			delete(l.state, k)
-			mod.IsDelete = true
-		} else {
-			l.state[k] = v
-			mod.Value = v
-		}
-		l.history[k] = append(l.history[k], mod)
-	}
+	l.commits++
+	l.apply(t.txID, t.timestamp, t.rwWrites(), &kvrwset.Version{BlockNum: l.commits})
 	if t.event != nil {
 		l.events = append(l.events, *t.event)
 	}
+}
+
+// apply writes a transaction's writes at version ver (l.mu held).
+func (l *Ledger) apply(txID string, ts time.Time, writes []*kvrwset.KVWrite, ver *kvrwset.Version) {
+	for _, w := range writes {
+		mod := &queryresult.KeyModification{TxId: txID, Timestamp: timestamppb.New(ts)}
+		if w.IsDelete {
+			delete(l.state, w.Key)
+			delete(l.versions, w.Key)
+			mod.IsDelete = true
+		} else {
+			l.state[w.Key] = slices.Clone(w.Value)
+			l.versions[w.Key] = ver
+			mod.Value = slices.Clone(w.Value)
+		}
+		l.history[w.Key] = append(l.history[w.Key], mod)
+	}
+}
+
+// rwWrites lists the writes in key order, as Fabric's read-write set holds
+// them (t.mu held).
+func (t *Tx) rwWrites() []*kvrwset.KVWrite {
+	keys := slices.Clone(t.order)
+	sort.Strings(keys)
+	out := make([]*kvrwset.KVWrite, 0, len(keys))
+	for _, k := range keys {
+		v := t.writes[k]
+		out = append(out, &kvrwset.KVWrite{Key: k, IsDelete: v == nil, Value: slices.Clone(v)})
+	}
+	return out
+}
+
+// RWSet is the transaction's read-write set as the endorsing peer reports
+// it: the versions read, the range queries with what they returned, the
+// writes in key order.
+func (t *Tx) RWSet() *kvrwset.KVRWSet {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rw := &kvrwset.KVRWSet{Writes: t.rwWrites()}
+	keys := slices.Clone(t.rorder)
+	sort.Strings(keys)
+	for _, k := range keys {
+		rw.Reads = append(rw.Reads, &kvrwset.KVRead{Key: k, Version: t.reads[k]})
+	}
+	rw.RangeQueriesInfo = slices.Clone(t.ranges)
+	return rw
+}
+
+// CommitRWSet validates a transaction's read-write set against the committed
+// state as a committing peer does and, when it is valid, applies its writes
+// at version (block, txNum). A key read at another version than the
+// committed one invalidates it (MVCC_READ_CONFLICT), so does a range query
+// that would now return other keys or versions (PHANTOM_READ_CONFLICT).
+func (l *Ledger) CommitRWSet(txID string, ts time.Time, rw *kvrwset.KVRWSet, block, txNum uint64) peer.TxValidationCode {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range rw.GetReads() {
+		if !sameVersion(r.Version, l.versions[r.Key]) {
+			return peer.TxValidationCode_MVCC_READ_CONFLICT
+		}
+	}
+	for _, q := range rw.GetRangeQueriesInfo() {
+		now := l.rangeReads(q.StartKey, q.EndKey)
+		was := q.GetRawReads().GetKvReads()
+		if len(now) != len(was) {
+			return peer.TxValidationCode_PHANTOM_READ_CONFLICT
+		}
+		for i := range now {
+			if now[i].Key != was[i].Key || !sameVersion(now[i].Version, was[i].Version) {
+				return peer.TxValidationCode_PHANTOM_READ_CONFLICT
+			}
+		}
+	}
+	l.apply(txID, ts, rw.GetWrites(), &kvrwset.Version{BlockNum: block, TxNum: txNum})
+	return peer.TxValidationCode_VALID
+}
+
+func sameVersion(a, b *kvrwset.Version) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.BlockNum == b.BlockNum && a.TxNum == b.TxNum
+}
+
+// rangeReads lists the committed keys in [start, end) with their versions
+// (l.mu held).
+func (l *Ledger) rangeReads(start, end string) []*kvrwset.KVRead {
+	var keys []string
+	for k := range l.state {
+		if k >= start && (end == "" || k < end) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]*kvrwset.KVRead, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, &kvrwset.KVRead{Key: k, Version: l.versions[k]})
+	}
+	return out
 }
 
 // Writes returns the keys written (or deleted) by the transaction, sorted.
@@ -242,8 +370,15 @@ func (t *Tx) InvokeChaincode(string, [][]byte, string) *peer.Response {
 func (t *Tx) GetState(key string) ([]byte, error) {
 	l := t.ledger
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	v, ok := l.state[key]
+	ver := l.versions[key]
+	l.mu.Unlock()
+	t.mu.Lock()
+	if _, seen := t.reads[key]; !seen {
+		t.reads[key] = ver
+		t.rorder = append(t.rorder, key)
+	}
+	t.mu.Unlock()
 	if !ok {
 		return nil, nil
 	}
@@ -342,7 +477,24 @@ func (t *Tx) GetStateByRange(startKey, endKey string) (shim.StateQueryIteratorIn
 	if err := checkSimpleKeys(startKey, endKey); err != nil {
 		return nil, err
 	}
-	return t.iter(t.scan(startKey, endKey)), nil
+	return t.rangeIter(startKey, endKey), nil
+}
+
+// rangeIter runs an unpaginated range query and records it for validation.
+func (t *Tx) rangeIter(start, end string) *Iterator {
+	l := t.ledger
+	l.mu.Lock()
+	reads := l.rangeReads(start, end)
+	l.mu.Unlock()
+	keys := make([]string, len(reads))
+	for i, r := range reads {
+		keys[i] = r.Key
+	}
+	t.mu.Lock()
+	t.ranges = append(t.ranges, &kvrwset.RangeQueryInfo{StartKey: start, EndKey: end, ItrExhausted: true,
+		ReadsInfo: &kvrwset.RangeQueryInfo_RawReads{RawReads: &kvrwset.QueryReads{KvReads: reads}}})
+	t.mu.Unlock()
+	return t.iter(keys)
 }
 
 func (t *Tx) paginate(start, end string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
@@ -383,7 +535,7 @@ func (t *Tx) GetStateByPartialCompositeKey(objectType string, keys []string) (sh
 	if err != nil {
 		return nil, err
 	}
-	return t.iter(t.scan(prefix, prefix+maxRune)), nil
+	return t.rangeIter(prefix, prefix+maxRune), nil
 }
 
 func (t *Tx) GetStateByPartialCompositeKeyWithPagination(objectType string, keys []string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {

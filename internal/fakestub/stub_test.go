@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 func TestReadsSeeCommittedStateOnly(t *testing.T) {
@@ -100,5 +101,47 @@ func TestIdentityParsesLikeOnAPeer(t *testing.T) {
 	role, found, _ := ci.GetAttributeValue("role")
 	if msp != "OrgMSP" || !found || role != "auditor" {
 		t.Fatalf("msp %q role %q found %v", msp, role, found)
+	}
+}
+
+// TestCommitRWSetValidatesReads: of two transactions that read the same key
+// and write it, the second to commit is invalidated (MVCC_READ_CONFLICT) and
+// leaves nothing; a range query that would now return other keys
+// invalidates its transaction (PHANTOM_READ_CONFLICT).
+func TestCommitRWSetValidatesReads(t *testing.T) {
+	l := NewLedger("ch")
+	ts := time.Now()
+	a, b := l.NewTx(nil, ts, "f"), l.NewTx(nil, ts, "f")
+	for i, tx := range []*Tx{a, b} {
+		if _, err := tx.GetState("k"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.PutState("k", []byte{byte('a' + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := l.CommitRWSet(a.GetTxID(), ts, a.RWSet(), 1, 0); c != peer.TxValidationCode_VALID {
+		t.Fatalf("first: %s", c)
+	}
+	if c := l.CommitRWSet(b.GetTxID(), ts, b.RWSet(), 2, 0); c != peer.TxValidationCode_MVCC_READ_CONFLICT {
+		t.Fatalf("second: %s", c)
+	}
+	if v, _ := l.Get("k"); string(v) != "a" {
+		t.Fatalf("value %q", v)
+	}
+	r := l.NewTx(nil, ts, "f")
+	it, err := r.GetStateByRange("a", "z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.Close()
+	_ = r.PutState("x", []byte("1"))
+	w := l.NewTx(nil, ts, "f")
+	_ = w.PutState("m", []byte("1"))
+	if c := l.CommitRWSet(w.GetTxID(), ts, w.RWSet(), 3, 0); c != peer.TxValidationCode_VALID {
+		t.Fatalf("writer: %s", c)
+	}
+	if c := l.CommitRWSet(r.GetTxID(), ts, r.RWSet(), 4, 0); c != peer.TxValidationCode_PHANTOM_READ_CONFLICT {
+		t.Fatalf("range reader: %s", c)
 	}
 }
