@@ -293,24 +293,8 @@ func (n *Network) OrdererTLSCA() string { return n.TLSCACert(n.desc.OrdererOrg.N
 // OrdererAddress is the client address of orderer i.
 func (n *Network) OrdererAddress(i int) string { return addr(n.desc.OrdererPortsOf(i).Listen) }
 
-// Membership derives the chaincode's who-is-who (domain.Membership) from the description.
-func (n *Network) Membership() domain.Membership {
-	m := domain.Membership{Version: domain.MembershipVersion}
-	for _, o := range n.desc.Orgs {
-		m.Members = append(m.Members, domain.Member{
-			MSPID: o.MSPID, Kind: domain.AgencyKind(o.Kind), MemberState: o.MemberState, DublinUnit: o.DublinUnit,
-		})
-	}
-	for _, ch := range n.desc.Channels {
-		c := domain.Channel{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)}
-		for _, org := range ch.Members {
-			o, _ := n.desc.Org(org)
-			c.Members = append(c.Members, o.MSPID)
-		}
-		m.Channels = append(m.Channels, c)
-	}
-	return m
-}
+// Membership derives the chaincode's who-is-who from the description (Description.Membership).
+func (n *Network) Membership() domain.Membership { return n.desc.Membership() }
 
 // ChaincodeConfig is the one chaincode configuration all orgs' chaincode servers load.
 func (n *Network) ChaincodeConfig() chaincode.Config {

@@ -71,8 +71,7 @@ func (n *Network) Connection(org string) (Connection, error) {
 	for _, ch := range n.desc.ChannelsOf(org) {
 		c.Channels = append(c.Channels, ChannelInfo{Name: ch.Name, Procedure: ch.Procedure})
 	}
-	users := append([]User{{Name: "admin", Role: "admin"}}, o.Users...)
-	for _, u := range users {
+	for _, u := range o.Enrolled() {
 		msp := n.UserMSPDir(org, u.Name)
 		c.Identities = append(c.Identities, Identity{
 			User: u.Name, Role: u.Role,

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/caseledger/caseledger/domain"
 )
 
 //go:embed topologies/*.yaml
@@ -59,6 +61,31 @@ type Org struct {
 	MemberState string `yaml:"memberState"`
 	DublinUnit  bool   `yaml:"dublinUnit"`
 	Users       []User `yaml:"users"`
+}
+
+// Enrolled lists the org's client identities: an admin, then its users.
+func (o Org) Enrolled() []User {
+	return append([]User{{Name: "admin", Role: "admin"}}, o.Users...)
+}
+
+// Membership derives the chaincode's who-is-who (domain.Membership) from the description: the one
+// source of the chaincode configuration, of the in-process ledger's and of the tests' membership.
+func (d Description) Membership() domain.Membership {
+	m := domain.Membership{Version: domain.MembershipVersion}
+	for _, o := range d.Orgs {
+		m.Members = append(m.Members, domain.Member{
+			MSPID: o.MSPID, Kind: domain.AgencyKind(o.Kind), MemberState: o.MemberState, DublinUnit: o.DublinUnit,
+		})
+	}
+	for _, ch := range d.Channels {
+		c := domain.Channel{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)}
+		for _, org := range ch.Members {
+			o, _ := d.Org(org)
+			c.Members = append(c.Members, o.MSPID)
+		}
+		m.Channels = append(m.Channels, c)
+	}
+	return m
 }
 
 // User is a client identity enrolled with a role attribute in its certificate.
