@@ -13,6 +13,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/caseledger/caseledger/internal/badgerlog"
 )
 
 // Store is the gateway's durable state in Badger (data dir): idempotency
@@ -61,7 +63,7 @@ func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 		WithBlockCacheSize(8 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithNumCompactors(2).
-		WithLogger(badgerLog{log})
+		WithLogger(badgerlog.New(log))
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open gateway store: %w", err)
@@ -268,14 +270,3 @@ func (s *Store) cursor(key string) (uint64, error) {
 func (s *Store) setCursor(key string, v uint64) error {
 	return s.db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(key), putU64(v)) })
 }
-
-// badgerLog routes Badger's logs to slog at debug level (warnings and
-// errors keep their level).
-type badgerLog struct{ l *slog.Logger }
-
-func (b badgerLog) Errorf(f string, a ...any) { b.l.Error(fmt.Sprintf(f, a...), "component", "badger") }
-func (b badgerLog) Warningf(f string, a ...any) {
-	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
-}
-func (b badgerLog) Infof(f string, a ...any)  { b.l.Debug(fmt.Sprintf(f, a...), "component", "badger") }
-func (b badgerLog) Debugf(f string, a ...any) { b.l.Debug(fmt.Sprintf(f, a...), "component", "badger") }

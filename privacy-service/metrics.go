@@ -1,8 +1,6 @@
 package privacy
 
 import (
-	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,13 +58,3 @@ func (s *Store) Collectors() []prometheus.Collector {
 		}, func() float64 { return float64(s.nCases.Load()) }),
 	}
 }
-
-// badgerLogger routes Badger's warnings and errors to slog and drops its
-// chatty info/debug lines. Badger's keys are random record ids, so its
-// messages carry no identifier.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Infof(string, ...any)        {}
-func (b badgerLogger) Debugf(string, ...any)       {}

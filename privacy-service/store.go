@@ -21,6 +21,8 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
+
+	"github.com/caseledger/caseledger/internal/badgerlog"
 )
 
 // Options configures a Store.
@@ -198,7 +200,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		WithBlockCacheSize(opts.CacheBytes).
 		WithMemTableSize(16 << 20).
 		WithCompactL0OnClose(true).
-		WithLogger(badgerLogger{opts.Logger})
+		WithLogger(badgerlog.New(opts.Logger))
 	if s.db, err = badger.Open(bopts); err != nil {
 		s.slots.close()
 		s.tombs.close()
