@@ -3,6 +3,7 @@ package chaincode
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -51,25 +52,6 @@ func (ac *AdminContract) GetChaincodeInfo(ctx contractapi.TransactionContextInte
 	return marshalResult(info)
 }
 
-// Vocabulary is what GetVocabulary returns.
-type Vocabulary struct {
-	Version     int                 `json:"version"`
-	Procedure   domain.Procedure    `json:"procedure"`
-	Events      []EventSpec         `json:"events"`
-	Transitions []domain.Transition `json:"transitions"`
-	Statuses    []domain.Status     `json:"statuses"`
-	Values      map[string][]string `json:"values"`
-}
-
-// EventSpec is the JSON form of domain.EventSpec.
-type EventSpec struct {
-	Code     domain.EventCode `json:"code"`
-	Required []domain.Field   `json:"required"`
-	Optional []domain.Field   `json:"optional"`
-	// System events are recorded by dublin:ResolveDeadlines only.
-	System bool `json:"system"`
-}
-
 // GetVocabulary returns the events, workflow table, statuses and closed value
 // lists of this channel's procedure.
 func (ac *AdminContract) GetVocabulary(ctx contractapi.TransactionContextInterface) (string, error) {
@@ -78,10 +60,10 @@ func (ac *AdminContract) GetVocabulary(ctx contractapi.TransactionContextInterfa
 		return "", wire(err)
 	}
 	p := t.channel.Procedure
-	v := Vocabulary{Version: domain.VocabularyVersion, Procedure: p, Transitions: domain.Transitions(p), Statuses: domain.Statuses(p), Values: valueLists()}
+	v := api.Vocabulary{Version: domain.VocabularyVersion, Procedure: p, Transitions: domain.Transitions(p), Statuses: domain.Statuses(p), Values: valueLists()}
 	for _, s := range domain.Vocabulary() {
 		if s.OnProcedure(p) {
-			v.Events = append(v.Events, EventSpec{Code: s.Code, Required: nonNil(s.Required), Optional: nonNil(s.Optional), System: s.System})
+			v.Events = append(v.Events, api.EventSpec{Code: s.Code, Required: nonNil(s.Required), Optional: nonNil(s.Optional), System: s.System})
 		}
 	}
 	return marshalResult(v)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -36,12 +37,6 @@ func (ac *AnchorsContract) AnchorDocument(ctx contractapi.TransactionContextInte
 		[]string{pseudonym, documentHash, documentType, occurredOn}, submitted(pseudonym, a, in))
 }
 
-// Verification is what VerifyAnchor returns.
-type Verification struct {
-	Anchored bool    `json:"anchored"`
-	Anchor   *Anchor `json:"anchor,omitempty"`
-}
-
 // VerifyAnchor reports whether documentHash is anchored on the case, and
 // by whom and when.
 func (ac *AnchorsContract) VerifyAnchor(ctx contractapi.TransactionContextInterface, pseudonym, documentHash string) (string, error) {
@@ -55,15 +50,15 @@ func (ac *AnchorsContract) VerifyAnchor(ctx contractapi.TransactionContextInterf
 	if !domain.IsHash64(documentHash) {
 		return "", wire(domain.Errorf(domain.KindInvalidArgument, "documentHash: must be 64 lower-case hex digits"))
 	}
-	var an Anchor
+	var an api.Anchor
 	found, err := t.getJSON(anchorKey(pseudonym, documentHash), &an)
 	if err != nil {
 		return "", wire(err)
 	}
 	if !found {
-		return marshalResult(Verification{})
+		return marshalResult(api.Verification{})
 	}
-	return marshalResult(Verification{Anchored: true, Anchor: &an})
+	return marshalResult(api.Verification{Anchored: true, Anchor: &an})
 }
 
 // ListAnchors lists a case's anchors, ordered by hash, paginated.
@@ -75,9 +70,9 @@ func (ac *AnchorsContract) ListAnchors(ctx contractapi.TransactionContextInterfa
 	if err := domain.CheckPseudonym(pseudonym); err != nil {
 		return "", wire(err)
 	}
-	page := Page[Anchor]{Items: []Anchor{}}
+	page := api.Page[api.Anchor]{Items: []api.Anchor{}}
 	page.Bookmark, err = t.pageComposite(objAnchor, []string{pseudonym}, bookmark, pageSize, func(_ string, v []byte) error {
-		var an Anchor
+		var an api.Anchor
 		if err := json.Unmarshal(v, &an); err != nil {
 			return domain.Errorf(domain.KindInternal, "stored anchor is corrupt")
 		}

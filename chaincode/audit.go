@@ -3,6 +3,7 @@ package chaincode
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -36,7 +37,7 @@ func (ac *AuditContract) ListLateEvents(ctx contractapi.TransactionContextInterf
 		}
 		attrs = []string{mspID}
 	}
-	page := Page[domain.Event]{Items: []domain.Event{}}
+	page := api.Page[domain.Event]{Items: []domain.Event{}}
 	page.Bookmark, err = t.pageComposite(objLate, attrs, bookmark, pageSize, func(key string, _ []byte) error {
 		parts, err := splitKey(t.ctx.GetStub(), key)
 		if err != nil || len(parts) != 3 {

@@ -6,31 +6,9 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
-
-// Page is one page of a paginated query. Bookmark is "" on the last page;
-// otherwise pass it back unchanged to get the next page.
-type Page[T any] struct {
-	Items    []T    `json:"items"`
-	Bookmark string `json:"bookmark"`
-}
-
-// HistoryEntry is one modification of a case's state.
-type HistoryEntry struct {
-	TxID      string            `json:"txId"`
-	Timestamp string            `json:"timestamp"`
-	IsDelete  bool              `json:"isDelete"`
-	State     *domain.CaseState `json:"state,omitempty"`
-}
-
-// RequestResult is what GetRequestResult returns.
-type RequestResult struct {
-	RequestID string          `json:"requestId"`
-	Function  string          `json:"function"`
-	TxID      string          `json:"txId"`
-	Result    json.RawMessage `json:"result"`
-}
 
 // CasesContract registers cases, records events and reads them. It is the
 // default contract.
@@ -106,7 +84,7 @@ func (cc *CasesContract) GetTimeline(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	page := Page[domain.Event]{Items: []domain.Event{}}
+	page := api.Page[domain.Event]{Items: []domain.Event{}}
 	page.Bookmark, err = t.pageComposite(objEvent, []string{pseudonym}, bookmark, pageSize, func(_ string, v []byte) error {
 		var ev domain.Event
 		if err := json.Unmarshal(v, &ev); err != nil {
@@ -150,7 +128,7 @@ func (cc *CasesContract) GetHistory(ctx contractapi.TransactionContextInterface,
 		return "", wire(domain.Errorf(domain.KindInternal, "history query failed"))
 	}
 	defer it.Close()
-	page := Page[HistoryEntry]{Items: []HistoryEntry{}}
+	page := api.Page[api.HistoryEntry]{Items: []api.HistoryEntry{}}
 	skipping := after != ""
 	for it.HasNext() {
 		m, err := it.Next()
@@ -165,7 +143,7 @@ func (cc *CasesContract) GetHistory(ctx contractapi.TransactionContextInterface,
 			page.Bookmark = encodeBookmark(page.Items[len(page.Items)-1].TxID)
 			break
 		}
-		e := HistoryEntry{TxID: m.TxId, IsDelete: m.IsDelete}
+		e := api.HistoryEntry{TxID: m.TxId, IsDelete: m.IsDelete}
 		if m.Timestamp != nil {
 			e.Timestamp = m.Timestamp.AsTime().UTC().Format("2006-01-02T15:04:05.000000000Z")
 		}
@@ -221,8 +199,8 @@ func (cc *CasesContract) ListByAgency(ctx contractapi.TransactionContextInterfac
 
 // listCases pages through an index whose attribute at position pos is the
 // pseudonym and loads each case.
-func (t *tx) listCases(obj string, attrs []string, pos int, bookmark, pageSize string) (Page[domain.CaseState], error) {
-	page := Page[domain.CaseState]{Items: []domain.CaseState{}}
+func (t *tx) listCases(obj string, attrs []string, pos int, bookmark, pageSize string) (api.Page[domain.CaseState], error) {
+	page := api.Page[domain.CaseState]{Items: []domain.CaseState{}}
 	var err error
 	page.Bookmark, err = t.pageComposite(obj, attrs, bookmark, pageSize, func(key string, _ []byte) error {
 		parts, err := splitKey(t.ctx.GetStub(), key)
@@ -294,5 +272,5 @@ func (cc *CasesContract) GetRequestResult(ctx contractapi.TransactionContextInte
 	if !found {
 		return "", wire(domain.Errorf(domain.KindNotFound, "no committed request with that id"))
 	}
-	return marshalResult(RequestResult{RequestID: requestID, Function: rec.Function, TxID: rec.TxID, Result: json.RawMessage(rec.Result)})
+	return marshalResult(api.RequestResult{RequestID: requestID, Function: rec.Function, TxID: rec.TxID, Result: json.RawMessage(rec.Result)})
 }

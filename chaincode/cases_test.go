@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -15,7 +16,7 @@ var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 func TestRegisterRecordGet(t *testing.T) {
 	n := newNet(t, t0)
 	p := newID()
-	res := decode[WriteResult](t, n.must("national", "bp", "cases:RegisterCase", newID(), p, n.today()))
+	res := decode[api.WriteResult](t, n.must("national", "bp", "cases:RegisterCase", newID(), p, n.today()))
 	if res.Seq != 1 || res.Status != domain.StRegistered || res.Code != domain.EvCaseRegistered || res.TxID == "" {
 		t.Fatalf("register result = %+v", res)
 	}
@@ -39,7 +40,7 @@ func TestRegisterRecordGet(t *testing.T) {
 	if err := json.Unmarshal(evs[1].Payload, &ce); err != nil {
 		t.Fatal(err)
 	}
-	if evs[1].Name != EventCase || len(ce) != 4 || ce["pseudonym"] != p || ce["code"] != "IDENTITY_CHECKED" || ce["seq"] != 2.0 || ce["procedure"] != "national" {
+	if evs[1].Name != api.EventCase || len(ce) != 4 || ce["pseudonym"] != p || ce["code"] != "IDENTITY_CHECKED" || ce["seq"] != 2.0 || ce["procedure"] != "national" {
 		t.Fatalf("event = %s %v", evs[1].Name, ce)
 	}
 }
@@ -85,7 +86,7 @@ func TestNationalProcedure(t *testing.T) {
 	var all []domain.Event
 	bookmark := ""
 	for pages := 0; ; pages++ {
-		page := decode[Page[domain.Event]](t, n.must("national", "aud", "cases:GetTimeline", p, bookmark, "5"))
+		page := decode[api.Page[domain.Event]](t, n.must("national", "aud", "cases:GetTimeline", p, bookmark, "5"))
 		all = append(all, page.Items...)
 		if page.Bookmark == "" {
 			if pages != 2 || len(page.Items) != 2 {
@@ -108,11 +109,11 @@ func TestNationalProcedure(t *testing.T) {
 	}
 
 	// History: newest first, paged by transaction id.
-	h1 := decode[Page[HistoryEntry]](t, n.must("national", "ao", "cases:GetHistory", p, "", "10"))
+	h1 := decode[api.Page[api.HistoryEntry]](t, n.must("national", "ao", "cases:GetHistory", p, "", "10"))
 	if len(h1.Items) != 10 || h1.Bookmark == "" || h1.Items[0].State.Seq != 12 || h1.Items[9].State.Seq != 3 {
 		t.Fatalf("history page 1: %d items, bookmark %q", len(h1.Items), h1.Bookmark)
 	}
-	h2 := decode[Page[HistoryEntry]](t, n.must("national", "ao", "cases:GetHistory", p, h1.Bookmark, "10"))
+	h2 := decode[api.Page[api.HistoryEntry]](t, n.must("national", "ao", "cases:GetHistory", p, h1.Bookmark, "10"))
 	if len(h2.Items) != 2 || h2.Bookmark != "" || h2.Items[1].State.Seq != 1 || h2.Items[1].State.Status != domain.StRegistered {
 		t.Fatalf("history page 2: %+v", h2)
 	}
@@ -120,15 +121,15 @@ func TestNationalProcedure(t *testing.T) {
 	n.refuse(domain.KindNotFound, "national", "ao", "cases:GetHistory", newID(), "", "10")
 
 	// Indexes.
-	closed := decode[Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByStatus", "CLOSED", "", ""))
+	closed := decode[api.Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByStatus", "CLOSED", "", ""))
 	if len(closed.Items) != 1 || closed.Items[0].Pseudonym != p {
 		t.Fatalf("closed cases %+v", closed)
 	}
-	reg := decode[Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByStatus", "REGISTERED", "", ""))
+	reg := decode[api.Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByStatus", "REGISTERED", "", ""))
 	if len(reg.Items) != 0 {
 		t.Fatalf("registered cases %+v", reg)
 	}
-	byIA := decode[Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByAgency", "ImmigrationAuthorityMSP", "", ""))
+	byIA := decode[api.Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByAgency", "ImmigrationAuthorityMSP", "", ""))
 	if len(byIA.Items) != 1 {
 		t.Fatalf("cases of the immigration authority %+v", byIA)
 	}

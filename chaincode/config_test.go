@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -122,7 +123,7 @@ func TestAdminQueries(t *testing.T) {
 		info.CallerRole != domain.RoleDublinOfficer || info.VocabularyVersion != domain.VocabularyVersion || len(info.Rules) == 0 {
 		t.Fatalf("info %+v", info)
 	}
-	v := decode[Vocabulary](t, n.must("national", "aud", "admin:GetVocabulary"))
+	v := decode[api.Vocabulary](t, n.must("national", "aud", "admin:GetVocabulary"))
 	codes := map[domain.EventCode]bool{}
 	for _, e := range v.Events {
 		codes[e.Code] = true

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -62,7 +63,7 @@ func TestDocsCoverInterface(t *testing.T) {
 			}
 		}
 	}
-	names = append(names, EventCase, EventHolidays)
+	names = append(names, api.EventCase, api.EventHolidays)
 	for _, name := range names {
 		if !strings.Contains(doc, name) {
 			t.Errorf("docs/chaincode.md does not mention %s", name)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -39,16 +40,6 @@ func (dc *DublinContract) ResolveDeadlines(ctx contractapi.TransactionContextInt
 		})
 }
 
-// DueItem is one entry of the deadline board.
-type DueItem struct {
-	Pseudonym string          `json:"pseudonym"`
-	Status    domain.Status   `json:"status"`
-	Deadline  domain.Deadline `json:"deadline"`
-	// Superseded lists the case's automatic consequences that steps dated
-	// in time superseded (the deadline shown was recomputed from them).
-	Superseded []domain.Supersession `json:"superseded,omitempty"`
-}
-
 // DeadlinesDue lists running deadlines whose last day lies before
 // beforeDate (exclusive), earliest first, paginated.
 func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterface, beforeDate, bookmark, pageSize string) (string, error) {
@@ -73,7 +64,7 @@ func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterfa
 		return "", wire(domain.Errorf(domain.KindInternal, "query failed"))
 	}
 	defer it.Close()
-	page := Page[DueItem]{Items: []DueItem{}}
+	page := api.Page[api.DueItem]{Items: []api.DueItem{}}
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
@@ -92,7 +83,7 @@ func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterfa
 		}
 		for _, dl := range s.Dublin.Deadlines {
 			if string(dl.Kind) == parts[1] && dl.Due.String() == parts[0] {
-				page.Items = append(page.Items, DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl, Superseded: s.Dublin.Superseded})
+				page.Items = append(page.Items, api.DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl, Superseded: s.Dublin.Superseded})
 			}
 		}
 	}
@@ -100,15 +91,6 @@ func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterfa
 		page.Bookmark = encodeBookmark(meta.Bookmark)
 	}
 	return marshalResult(page)
-}
-
-// HolidayCalendar is what GetHolidays returns and SetHolidays records.
-type HolidayCalendar struct {
-	MemberState string            `json:"memberState"`
-	Year        int               `json:"year"`
-	Holidays    deadline.Holidays `json:"holidays"`
-	SetBy       string            `json:"setBy,omitempty"`
-	TxID        string            `json:"txId,omitempty"`
 }
 
 // SetHolidays records a member state's public holidays for one year (a JSON
@@ -149,10 +131,10 @@ func (dc *DublinContract) SetHolidays(ctx contractapi.TransactionContextInterfac
 		if err := t.putJSON(holidaysKey(memberState, y), h); err != nil {
 			return nil, err
 		}
-		if err := t.emit(EventHolidays, HolidaysEvent{MemberState: memberState, Year: y}); err != nil {
+		if err := t.emit(api.EventHolidays, api.HolidaysEvent{MemberState: memberState, Year: y}); err != nil {
 			return nil, err
 		}
-		return HolidayCalendar{MemberState: memberState, Year: y, Holidays: h, SetBy: a.Member.MSPID, TxID: t.ctx.GetStub().GetTxID()}, nil
+		return api.HolidayCalendar{MemberState: memberState, Year: y, Holidays: h, SetBy: a.Member.MSPID, TxID: t.ctx.GetStub().GetTxID()}, nil
 	})
 	return res, wire(err)
 }
@@ -179,5 +161,5 @@ func (dc *DublinContract) GetHolidays(ctx contractapi.TransactionContextInterfac
 	if !found {
 		return "", wire(domain.Errorf(domain.KindNotFound, "no holidays recorded for %s %d", memberState, y))
 	}
-	return marshalResult(HolidayCalendar{MemberState: memberState, Year: y, Holidays: h})
+	return marshalResult(api.HolidayCalendar{MemberState: memberState, Year: y, Holidays: h})
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -26,7 +27,7 @@ func TestOnTimeReplyRecordedLateSupersedes(t *testing.T) {
 	n.must("dublin", "ao-do", "cases:RegisterCase", newID(), p, n.today())
 	n.must("dublin", "ao-do", "cases:RecordEvent", newID(), p, hitRequestPayload(n.today(), n.today()))
 	n.advance(15 * 24 * time.Hour) // 20 Nov
-	cons := decode[WriteResult](t, n.must("dublin", "at-do", "dublin:ResolveDeadlines", newID(), p))
+	cons := decode[api.WriteResult](t, n.must("dublin", "at-do", "dublin:ResolveDeadlines", newID(), p))
 	if cons.Code != domain.EvImplicitlyAccepted || cons.OccurredOn != "2026-11-19" {
 		t.Fatalf("consequence %+v", cons)
 	}
@@ -36,15 +37,15 @@ func TestOnTimeReplyRecordedLateSupersedes(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("on-time rejection refused: %s", r.message)
 	}
-	w := decode[WriteResult](t, r.payload)
+	w := decode[api.WriteResult](t, r.payload)
 	if w.Status != domain.StRejected {
 		t.Fatalf("after the rejection %+v", w)
 	}
 	ev, ok := r.tx.Event()
-	if !ok || ev.Name != EventCase {
+	if !ok || ev.Name != api.EventCase {
 		t.Fatalf("chaincode event %+v", ev)
 	}
-	ce := decode[CaseEvent](t, string(ev.Payload))
+	ce := decode[api.CaseEvent](t, string(ev.Payload))
 	if ce.Supersedes == nil || ce.Supersedes.Seq != cons.Seq || ce.Supersedes.Code != domain.EvImplicitlyAccepted || ce.Supersedes.BySeq != w.Seq {
 		t.Fatalf("chaincode event does not name the superseded consequence: %+v", ce)
 	}
@@ -52,7 +53,7 @@ func TestOnTimeReplyRecordedLateSupersedes(t *testing.T) {
 	if s.Status != domain.StRejected || len(s.Dublin.Superseded) != 1 || s.Dublin.Revocable != nil || s.Dublin.Implicit || !s.Dublin.AcceptedOn.IsZero() {
 		t.Fatalf("state %+v", s.Dublin)
 	}
-	tl := decode[Page[domain.Event]](t, n.must("dublin", "aud", "cases:GetTimeline", p, "", ""))
+	tl := decode[api.Page[domain.Event]](t, n.must("dublin", "aud", "cases:GetTimeline", p, "", ""))
 	var marked, supersedes int
 	for _, e := range tl.Items {
 		if e.SupersededBy != nil {
@@ -70,7 +71,7 @@ func TestOnTimeReplyRecordedLateSupersedes(t *testing.T) {
 	}
 	// The transfer deadline the implicit acceptance started is gone from
 	// the board; nothing of it can be resolved.
-	if b := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 0 {
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 0 {
 		t.Fatalf("board after the supersession %+v", b)
 	}
 	n.refuse(domain.KindInvalidTransition, "dublin", "ao-do", "dublin:ResolveDeadlines", newID(), p)
@@ -88,8 +89,8 @@ func TestOnTimeAcceptanceRecomputesTransferOnBoard(t *testing.T) {
 	n.must("dublin", "ao-do", "dublin:ResolveDeadlines", newID(), p)
 	n.advance(14 * 24 * time.Hour)
 	n.record("dublin", "at-do", p, domain.EvRequestAccepted, "2026-11-10", nil)
-	b := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", ""))
-	var transfer *DueItem
+	b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", ""))
+	var transfer *api.DueItem
 	for i := range b.Items {
 		if b.Items[i].Deadline.Kind == domain.DeadlineTransfer {
 			transfer = &b.Items[i]
@@ -117,7 +118,7 @@ func TestBackDatedReceiptDoesNotLapse(t *testing.T) {
 	// once it does.
 	n.refuse(domain.KindForbidden, "dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvReceiptAcknowledged, "2026-11-05", nil))
 	n.record("dublin", "at-do", p, domain.EvReceiptAcknowledged, "2026-11-05", nil)
-	w := decode[WriteResult](t, n.must("dublin", "at-do", "dublin:ResolveDeadlines", newID(), p))
+	w := decode[api.WriteResult](t, n.must("dublin", "at-do", "dublin:ResolveDeadlines", newID(), p))
 	if w.OccurredOn != "2026-11-19" {
 		t.Fatalf("implicit acceptance %+v", w)
 	}

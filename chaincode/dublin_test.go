@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -27,11 +28,11 @@ func TestDublinProcedure(t *testing.T) {
 		t.Fatalf("after the request: %+v", s.Dublin)
 	}
 	// The board shows it before 5 May, not before 4 May.
-	board := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2026-05-05", "", ""))
+	board := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2026-05-05", "", ""))
 	if len(board.Items) != 1 || board.Items[0].Pseudonym != p || board.Items[0].Deadline.OnLapse != deadline.ImplicitAcceptance {
 		t.Fatalf("board %+v", board)
 	}
-	if b := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2026-05-04", "", "")); len(b.Items) != 0 {
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2026-05-04", "", "")); len(b.Items) != 0 {
 		t.Fatalf("board before 4 May %+v", b)
 	}
 	// Nobody may resolve on the last day; the day after, the partner state
@@ -41,7 +42,7 @@ func TestDublinProcedure(t *testing.T) {
 	n.advance(24 * time.Hour) // Tue 5 May
 	n.refuse(domain.KindDeadlinePassed, "dublin", "at-do", "cases:RecordEvent", newID(), p, payload(domain.EvRequestAccepted, n.today(), nil))
 	n.refuse(domain.KindForbidden, "dublin", "aud", "dublin:ResolveDeadlines", newID(), p)
-	w := decode[WriteResult](t, n.must("dublin", "at-do", "dublin:ResolveDeadlines", newID(), p))
+	w := decode[api.WriteResult](t, n.must("dublin", "at-do", "dublin:ResolveDeadlines", newID(), p))
 	if w.Code != domain.EvImplicitlyAccepted || w.Status != domain.StImplicitlyAccepted || w.OccurredOn != "2026-05-04" {
 		t.Fatalf("resolve result %+v", w)
 	}
@@ -51,10 +52,10 @@ func TestDublinProcedure(t *testing.T) {
 		t.Fatalf("transfer deadline %+v", s.Dublin.Deadlines)
 	}
 	// The board moved from the reply to the transfer deadline.
-	if b := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2026-06-01", "", "")); len(b.Items) != 0 {
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2026-06-01", "", "")); len(b.Items) != 0 {
 		t.Fatalf("stale board entry %+v", b)
 	}
-	if b := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2027-01-01", "", "")); len(b.Items) != 1 || b.Items[0].Deadline.Kind != domain.DeadlineTransfer {
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2027-01-01", "", "")); len(b.Items) != 1 || b.Items[0].Deadline.Kind != domain.DeadlineTransfer {
 		t.Fatalf("transfer on the board %+v", b)
 	}
 
@@ -62,11 +63,11 @@ func TestDublinProcedure(t *testing.T) {
 	n.must("dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvTransferDecisionIssued, n.today(), nil))
 	n.must("dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvTransferScheduled, n.today(), map[string]any{"scheduledFor": "2026-06-15"}))
 	n.advance(24 * time.Hour * 34) // 15 June
-	w = decode[WriteResult](t, n.must("dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvTransferCompleted, n.today(), nil)))
+	w = decode[api.WriteResult](t, n.must("dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvTransferCompleted, n.today(), nil)))
 	if w.Status != domain.StTransferCompleted || w.Seq != 6 {
 		t.Fatalf("completed %+v", w)
 	}
-	if b := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 0 {
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 0 {
 		t.Fatalf("board after the transfer %+v", b)
 	}
 	n.must("dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvCaseClosed, n.today(), map[string]any{"closureReason": "TRANSFERRED"}))
@@ -87,10 +88,10 @@ func TestHolidaysOnTheLedger(t *testing.T) {
 	if r.status != 200 {
 		t.Fatal(r.message)
 	}
-	if ev, ok := r.tx.Event(); !ok || ev.Name != EventHolidays || string(ev.Payload) != `{"memberState":"AT","year":2026}` {
+	if ev, ok := r.tx.Event(); !ok || ev.Name != api.EventHolidays || string(ev.Payload) != `{"memberState":"AT","year":2026}` {
 		t.Fatalf("event %+v", ev)
 	}
-	got := decode[HolidayCalendar](t, n.must("dublin", "ao-do", "dublin:GetHolidays", "AT", "2026"))
+	got := decode[api.HolidayCalendar](t, n.must("dublin", "ao-do", "dublin:GetHolidays", "AT", "2026"))
 	if got.Holidays.Len() != 5 {
 		t.Fatalf("holidays %+v", got)
 	}

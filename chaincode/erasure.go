@@ -3,6 +3,7 @@ package chaincode
 import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -20,21 +21,8 @@ func (ec *ErasureContract) GetEvaluateTransactions() []string {
 	return []string{"GetErasureStatus", "ListOpenErasures"}
 }
 
-// ErasureStatus is what the erasure queries return.
-type ErasureStatus struct {
-	Pseudonym   string        `json:"pseudonym"`
-	Status      domain.Status `json:"status"`
-	Requested   bool          `json:"requested"`
-	RequestedBy string        `json:"requestedBy,omitempty"`
-	RequestedOn string        `json:"requestedOn,omitempty"`
-	Pending     []string      `json:"pending"`
-	Confirmed   []string      `json:"confirmed"`
-	Complete    bool          `json:"complete"`
-	CompletedOn string        `json:"completedOn,omitempty"`
-}
-
-func erasureStatus(s *domain.CaseState) ErasureStatus {
-	st := ErasureStatus{Pseudonym: s.Pseudonym, Status: s.Status, Pending: []string{}, Confirmed: []string{}}
+func erasureStatus(s *domain.CaseState) api.ErasureStatus {
+	st := api.ErasureStatus{Pseudonym: s.Pseudonym, Status: s.Status, Pending: []string{}, Confirmed: []string{}}
 	if e := s.Erasure; e != nil {
 		st.Requested, st.RequestedBy, st.RequestedOn = true, e.RequestedBy, e.RequestedOn
 		st.Pending = append(st.Pending, e.Pending...)
@@ -87,7 +75,7 @@ func (ec *ErasureContract) ListOpenErasures(ctx contractapi.TransactionContextIn
 	if err != nil {
 		return "", wire(err)
 	}
-	page := Page[ErasureStatus]{Items: []ErasureStatus{}, Bookmark: cases.Bookmark}
+	page := api.Page[api.ErasureStatus]{Items: []api.ErasureStatus{}, Bookmark: cases.Bookmark}
 	for i := range cases.Items {
 		page.Items = append(page.Items, erasureStatus(&cases.Items[i]))
 	}

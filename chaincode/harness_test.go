@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/internal/fakestub"
 )
@@ -178,7 +179,7 @@ func (n *net) getCase(channel, p string) domain.CaseState {
 }
 
 // record records an event and returns the write result.
-func (n *net) record(channel, identity, p string, code domain.EventCode, occurredOn string, fields map[string]any) WriteResult {
+func (n *net) record(channel, identity, p string, code domain.EventCode, occurredOn string, fields map[string]any) api.WriteResult {
 	n.t.Helper()
-	return decode[WriteResult](n.t, n.must(channel, identity, "cases:RecordEvent", newID(), p, payload(code, occurredOn, fields)))
+	return decode[api.WriteResult](n.t, n.must(channel, identity, "cases:RecordEvent", newID(), p, payload(code, occurredOn, fields)))
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -46,7 +47,7 @@ func TestHoldersAgainstDirectCalls(t *testing.T) {
 	if st := n.getCase("national", p); !slices.Equal(st.Holders, []string{"AsylumOfficeMSP", "BorderPoliceMSP"}) {
 		t.Fatalf("holders %v", st.Holders)
 	}
-	page := decode[Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByAgency", "AsylumOfficeMSP", "", ""))
+	page := decode[api.Page[domain.CaseState]](t, n.must("national", "aud", "cases:ListByAgency", "AsylumOfficeMSP", "", ""))
 	if len(page.Items) != 1 || page.Items[0].Pseudonym != p {
 		t.Fatalf("agency index %+v", page.Items)
 	}
@@ -66,7 +67,7 @@ func TestHoldersAgainstDirectCalls(t *testing.T) {
 		!slices.Equal(st.Holders, []string{"AsylumOfficeMSP", "PartnerStateMSP"}) {
 		t.Fatalf("dublin case %+v", st)
 	}
-	board := decode[Page[DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", ""))
+	board := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", ""))
 	if len(board.Items) != 1 || board.Items[0].Pseudonym != d {
 		t.Fatalf("board %+v", board.Items)
 	}

@@ -3,59 +3,9 @@ package chaincode
 import (
 	"slices"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
-
-// Chaincode event names. Every write emits exactly one event.
-const (
-	// EventCase follows every case write; payload CaseEvent.
-	EventCase = "caseledger.case"
-	// EventHolidays follows SetHolidays; payload HolidaysEvent.
-	EventHolidays = "caseledger.holidays"
-)
-
-// CaseEvent is the payload of EventCase: just enough for a subscriber to
-// fetch what it may see (pseudonym, code, sequence number, procedure).
-type CaseEvent struct {
-	Pseudonym string           `json:"pseudonym"`
-	Code      domain.EventCode `json:"code"`
-	Seq       uint64           `json:"seq"`
-	Procedure domain.Procedure `json:"procedure"`
-	// Supersedes, on a step dated in time and recorded late, names the
-	// automatic consequence (and the steps after it) it superseded, so a
-	// subscriber knows to refresh what it showed of them.
-	Supersedes *domain.Supersession `json:"supersedes,omitempty"`
-}
-
-// HolidaysEvent is the payload of EventHolidays.
-type HolidaysEvent struct {
-	MemberState string `json:"memberState"`
-	Year        int    `json:"year"`
-}
-
-// WriteResult is returned by every case write (and, unchanged, by its
-// idempotent retries).
-type WriteResult struct {
-	Pseudonym  string           `json:"pseudonym"`
-	Seq        uint64           `json:"seq"`
-	Code       domain.EventCode `json:"code"`
-	Status     domain.Status    `json:"status"`
-	TxID       string           `json:"txId"`
-	RecordedOn string           `json:"recordedOn"`
-	OccurredOn string           `json:"occurredOn"`
-}
-
-// Anchor is stored under anchor keys.
-type Anchor struct {
-	Pseudonym    string              `json:"pseudonym"`
-	DocumentHash string              `json:"documentHash"`
-	DocumentType domain.DocumentType `json:"documentType,omitempty"`
-	Seq          uint64              `json:"seq"`
-	MSPID        string              `json:"mspId"`
-	OccurredOn   string              `json:"occurredOn"`
-	RecordedOn   string              `json:"recordedOn"`
-	TxID         string              `json:"txId"`
-}
 
 // loadCase returns the stored state or nil.
 func (t *tx) loadCase(p string) (*domain.CaseState, error) {
@@ -97,63 +47,63 @@ func submitted(pseudonym string, a domain.Actor, in domain.EventInput) func(*dom
 
 // commit writes the event, the new state and the index changes, and emits
 // the chaincode event.
-func (t *tx) commit(prev *domain.CaseState, next domain.CaseState, ev domain.Event) (WriteResult, error) {
+func (t *tx) commit(prev *domain.CaseState, next domain.CaseState, ev domain.Event) (api.WriteResult, error) {
 	p := next.Pseudonym
 	if ev.Code == domain.EvDocumentAnchored {
 		key := anchorKey(p, ev.DocumentHash)
-		var existing Anchor
+		var existing api.Anchor
 		found, err := t.getJSON(key, &existing)
 		if err != nil {
-			return WriteResult{}, err
+			return api.WriteResult{}, err
 		}
 		if found {
-			return WriteResult{}, domain.Errorf(domain.KindAlreadyExists, "document already anchored on this case (seq %d)", existing.Seq)
+			return api.WriteResult{}, domain.Errorf(domain.KindAlreadyExists, "document already anchored on this case (seq %d)", existing.Seq)
 		}
-		if err := t.putJSON(key, Anchor{
+		if err := t.putJSON(key, api.Anchor{
 			Pseudonym: p, DocumentHash: ev.DocumentHash, DocumentType: ev.DocumentType, Seq: ev.Seq,
 			MSPID: ev.MSPID, OccurredOn: ev.OccurredOn, RecordedOn: ev.RecordedOn, TxID: ev.TxID,
 		}); err != nil {
-			return WriteResult{}, err
+			return api.WriteResult{}, err
 		}
 	}
 	if err := t.putJSON(eventKey(p, ev.Seq), ev); err != nil {
-		return WriteResult{}, err
+		return api.WriteResult{}, err
 	}
 	if err := t.putJSON(caseKey(p), next); err != nil {
-		return WriteResult{}, err
+		return api.WriteResult{}, err
 	}
 	if prev == nil || prev.Status != next.Status {
 		if prev != nil {
 			if err := t.del(statusKey(prev.Status, p)); err != nil {
-				return WriteResult{}, err
+				return api.WriteResult{}, err
 			}
 		}
 		if err := t.put(statusKey(next.Status, p), indexValue); err != nil {
-			return WriteResult{}, err
+			return api.WriteResult{}, err
 		}
 	}
 	if prev == nil || !slices.Contains(prev.Holders, ev.MSPID) {
 		if err := t.put(agencyKey(ev.MSPID, p), indexValue); err != nil {
-			return WriteResult{}, err
+			return api.WriteResult{}, err
 		}
 	}
 	if ev.LateDays > 0 {
 		if err := t.put(lateKey(ev.MSPID, p, ev.Seq), indexValue); err != nil {
-			return WriteResult{}, err
+			return api.WriteResult{}, err
 		}
 	}
 	oldDue, newDue := dueKeys(prev), dueKeys(&next)
 	for _, k := range oldDue {
 		if !slices.Contains(newDue, k) {
 			if err := t.del(k); err != nil {
-				return WriteResult{}, err
+				return api.WriteResult{}, err
 			}
 		}
 	}
 	for _, k := range newDue {
 		if !slices.Contains(oldDue, k) {
 			if err := t.put(k, indexValue); err != nil {
-				return WriteResult{}, err
+				return api.WriteResult{}, err
 			}
 		}
 	}
@@ -166,13 +116,13 @@ func (t *tx) commit(prev *domain.CaseState, next domain.CaseState, ev domain.Eve
 			err = t.del(erasureKey(p))
 		}
 		if err != nil {
-			return WriteResult{}, err
+			return api.WriteResult{}, err
 		}
 	}
-	if err := t.emit(EventCase, CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes}); err != nil {
-		return WriteResult{}, err
+	if err := t.emit(api.EventCase, api.CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes}); err != nil {
+		return api.WriteResult{}, err
 	}
-	return WriteResult{
+	return api.WriteResult{
 		Pseudonym: p, Seq: ev.Seq, Code: ev.Code, Status: next.Status, TxID: ev.TxID,
 		RecordedOn: ev.RecordedOn, OccurredOn: ev.OccurredOn,
 	}, nil

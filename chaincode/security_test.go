@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -120,7 +121,7 @@ func TestIdempotentRetry(t *testing.T) {
 	n.refuse(domain.KindInvalidTransition, "national", "ao", "cases:RecordEvent", req2, p, payload(domain.EvFileCreated, n.today(), nil))
 	n.must("national", "bp", "cases:RecordEvent", req2, p, payload(domain.EvIdentityChecked, n.today(), map[string]any{"eurodacHit": "NONE"}))
 	// The gateway can look its request up.
-	rr := decode[RequestResult](t, n.must("national", "bp", "cases:GetRequestResult", req))
+	rr := decode[api.RequestResult](t, n.must("national", "bp", "cases:GetRequestResult", req))
 	if rr.Function != "cases:RegisterCase" || rr.TxID != first.tx.GetTxID() || string(rr.Result) != first.payload {
 		t.Fatalf("request result %+v", rr)
 	}
@@ -161,7 +162,7 @@ func TestPagination(t *testing.T) {
 	bookmark := ""
 	pages := 0
 	for {
-		page := decode[Page[domain.CaseState]](t, n.must("national", "ao", "cases:ListByStatus", "REGISTERED", bookmark, "3"))
+		page := decode[api.Page[domain.CaseState]](t, n.must("national", "ao", "cases:ListByStatus", "REGISTERED", bookmark, "3"))
 		pages++
 		for _, s := range page.Items {
 			got = append(got, s.Pseudonym)
@@ -175,7 +176,7 @@ func TestPagination(t *testing.T) {
 		t.Fatalf("%d pages, %v, want %v", pages, got, want)
 	}
 	// A bookmark only works for its own query.
-	first := decode[Page[domain.CaseState]](t, n.must("national", "ao", "cases:ListByStatus", "REGISTERED", "", "3"))
+	first := decode[api.Page[domain.CaseState]](t, n.must("national", "ao", "cases:ListByStatus", "REGISTERED", "", "3"))
 	n.refuse(domain.KindInvalidArgument, "national", "ao", "cases:ListByAgency", "BorderPoliceMSP", first.Bookmark, "3")
 	n.refuse(domain.KindInvalidArgument, "national", "ao", "cases:ListByStatus", "REGISTERED", "%%%", "3")
 	n.refuse(domain.KindInvalidArgument, "national", "ao", "cases:ListByStatus", "REGISTERED", "", "-1")
@@ -185,7 +186,7 @@ func TestPagination(t *testing.T) {
 	for range 3 {
 		n2.must("national", "bp", "cases:RegisterCase", newID(), newID(), n2.today())
 	}
-	capped := decode[Page[domain.CaseState]](t, n2.must("national", "ao", "cases:ListByStatus", "REGISTERED", "", "1000"))
+	capped := decode[api.Page[domain.CaseState]](t, n2.must("national", "ao", "cases:ListByStatus", "REGISTERED", "", "1000"))
 	if len(capped.Items) != 2 || capped.Bookmark == "" {
 		t.Fatalf("capped page %d items", len(capped.Items))
 	}
@@ -212,11 +213,11 @@ func TestErasureStatus(t *testing.T) {
 
 	n.refuse(domain.KindForbidden, "national", "ia", "erasure:RequestErasure", newID(), p, n.today()) // holds nothing
 	n.must("national", "ao", "erasure:RequestErasure", newID(), p, n.today())
-	st := decode[ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", p))
+	st := decode[api.ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", p))
 	if !st.Requested || st.Complete || !slices.Equal(st.Pending, []string{"AsylumOfficeMSP", "BorderPoliceMSP"}) || len(st.Confirmed) != 0 {
 		t.Fatalf("status %+v", st)
 	}
-	open := decode[Page[ErasureStatus]](t, n.must("national", "aud", "erasure:ListOpenErasures", "", ""))
+	open := decode[api.Page[api.ErasureStatus]](t, n.must("national", "aud", "erasure:ListOpenErasures", "", ""))
 	if len(open.Items) != 1 || open.Items[0].Pseudonym != p {
 		t.Fatalf("open erasures %+v", open)
 	}
@@ -224,20 +225,20 @@ func TestErasureStatus(t *testing.T) {
 	n.must("national", "bp", "erasure:ConfirmErasure", newID(), p, n.today())
 	n.refuse(domain.KindAlreadyExists, "national", "bp", "erasure:ConfirmErasure", newID(), p, n.today())
 	n.refuse(domain.KindForbidden, "national", "ia", "erasure:ConfirmErasure", newID(), p, n.today())
-	st = decode[ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", p))
+	st = decode[api.ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", p))
 	if !slices.Equal(st.Pending, []string{"AsylumOfficeMSP"}) || !slices.Equal(st.Confirmed, []string{"BorderPoliceMSP"}) {
 		t.Fatalf("status %+v", st)
 	}
 	// Confirmation through RecordEvent is the same write.
 	n.must("national", "ao", "cases:RecordEvent", newID(), p, payload(domain.EvErasureConfirmed, n.today(), nil))
-	st = decode[ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", p))
+	st = decode[api.ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", p))
 	if !st.Complete || st.CompletedOn != n.today() || len(st.Pending) != 0 {
 		t.Fatalf("status %+v", st)
 	}
-	if open := decode[Page[ErasureStatus]](t, n.must("national", "aud", "erasure:ListOpenErasures", "", "")); len(open.Items) != 0 {
+	if open := decode[api.Page[api.ErasureStatus]](t, n.must("national", "aud", "erasure:ListOpenErasures", "", "")); len(open.Items) != 0 {
 		t.Fatalf("open erasures after completion %+v", open)
 	}
-	if st := decode[ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", other)); st.Requested {
+	if st := decode[api.ErasureStatus](t, n.must("national", "aud", "erasure:GetErasureStatus", other)); st.Requested {
 		t.Fatalf("untouched case %+v", st)
 	}
 }
@@ -251,14 +252,14 @@ func TestAnchors(t *testing.T) {
 	n.must("national", "bp", "cases:RecordEvent", newID(), p, payload(domain.EvDocumentAnchored, n.today(), map[string]any{"documentHash": h2}))
 	n.refuse(domain.KindAlreadyExists, "national", "bp", "anchors:AnchorDocument", newID(), p, h1, "", n.today())
 	n.refuse(domain.KindForbidden, "national", "ia", "anchors:AnchorDocument", newID(), p, h1, "", n.today()) // not a holder
-	v := decode[Verification](t, n.must("national", "aud", "anchors:VerifyAnchor", p, h1))
+	v := decode[api.Verification](t, n.must("national", "aud", "anchors:VerifyAnchor", p, h1))
 	if !v.Anchored || v.Anchor.MSPID != "BorderPoliceMSP" || v.Anchor.Seq != 2 || v.Anchor.DocumentType != domain.DocOther {
 		t.Fatalf("verification %+v", v)
 	}
-	if v := decode[Verification](t, n.must("national", "aud", "anchors:VerifyAnchor", p, strings.Repeat("00", 32))); v.Anchored {
+	if v := decode[api.Verification](t, n.must("national", "aud", "anchors:VerifyAnchor", p, strings.Repeat("00", 32))); v.Anchored {
 		t.Fatal("unknown hash verified")
 	}
-	list := decode[Page[Anchor]](t, n.must("national", "aud", "anchors:ListAnchors", p, "", ""))
+	list := decode[api.Page[api.Anchor]](t, n.must("national", "aud", "anchors:ListAnchors", p, "", ""))
 	if len(list.Items) != 2 || list.Items[0].DocumentHash != h1 {
 		t.Fatalf("anchors %+v", list)
 	}
@@ -275,11 +276,11 @@ func TestLateEvents(t *testing.T) {
 	n.must("national", "bp", "cases:RegisterCase", newID(), p, "2026-02-20") // 10 days late
 	n.record("national", "bp", p, domain.EvIdentityChecked, n.today(), map[string]any{"eurodacHit": "NONE"})
 	n.refuse(domain.KindInvalidArgument, "national", "bp", "cases:RegisterCase", newID(), newID(), "2026-01-20") // beyond 30 days
-	late := decode[Page[domain.Event]](t, n.must("national", "aud", "audit:ListLateEvents", "", "", ""))
+	late := decode[api.Page[domain.Event]](t, n.must("national", "aud", "audit:ListLateEvents", "", "", ""))
 	if len(late.Items) != 1 || late.Items[0].LateDays != 10 || late.Items[0].OccurredOn != "2026-02-20" || late.Items[0].RecordedOn != "2026-03-02" {
 		t.Fatalf("late events %+v", late)
 	}
-	if l := decode[Page[domain.Event]](t, n.must("national", "ao-admin", "audit:ListLateEvents", "AsylumOfficeMSP", "", "")); len(l.Items) != 0 {
+	if l := decode[api.Page[domain.Event]](t, n.must("national", "ao-admin", "audit:ListLateEvents", "AsylumOfficeMSP", "", "")); len(l.Items) != 0 {
 		t.Fatalf("late events of the asylum office %+v", l)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/gateway"
 )
 
@@ -162,14 +162,14 @@ func (c *Client) ResolveDeadlines(ctx context.Context, dc gateway.DublinCase, op
 
 // SetHolidays records the public holidays of the agency's own member state for one year
 // (Dublin units only).
-func (c *Client) SetHolidays(ctx context.Context, req gateway.HolidaysRequest, opts ...WriteOption) (chaincode.HolidayCalendar, error) {
-	var out chaincode.HolidayCalendar
+func (c *Client) SetHolidays(ctx context.Context, req gateway.HolidaysRequest, opts ...WriteOption) (api.HolidayCalendar, error) {
+	var out api.HolidayCalendar
 	return out, write(ctx, c, "/v1/dublin/holidays", req, &out, opts)
 }
 
 // Holidays returns a member state's recorded holidays for a year ("" and 0: the agency's own state,
 // this year).
-func (c *Client) Holidays(ctx context.Context, memberState string, year int) (chaincode.HolidayCalendar, error) {
+func (c *Client) Holidays(ctx context.Context, memberState string, year int) (api.HolidayCalendar, error) {
 	q := url.Values{}
 	if memberState != "" {
 		q.Set("memberState", memberState)
@@ -177,7 +177,7 @@ func (c *Client) Holidays(ctx context.Context, memberState string, year int) (ch
 	if year != 0 {
 		q.Set("year", strconv.Itoa(year))
 	}
-	var out chaincode.HolidayCalendar
+	var out api.HolidayCalendar
 	return out, get(ctx, c, "/v1/dublin/holidays", q, &out)
 }
 
@@ -220,8 +220,8 @@ func (c *Client) RequestErasure(ctx context.Context, req gateway.ErasureRequest,
 }
 
 // ErasureStatus says who has confirmed an erasure.
-func (c *Client) ErasureStatus(ctx context.Context, ref gateway.CaseRef) (chaincode.ErasureStatus, error) {
-	var out chaincode.ErasureStatus
+func (c *Client) ErasureStatus(ctx context.Context, ref gateway.CaseRef) (api.ErasureStatus, error) {
+	var out api.ErasureStatus
 	return out, read(ctx, c, "/v1/erasures/status", ref, &out)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/chaincode"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
@@ -628,8 +629,8 @@ type HistoryRequest struct {
 
 // HistoryPage is one page of a case's history (newest first).
 type HistoryPage struct {
-	Items    []chaincode.HistoryEntry `json:"items"`
-	Bookmark string                   `json:"bookmark"`
+	Items    []api.HistoryEntry `json:"items"`
+	Bookmark string             `json:"bookmark"`
 }
 
 func (s *Server) hAuditHistory(c *call) (int, any, error) {
@@ -648,7 +649,7 @@ func (s *Server) hAuditHistory(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[chaincode.HistoryEntry]
+	var page api.Page[api.HistoryEntry]
 	if err := c.evaluate(ch.Name, "cases:GetHistory", &page, req.Pseudonym, req.Bookmark, ps); err != nil {
 		return 0, nil, err
 	}
@@ -688,7 +689,7 @@ func (s *Server) hAuditWrites(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var cases chaincode.Page[domain.CaseState]
+	var cases api.Page[domain.CaseState]
 	if err := c.evaluate(ch.Name, "cases:ListByAgency", &cases, msp, bm, ps); err != nil {
 		return 0, nil, err
 	}
@@ -696,7 +697,7 @@ func (s *Server) hAuditWrites(c *call) (int, any, error) {
 	for _, cs := range cases.Items {
 		tbm := ""
 		for {
-			var tl chaincode.Page[domain.Event]
+			var tl api.Page[domain.Event]
 			if err := c.evaluate(ch.Name, "cases:GetTimeline", &tl, cs.Pseudonym, tbm, ""); err != nil {
 				return 0, nil, err
 			}
@@ -720,7 +721,7 @@ func (s *Server) hAuditLate(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[domain.Event]
+	var page api.Page[domain.Event]
 	if err := c.evaluate(ch.Name, "audit:ListLateEvents", &page, q.Get("mspId"), bm, ps); err != nil {
 		return 0, nil, err
 	}
@@ -729,7 +730,7 @@ func (s *Server) hAuditLate(c *call) (int, any, error) {
 
 // OverdueErasure is an erasure request not yet confirmed by every holder.
 type OverdueErasure struct {
-	chaincode.ErasureStatus
+	api.ErasureStatus
 	DaysOpen int `json:"daysOpen"`
 }
 
@@ -751,7 +752,7 @@ func (s *Server) hAuditErasures(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[chaincode.ErasureStatus]
+	var page api.Page[api.ErasureStatus]
 	if err := c.evaluate(ch.Name, "erasure:ListOpenErasures", &page, bm, ps); err != nil {
 		return 0, nil, err
 	}

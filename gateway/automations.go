@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 	privacy "github.com/caseledger/caseledger/privacy-service"
@@ -213,8 +213,8 @@ func (w *watcher) dublinEventSince(seq uint64) bool {
 			continue
 		}
 		dub = true
-		var ce chaincode.CaseEvent
-		if ev.Name == chaincode.EventCase && json.Unmarshal(ev.Payload, &ce) == nil {
+		var ce api.CaseEvent
+		if ev.Name == api.EventCase && json.Unmarshal(ev.Payload, &ce) == nil {
 			switch ce.Code {
 			case domain.EvTakeChargeRequested, domain.EvTakeBackRequested, domain.EvTakeBackNotified:
 				w.mu.Lock()
@@ -322,7 +322,7 @@ func (w *watcher) sweep(ctx context.Context) (again bool) {
 			s.log.Warn("deadline watcher: board unavailable", "err", err)
 			return true
 		}
-		var page chaincode.Page[chaincode.DueItem]
+		var page api.Page[api.DueItem]
 		if err := json.Unmarshal(raw, &page); err != nil {
 			s.log.Error("deadline watcher: undecodable board", "err", err)
 			return false
@@ -354,7 +354,7 @@ func hasConsequence(dl domain.Deadline) bool {
 // still shows the deadline running) or the ledger was unavailable.
 // Resolved, not lapsed yet in the acting state's zone, or refused for good
 // (recorded): done until tomorrow or the next Dublin event.
-func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadline.Date) (again bool) {
+func (w *watcher) resolve(ctx context.Context, it api.DueItem, today deadline.Date) (again bool) {
 	s := w.s
 	// The grace period: a step dated in time may still arrive.
 	grace := max(s.cfg.Automations.DeadlineGraceDays, 0)
@@ -408,7 +408,7 @@ func (w *watcher) resolve(ctx context.Context, it chaincode.DueItem, today deadl
 // stillRunning asks this agency's own peer whether the case still carries
 // the deadline (unresolved). On any doubt it answers true: retrying a
 // resolution is harmless, its request id is derived.
-func (w *watcher) stillRunning(ctx context.Context, it chaincode.DueItem) bool {
+func (w *watcher) stillRunning(ctx context.Context, it api.DueItem) bool {
 	raw, err := w.s.ledger.Evaluate(ctx, w.role, w.ch.Name, "cases:GetCase", it.Pseudonym)
 	if err != nil {
 		return true
@@ -479,10 +479,10 @@ func lagKind(k domain.Kind) bool {
 // executeErasure handles one logged event; nil when done (or nothing to do,
 // or a permanent refusal recorded), an error to retry.
 func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
-	if ev.Name != chaincode.EventCase {
+	if ev.Name != api.EventCase {
 		return nil
 	}
-	var ce chaincode.CaseEvent
+	var ce api.CaseEvent
 	if err := json.Unmarshal(ev.Payload, &ce); err != nil || ce.Code != domain.EvErasureRequested {
 		return nil
 	}
@@ -515,7 +515,7 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	case err != nil:
 		return err
 	}
-	var st chaincode.ErasureStatus
+	var st api.ErasureStatus
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return fmt.Errorf("undecodable erasure status: %w", err)
 	}

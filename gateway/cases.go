@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 	privacy "github.com/caseledger/caseledger/privacy-service"
@@ -150,7 +150,7 @@ func (c *call) submitTx(ch ChannelInfo, fn string, args ...string) (Receipt, err
 }
 
 func writeResponse(channel string, rec Receipt) (WriteResponse, error) {
-	var wr chaincode.WriteResult
+	var wr api.WriteResult
 	if err := json.Unmarshal(rec.Result, &wr); err != nil {
 		return WriteResponse{}, domain.Errorf(domain.KindInternal, "undecodable chaincode result")
 	}
@@ -424,7 +424,7 @@ func (s *Server) hTimeline(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[domain.Event]
+	var page api.Page[domain.Event]
 	if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}
@@ -492,7 +492,7 @@ func (s *Server) hListByStatus(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[domain.CaseState]
+	var page api.Page[domain.CaseState]
 	if err := c.evaluate(ch.Name, "cases:ListByStatus", &page, q.Get("status"), bm, ps); err != nil {
 		return 0, nil, err
 	}

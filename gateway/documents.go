@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -77,9 +77,9 @@ type VerifyRequest struct {
 
 // VerifyResponse says whether the document is anchored, by whom and when.
 type VerifyResponse struct {
-	DocumentHash string            `json:"documentHash"`
-	Anchored     bool              `json:"anchored"`
-	Anchor       *chaincode.Anchor `json:"anchor,omitempty"`
+	DocumentHash string      `json:"documentHash"`
+	Anchored     bool        `json:"anchored"`
+	Anchor       *api.Anchor `json:"anchor,omitempty"`
 }
 
 func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
@@ -96,7 +96,7 @@ func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var v chaincode.Verification
+	var v api.Verification
 	if err := c.evaluate(ch.Name, "anchors:VerifyAnchor", &v, p, hash); err != nil {
 		return 0, nil, err
 	}
@@ -105,8 +105,8 @@ func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
 
 // AnchorList is one page of a case's anchors.
 type AnchorList struct {
-	Items    []chaincode.Anchor `json:"items"`
-	Bookmark string             `json:"bookmark"`
+	Items    []api.Anchor `json:"items"`
+	Bookmark string       `json:"bookmark"`
 }
 
 func (s *Server) hListAnchors(c *call) (int, any, error) {
@@ -114,7 +114,7 @@ func (s *Server) hListAnchors(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[chaincode.Anchor]
+	var page api.Page[api.Anchor]
 	if err := c.evaluate(ch.Name, "anchors:ListAnchors", &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -217,7 +217,7 @@ func (s *Server) hDeadlineBoard(c *call) (int, any, error) {
 	}
 	today := s.today()
 	before := today.AddDays(within + 1)
-	var page chaincode.Page[chaincode.DueItem]
+	var page api.Page[api.DueItem]
 	if err := c.evaluate(ch.Name, "dublin:DeadlinesDue", &page, before.String(), bm, ps); err != nil {
 		return 0, nil, err
 	}

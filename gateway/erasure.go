@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -204,7 +204,7 @@ func (s *Server) hErasureStatus(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var st chaincode.ErasureStatus
+	var st api.ErasureStatus
 	if err := c.evaluate(ch.Name, "erasure:GetErasureStatus", &st, p); err != nil {
 		return 0, nil, err
 	}
@@ -213,8 +213,8 @@ func (s *Server) hErasureStatus(c *call) (int, any, error) {
 
 // ErasureList is one page of erasure statuses.
 type ErasureList struct {
-	Items    []chaincode.ErasureStatus `json:"items"`
-	Bookmark string                    `json:"bookmark"`
+	Items    []api.ErasureStatus `json:"items"`
+	Bookmark string              `json:"bookmark"`
 }
 
 func (s *Server) hOpenErasures(c *call) (int, any, error) {
@@ -223,7 +223,7 @@ func (s *Server) hOpenErasures(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var page chaincode.Page[chaincode.ErasureStatus]
+	var page api.Page[api.ErasureStatus]
 	if err := c.evaluate(ch.Name, "erasure:ListOpenErasures", &page, bm, ps); err != nil {
 		return 0, nil, err
 	}

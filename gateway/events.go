@@ -13,7 +13,7 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -315,8 +315,8 @@ func (s *Server) view(ctx context.Context, ev LoggedEvent, f eventFilter) (Event
 	}
 	v := EventView{Position: s.evlog.position(ev.Seq), Channel: ev.Channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name}
 	switch ev.Name {
-	case chaincode.EventCase:
-		var ce chaincode.CaseEvent
+	case api.EventCase:
+		var ce api.CaseEvent
 		if err := json.Unmarshal(ev.Payload, &ce); err != nil {
 			return EventView{}, false, fmt.Errorf("undecodable case event: %w", err)
 		}
@@ -327,8 +327,8 @@ func (s *Server) view(ctx context.Context, ev LoggedEvent, f eventFilter) (Event
 			return EventView{}, false, err
 		}
 		v.LocalRefs, v.Held = refs, len(refs) > 0
-	case chaincode.EventHolidays:
-		var he chaincode.HolidaysEvent
+	case api.EventHolidays:
+		var he api.HolidaysEvent
 		if err := json.Unmarshal(ev.Payload, &he); err == nil {
 			v.MemberState, v.Year = he.MemberState, he.Year
 		}

@@ -20,7 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/network"
 )
@@ -483,7 +483,7 @@ func (l *FabricLedger) lookup(ctx context.Context, gw *client.Gateway, channel, 
 		// commit, so the outcome is unknown and a retry with the key decides.
 		return Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %v", ErrOutcomeUnknown, txID, classify(err))
 	}
-	var rr chaincode.RequestResult
+	var rr api.RequestResult
 	if err := json.Unmarshal(raw, &rr); err != nil {
 		return Receipt{TxID: txID}, fmt.Errorf("%w: undecodable request record", ErrOutcomeUnknown)
 	}

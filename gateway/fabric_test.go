@@ -25,7 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -190,7 +190,7 @@ func fabricOver(t *testing.T, f *fakePeer) *FabricLedger {
 }
 
 func writeResult(txID string) []byte {
-	b, _ := json.Marshal(chaincode.WriteResult{Pseudonym: "p", Seq: 1, Code: domain.EvCaseRegistered, TxID: txID})
+	b, _ := json.Marshal(api.WriteResult{Pseudonym: "p", Seq: 1, Code: domain.EvCaseRegistered, TxID: txID})
 	return b
 }
 
@@ -306,7 +306,7 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 		}
 		f.evaluate = func(fn string, args []string) ([]byte, error) {
 			if fn == "cases:GetRequestResult" && committed && args[0] == reqID {
-				return json.Marshal(chaincode.RequestResult{RequestID: reqID, TxID: f.endorsements[0].txID, Result: writeResult(f.endorsements[0].txID)})
+				return json.Marshal(api.RequestResult{RequestID: reqID, TxID: f.endorsements[0].txID, Result: writeResult(f.endorsements[0].txID)})
 			}
 			if fn == "GetBlockByTxID" {
 				return proto.Marshal(&common.Block{Header: &common.BlockHeader{Number: 77}})

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -31,7 +31,7 @@ type fakeNet struct {
 	now        func() time.Time
 	cases      map[string]map[string]*domain.CaseState // channel → pseudonym → state
 	events     map[string]map[string][]domain.Event    // channel → pseudonym → events
-	anchors    map[string]chaincode.Anchor             // channel/pseudonym/hash
+	anchors    map[string]api.Anchor                   // channel/pseudonym/hash
 	requests   map[string]fakeRequest                  // msp/requestID
 	log        map[string][]ChainEvent                 // channel → events
 	blocks     map[string]uint64                       // channel → height
@@ -69,7 +69,7 @@ func newFakeNet(now func() time.Time) *fakeNet {
 		membership: m, now: now,
 		cases:   map[string]map[string]*domain.CaseState{},
 		events:  map[string]map[string][]domain.Event{},
-		anchors: map[string]chaincode.Anchor{}, requests: map[string]fakeRequest{},
+		anchors: map[string]api.Anchor{}, requests: map[string]fakeRequest{},
 		log: map[string][]ChainEvent{}, blocks: map[string]uint64{}, notify: make(chan struct{}),
 		submits: map[string]int{}, evals: map[string]int{},
 	}
@@ -237,19 +237,19 @@ func (l *fakeLedger) Submit(ctx context.Context, role domain.Role, channel, fn, 
 		if _, dup := n.anchors[k]; dup {
 			return Receipt{}, domain.Errorf(domain.KindAlreadyExists, "document already anchored on this case")
 		}
-		n.anchors[k] = chaincode.Anchor{Pseudonym: p, DocumentHash: ev.DocumentHash, DocumentType: ev.DocumentType,
+		n.anchors[k] = api.Anchor{Pseudonym: p, DocumentHash: ev.DocumentHash, DocumentType: ev.DocumentType,
 			Seq: ev.Seq, MSPID: ev.MSPID, OccurredOn: ev.OccurredOn, RecordedOn: ev.RecordedOn, TxID: txID}
 	}
 	n.cases[channel][p] = &next
 	n.events[channel][p] = append(n.events[channel][p], ev)
-	res, _ := json.Marshal(chaincode.WriteResult{Pseudonym: p, Seq: ev.Seq, Code: ev.Code, Status: next.Status,
+	res, _ := json.Marshal(api.WriteResult{Pseudonym: p, Seq: ev.Seq, Code: ev.Code, Status: next.Status,
 		TxID: txID, RecordedOn: ev.RecordedOn, OccurredOn: ev.OccurredOn})
 	n.requests[rkey] = fakeRequest{fn: fn, argsHash: h, result: res, txID: txID}
 	n.submits[fn]++
 	block := n.blocks[channel]
 	n.blocks[channel]++
-	payload, _ := json.Marshal(chaincode.CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes})
-	n.log[channel] = append(n.log[channel], ChainEvent{Channel: channel, Block: block, TxID: txID, Name: chaincode.EventCase, Payload: payload})
+	payload, _ := json.Marshal(api.CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes})
+	n.log[channel] = append(n.log[channel], ChainEvent{Channel: channel, Block: block, TxID: txID, Name: api.EventCase, Payload: payload})
 	close(n.notify)
 	n.notify = make(chan struct{})
 	return Receipt{TxID: txID, BlockNumber: block, Result: res, Attempts: 1}, nil
@@ -301,8 +301,8 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 		}
 		return s, nil
 	}
-	erasure := func(s *domain.CaseState) chaincode.ErasureStatus {
-		st := chaincode.ErasureStatus{Pseudonym: s.Pseudonym, Status: s.Status, Pending: []string{}, Confirmed: []string{}}
+	erasure := func(s *domain.CaseState) api.ErasureStatus {
+		st := api.ErasureStatus{Pseudonym: s.Pseudonym, Status: s.Status, Pending: []string{}, Confirmed: []string{}}
 		if e := s.Erasure; e != nil {
 			st.Requested, st.RequestedBy, st.RequestedOn = true, e.RequestedBy, e.RequestedOn
 			st.Pending = append(st.Pending, e.Pending...)
@@ -329,9 +329,9 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 				items[i].SupersededBy = &sup
 			}
 		}
-		return json.Marshal(chaincode.Page[domain.Event]{Items: items})
+		return json.Marshal(api.Page[domain.Event]{Items: items})
 	case "cases:ListByStatus", "cases:ListByAgency":
-		page := chaincode.Page[domain.CaseState]{Items: []domain.CaseState{}}
+		page := api.Page[domain.CaseState]{Items: []domain.CaseState{}}
 		for _, s := range n.sortedCases(channel) {
 			if (fn == "cases:ListByStatus" && string(s.Status) == args[0]) || (fn == "cases:ListByAgency" && slices.Contains(s.Holders, args[0])) {
 				page.Items = append(page.Items, *s)
@@ -343,13 +343,13 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 		if !ok {
 			return nil, domain.Errorf(domain.KindNotFound, "no committed request with that id")
 		}
-		return json.Marshal(chaincode.RequestResult{RequestID: args[0], Function: r.fn, TxID: r.txID, Result: r.result})
+		return json.Marshal(api.RequestResult{RequestID: args[0], Function: r.fn, TxID: r.txID, Result: r.result})
 	case "anchors:VerifyAnchor":
 		a, ok := n.anchors[channel+"/"+args[0]+"/"+args[1]]
 		if !ok {
-			return json.Marshal(chaincode.Verification{})
+			return json.Marshal(api.Verification{})
 		}
-		return json.Marshal(chaincode.Verification{Anchored: true, Anchor: &a})
+		return json.Marshal(api.Verification{Anchored: true, Anchor: &a})
 	case "erasure:GetErasureStatus":
 		s, err := mustCase(args[0])
 		if err != nil {
@@ -357,7 +357,7 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 		}
 		return json.Marshal(erasure(s))
 	case "erasure:ListOpenErasures":
-		page := chaincode.Page[chaincode.ErasureStatus]{Items: []chaincode.ErasureStatus{}}
+		page := api.Page[api.ErasureStatus]{Items: []api.ErasureStatus{}}
 		for _, s := range n.sortedCases(channel) {
 			if s.Erasure.Open() {
 				page.Items = append(page.Items, erasure(s))
@@ -365,14 +365,14 @@ func (l *fakeLedger) Evaluate(_ context.Context, role domain.Role, channel, fn s
 		}
 		return json.Marshal(page)
 	case "dublin:DeadlinesDue":
-		page := chaincode.Page[chaincode.DueItem]{Items: []chaincode.DueItem{}}
+		page := api.Page[api.DueItem]{Items: []api.DueItem{}}
 		for _, s := range n.sortedCases(channel) {
 			if s.Dublin == nil {
 				continue
 			}
 			for _, dl := range s.Dublin.Deadlines {
 				if dl.Due.String() < args[0] {
-					page.Items = append(page.Items, chaincode.DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl})
+					page.Items = append(page.Items, api.DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl})
 				}
 			}
 		}

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -54,7 +54,7 @@ func (s *Server) hSetHolidays(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var cal chaincode.HolidayCalendar
+	var cal api.HolidayCalendar
 	if err := json.Unmarshal(rec.Result, &cal); err != nil {
 		return 0, nil, domain.Errorf(domain.KindInternal, "undecodable chaincode result")
 	}
@@ -80,7 +80,7 @@ func (s *Server) hGetHolidays(c *call) (int, any, error) {
 	if year == "" {
 		year = strconv.Itoa(s.today().Year())
 	}
-	var cal chaincode.HolidayCalendar
+	var cal api.HolidayCalendar
 	if err := c.evaluate(ch.Name, "dublin:GetHolidays", &cal, ms, year); err != nil {
 		return 0, nil, err
 	}

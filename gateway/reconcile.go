@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -169,7 +169,7 @@ func (s *Server) reconcileOne(ctx context.Context, ch ChannelInfo, role domain.R
 	case err != nil:
 		return reconcileOutcome{err: fmt.Errorf("erasure status on %s: %w", ch.Name, err)}
 	}
-	var st chaincode.ErasureStatus
+	var st api.ErasureStatus
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return reconcileOutcome{err: fmt.Errorf("erasure status on %s: %w", ch.Name, err)}
 	}
@@ -177,7 +177,7 @@ func (s *Server) reconcileOne(ctx context.Context, ch ChannelInfo, role domain.R
 		return reconcileOutcome{}
 	}
 	// What the executor would have done on the event: the same rules.
-	payload, err := json.Marshal(chaincode.CaseEvent{Pseudonym: pseudonym, Code: domain.EvErasureRequested})
+	payload, err := json.Marshal(api.CaseEvent{Pseudonym: pseudonym, Code: domain.EvErasureRequested})
 	if err != nil {
 		return reconcileOutcome{err: err}
 	}
@@ -188,7 +188,7 @@ func (s *Server) reconcileOne(ctx context.Context, ch ChannelInfo, role domain.R
 	if h := s.heights.get(ch.Name); h > 0 {
 		block = h - 1
 	}
-	ev := LoggedEvent{Channel: ch.Name, Block: block, Name: chaincode.EventCase, Payload: payload}
+	ev := LoggedEvent{Channel: ch.Name, Block: block, Name: api.EventCase, Payload: payload}
 	if err := s.executeErasure(ctx, ev); err != nil {
 		return reconcileOutcome{err: fmt.Errorf("erase on %s: %w", ch.Name, err)}
 	}

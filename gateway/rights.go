@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -194,7 +194,7 @@ func (c *call) exportLedger(ec *ExportedCase) error {
 	ec.OnLedger, ec.Case = true, &st
 	bm := ""
 	for range maxExportPages {
-		var page chaincode.Page[domain.Event]
+		var page api.Page[domain.Event]
 		if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, ec.Pseudonym, bm, "0"); err != nil {
 			return err
 		}

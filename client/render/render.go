@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/gateway"
 )
@@ -291,7 +291,7 @@ func txNotes(w io.Writer, channel, what string, notes []gateway.TxNote, total in
 }
 
 // ErasureStatus prints who has confirmed an erasure.
-func ErasureStatus(w io.Writer, st chaincode.ErasureStatus) {
+func ErasureStatus(w io.Writer, st api.ErasureStatus) {
 	if !st.Requested {
 		fmt.Fprintf(w, "case %s: no erasure requested (status %s)\n", st.Pseudonym, st.Status)
 		return
@@ -304,7 +304,7 @@ func ErasureStatus(w io.Writer, st chaincode.ErasureStatus) {
 }
 
 // Erasures prints a list of erasure statuses (daysOpen < 0: unknown).
-func Erasures(w io.Writer, items []chaincode.ErasureStatus, daysOpen func(i int) int) {
+func Erasures(w io.Writer, items []api.ErasureStatus, daysOpen func(i int) int) {
 	if len(items) == 0 {
 		fmt.Fprintln(w, "  (none)")
 		return

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/gateway"
@@ -97,7 +97,7 @@ func setupAuditErasures(fs *flag.FlagSet) runner {
 			return err
 		}
 		return a.print(l, func(w io.Writer) {
-			sts := make([]chaincode.ErasureStatus, len(l.Items))
+			sts := make([]api.ErasureStatus, len(l.Items))
 			for i, it := range l.Items {
 				sts[i] = it.ErasureStatus
 			}

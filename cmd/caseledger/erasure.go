@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
@@ -58,7 +58,7 @@ func setupErase(fs *flag.FlagSet) runner {
 		if !a.json() {
 			printErasure(a.stdout, res)
 		}
-		var final []chaincode.ErasureStatus
+		var final []api.ErasureStatus
 		for _, it := range res.Items {
 			if !it.Requested {
 				continue
@@ -72,7 +72,7 @@ func setupErase(fs *flag.FlagSet) runner {
 		if a.json() {
 			return a.print(struct {
 				gateway.ErasureResponse
-				Final []chaincode.ErasureStatus `json:"final"`
+				Final []api.ErasureStatus `json:"final"`
 			}{res, final}, nil)
 		}
 		for _, st := range final {
@@ -99,7 +99,7 @@ func printErasure(w io.Writer, res gateway.ErasureResponse) {
 
 // WaitErasure polls an erasure's status by pseudonym until every holder has
 // confirmed, with a progress line.
-func WaitErasure(ctx context.Context, c *client.Client, channel, pseudonym string, out io.Writer) (chaincode.ErasureStatus, error) {
+func WaitErasure(ctx context.Context, c *client.Client, channel, pseudonym string, out io.Writer) (api.ErasureStatus, error) {
 	line := progress.Start(out, fmt.Sprintf("waiting for every holder of %s case %s to erase and confirm", channel, render.Short(pseudonym)))
 	for {
 		st, err := c.ErasureStatus(ctx, gateway.CaseRef{Channel: channel, Pseudonym: pseudonym})

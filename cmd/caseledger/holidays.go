@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/gateway"
 )
 
@@ -68,7 +68,7 @@ func setupHolidaysShow(fs *flag.FlagSet) runner {
 	}
 }
 
-func printHolidays(w io.Writer, cal chaincode.HolidayCalendar) {
+func printHolidays(w io.Writer, cal api.HolidayCalendar) {
 	fmt.Fprintf(w, "public holidays of %s in %d (recorded by %s): %d\n", cal.MemberState, cal.Year, cal.SetBy, cal.Holidays.Len())
 	for _, d := range cal.Holidays.Dates() {
 		fmt.Fprintf(w, "  %s  %s\n", d, d.Weekday())

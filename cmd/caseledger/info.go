@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 )
 
 // What the gateway says about the token and the channel: whoami, vocabulary.
@@ -51,7 +51,7 @@ func setupVocabulary(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		var v chaincode.Vocabulary
+		var v api.Vocabulary
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("vocabulary: %w", err)
 		}
@@ -59,7 +59,7 @@ func setupVocabulary(fs *flag.FlagSet) runner {
 	}
 }
 
-func printVocabulary(w io.Writer, v chaincode.Vocabulary) {
+func printVocabulary(w io.Writer, v api.Vocabulary) {
 	fmt.Fprintf(w, "vocabulary v%d, %s procedure\n", v.Version, v.Procedure)
 	for _, e := range v.Events {
 		sys := ""

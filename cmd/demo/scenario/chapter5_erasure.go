@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
@@ -42,7 +42,7 @@ func (s *scenario) erasure(ctx context.Context) error {
 	defer cancel()
 	seen := 0
 	for {
-		var sts []chaincode.ErasureStatus
+		var sts []api.ErasureStatus
 		done := true
 		var status []string
 		for _, ch := range []string{"national", "dublin"} {
@@ -91,7 +91,7 @@ func (s *scenario) erasure(ctx context.Context) error {
 	return nil
 }
 
-func channelOf(st chaincode.ErasureStatus, targets map[string]string) string {
+func channelOf(st api.ErasureStatus, targets map[string]string) string {
 	for ch, p := range targets {
 		if p == st.Pseudonym {
 			return ch

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
@@ -66,7 +66,7 @@ func (s *scenario) audit(ctx context.Context) error {
 			return stepErr("unconfirmed erasures", err)
 		}
 		s.rep.OpenErasures += len(l.Items)
-		sts := make([]chaincode.ErasureStatus, len(l.Items))
+		sts := make([]api.ErasureStatus, len(l.Items))
 		for i, it := range l.Items {
 			if s.ours[it.Pseudonym] {
 				return fmt.Errorf("this run's completed erasure is listed as unconfirmed on %s", ch)

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
@@ -131,7 +131,7 @@ type CaseB struct {
 	ReplyDeadline        string
 	DublinStatus         domain.Status
 	// Erasures are the final erasure statuses on both channels.
-	Erasures []chaincode.ErasureStatus
+	Erasures []api.ErasureStatus
 }
 
 // actor is one agency acting in one role.
