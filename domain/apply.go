@@ -66,6 +66,9 @@ func (s *CaseState) bindingDeadline(env Env) (Deadline, bool) {
 		return rv.Deadline, true
 	}
 	for _, dl := range s.Dublin.Deadlines {
+		if dl.Kind.requestLimit() {
+			continue // the requesting state's own limit: nobody else's right runs
+		}
 		if dl.implicitAcceptance() || dl.OnLapse == deadline.ResponsibilityShifts {
 			return dl, true
 		}
@@ -77,7 +80,7 @@ func (s *CaseState) bindingDeadline(env Env) (Deadline, bool) {
 }
 
 func (dl Deadline) implicitAcceptance() bool {
-	return dl.OnLapse == deadline.ImplicitAcceptance || dl.OnLapse == deadline.ImplicitConfirmation
+	return !dl.RequestLate && (dl.OnLapse == deadline.ImplicitAcceptance || dl.OnLapse == deadline.ImplicitConfirmation)
 }
 
 func (d *DublinFacts) deadline(k DeadlineKind) (Deadline, bool) {
@@ -109,6 +112,9 @@ func apply(prev *CaseState, pseudonym string, in EventInput, actor Actor, env En
 	}
 	if err := checkWriter(actor, env); err != nil {
 		return fail(err)
+	}
+	if in.Code == EvCaseRegistered && proc != ProcedureDublin && in.ApplicationRegisteredOn != "" {
+		return fail(Errorf(KindInvalidArgument, "%s: request facts are recorded on the Dublin channel only", FieldApplicationOn))
 	}
 	switch {
 	case prev == nil && in.Code != EvCaseRegistered:
@@ -512,6 +518,9 @@ func checkGuard(prev *CaseState, g Guard, actor Actor, env Env, occurred deadlin
 	case GuardReexaminationOpen:
 		if d.Reexamined {
 			return Errorf(KindInvalidTransition, "re-examination was already requested for this request")
+		}
+		if err := d.reexaminationProvided(env); err != nil {
+			return err
 		}
 		if dl, late := lateAct(DeadlineReexamination); late {
 			return Errorf(KindDeadlinePassed, "occurredOn lies after the period to request re-examination (%s)", dl.Due)

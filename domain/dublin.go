@@ -13,7 +13,7 @@ const DeadlineTransferDecision DeadlineKind = "TRANSFER_DECISION"
 
 // DeadlineKinds lists every kind of running limit.
 func DeadlineKinds() []DeadlineKind {
-	return []DeadlineKind{DeadlineReply, DeadlineReexamination, DeadlineTransferDecision, DeadlineTransfer}
+	return []DeadlineKind{DeadlineRequest, DeadlineTakeBackNotification, DeadlineReply, DeadlineReexamination, DeadlineTransferDecision, DeadlineTransfer}
 }
 
 // HolidaySource yields the public holidays of a member state for a year, as
@@ -69,7 +69,7 @@ func clockCall(kind DeadlineKind, acting string, env Env, noRuleOK bool,
 	}
 	switch {
 	case err == nil:
-	case errors.Is(err, deadline.ErrNoLimit), noRuleOK && errors.Is(err, deadline.ErrNoRule):
+	case errors.Is(err, deadline.ErrNoLimit), noRuleOK && (errors.Is(err, deadline.ErrNoRule) || errors.Is(err, deadline.ErrNotProvided)):
 		return Deadline{}, false, nil
 	case errors.Is(err, deadline.ErrExtensionTooLate):
 		return Deadline{}, false, Errorf(KindDeadlinePassed, "the transfer deadline expired before the extension was notified")
@@ -113,6 +113,9 @@ func applyDublin(next, prev *CaseState, in EventInput, occurred deadline.Date, a
 		next.Dublin = &DublinFacts{RequestingMemberState: actor.Member.MemberState, Deadlines: []Deadline{}}
 	}
 	d := next.Dublin
+	if in.Code == EvCaseRegistered {
+		return registerFacts(d, in, env)
+	}
 	if in.Code == EvTakeChargeRequested || in.Code == EvTakeBackRequested || in.Code == EvTakeBackNotified {
 		return startRequest(d, in, occurred, env)
 	}
@@ -145,11 +148,17 @@ func applyDublin(next, prev *CaseState, in EventInput, occurred deadline.Date, a
 		d.ReplyOn = occurred
 		d.NegativeReplyReceivedOn = mustDate(in.ReceivedOn)
 		d.dropDeadline(DeadlineReply, DeadlineReexamination)
+		if d.RequestLimit != nil {
+			// A new request is possible after a rejection, within the limit
+			// that ran for the first (a re-examination does not extend it,
+			// C-47/17): back on the board.
+			d.setDeadline(Deadline{Kind: DeadlineRequest, Deadline: *d.RequestLimit, ActingMemberState: d.RequestingMemberState})
+		}
 		if prev.Status == StReexaminationRequested {
 			return nil // final: the re-examination procedure ends
 		}
 		dl, ok, err := clockCall(DeadlineReexamination, d.RequestingMemberState, env, true, func(cal deadline.Calendar) (deadline.Deadline, error) {
-			return clock.ReexaminationRequestDeadline(d.NegativeReplyReceivedOn, cal)
+			return clock.Reexamination(d.procedure(), d.NegativeReplyReceivedOn, cal)
 		})
 		if err != nil {
 			return err
@@ -253,6 +262,16 @@ func startRequest(d *DublinFacts, in EventInput, occurred deadline.Date, env Env
 		return Errorf(KindInvalidArgument, "%s: no Dublin unit of that state sits on this channel", FieldRequestedMemberState)
 	}
 	appReg := mustDate(in.ApplicationRegisteredOn)
+	if !d.ApplicationRegisteredOn.IsZero() && appReg != d.ApplicationRegisteredOn {
+		return Errorf(KindInvalidArgument, "%s: the case's application was registered on %s", FieldApplicationOn, d.ApplicationRegisteredOn)
+	}
+	if d.Evidence == EvidenceEurodacHit || d.Evidence == EvidenceVISHit {
+		// A hit on the ledger started the request limit; a request cannot
+		// run from other facts.
+		if in.Evidence != d.Evidence || in.EvidenceReceivedOn != d.EvidenceReceivedOn.String() {
+			return Errorf(KindInvalidArgument, "%s: the case records a %s received on %s", FieldEvidence, d.Evidence, d.EvidenceReceivedOn)
+		}
+	}
 	regime := deadline.ProcedureRegime(appReg, occurred, env.Deadlines)
 	received := mustDate(in.ReceivedOn)
 	urgent := in.Urgent != nil && *in.Urgent
@@ -296,7 +315,105 @@ func startRequest(d *DublinFacts, in EventInput, occurred deadline.Date, env Env
 	if in.EvidenceReceivedOn != "" {
 		d.EvidenceReceivedOn = mustDate(in.EvidenceReceivedOn)
 	}
+	d.setCriteria(env)
+	// The limit for sending this request, under the criteria regime's
+	// table (the limit started to run before the request); whether the
+	// request was late is decided by its own date.
+	limit, ok, err := d.requestLimit(d.procedure(), env)
+	if err != nil {
+		return err
+	}
+	if ok {
+		d.RequestLimit = &limit.Deadline
+		d.RequestLate = occurred.After(limit.Due)
+	}
 	return d.restartReply(env)
+}
+
+// procedure maps the pending request's kind to the engine's procedure.
+func (d *DublinFacts) procedure() deadline.Procedure {
+	if d.RequestKind == TakeCharge || d.RequestKind == "" {
+		return deadline.TakeCharge
+	}
+	return deadline.TakeBack
+}
+
+// setCriteria records which criteria apply (by the registration date) and
+// the configured choice that decided whose limits apply.
+func (d *DublinFacts) setCriteria(env Env) {
+	d.CriteriaRegime = deadline.RegimeFor(d.ApplicationRegisteredOn, env.Deadlines)
+	d.PendingProcedure = ""
+	if d.CriteriaRegime == deadline.DublinIII {
+		d.PendingProcedure = env.Deadlines.PendingProcedure
+	}
+}
+
+// requestLimit computes the limit for sending a request of procedure p
+// from the facts on the ledger, in the requesting state's calendar. ok is
+// false when the facts start no limit the table knows (an AMMR take back
+// notification without a Eurodac hit).
+func (d *DublinFacts) requestLimit(p deadline.Procedure, env Env) (Deadline, bool, error) {
+	clock, err := deadline.NewClock(d.CriteriaRegime, env.Deadlines)
+	if err != nil {
+		return Deadline{}, false, Errorf(KindInternal, "deadline configuration invalid")
+	}
+	facts := deadline.RequestFacts{Procedure: p, Application: d.ApplicationRegisteredOn, Hit: hitKind(d.Evidence), HitReceived: d.EvidenceReceivedOn}
+	if facts.Hit == deadline.NoHit {
+		facts.HitReceived = deadline.Date{}
+	}
+	if d.CriteriaRegime != deadline.DublinIII && p == deadline.TakeBack && facts.Hit != deadline.EurodacHit {
+		return Deadline{}, false, nil // AMMR 41(1) runs from a Eurodac hit only
+	}
+	kind := DeadlineRequest
+	if p == deadline.TakeBack && d.CriteriaRegime != deadline.DublinIII {
+		kind = DeadlineTakeBackNotification
+	}
+	return clockCall(kind, d.RequestingMemberState, env, true, func(cal deadline.Calendar) (deadline.Deadline, error) {
+		return clock.RequestDeadline(facts, cal)
+	})
+}
+
+// registerFacts records the facts a Dublin case was registered with and
+// puts the limits for sending a request on the board: the take charge
+// request and, under the AMMR on a Eurodac hit, the take back
+// notification (Dublin III take back requests have the take charge limits,
+// 23(2)).
+func registerFacts(d *DublinFacts, in EventInput, env Env) error {
+	if in.ApplicationRegisteredOn == "" {
+		return nil
+	}
+	d.ApplicationRegisteredOn = mustDate(in.ApplicationRegisteredOn)
+	d.Evidence = in.Evidence
+	if in.EvidenceReceivedOn != "" {
+		d.EvidenceReceivedOn = mustDate(in.EvidenceReceivedOn)
+	}
+	d.setCriteria(env)
+	for _, p := range []deadline.Procedure{deadline.TakeCharge, deadline.TakeBack} {
+		dl, ok, err := d.requestLimit(p, env)
+		if err != nil {
+			return err
+		}
+		if ok && (p == deadline.TakeCharge || dl.Kind == DeadlineTakeBackNotification) {
+			d.setDeadline(dl)
+		}
+	}
+	return nil
+}
+
+// reexaminationProvided: re-examination only where the rule table
+// provides it (deadline.Clock.ReexaminationRule).
+func (d *DublinFacts) reexaminationProvided(env Env) error {
+	clock, err := d.clock(env)
+	if err != nil {
+		return err
+	}
+	if _, err := clock.ReexaminationRule(d.procedure()); err != nil {
+		if errors.Is(err, deadline.ErrNotProvided) {
+			return Errorf(KindInvalidTransition, "re-examination is not provided: %v", err)
+		}
+		return Errorf(KindInternal, "re-examination rule could not be read")
+	}
+	return nil
 }
 
 // restartReply (re)computes the reply deadline from the receipt date the
@@ -333,6 +450,11 @@ func (d *DublinFacts) restartReply(env Env) error {
 		return err
 	}
 	if ok {
+		if d.RequestLate && d.RequestLimit.OnLapse.BarsLateRequest() {
+			// Sent after its limit: the requesting state stays responsible,
+			// so silence is no longer acceptance.
+			dl.OnLapse, dl.RequestLate = deadline.ConsequenceNone, true
+		}
 		d.setDeadline(dl)
 	}
 	return nil

@@ -278,13 +278,16 @@ func TestDublinRejectionAndReexamination(t *testing.T) {
 	}
 	// The target is not binding: a late final rejection is accepted.
 	s = f.step(s, d, at, EvRequestRejected, EventFields{ReceivedOn: "2026-05-04"})
-	if s.Status != StRejected || len(s.Dublin.Deadlines) != 0 {
+	// Only the limit for a new request runs, the one of the first request
+	// (3 months from lodging, 21(1)): a re-examination does not extend it
+	// (C-47/17).
+	if s.Status != StRejected || len(s.Dublin.Deadlines) != 1 || dueOf(s, DeadlineRequest) != "2026-05-11" {
 		t.Fatalf("final rejection %s %+v", s.Status, s.Dublin.Deadlines)
 	}
 	f.refuse(s, de, EvReexaminationRequested, EventFields{ReceivedOn: "2026-05-04"}, KindInvalidTransition)
 	// A new request may follow.
 	s = f.step(s, d, de, EvTakeChargeRequested, takeCharge(f, "2026-02-10", EvidenceOther, ""))
-	if s.Dublin.Requests != 2 || s.Dublin.Reexamined || s.Status != StTakeChargeRequested {
+	if s.Dublin.Requests != 2 || s.Dublin.Reexamined || s.Status != StTakeChargeRequested || s.Dublin.RequestLate || dueOf(s, DeadlineRequest) != "" {
 		t.Fatalf("second request %+v", s.Dublin)
 	}
 }

@@ -185,6 +185,9 @@ func (in EventInput) validateStatic() error {
 			return Errorf(KindInvalidArgument, "%s: field required for %s", f, in.Code)
 		}
 	}
+	if in.Code == EvCaseRegistered && (in.ApplicationRegisteredOn == "") != (in.Evidence == "") {
+		return Errorf(KindInvalidArgument, "%s and %s: both or neither on %s", FieldApplicationOn, FieldEvidence, in.Code)
+	}
 	return in.EventFields.validateValues()
 }
 

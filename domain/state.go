@@ -80,10 +80,27 @@ const (
 
 // DublinFacts are the Dublin procedure's facts and current deadlines.
 type DublinFacts struct {
-	RequestingMemberState string          `json:"requestingMemberState"`
-	RequestedMemberState  string          `json:"requestedMemberState,omitempty"`
-	Regime                deadline.Regime `json:"regime,omitempty"`
-	RequestKind           RequestKind     `json:"requestKind,omitempty"`
+	RequestingMemberState string `json:"requestingMemberState"`
+	RequestedMemberState  string `json:"requestedMemberState,omitempty"`
+	// Regime is whose time limits govern the pending request and every
+	// limit running from it (deadline.ProcedureRegime).
+	Regime deadline.Regime `json:"regime,omitempty"`
+	// CriteriaRegime is which regime's responsibility criteria apply, by
+	// the application's registration date (AMMR Art 84,
+	// deadline.RegimeFor); set once that date is on the ledger.
+	CriteriaRegime deadline.Regime `json:"criteriaRegime,omitempty"`
+	// PendingProcedure is the configured choice that decided Regime for an
+	// application under Dublin III criteria (DUBLIN-RULES §0, "Not
+	// verified" 7); empty for AMMR applications.
+	PendingProcedure deadline.PendingProcedure `json:"pendingProcedure,omitempty"`
+	// RequestLimit is the time limit for sending the pending (or, before
+	// any, the next take charge) request, under CriteriaRegime's table;
+	// RequestLate says the request was dated after it. When the limit's
+	// consequence bars a late request (deadline.BarsLateRequest) the reply
+	// deadline no longer ends in an implicit acceptance.
+	RequestLimit *deadline.Deadline `json:"requestLimit,omitempty"`
+	RequestLate  bool               `json:"requestLate,omitempty"`
+	RequestKind  RequestKind        `json:"requestKind,omitempty"`
 	// Requests counts the requests made on this case (a new one may follow a
 	// final rejection).
 	Requests                int           `json:"requests"`
@@ -184,7 +201,19 @@ const (
 	DeadlineReply         DeadlineKind = "REPLY"
 	DeadlineReexamination DeadlineKind = "REEXAMINATION_REQUEST"
 	DeadlineTransfer      DeadlineKind = "TRANSFER"
+	// DeadlineRequest: the limit for sending a take charge request (Dublin
+	// III 21(1), which equals the 23(2) take back limit; AMMR 39(1)),
+	// shown while no request is pending.
+	DeadlineRequest DeadlineKind = "REQUEST"
+	// DeadlineTakeBackNotification: the AMMR limit for a take back
+	// notification (41(1)), shown alongside DeadlineRequest on a Eurodac hit.
+	DeadlineTakeBackNotification DeadlineKind = "TAKE_BACK_NOTIFICATION"
 )
+
+// requestLimit: the requesting state's limits for sending a request.
+func (k DeadlineKind) requestLimit() bool {
+	return k == DeadlineRequest || k == DeadlineTakeBackNotification
+}
 
 // Deadline is one running time limit: the deadline engine's result (regime,
 // step, article, start, period, due, onLapse, verification) plus which limit
@@ -199,6 +228,10 @@ type Deadline struct {
 	// state was on the ledger when the deadline was computed (only weekends
 	// were skipped for those years).
 	HolidaysMissing []int `json:"holidaysMissing,omitempty"`
+	// RequestLate: a reply deadline of a request sent after its limit whose
+	// consequence bars it; OnLapse is then NONE (silence is no longer
+	// acceptance) and DublinFacts.RequestLimit names the missed limit.
+	RequestLate bool `json:"requestLate,omitempty"`
 }
 
 // ErasureFacts follow an erasure request.

@@ -105,7 +105,10 @@ func Vocabulary() []EventSpec {
 	both := []Procedure{ProcedureNational, ProcedureDublin}
 	f := func(fs ...Field) []Field { return fs }
 	return []EventSpec{
-		{Code: EvCaseRegistered, Procedures: both},
+		// On the Dublin channel the registration may carry the facts that
+		// start the limit for sending a request (AMMR 39(1), 41(1); Dublin
+		// III 21(1), 23(2)), so the board shows it before any request.
+		{Code: EvCaseRegistered, Procedures: both, Optional: f(FieldApplicationOn, FieldEvidence, FieldEvidenceOn)},
 		{Code: EvIdentityChecked, Procedures: nat, Required: f(FieldEurodacHit)},
 		{Code: EvFileCreated, Procedures: nat},
 		{Code: EvAllocated, Procedures: nat, Required: f(FieldRegionCode)},
