@@ -214,218 +214,269 @@ func addHistory(rec *caseRecord, at int64, a historyAction, domain string) error
 	return nil
 }
 
-// plan decides an operation against the committed state. Only the writer
-// calls it, so it may read the index without the lock.
-func (s *Store) plan(ctx context.Context, op *writeOp) *plan {
-	p := &plan{op: op}
-	now := s.now().UnixNano()
-	fail := func(err error) *plan { p.result.err = err; return p }
-	load := func(m *caseMeta) (*caseRecord, error) {
-		rec, err := s.loadRecord(ctx, m)
-		if err != nil {
-			return nil, err
-		}
-		s.touchRecord(p, rec)
-		return rec, nil
-	}
-	domainName := func(d uint8) string { return s.names[d] }
+// planner decides one operation against the committed state: what it
+// touches (the batch admits no two plans of one key), what it drops and puts.
+type planner struct {
+	s   *Store
+	ctx context.Context
+	p   *plan
+	now int64 // the operation's time, Unix nanoseconds
+}
 
+// load reads a committed record and marks its keys as touched.
+func (pl *planner) load(m *caseMeta) (*caseRecord, error) {
+	rec, err := pl.s.loadRecord(pl.ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	pl.s.touchRecord(pl.p, rec)
+	return rec, nil
+}
+
+func (pl *planner) domain(d uint8) string { return pl.s.names[d] }
+
+// plan decides an operation against the committed state, one method per
+// kind of operation. Only the writer calls it, so it may read the index
+// without the lock. A refused operation's plan carries the error.
+func (s *Store) plan(ctx context.Context, op *writeOp) *plan {
+	pl := &planner{s: s, ctx: ctx, p: &plan{op: op}, now: s.now().UnixNano()}
+	var err error
 	switch op.kind {
 	case opPseudonymize:
-		k := s.refKey(op.d1, op.ref)
-		p.touchRef(k)
-		if m := s.refs[k]; m != nil {
-			p.result.pseud, _ = m.pseudIn(op.d1)
-			return p
-		}
-		id := s.newPseudonym(op.d1)
-		p.touchPseud(pseudKey{op.d1, id})
-		rec := &caseRecord{created: now, entries: []entryRec{s.newEntry(domainName(op.d1), id, []string{op.ref}, now)}}
-		_ = addHistory(rec, now, actCreated, domainName(op.d1))
-		p.put = rec
-		p.result = opResult{pseud: id, created: true}
-
+		err = pl.pseudonymize(op)
 	case opBind:
-		k, pk := s.refKey(op.d1, op.ref), pseudKey{op.d1, op.p1}
-		p.touchRef(k)
-		p.touchPseud(pk)
-		mr, mp := s.refs[k], s.pseuds[pk]
-		switch {
-		case mr != nil && mr == mp:
-			p.result.pseud = op.p1
-		case mr != nil:
-			return fail(fmt.Errorf("%w: the local reference is bound to another pseudonym in domain %s", ErrConflict, domainName(op.d1)))
-		case mp == nil:
-			rec := &caseRecord{created: now, entries: []entryRec{s.newEntry(domainName(op.d1), op.p1, []string{op.ref}, now)}}
-			_ = addHistory(rec, now, actCreated, domainName(op.d1))
-			p.put = rec
-			p.result = opResult{pseud: op.p1, created: true}
-		default:
-			old, err := load(mp)
-			if err != nil {
-				return fail(err)
-			}
-			rec := old.clone()
-			e := rec.entry(domainName(op.d1))
-			if len(e.refs) >= MaxRefsPerEntry {
-				return fail(fmt.Errorf("%w: a pseudonym holds at most %d local references", ErrConflict, MaxRefsPerEntry))
-			}
-			e.refs = append(e.refs, op.ref)
-			if err := addHistory(rec, now, actBound, domainName(op.d1)); err != nil {
-				return fail(err)
-			}
-			p.drop, p.dropRecs, p.put = []*caseMeta{mp}, []*caseRecord{old}, rec
-			p.result = opResult{pseud: op.p1, created: true}
-		}
-
+		err = pl.bind(op)
 	case opLink, opLinkNew:
-		if op.d1 == op.d2 {
-			return fail(fmt.Errorf("%w: cannot link a domain to itself", ErrInvalidInput))
-		}
-		pk1 := pseudKey{op.d1, op.p1}
-		p.touchPseud(pk1)
-		m1 := s.pseuds[pk1]
-		if m1 == nil {
-			return fail(fmt.Errorf("%w: unknown pseudonym in domain %s", ErrNotFound, domainName(op.d1)))
-		}
-		rec1, err := load(m1)
-		if err != nil {
-			return fail(err)
-		}
-		to := domainName(op.d2)
-		if e2 := rec1.entry(to); e2 != nil {
-			if op.kind == opLinkNew || e2.pseud == op.p2 {
-				p.result.pseud = e2.pseud
-				return p
-			}
-			return fail(fmt.Errorf("%w: the case is already linked to another pseudonym in domain %s", ErrConflict, to))
-		}
-		target := op.p2
-		if op.kind == opLinkNew {
-			target = s.newPseudonym(op.d2)
-		}
-		pk2 := pseudKey{op.d2, target}
-		p.touchPseud(pk2)
-		rec := rec1.clone()
-		p.drop, p.dropRecs = []*caseMeta{m1}, []*caseRecord{rec1}
-		if m2 := s.pseuds[pk2]; m2 != nil {
-			rec2, err := load(m2)
-			if err != nil {
-				return fail(err)
-			}
-			for _, e := range rec2.entries {
-				if rec.entry(e.domain) != nil {
-					return fail(fmt.Errorf("%w: both cases have an entry in domain %s", ErrConflict, e.domain))
-				}
-			}
-			rec2c := rec2.clone()
-			rec.entries = append(rec.entries, rec2c.entries...)
-			rec.history = append(rec.history, rec2c.history...)
-			slices.SortStableFunc(rec.history, func(a, b historyRec) int { return cmp.Compare(a.at, b.at) })
-			rec.created = min(rec.created, rec2.created)
-			p.drop, p.dropRecs = append(p.drop, m2), append(p.dropRecs, rec2)
-		} else {
-			rec.entries = append(rec.entries, s.newEntry(to, target, nil, now))
-		}
-		if err := addHistory(rec, now, actLinked, to); err != nil {
-			return fail(err)
-		}
-		p.put = rec
-		p.result = opResult{pseud: target, created: true}
-
+		err = pl.link(op)
 	case opRectify:
-		if op.ref == op.ref2 {
-			return fail(fmt.Errorf("%w: the new local reference equals the old one", ErrInvalidInput))
-		}
-		pk := pseudKey{op.d1, op.p1}
-		kOld, kNew := s.refKey(op.d1, op.ref), s.refKey(op.d1, op.ref2)
-		p.touchPseud(pk)
-		p.touchRef(kOld)
-		p.touchRef(kNew)
-		m := s.pseuds[pk]
-		if m == nil {
-			return fail(fmt.Errorf("%w: unknown pseudonym in domain %s", ErrNotFound, domainName(op.d1)))
-		}
-		if s.refs[kOld] != m {
-			return fail(fmt.Errorf("%w: the old local reference is not bound to this pseudonym", ErrNotFound))
-		}
-		if s.refs[kNew] != nil {
-			return fail(fmt.Errorf("%w: the new local reference is already bound in domain %s", ErrConflict, domainName(op.d1)))
-		}
-		old, err := load(m)
+		err = pl.rectify(op)
+	case opErasePseud, opEraseRef:
+		err = pl.erase(op)
+	case opEraseEntry:
+		err = pl.eraseEntry(op)
+	default:
+		err = fmt.Errorf("%w: unknown operation", ErrInvalidInput)
+	}
+	if err != nil {
+		pl.p.result.err = err
+	}
+	return pl.p
+}
+
+// pseudonymize: a local reference's pseudonym in a domain, created on first use.
+func (pl *planner) pseudonymize(op *writeOp) error {
+	s, p := pl.s, pl.p
+	k := s.refKey(op.d1, op.ref)
+	p.touchRef(k)
+	if m := s.refs[k]; m != nil {
+		p.result.pseud, _ = m.pseudIn(op.d1)
+		return nil
+	}
+	id := s.newPseudonym(op.d1)
+	p.touchPseud(pseudKey{op.d1, id})
+	rec := &caseRecord{created: pl.now, entries: []entryRec{s.newEntry(pl.domain(op.d1), id, []string{op.ref}, pl.now)}}
+	_ = addHistory(rec, pl.now, actCreated, pl.domain(op.d1))
+	p.put = rec
+	p.result = opResult{pseud: id, created: true}
+	return nil
+}
+
+// bind: attach a local reference to a given pseudonym (a case another agency
+// registered).
+func (pl *planner) bind(op *writeOp) error {
+	s, p := pl.s, pl.p
+	k, pk := s.refKey(op.d1, op.ref), pseudKey{op.d1, op.p1}
+	p.touchRef(k)
+	p.touchPseud(pk)
+	mr, mp := s.refs[k], s.pseuds[pk]
+	switch {
+	case mr != nil && mr == mp:
+		p.result.pseud = op.p1
+	case mr != nil:
+		return fmt.Errorf("%w: the local reference is bound to another pseudonym in domain %s", ErrConflict, pl.domain(op.d1))
+	case mp == nil:
+		rec := &caseRecord{created: pl.now, entries: []entryRec{s.newEntry(pl.domain(op.d1), op.p1, []string{op.ref}, pl.now)}}
+		_ = addHistory(rec, pl.now, actCreated, pl.domain(op.d1))
+		p.put = rec
+		p.result = opResult{pseud: op.p1, created: true}
+	default:
+		old, err := pl.load(mp)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		rec := old.clone()
-		e := rec.entry(domainName(op.d1))
-		i := slices.Index(e.refs, op.ref)
-		if i < 0 {
-			return fail(fmt.Errorf("%w: index and record disagree", ErrCorrupt))
+		e := rec.entry(pl.domain(op.d1))
+		if len(e.refs) >= MaxRefsPerEntry {
+			return fmt.Errorf("%w: a pseudonym holds at most %d local references", ErrConflict, MaxRefsPerEntry)
 		}
-		e.refs[i] = op.ref2
-		if err := addHistory(rec, now, actRectified, domainName(op.d1)); err != nil {
-			return fail(err)
+		e.refs = append(e.refs, op.ref)
+		if err := addHistory(rec, pl.now, actBound, pl.domain(op.d1)); err != nil {
+			return err
 		}
-		p.drop, p.dropRecs, p.put = []*caseMeta{m}, []*caseRecord{old}, rec
-		p.result.pseud = op.p1
+		p.drop, p.dropRecs, p.put = []*caseMeta{mp}, []*caseRecord{old}, rec
+		p.result = opResult{pseud: op.p1, created: true}
+	}
+	return nil
+}
 
-	case opErasePseud, opEraseRef:
-		var m *caseMeta
-		if op.kind == opEraseRef {
-			k := s.refKey(op.d1, op.ref)
-			p.touchRef(k)
-			m = s.refs[k]
-		} else {
-			pk := pseudKey{op.d1, op.p1}
-			p.touchPseud(pk)
-			m = s.pseuds[pk]
+// link: link a case to its pseudonym in another domain (given, or fresh with
+// opLinkNew), merging the two records if the target pseudonym has one.
+func (pl *planner) link(op *writeOp) error {
+	s, p := pl.s, pl.p
+	if op.d1 == op.d2 {
+		return fmt.Errorf("%w: cannot link a domain to itself", ErrInvalidInput)
+	}
+	pk1 := pseudKey{op.d1, op.p1}
+	p.touchPseud(pk1)
+	m1 := s.pseuds[pk1]
+	if m1 == nil {
+		return fmt.Errorf("%w: unknown pseudonym in domain %s", ErrNotFound, pl.domain(op.d1))
+	}
+	rec1, err := pl.load(m1)
+	if err != nil {
+		return err
+	}
+	to := pl.domain(op.d2)
+	if e2 := rec1.entry(to); e2 != nil {
+		if op.kind == opLinkNew || e2.pseud == op.p2 {
+			p.result.pseud = e2.pseud
+			return nil
 		}
-		if m == nil {
-			return fail(fmt.Errorf("%w: nothing held for this case in domain %s", ErrNotFound, domainName(op.d1)))
-		}
-		old, err := load(m)
+		return fmt.Errorf("%w: the case is already linked to another pseudonym in domain %s", ErrConflict, to)
+	}
+	target := op.p2
+	if op.kind == opLinkNew {
+		target = s.newPseudonym(op.d2)
+	}
+	pk2 := pseudKey{op.d2, target}
+	p.touchPseud(pk2)
+	rec := rec1.clone()
+	p.drop, p.dropRecs = []*caseMeta{m1}, []*caseRecord{rec1}
+	if m2 := s.pseuds[pk2]; m2 != nil {
+		rec2, err := pl.load(m2)
 		if err != nil {
-			return fail(err)
+			return err
 		}
-		p.drop, p.dropRecs, p.erase = []*caseMeta{m}, []*caseRecord{old}, true
-		er := Erasure{ErasedAt: time.Unix(0, now).UTC()}
-		for _, e := range old.entries {
-			er.Pseudonyms = append(er.Pseudonyms, DomainPseudonym{Domain: e.domain, Pseudonym: e.pseud.String()})
+		for _, e := range rec2.entries {
+			if rec.entry(e.domain) != nil {
+				return fmt.Errorf("%w: both cases have an entry in domain %s", ErrConflict, e.domain)
+			}
 		}
-		p.result.erasure = er
+		rec2c := rec2.clone()
+		rec.entries = append(rec.entries, rec2c.entries...)
+		rec.history = append(rec.history, rec2c.history...)
+		slices.SortStableFunc(rec.history, func(a, b historyRec) int { return cmp.Compare(a.at, b.at) })
+		rec.created = min(rec.created, rec2.created)
+		p.drop, p.dropRecs = append(p.drop, m2), append(p.dropRecs, rec2)
+	} else {
+		rec.entries = append(rec.entries, s.newEntry(to, target, nil, pl.now))
+	}
+	if err := addHistory(rec, pl.now, actLinked, to); err != nil {
+		return err
+	}
+	p.put = rec
+	p.result = opResult{pseud: target, created: true}
+	return nil
+}
 
-	case opEraseEntry:
-		// One domain's entry only (an erasure requested on that domain's
-		// channel): its references and anchor key go, the other domains'
-		// entries stay, re-sealed under a fresh data key so the old record
-		// (which still names the erased entry) is shredded. The last entry
-		// takes the whole case with it.
+// rectify: replace one local reference of a case by another.
+func (pl *planner) rectify(op *writeOp) error {
+	s, p := pl.s, pl.p
+	if op.ref == op.ref2 {
+		return fmt.Errorf("%w: the new local reference equals the old one", ErrInvalidInput)
+	}
+	pk := pseudKey{op.d1, op.p1}
+	kOld, kNew := s.refKey(op.d1, op.ref), s.refKey(op.d1, op.ref2)
+	p.touchPseud(pk)
+	p.touchRef(kOld)
+	p.touchRef(kNew)
+	m := s.pseuds[pk]
+	if m == nil {
+		return fmt.Errorf("%w: unknown pseudonym in domain %s", ErrNotFound, pl.domain(op.d1))
+	}
+	if s.refs[kOld] != m {
+		return fmt.Errorf("%w: the old local reference is not bound to this pseudonym", ErrNotFound)
+	}
+	if s.refs[kNew] != nil {
+		return fmt.Errorf("%w: the new local reference is already bound in domain %s", ErrConflict, pl.domain(op.d1))
+	}
+	old, err := pl.load(m)
+	if err != nil {
+		return err
+	}
+	rec := old.clone()
+	e := rec.entry(pl.domain(op.d1))
+	i := slices.Index(e.refs, op.ref)
+	if i < 0 {
+		return fmt.Errorf("%w: index and record disagree", ErrCorrupt)
+	}
+	e.refs[i] = op.ref2
+	if err := addHistory(rec, pl.now, actRectified, pl.domain(op.d1)); err != nil {
+		return err
+	}
+	p.drop, p.dropRecs, p.put = []*caseMeta{m}, []*caseRecord{old}, rec
+	p.result.pseud = op.p1
+	return nil
+}
+
+// erase: erase a whole case, found by pseudonym or by local reference.
+func (pl *planner) erase(op *writeOp) error {
+	s, p := pl.s, pl.p
+	var m *caseMeta
+	if op.kind == opEraseRef {
+		k := s.refKey(op.d1, op.ref)
+		p.touchRef(k)
+		m = s.refs[k]
+	} else {
 		pk := pseudKey{op.d1, op.p1}
 		p.touchPseud(pk)
-		m := s.pseuds[pk]
-		if m == nil {
-			return fail(fmt.Errorf("%w: nothing held for this case in domain %s", ErrNotFound, domainName(op.d1)))
-		}
-		old, err := load(m)
-		if err != nil {
-			return fail(err)
-		}
-		p.drop, p.dropRecs, p.erase = []*caseMeta{m}, []*caseRecord{old}, true
-		p.result.erasure = Erasure{ErasedAt: time.Unix(0, now).UTC(),
-			Pseudonyms: []DomainPseudonym{{Domain: domainName(op.d1), Pseudonym: op.p1.String()}}}
-		if len(old.entries) > 1 {
-			rec := old.clone()
-			rec.entries = slices.DeleteFunc(rec.entries, func(e entryRec) bool { return e.domain == domainName(op.d1) })
-			if err := addHistory(rec, now, actEntryErased, domainName(op.d1)); err != nil {
-				return fail(err)
-			}
-			p.put = rec
-		}
-
-	default:
-		return fail(fmt.Errorf("%w: unknown operation", ErrInvalidInput))
+		m = s.pseuds[pk]
 	}
-	return p
+	if m == nil {
+		return fmt.Errorf("%w: nothing held for this case in domain %s", ErrNotFound, pl.domain(op.d1))
+	}
+	old, err := pl.load(m)
+	if err != nil {
+		return err
+	}
+	p.drop, p.dropRecs, p.erase = []*caseMeta{m}, []*caseRecord{old}, true
+	er := Erasure{ErasedAt: time.Unix(0, pl.now).UTC()}
+	for _, e := range old.entries {
+		er.Pseudonyms = append(er.Pseudonyms, DomainPseudonym{Domain: e.domain, Pseudonym: e.pseud.String()})
+	}
+	p.result.erasure = er
+	return nil
+}
+
+// eraseEntry: erase one domain's entry of a case only (an erasure requested
+// on that domain's channel): its references and anchor key go, the other
+// domains' entries stay, re-sealed under a fresh data key so the old record
+// (which still names the erased entry) is shredded. The last entry takes the
+// whole case with it.
+func (pl *planner) eraseEntry(op *writeOp) error {
+	s, p := pl.s, pl.p
+	pk := pseudKey{op.d1, op.p1}
+	p.touchPseud(pk)
+	m := s.pseuds[pk]
+	if m == nil {
+		return fmt.Errorf("%w: nothing held for this case in domain %s", ErrNotFound, pl.domain(op.d1))
+	}
+	old, err := pl.load(m)
+	if err != nil {
+		return err
+	}
+	p.drop, p.dropRecs, p.erase = []*caseMeta{m}, []*caseRecord{old}, true
+	p.result.erasure = Erasure{ErasedAt: time.Unix(0, pl.now).UTC(),
+		Pseudonyms: []DomainPseudonym{{Domain: pl.domain(op.d1), Pseudonym: op.p1.String()}}}
+	if len(old.entries) > 1 {
+		rec := old.clone()
+		rec.entries = slices.DeleteFunc(rec.entries, func(e entryRec) bool { return e.domain == pl.domain(op.d1) })
+		if err := addHistory(rec, pl.now, actEntryErased, pl.domain(op.d1)); err != nil {
+			return err
+		}
+		p.put = rec
+	}
+	return nil
 }
 
 func (s *Store) allocSlot() uint32 {
