@@ -70,8 +70,10 @@ func TestOnTimeReplyRecordedLateSupersedes(t *testing.T) {
 		t.Fatalf("timeline marks %d superseded, %d superseding: %+v", marked, supersedes, tl.Items)
 	}
 	// The transfer deadline the implicit acceptance started is gone from
-	// the board; nothing of it can be resolved.
-	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 0 {
+	// the board; nothing of it can be resolved. What remains is the limit
+	// for a new request (AMMR 39(1), passed on 20 Nov).
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 1 ||
+		b.Items[0].Deadline.Kind != domain.DeadlineRequest || b.Items[0].Deadline.Due.String() != "2026-11-20" {
 		t.Fatalf("board after the supersession %+v", b)
 	}
 	n.refuse(domain.KindInvalidTransition, "dublin", "ao-do", "dublin:ResolveDeadlines", newID(), p)
