@@ -459,3 +459,36 @@ func (d *DublinFacts) restartReply(env Env) error {
 	}
 	return nil
 }
+
+// RegimeFacts is the regime of a Dublin case as two facts: whose
+// responsibility criteria apply (by the application's registration date,
+// AMMR Art 84) and whose time limits govern the pending request (or, before
+// any, the limit for sending one), with the configured choice that decided
+// the limits for an application under Dublin III criteria.
+type RegimeFacts struct {
+	Criteria         deadline.Regime           `json:"criteria,omitempty"`
+	Limits           deadline.Regime           `json:"limits,omitempty"`
+	PendingProcedure deadline.PendingProcedure `json:"pendingProcedure,omitempty"`
+}
+
+// RegimeFacts returns the case's regime facts; empty ones are not known yet
+// (no application date on the ledger).
+func (d *DublinFacts) RegimeFacts() RegimeFacts {
+	if d == nil {
+		return RegimeFacts{}
+	}
+	r := RegimeFacts{Criteria: d.CriteriaRegime, Limits: d.Regime, PendingProcedure: d.PendingProcedure}
+	if r.Limits == "" {
+		r.Limits = d.CriteriaRegime // the request limit runs under the criteria regime's table
+	}
+	return r
+}
+
+// LateRequest returns the request limit the pending request missed, if it
+// was sent late.
+func (d *DublinFacts) LateRequest() (deadline.Deadline, bool) {
+	if d == nil || !d.RequestLate || d.RequestLimit == nil {
+		return deadline.Deadline{}, false
+	}
+	return *d.RequestLimit, true
+}

@@ -64,6 +64,9 @@ func TestRequestLimitOnTheBoardBeforeAnyRequest(t *testing.T) {
 			f := newFixture(t, "2026-08-06")
 			s := f.step(nil, ProcedureDublin, f.dublinOfficer(ao), EvCaseRegistered, c.facts)
 			d := s.Dublin
+			if rf := d.RegimeFacts(); rf.Criteria != c.criteria || rf.Limits != c.criteria || rf.PendingProcedure != c.pending {
+				t.Fatalf("regime facts before a request %+v", rf)
+			}
 			if c.wantNoneOf {
 				if len(d.Deadlines) != 0 || d.CriteriaRegime != "" {
 					t.Fatalf("deadlines without facts: %+v", d)
@@ -181,6 +184,9 @@ func TestLateRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := next.Dublin
+			if lr, late := d.LateRequest(); late != c.want.late || late && lr.Due.String() != c.want.limit {
+				t.Fatalf("LateRequest %+v %v", lr, late)
+			}
 			if d.RequestLate != c.want.late || d.RequestLimit == nil || d.RequestLimit.Due.String() != c.want.limit {
 				t.Fatalf("late %v limit %+v", d.RequestLate, d.RequestLimit)
 			}
@@ -246,6 +252,9 @@ func TestRegimeIsTwoFacts(t *testing.T) {
 			d := s.Dublin
 			if d.CriteriaRegime != c.criteria || d.Regime != c.limits || d.PendingProcedure != c.pending {
 				t.Fatalf("criteria %s limits %s pending %q", d.CriteriaRegime, d.Regime, d.PendingProcedure)
+			}
+			if rf := d.RegimeFacts(); rf.Criteria != c.criteria || rf.Limits != c.limits || rf.PendingProcedure != c.pending {
+				t.Fatalf("regime facts %+v", rf)
 			}
 			// The request limit runs under the criteria regime's table.
 			if d.RequestLimit == nil || d.RequestLimit.Regime != c.criteria {
