@@ -286,6 +286,9 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, getenv fu
 	}
 	cmd, rest, ok := lookup(cmds, rest)
 	if !ok {
+		if g, isGroup := findGroup(rest[0]); isGroup {
+			return groupOnly(stdout, stderr, g, cmds, rest[1:])
+		}
 		fmt.Fprintf(stderr, "caseledger: unknown command %q\n\n", strings.Join(rest, " "))
 		printUsage(stderr, cmds)
 		return exitUsage
@@ -425,7 +428,7 @@ commands:
 	for _, c := range cmds {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
-	fmt.Fprint(w, `
+	fmt.Fprintf(w, `
 connection: --org ORG [--role ROLE] reads <root>/connection/ORG-api.json written by the demo network
 (URL, CA and one token per role); or give --url, --ca and the token in CASELEDGER_TOKEN or --token-file.
 global flags (also accepted after the command): --url --token-file --ca --org --role --root --connection
@@ -433,8 +436,9 @@ global flags (also accepted after the command): --url --token-file --ca --org --
 exit codes: 0 ok, 1 usage, 2 refused by the ledger or API, 3 unavailable, 4 not authenticated or
 not allowed, 5 check failed (not anchored, not intact), 130 interrupted.
 
-"caseledger help <command>" or "caseledger <command> -h" explains a command. Reference: docs/cli.md.
-`)
+"caseledger help <command>" or "caseledger <command> -h" explains a command, "caseledger help <group>"
+a group (%s). Reference: docs/cli.md.
+`, strings.Join(groupNames(), ", "))
 }
 
 func commandHelp(w io.Writer, c command, fs *flag.FlagSet) {
@@ -473,6 +477,10 @@ func help(stdout, stderr io.Writer, cmds []command, args []string) int {
 		printUsage(stdout, cmds)
 		return exitOK
 	}
+	if g, ok := findGroup(args[0]); ok && len(args) == 1 {
+		groupHelp(stdout, g, cmds)
+		return exitOK
+	}
 	c, rest, ok := lookup(cmds, args)
 	if !ok || len(rest) > 0 {
 		fmt.Fprintf(stderr, "caseledger help: unknown command %q\n", strings.Join(args, " "))
@@ -482,6 +490,20 @@ func help(stdout, stderr io.Writer, cmds []command, args []string) int {
 	c.setup(fs)
 	commandHelp(stdout, c, fs)
 	return exitOK
+}
+
+// groupOnly answers a group's name without one of its commands: its help on
+// stdout for -h, else on stderr as a usage error (like a bare "caseledger").
+func groupOnly(stdout, stderr io.Writer, g group, cmds []command, args []string) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		groupHelp(stdout, g, cmds)
+		return exitOK
+	}
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "caseledger: unknown command %q\n\n", g.name+" "+args[0])
+	}
+	groupHelp(stderr, g, cmds)
+	return exitUsage
 }
 
 // oneOf checks a flag value against a closed list.
