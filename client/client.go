@@ -28,7 +28,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/api"
 )
 
 // Sentinel errors. Every error the client returns wraps at most one of
@@ -54,7 +54,7 @@ var (
 // Problem is a problem+json answer of the gateway (RFC 9457 with a stable
 // Code, see gateway.ProblemCodes).
 type Problem struct {
-	gateway.Problem
+	api.Problem
 	// RequestID is the gateway's X-Request-Id of the answer (its logs name it).
 	RequestID string `json:"-"`
 	// Retry is the Retry-After the gateway asked for (0: none).
@@ -89,7 +89,7 @@ func (p *Problem) Is(target error) bool {
 
 // transient problems are worth retrying with the same Idempotency-Key.
 func (p *Problem) transient() bool {
-	return p.Status >= 500 || p.Code == gateway.CodeRequestInProgress || p.Status == http.StatusTooManyRequests
+	return p.Status >= 500 || p.Code == api.CodeRequestInProgress || p.Status == http.StatusTooManyRequests
 }
 
 // CodeOf returns the problem code of err ("" when err is not a *Problem).
@@ -282,7 +282,7 @@ func retryable(rq request, err error) bool {
 		return false
 	}
 	switch p.Code {
-	case gateway.CodeCommitFailed, gateway.CodeEndorserClockSkew, gateway.CodeEndorsersDisagree:
+	case api.CodeCommitFailed, api.CodeEndorserClockSkew, api.CodeEndorsersDisagree:
 		// Nothing a retry at once cures: an invalidated transaction, an
 		// endorser's clock that has been off for a while, endorsers that
 		// disagree at the same height. A later retry with the same key is
@@ -358,10 +358,10 @@ func (c *Client) newRequest(ctx context.Context, rq request, body []byte) (*http
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	if rq.write {
-		req.Header.Set("Idempotency-Key", rq.key)
+		req.Header.Set(api.HeaderIdempotencyKey, rq.key)
 	}
 	if n, ok := ctx.Value(afterBlockKey{}).(uint64); ok && n > 0 {
-		req.Header.Set(gateway.MinBlockHeader, strconv.FormatUint(n, 10))
+		req.Header.Set(api.HeaderMinBlock, strconv.FormatUint(n, 10))
 	}
 	return req, nil
 }
@@ -370,7 +370,7 @@ func (c *Client) newRequest(ctx context.Context, rq request, body []byte) (*http
 // problem+json (a proxy's error page) keep their status with a generic code.
 func readProblem(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	p := &Problem{RequestID: resp.Header.Get("X-Request-Id")}
+	p := &Problem{RequestID: resp.Header.Get(api.HeaderRequestID)}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 3600 {
 			p.Retry = time.Duration(n) * time.Second
@@ -383,7 +383,7 @@ func readProblem(resp *http.Response) error {
 			p.Status = resp.StatusCode
 			return p
 		}
-		p.Problem = gateway.Problem{}
+		p.Problem = api.Problem{}
 	}
 	p.Status = resp.StatusCode
 	p.Title = http.StatusText(resp.StatusCode)

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 const testToken = "clg_test-token"
@@ -40,7 +40,7 @@ func problem(w http.ResponseWriter, status int, code, detail string) {
 func TestWriteSendsKeyTokenAndBody(t *testing.T) {
 	var got struct {
 		method, path, auth, key, ctype string
-		body                           gateway.RegisterRequest
+		body                           api.RegisterRequest
 	}
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.method, got.path = r.Method, r.URL.Path
@@ -50,9 +50,9 @@ func TestWriteSendsKeyTokenAndBody(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
-		_ = json.NewEncoder(w).Encode(gateway.WriteResponse{Channel: "national", Pseudonym: "p", Seq: 1, Code: domain.EvCaseRegistered, TxID: "tx1", BlockNumber: 7})
+		_ = json.NewEncoder(w).Encode(api.WriteResponse{Channel: "national", Pseudonym: "p", Seq: 1, Code: domain.EvCaseRegistered, TxID: "tx1", BlockNumber: 7})
 	}))
-	res, err := c.Register(context.Background(), gateway.RegisterRequest{Channel: "national", LocalRef: "BPOL-1", OccurredOn: "2026-11-27"},
+	res, err := c.Register(context.Background(), api.RegisterRequest{Channel: "national", LocalRef: "BPOL-1", OccurredOn: "2026-11-27"},
 		WithIdempotencyKey("key-1"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestWriteWithoutKeyDrawsAFreshOnePerCall(t *testing.T) {
 		_, _ = io.WriteString(w, `{}`)
 	}))
 	for range 2 {
-		if _, err := c.RecordEvent(context.Background(), gateway.EventRequest{}); err != nil {
+		if _, err := c.RecordEvent(context.Background(), api.EventRequest{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,9 +94,9 @@ func TestTransientWriteFailureIsRetriedWithTheSameKey(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"outcome unknown", 503, gateway.CodeOutcomeUnknown},
-		{"in progress", 409, gateway.CodeRequestInProgress},
-		{"ledger unavailable", 503, gateway.CodeLedgerUnavailable},
+		{"outcome unknown", 503, api.CodeOutcomeUnknown},
+		{"in progress", 409, api.CodeRequestInProgress},
+		{"ledger unavailable", 503, api.CodeLedgerUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var keys []string
@@ -109,7 +109,7 @@ func TestTransientWriteFailureIsRetriedWithTheSameKey(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = io.WriteString(w, `{"txId":"tx-first"}`)
 			}))
-			res, err := c.DublinReply(context.Background(), gateway.DublinReplyRequest{Reply: "ACCEPTED"})
+			res, err := c.DublinReply(context.Background(), api.DublinReplyRequest{Reply: "ACCEPTED"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +124,7 @@ func TestRetriesAreBounded(t *testing.T) {
 	var n atomic.Int32
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		problem(w, 503, gateway.CodeOverloaded, "")
+		problem(w, 503, api.CodeOverloaded, "")
 	}))
 	defer srv.Close()
 	c, err := New(Config{BaseURL: srv.URL, HTTPClient: srv.Client(), Retries: 2, RetryWait: time.Millisecond})
@@ -132,7 +132,7 @@ func TestRetriesAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Whoami(context.Background())
-	if !errors.Is(err, ErrUnavailable) || CodeOf(err) != gateway.CodeOverloaded {
+	if !errors.Is(err, ErrUnavailable) || CodeOf(err) != api.CodeOverloaded {
 		t.Fatalf("err %v", err)
 	}
 	if n.Load() != 3 {
@@ -176,7 +176,7 @@ func TestProblemsMapToSentinels(t *testing.T) {
 				w.Header().Set("X-Request-Id", "req-1")
 				problem(w, tc.status, tc.code, "the detail")
 			}))
-			_, err := c.Anchor(context.Background(), gateway.AnchorRequest{})
+			_, err := c.Anchor(context.Background(), api.AnchorRequest{})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("%v is not %v", err, tc.want)
 			}
@@ -240,15 +240,15 @@ func TestLocalReferencesNeverTravelInURLs(t *testing.T) {
 		_, _ = io.WriteString(w, `{}`)
 	}))
 	ctx := context.Background()
-	ref1 := gateway.CaseRef{Channel: "national", LocalRef: ref}
+	ref1 := api.CaseRef{Channel: "national", LocalRef: ref}
 	calls := []func() error{
 		func() error { _, err := c.Case(ctx, ref1); return err },
 		func() error { _, err := c.Timeline(ctx, ref1, Page{}); return err },
 		func() error { _, err := c.Anchors(ctx, ref1, Page{}); return err },
 		func() error { _, err := c.ErasureStatus(ctx, ref1); return err },
-		func() error { _, err := c.Verify(ctx, gateway.VerifyRequest{CaseRef: ref1}); return err },
+		func() error { _, err := c.Verify(ctx, api.VerifyRequest{CaseRef: ref1}); return err },
 		func() error {
-			_, err := c.RequestErasure(ctx, gateway.ErasureRequest{CaseRef: ref1})
+			_, err := c.RequestErasure(ctx, api.ErasureRequest{CaseRef: ref1})
 			return err
 		},
 	}
@@ -298,9 +298,9 @@ func TestQueriesCarryTheirParameters(t *testing.T) {
 
 func TestFullTimelineReadsEveryPage(t *testing.T) {
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req gateway.TimelineRequest
+		var req api.TimelineRequest
 		_ = json.NewDecoder(r.Body).Decode(&req)
-		page := map[string]gateway.TimelineResponse{
+		page := map[string]api.TimelineResponse{
 			"":   {Pseudonym: "p", Items: []domain.Event{{Seq: 1}, {Seq: 2}}, Bookmark: "b1"},
 			"b1": {Pseudonym: "p", Items: []domain.Event{{Seq: 3}}, Bookmark: "b2"},
 			"b2": {Pseudonym: "p", Items: []domain.Event{}, Bookmark: ""},
@@ -308,7 +308,7 @@ func TestFullTimelineReadsEveryPage(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(page)
 	}))
-	tl, err := c.FullTimeline(context.Background(), gateway.CaseRef{Channel: "national", Pseudonym: "p"})
+	tl, err := c.FullTimeline(context.Background(), api.CaseRef{Channel: "national", Pseudonym: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,26 +374,26 @@ func TestAfterBlockSendsMinBlockAndRetriesLedgerBehind(t *testing.T) {
 	var hints, keys []string
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		hints = append(hints, r.Header.Get(gateway.MinBlockHeader))
+		hints = append(hints, r.Header.Get(api.HeaderMinBlock))
 		keys = append(keys, r.Header.Get("Idempotency-Key"))
 		first := len(hints) == 1
 		mu.Unlock()
 		if first {
 			w.Header().Set("Retry-After", "1")
-			problem(w, 503, gateway.CodeLedgerBehind, "")
+			problem(w, 503, api.CodeLedgerBehind, "")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(gateway.WriteResponse{Channel: "national", Pseudonym: "p", Seq: 2})
+		_ = json.NewEncoder(w).Encode(api.WriteResponse{Channel: "national", Pseudonym: "p", Seq: 2})
 	}))
 	ctx := AfterBlock(context.Background(), 42)
-	if _, err := c.RecordEvent(ctx, gateway.EventRequest{CaseRef: gateway.CaseRef{Channel: "national", Pseudonym: "p"}, Event: json.RawMessage(`{}`)}); err != nil {
+	if _, err := c.RecordEvent(ctx, api.EventRequest{CaseRef: api.CaseRef{Channel: "national", Pseudonym: "p"}, Event: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Case(ctx, gateway.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
+	if _, err := c.Case(ctx, api.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Case(context.Background(), gateway.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
+	if _, err := c.Case(context.Background(), api.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/api"
 )
 
 // ErrStop, returned by a Follow callback, ends the stream without error.
@@ -40,12 +40,12 @@ type FollowOptions struct {
 // A broken stream is reopened after the last event delivered, so fn sees
 // every event once and in order, also across gateway restarts. A stream the
 // gateway reset (its log was replaced) restarts from the beginning.
-func (c *Client) Follow(ctx context.Context, opts FollowOptions, fn func(gateway.EventView) error) error {
+func (c *Client) Follow(ctx context.Context, opts FollowOptions, fn func(api.EventView) error) error {
 	pos := opts.After
 	fails := 0
 	wait := c.wait
 	for {
-		delivered, err := c.followOnce(ctx, opts, pos, func(ev gateway.EventView) error {
+		delivered, err := c.followOnce(ctx, opts, pos, func(ev api.EventView) error {
 			pos = ev.Position
 			return fn(ev)
 		})
@@ -93,7 +93,7 @@ func (e callbackError) Error() string { return e.err.Error() }
 func (e callbackError) Unwrap() error { return e.err }
 
 // followOnce reads one connection; delivered tells whether fn saw an event.
-func (c *Client) followOnce(ctx context.Context, opts FollowOptions, after string, fn func(gateway.EventView) error) (bool, error) {
+func (c *Client) followOnce(ctx context.Context, opts FollowOptions, after string, fn func(api.EventView) error) (bool, error) {
 	q := url.Values{}
 	if opts.Channel != "" {
 		q.Set("channel", opts.Channel)
@@ -107,7 +107,7 @@ func (c *Client) followOnce(ctx context.Context, opts FollowOptions, after strin
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	if after != "" {
-		req.Header.Set("Last-Event-ID", after)
+		req.Header.Set(api.HeaderLastEventID, after)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -137,7 +137,7 @@ func (c *Client) followOnce(ctx context.Context, opts FollowOptions, after strin
 			}
 			return delivered, &TransportError{Op: "read event stream", Err: err}
 		}
-		var v gateway.EventView
+		var v api.EventView
 		if err := json.Unmarshal([]byte(ev.Data), &v); err != nil {
 			return delivered, fmt.Errorf("event stream: undecodable event %q: %w", ev.ID, err)
 		}

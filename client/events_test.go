@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/api"
 )
 
 func TestSSEReader(t *testing.T) {
@@ -149,7 +149,7 @@ func TestFollowResumesAfterTheLastEventDelivered(t *testing.T) {
 	reconnects := 0
 	err := c.Follow(context.Background(), FollowOptions{Channel: "dublin", HeldOnly: true, After: "ep-0",
 		OnReconnect: func(error, int) { reconnects++ }},
-		func(ev gateway.EventView) error {
+		func(ev api.EventView) error {
 			got = append(got, ev.Position+"/"+ev.Code)
 			if ev.Code == "IMPLICITLY_ACCEPTED" {
 				return ErrStop
@@ -170,7 +170,7 @@ func TestFollowResumesAfterTheLastEventDelivered(t *testing.T) {
 func TestFollowStopsOnAuthAndCallbackErrors(t *testing.T) {
 	srv := &sseServer{status: http.StatusUnauthorized}
 	c := newTestClient(t, srv)
-	err := c.Follow(context.Background(), FollowOptions{Channel: "dublin", HeldOnly: true}, func(gateway.EventView) error { return nil })
+	err := c.Follow(context.Background(), FollowOptions{Channel: "dublin", HeldOnly: true}, func(api.EventView) error { return nil })
 	if !errors.Is(err, ErrUnauthenticated) || len(srv.lastEventID) != 1 {
 		t.Fatalf("err %v after %d connections", err, len(srv.lastEventID))
 	}
@@ -178,7 +178,7 @@ func TestFollowStopsOnAuthAndCallbackErrors(t *testing.T) {
 	boom := errors.New("boom")
 	srv2 := &sseServer{conns: []string{sse("ep-1", "CASE_REGISTERED")}}
 	c2 := newTestClient(t, srv2)
-	err = c2.Follow(context.Background(), FollowOptions{Channel: "dublin", HeldOnly: true}, func(gateway.EventView) error { return boom })
+	err = c2.Follow(context.Background(), FollowOptions{Channel: "dublin", HeldOnly: true}, func(api.EventView) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("err %v, want the callback's", err)
 	}
@@ -189,7 +189,7 @@ func TestFollowEndsWithItsContext(t *testing.T) {
 	c := newTestClient(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	err := c.Follow(ctx, FollowOptions{Channel: "dublin", HeldOnly: true}, func(gateway.EventView) error { return nil })
+	err := c.Follow(ctx, FollowOptions{Channel: "dublin", HeldOnly: true}, func(api.EventView) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/gateway"
 )
 
@@ -113,8 +114,8 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 		_, _ = w.Write([]byte(`{}`))
 	}))
 	ctx := context.Background()
-	ref := gateway.CaseRef{Channel: "national", LocalRef: "R"}
-	dc := gateway.DublinCase{LocalRef: "R"}
+	ref := api.CaseRef{Channel: "national", LocalRef: "R"}
+	dc := api.DublinCase{LocalRef: "R"}
 	p := Page{Bookmark: "b", PageSize: 5}
 	calls := []func() error{
 		func() error { _, err := c.OpenAPI(ctx); return err },
@@ -122,33 +123,33 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 		func() error { return c.Ready(ctx) },
 		func() error { _, err := c.Whoami(ctx); return err },
 		func() error { _, err := c.Vocabulary(ctx, "national"); return err },
-		func() error { _, err := c.Register(ctx, gateway.RegisterRequest{}); return err },
+		func() error { _, err := c.Register(ctx, api.RegisterRequest{}); return err },
 		func() error { _, err := c.Cases(ctx, "national", "CLOSED", p); return err },
-		func() error { _, err := c.Bind(ctx, gateway.BindRequest{}); return err },
-		func() error { _, err := c.RecordEvent(ctx, gateway.EventRequest{}); return err },
+		func() error { _, err := c.Bind(ctx, api.BindRequest{}); return err },
+		func() error { _, err := c.RecordEvent(ctx, api.EventRequest{}); return err },
 		func() error { _, err := c.Case(ctx, ref); return err },
 		func() error { _, err := c.Timeline(ctx, ref, p); return err },
-		func() error { _, err := c.DublinRequest(ctx, gateway.DublinRequestRequest{DublinCase: dc}); return err },
-		func() error { _, err := c.DublinReply(ctx, gateway.DublinReplyRequest{DublinCase: dc}); return err },
+		func() error { _, err := c.DublinRequest(ctx, api.DublinRequestRequest{DublinCase: dc}); return err },
+		func() error { _, err := c.DublinReply(ctx, api.DublinReplyRequest{DublinCase: dc}); return err },
 		func() error {
-			_, err := c.DublinTransfer(ctx, gateway.DublinTransferRequest{DublinCase: dc})
+			_, err := c.DublinTransfer(ctx, api.DublinTransferRequest{DublinCase: dc})
 			return err
 		},
 		func() error { _, err := c.ResolveDeadlines(ctx, dc); return err },
 		func() error { _, err := c.Deadlines(ctx, 30, p); return err },
-		func() error { _, err := c.Anchor(ctx, gateway.AnchorRequest{CaseRef: ref}); return err },
-		func() error { _, err := c.Verify(ctx, gateway.VerifyRequest{CaseRef: ref}); return err },
+		func() error { _, err := c.Anchor(ctx, api.AnchorRequest{CaseRef: ref}); return err },
+		func() error { _, err := c.Verify(ctx, api.VerifyRequest{CaseRef: ref}); return err },
 		func() error { _, err := c.Anchors(ctx, ref, p); return err },
-		func() error { _, err := c.RequestErasure(ctx, gateway.ErasureRequest{CaseRef: ref}); return err },
+		func() error { _, err := c.RequestErasure(ctx, api.ErasureRequest{CaseRef: ref}); return err },
 		func() error { _, err := c.ErasureStatus(ctx, ref); return err },
 		func() error { _, err := c.OpenErasures(ctx, "national", p); return err },
 		func() error {
-			return c.Follow(ctx, FollowOptions{Channel: "national", HeldOnly: true}, func(gateway.EventView) error { return ErrStop })
+			return c.Follow(ctx, FollowOptions{Channel: "national", HeldOnly: true}, func(api.EventView) error { return ErrStop })
 		},
-		func() error { _, err := c.CreateWebhook(ctx, gateway.CreateWebhookRequest{}); return err },
+		func() error { _, err := c.CreateWebhook(ctx, api.CreateWebhookRequest{}); return err },
 		func() error { _, err := c.Webhooks(ctx); return err },
 		func() error { return c.DeleteWebhook(ctx, "wh-1") },
-		func() error { _, err := c.AuditHistory(ctx, gateway.HistoryRequest{}); return err },
+		func() error { _, err := c.AuditHistory(ctx, api.HistoryRequest{}); return err },
 		func() error { _, err := c.AuditWrites(ctx, "national", "M", "2026-01-01", "2026-01-02", p); return err },
 		func() error { _, err := c.AuditLate(ctx, "national", "M", p); return err },
 		func() error { _, err := c.AuditErasures(ctx, "national", 3, p); return err },
@@ -157,12 +158,12 @@ func TestClientCoversTheOpenAPIDocument(t *testing.T) {
 		func() error { _, err := c.ReconcileErasures(ctx); return err },
 		func() error { _, err := c.AutomationRefusals(ctx); return err },
 		func() error {
-			_, err := c.SetHolidays(ctx, gateway.HolidaysRequest{Year: 2026, Dates: []string{"2026-12-25"}})
+			_, err := c.SetHolidays(ctx, api.HolidaysRequest{Year: 2026, Dates: []string{"2026-12-25"}})
 			return err
 		},
 		func() error { _, err := c.Holidays(ctx, "AT", 2026); return err },
-		func() error { _, err := c.Rectify(ctx, gateway.RectifyRequest{}); return err },
-		func() error { _, err := c.Export(ctx, gateway.ExportRequest{}); return err },
+		func() error { _, err := c.Rectify(ctx, api.RectifyRequest{}); return err },
+		func() error { _, err := c.Export(ctx, api.ExportRequest{}); return err },
 	}
 	for i, f := range calls {
 		if err := f(); err != nil {

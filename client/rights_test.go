@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/api"
 )
 
 // TestRectifyRetriesWithOneKeyAndMapsProblems: a rectification is a write:
@@ -18,7 +18,7 @@ import (
 func TestRectifyRetriesWithOneKeyAndMapsProblems(t *testing.T) {
 	type seen struct {
 		path, rawQuery, key string
-		body                gateway.RectifyRequest
+		body                api.RectifyRequest
 	}
 	var mu sync.Mutex
 	var got []seen
@@ -35,18 +35,18 @@ func TestRectifyRetriesWithOneKeyAndMapsProblems(t *testing.T) {
 		mu.Unlock()
 		switch {
 		case answer == 0 && n == 1:
-			problem(w, http.StatusServiceUnavailable, gateway.CodePrivacyUnavailable, "")
+			problem(w, http.StatusServiceUnavailable, api.CodePrivacyUnavailable, "")
 		case answer == 0:
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(gateway.RectifyResponse{Channel: "national", Pseudonym: "6f1c0d9e-5a8b-4c1e-9f3a-2b7d4e6a8c10", RectifiedAt: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)})
+			_ = json.NewEncoder(w).Encode(api.RectifyResponse{Channel: "national", Pseudonym: "6f1c0d9e-5a8b-4c1e-9f3a-2b7d4e6a8c10", RectifiedAt: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)})
 		case answer == 404:
-			problem(w, http.StatusNotFound, gateway.CodeUnknownLocalRef, "localRef: not a reference of this agency on the channel")
+			problem(w, http.StatusNotFound, api.CodeUnknownLocalRef, "localRef: not a reference of this agency on the channel")
 		case answer == 409:
 			problem(w, http.StatusConflict, "CONFLICT", "newLocalRef: already names a case of this agency on the channel")
 		}
 	}))
 	ctx := context.Background()
-	req := gateway.RectifyRequest{Channel: "national", LocalRef: "BAMF-1", NewLocalRef: "BAMF-2"}
+	req := api.RectifyRequest{Channel: "national", LocalRef: "BAMF-1", NewLocalRef: "BAMF-2"}
 	res, err := c.Rectify(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestRectifyRetriesWithOneKeyAndMapsProblems(t *testing.T) {
 		code     string
 		sentinel error
 	}{
-		{404, gateway.CodeUnknownLocalRef, ErrNotFound},
+		{404, api.CodeUnknownLocalRef, ErrNotFound},
 		{409, "CONFLICT", ErrRefused},
 	} {
 		answer = tc.status
@@ -82,7 +82,7 @@ func TestRectifyRetriesWithOneKeyAndMapsProblems(t *testing.T) {
 // reference only in the body, the answer decoded.
 func TestExportIsAReadWithTheReferenceInTheBody(t *testing.T) {
 	var key, query string
-	var body gateway.ExportRequest
+	var body api.ExportRequest
 	c := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, query = r.Header.Get("Idempotency-Key"), r.URL.RawQuery
 		if r.URL.Path != "/v1/rights/export" || r.Method != http.MethodPost {
@@ -92,12 +92,12 @@ func TestExportIsAReadWithTheReferenceInTheBody(t *testing.T) {
 			t.Error(err)
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(gateway.SubjectExport{MSPID: "AsylumOfficeMSP", Cases: []gateway.ExportedCase{
+		_ = json.NewEncoder(w).Encode(api.SubjectExport{MSPID: "AsylumOfficeMSP", Cases: []api.ExportedCase{
 			{Channel: "national", Pseudonym: "p1", LocalRefs: []string{"BAMF-1"}, OnLedger: true},
 			{Channel: "dublin", Pseudonym: "p2", LocalRefs: []string{}},
 		}})
 	}))
-	ex, err := c.Export(context.Background(), gateway.ExportRequest{Channel: "national", LocalRef: "BAMF-1"})
+	ex, err := c.Export(context.Background(), api.ExportRequest{Channel: "national", LocalRef: "BAMF-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

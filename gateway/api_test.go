@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -27,7 +28,7 @@ const (
 
 func TestRegisterRecordStateTimeline(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	const ref = "BP-2026/4711"
 	w := a.register(domain.RoleCaseworker, "national", ref, "2026-11-27")
@@ -38,19 +39,19 @@ func TestRegisterRecordStateTimeline(t *testing.T) {
 	if p, err := a.vault.ResolveRef(t.Context(), "national", ref); err != nil || p != w.Pseudonym {
 		t.Fatalf("vault has %q (%v), ledger %q", p, err, w.Pseudonym)
 	}
-	var ev WriteResponse
-	a.must(http.StatusOK, a.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: ref},
+	var ev api.WriteResponse
+	a.must(http.StatusOK, a.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: ref},
 		map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "CATEGORY_1"}), &ev)
 	if ev.Seq != 2 || ev.Status != domain.StIdentityChecked || ev.Pseudonym != w.Pseudonym {
 		t.Fatalf("record answered %+v", ev)
 	}
-	var view CaseView
-	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: ref}, ""), &view)
+	var view api.CaseView
+	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: ref}, ""), &view)
 	if view.Case.Status != domain.StIdentityChecked || len(view.LocalRefs) != 1 || view.LocalRefs[0] != ref {
 		t.Fatalf("state %+v refs %v", view.Case.Status, view.LocalRefs)
 	}
-	var tl TimelineResponse
-	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "POST", "/v1/cases/timeline", TimelineRequest{CaseRef: CaseRef{Channel: "national", Pseudonym: w.Pseudonym}}, ""), &tl)
+	var tl api.TimelineResponse
+	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "POST", "/v1/cases/timeline", api.TimelineRequest{CaseRef: api.CaseRef{Channel: "national", Pseudonym: w.Pseudonym}}, ""), &tl)
 	if len(tl.Items) != 2 || tl.Items[0].Code != domain.EvCaseRegistered || tl.Items[1].EurodacHit != domain.EurodacCategory1 {
 		t.Fatalf("timeline %+v", tl.Items)
 	}
@@ -60,24 +61,24 @@ func TestRegisterRecordStateTimeline(t *testing.T) {
 	// Another agency reads the same case by pseudonym and sees none of the
 	// border police's references.
 	b := newAgency(t, n, clock, ao, nil)
-	var other CaseView
-	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", Pseudonym: w.Pseudonym}, ""), &other)
+	var other api.CaseView
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", Pseudonym: w.Pseudonym}, ""), &other)
 	if len(other.LocalRefs) != 0 || other.Case.Pseudonym != w.Pseudonym {
 		t.Fatalf("other agency sees refs %v", other.LocalRefs)
 	}
 	// ... until it binds its own.
-	var bound BindResponse
-	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-99"}, ""), &bound)
-	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "AO-99"}, ""), &other)
+	var bound api.BindResponse
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-99"}, ""), &bound)
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: "AO-99"}, ""), &other)
 	if len(other.LocalRefs) != 1 || other.LocalRefs[0] != "AO-99" {
 		t.Fatalf("after bind: refs %v", other.LocalRefs)
 	}
 	// Binding a pseudonym that is not on the ledger is refused.
-	p := b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e", LocalRef: "AO-100"}, "").problem(t)
+	p := b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e", LocalRef: "AO-100"}, "").problem(t)
 	if p.Code != "NOT_FOUND" {
 		t.Fatalf("bind unknown pseudonym: %+v", p)
 	}
-	var list CaseList
+	var list api.CaseList
 	a.must(http.StatusOK, a.call(domain.RoleCaseworker, "GET", "/v1/cases?channel=national&status=IDENTITY_CHECKED", nil, ""), &list)
 	if len(list.Items) != 1 || list.Items[0].LocalRefs[0] != ref {
 		t.Fatalf("list by status: %+v", list)
@@ -86,10 +87,10 @@ func TestRegisterRecordStateTimeline(t *testing.T) {
 
 func TestProblems(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	w := a.register(domain.RoleCaseworker, "national", "BP-1", "2026-11-27")
-	ref := CaseRef{Channel: "national", LocalRef: "BP-1"}
+	ref := api.CaseRef{Channel: "national", LocalRef: "BP-1"}
 	a.must(http.StatusOK, a.record(domain.RoleCaseworker, ref, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}), nil)
 	cases := []struct {
 		name   string
@@ -102,21 +103,21 @@ func TestProblems(t *testing.T) {
 		code   string
 	}{
 		{"no token", "", "GET", "/v1/whoami", nil, "", 401, "UNAUTHENTICATED"},
-		{"unknown route", domain.RoleCaseworker, "GET", "/v1/nothing", nil, "", 404, CodeRouteNotFound},
-		{"wrong method", domain.RoleCaseworker, "PUT", "/v1/cases", []byte("{}"), "", 405, CodeMethodNotAllowed},
-		{"missing idempotency key", domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "-", 428, CodeIdempotencyKeyRequired},
-		{"bad idempotency key", domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "a b", 400, "INVALID_ARGUMENT"},
-		{"auditor writes", domain.RoleAuditor, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "", 403, "FORBIDDEN"},
+		{"unknown route", domain.RoleCaseworker, "GET", "/v1/nothing", nil, "", 404, api.CodeRouteNotFound},
+		{"wrong method", domain.RoleCaseworker, "PUT", "/v1/cases", []byte("{}"), "", 405, api.CodeMethodNotAllowed},
+		{"missing idempotency key", domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "-", 428, api.CodeIdempotencyKeyRequired},
+		{"bad idempotency key", domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "a b", 400, "INVALID_ARGUMENT"},
+		{"auditor writes", domain.RoleAuditor, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "X", OccurredOn: "2026-11-27"}, "", 403, "FORBIDDEN"},
 		{"caseworker audits", domain.RoleCaseworker, "GET", "/v1/audit/late?channel=national", nil, "", 403, "FORBIDDEN"},
 		{"role without identity", domain.RoleDublinOfficer, "POST", "/v1/cases/state", ref, "", 403, "FORBIDDEN"},
 		{"unknown field", domain.RoleCaseworker, "POST", "/v1/cases/state", map[string]any{"channel": "national", "localRef": "BP-1", "name": "x"}, "", 400, "INVALID_ARGUMENT"},
-		{"foreign channel", domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "dublin", LocalRef: "BP-1"}, "", 400, "INVALID_ARGUMENT"},
-		{"unknown local ref", domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "BP-404"}, "", 404, CodeUnknownLocalRef},
-		{"both ref and pseudonym", domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "BP-1", Pseudonym: w.Pseudonym}, "", 400, "INVALID_ARGUMENT"},
-		{"invalid transition", domain.RoleCaseworker, "POST", "/v1/cases/events", EventRequest{CaseRef: ref, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}, "", 409, "INVALID_TRANSITION"},
-		{"personal data", domain.RoleCaseworker, "POST", "/v1/cases/events", EventRequest{CaseRef: ref, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE","name":"Max Mustermann"}`)}, "", 422, "PERSONAL_DATA"},
-		{"already registered", domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "", 409, "ALREADY_EXISTS"},
-		{"wrong content type", domain.RoleCaseworker, "POST", "/v1/cases/state", []byte("channel=national"), "", 415, CodeUnsupportedMediaType},
+		{"foreign channel", domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "dublin", LocalRef: "BP-1"}, "", 400, "INVALID_ARGUMENT"},
+		{"unknown local ref", domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: "BP-404"}, "", 404, api.CodeUnknownLocalRef},
+		{"both ref and pseudonym", domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: "BP-1", Pseudonym: w.Pseudonym}, "", 400, "INVALID_ARGUMENT"},
+		{"invalid transition", domain.RoleCaseworker, "POST", "/v1/cases/events", api.EventRequest{CaseRef: ref, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}, "", 409, "INVALID_TRANSITION"},
+		{"personal data", domain.RoleCaseworker, "POST", "/v1/cases/events", api.EventRequest{CaseRef: ref, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE","name":"Max Mustermann"}`)}, "", 422, "PERSONAL_DATA"},
+		{"already registered", domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "", 409, "ALREADY_EXISTS"},
+		{"wrong content type", domain.RoleCaseworker, "POST", "/v1/cases/state", []byte("channel=national"), "", 415, api.CodeUnsupportedMediaType},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,9 +154,9 @@ func (a *agency) rawCall(role domain.Role, method, path, ct string, body []byte)
 
 func TestIdempotentWrites(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
-	body := RegisterRequest{Channel: "national", LocalRef: "BP-7", OccurredOn: "2026-11-27"}
+	body := api.RegisterRequest{Channel: "national", LocalRef: "BP-7", OccurredOn: "2026-11-27"}
 	first := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "key-1")
 	second := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "key-1")
 	if first.status != 201 || second.status != 201 || string(first.body) != string(second.body) {
@@ -168,12 +169,12 @@ func TestIdempotentWrites(t *testing.T) {
 		t.Fatalf("%d transactions for one key, want 1", got)
 	}
 	// Same key, other body.
-	other := a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-8", OccurredOn: "2026-11-27"}, "key-1")
-	if p := other.problem(t); p.Code != CodeIdempotencyKeyReused || other.status != 422 {
+	other := a.call(domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-8", OccurredOn: "2026-11-27"}, "key-1")
+	if p := other.problem(t); p.Code != api.CodeIdempotencyKeyReused || other.status != 422 {
 		t.Fatalf("reuse: %d %+v", other.status, p)
 	}
 	// Keys are scoped per token: another calling system may use the same key.
-	admin := a.call(domain.RoleAdmin, "POST", "/v1/cases/events", EventRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-7"},
+	admin := a.call(domain.RoleAdmin, "POST", "/v1/cases/events", api.EventRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "BP-7"},
 		Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}, "key-1")
 	if admin.status != 403 { // the key is accepted for this token; the workflow refuses the admin role
 		t.Fatalf("admin with the same key: %d %s", admin.status, admin.body)
@@ -188,22 +189,22 @@ func TestIdempotentWrites(t *testing.T) {
 		}
 		return nil
 	}
-	ev := EventRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-7"}, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}
+	ev := api.EventRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "BP-7"}, Event: json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"2026-11-27","eurodacHit":"NONE"}`)}
 	r1 := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", ev, "key-2")
-	if p := r1.problem(t); r1.status != 503 || p.Code != CodeLedgerUnavailable || r1.header.Get("Retry-After") == "" {
+	if p := r1.problem(t); r1.status != 503 || p.Code != api.CodeLedgerUnavailable || r1.header.Get("Retry-After") == "" {
 		t.Fatalf("transient: %d %+v", r1.status, p)
 	}
-	before := len(n.requestIDs)
+	before := len(n.submittedIDs())
 	r2 := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", ev, "key-2")
 	a.must(200, r2, nil)
 	if n.submitted("cases:RecordEvent") != 1 {
 		t.Fatalf("recorded %d times", n.submitted("cases:RecordEvent"))
 	}
 	// The chaincode saw the same requestID both times.
-	var tl TimelineResponse
-	a.must(200, a.call(domain.RoleCaseworker, "POST", "/v1/cases/timeline", TimelineRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-7"}}, ""), &tl)
-	if n.requestIDs[before] != tl.Items[1].RequestID {
-		t.Fatalf("retry used requestID %s, recorded %s", n.requestIDs[before], tl.Items[1].RequestID)
+	var tl api.TimelineResponse
+	a.must(200, a.call(domain.RoleCaseworker, "POST", "/v1/cases/timeline", api.TimelineRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "BP-7"}}, ""), &tl)
+	if n.submittedIDs()[before] != tl.Items[1].RequestID {
+		t.Fatalf("retry used requestID %s, recorded %s", n.submittedIDs()[before], tl.Items[1].RequestID)
 	}
 	// A retry after the gateway restarts still replays.
 	a.restart()
@@ -215,10 +216,10 @@ func TestIdempotentWrites(t *testing.T) {
 
 func TestConcurrentSameKeyAndOverload(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue = 2, -1 })
 	n.blockSubmit = make(chan struct{})
-	body := RegisterRequest{Channel: "national", LocalRef: "BP-9", OccurredOn: "2026-11-27"}
+	body := api.RegisterRequest{Channel: "national", LocalRef: "BP-9", OccurredOn: "2026-11-27"}
 	var wg sync.WaitGroup
 	results := make(chan resp, 1)
 	wg.Add(1)
@@ -226,18 +227,18 @@ func TestConcurrentSameKeyAndOverload(t *testing.T) {
 	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
 	// The same key while the first is running: in progress.
 	dup := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "k")
-	if p := dup.problem(t); dup.status != 409 || p.Code != CodeRequestInProgress || dup.header.Get("Retry-After") == "" {
+	if p := dup.problem(t); dup.status != 409 || p.Code != api.CodeRequestInProgress || dup.header.Get("Retry-After") == "" {
 		t.Fatalf("concurrent same key: %d %+v", dup.status, p)
 	}
 	// Fill the last slot, then one more is refused at once, not queued.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-10", OccurredOn: "2026-11-27"}, "k2")
+		a.call(domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-10", OccurredOn: "2026-11-27"}, "k2")
 	}()
 	waitFor(t, "second request in flight", func() bool { return len(a.srv.sem) == 2 })
 	over := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
-	if p := over.problem(t); over.status != 503 || p.Code != CodeOverloaded || over.header.Get("Retry-After") != "1" {
+	if p := over.problem(t); over.status != 503 || p.Code != api.CodeOverloaded || over.header.Get("Retry-After") != "1" {
 		t.Fatalf("overload: %d %+v", over.status, p)
 	}
 	close(n.blockSubmit)
@@ -254,18 +255,18 @@ func TestConcurrentSameKeyAndOverload(t *testing.T) {
 // at most MaxQueue others and for at most QueueWait; more are refused at once.
 func TestBurstsQueueBriefly(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue, c.QueueWait = 1, 1, time.Minute })
 	n.blockSubmit = make(chan struct{})
 	results := make(chan resp, 2)
 	go func() {
-		results <- a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
+		results <- a.call(domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
 	}()
 	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
 	go func() { results <- a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "") }()
 	waitFor(t, "second request queued", func() bool { return a.srv.queued.Load() == 1 })
 	over := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
-	if p := over.problem(t); over.status != 503 || p.Code != CodeOverloaded || over.header.Get("Retry-After") != "1" {
+	if p := over.problem(t); over.status != 503 || p.Code != api.CodeOverloaded || over.header.Get("Retry-After") != "1" {
 		t.Fatalf("past the queue: %d %+v, want 503 OVERLOADED at once", over.status, p)
 	}
 	close(n.blockSubmit) // the first finishes; the queued one takes its slot
@@ -284,7 +285,7 @@ func TestBurstsQueueBriefly(t *testing.T) {
 
 func TestQueuedRequestGivesUpAfterQueueWait(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) { c.MaxInFlight, c.MaxQueue, c.QueueWait = 1, 4, 50*time.Millisecond })
 	n.blockSubmit = make(chan struct{})
 	// The blocked request must end before the test does: its call reports
@@ -293,11 +294,11 @@ func TestQueuedRequestGivesUpAfterQueueWait(t *testing.T) {
 	defer func() { close(n.blockSubmit); <-first }()
 	go func() {
 		defer close(first)
-		a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
+		a.call(domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-1", OccurredOn: "2026-11-27"}, "k1")
 	}()
 	waitFor(t, "first request in flight", func() bool { return len(a.srv.sem) == 1 })
 	r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, "")
-	if p := r.problem(t); r.status != 503 || p.Code != CodeOverloaded || r.header.Get("Retry-After") == "" {
+	if p := r.problem(t); r.status != 503 || p.Code != api.CodeOverloaded || r.header.Get("Retry-After") == "" {
 		t.Fatalf("after the queue wait: %d %+v, want 503 OVERLOADED", r.status, p)
 	}
 	if a.srv.queued.Load() != 0 {
@@ -309,15 +310,15 @@ func TestQueuedRequestGivesUpAfterQueueWait(t *testing.T) {
 // metric labels, whatever the outcome.
 func TestNoIdentifiersInLogsOrMetrics(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	const ref = "SECRET-REF-0815"
 	w := a.register(domain.RoleCaseworker, "national", ref, "2026-11-27")
-	a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: ref}, "")
-	a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: ref + "-unknown"}, "")
-	a.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: ref}, map[string]any{"code": "HEARING_HELD", "occurredOn": "2026-11-27"})
+	a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: ref}, "")
+	a.call(domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: ref + "-unknown"}, "")
+	a.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: ref}, map[string]any{"code": "HEARING_HELD", "occurredOn": "2026-11-27"})
 	n.failSubmit = func(string) error { return errors.New("peer exploded") }
-	a.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: ref}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"})
+	a.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: ref}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"})
 	n.failSubmit = nil
 	metrics := a.call(domain.RoleAdmin, "GET", "/metrics", nil, "")
 	for name, text := range map[string]string{"logs": a.logs.String(), "metrics": string(metrics.body)} {
@@ -335,9 +336,9 @@ func TestNoIdentifiersInLogsOrMetrics(t *testing.T) {
 
 func TestWhoamiAndHealth(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, ao, nil)
-	var who Whoami
+	var who api.Whoami
 	a.must(200, a.call(domain.RoleDublinOfficer, "GET", "/v1/whoami", nil, ""), &who)
 	if who.MSPID != ao || who.Role != domain.RoleDublinOfficer || len(who.Channels) != 2 {
 		t.Fatalf("whoami %+v", who)
@@ -352,7 +353,7 @@ func TestWhoamiAndHealth(t *testing.T) {
 	if r := a.call("", "GET", "/readyz", nil, ""); r.status != 503 {
 		t.Fatalf("readyz while shutting down: %d", r.status)
 	}
-	if r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, ""); r.status != 503 || r.problem(t).Code != CodeShuttingDown {
+	if r := a.call(domain.RoleCaseworker, "GET", "/v1/whoami", nil, ""); r.status != 503 || r.problem(t).Code != api.CodeShuttingDown {
 		t.Fatalf("request while shutting down: %d", r.status)
 	}
 }
@@ -361,7 +362,7 @@ func TestWhoamiAndHealth(t *testing.T) {
 // bounded; a registration refused for good leaves no mapping behind.
 func TestReadinessAndLimits(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	var privacyDown bool
 	var mu sync.Mutex
 	a := newAgency(t, n, clock, bp, func(c *Config) {
@@ -377,19 +378,19 @@ func TestReadinessAndLimits(t *testing.T) {
 	mu.Lock()
 	privacyDown = true
 	mu.Unlock()
-	if r := a.call("", "GET", "/readyz", nil, ""); r.status != 503 || r.problem(t).Code != CodePrivacyUnavailable {
+	if r := a.call("", "GET", "/readyz", nil, ""); r.status != 503 || r.problem(t).Code != api.CodePrivacyUnavailable {
 		t.Fatalf("readyz with the privacy service down: %d", r.status)
 	}
 	big := make([]byte, maxJSONBody+1)
 	for i := range big {
 		big[i] = ' '
 	}
-	if r := a.rawCall(domain.RoleCaseworker, "POST", "/v1/cases/state", "application/json", big); r.status != 413 || r.problem(t).Code != CodePayloadTooLarge {
+	if r := a.rawCall(domain.RoleCaseworker, "POST", "/v1/cases/state", "application/json", big); r.status != 413 || r.problem(t).Code != api.CodePayloadTooLarge {
 		t.Fatalf("large body: %d", r.status)
 	}
 	// Admin may not register on the national channel: refused for good, and
 	// the fresh pseudonym is dropped from the privacy service again.
-	r := a.call(domain.RoleAdmin, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-ADMIN", OccurredOn: "2026-11-27"}, "")
+	r := a.call(domain.RoleAdmin, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-ADMIN", OccurredOn: "2026-11-27"}, "")
 	if r.status != 403 {
 		t.Fatalf("admin registration: %d %s", r.status, r.body)
 	}
@@ -398,7 +399,7 @@ func TestReadinessAndLimits(t *testing.T) {
 	}
 	// A refusal that is retried (clock skew) keeps it.
 	n.failSubmit = func(string) error { return domain.Errorf(domain.KindClockSkew, "skew") }
-	r = a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-SKEW", OccurredOn: "2026-11-27"}, "skew-key")
+	r = a.call(domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-SKEW", OccurredOn: "2026-11-27"}, "skew-key")
 	if r.status != 503 || r.header.Get("Retry-After") == "" {
 		t.Fatalf("clock skew: %d", r.status)
 	}
@@ -407,8 +408,8 @@ func TestReadinessAndLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal("mapping dropped although the write will be retried")
 	}
-	var w WriteResponse
-	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/cases", RegisterRequest{Channel: "national", LocalRef: "BP-SKEW", OccurredOn: "2026-11-27"}, "skew-key"), &w)
+	var w api.WriteResponse
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/cases", api.RegisterRequest{Channel: "national", LocalRef: "BP-SKEW", OccurredOn: "2026-11-27"}, "skew-key"), &w)
 	if w.Pseudonym != p {
 		t.Fatalf("retry registered %s, mapping holds %s", w.Pseudonym, p)
 	}
@@ -420,21 +421,21 @@ func TestReadinessAndLimits(t *testing.T) {
 // workflow does not let the agency take part in, leaves no mapping.
 func TestBindRecordsHolder(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	w := a.register(domain.RoleCaseworker, "national", "BP-K1", "2026-11-27")
 	b := newAgency(t, n, clock, ao, nil)
 	iaA := newAgency(t, n, clock, ia, nil)
-	var bound BindResponse
-	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-K1"}, ""), &bound)
+	var bound api.BindResponse
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-K1"}, ""), &bound)
 	if !bound.Created || !bound.Holder || bound.Event == nil || bound.Event.Code != domain.EvCaseBound {
 		t.Fatalf("first bind: %+v", bound)
 	}
 	if st := n.state("national", w.Pseudonym); !slices.Equal(st.Holders, []string{ao, bp}) || st.Status != domain.StRegistered {
 		t.Fatalf("holders %v status %s", st.Holders, st.Status)
 	}
-	var again BindResponse
-	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-K1b"}, ""), &again)
+	var again api.BindResponse
+	b.must(http.StatusOK, b.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: w.Pseudonym, LocalRef: "AO-K1b"}, ""), &again)
 	if !again.Created || !again.Holder || again.Event != nil {
 		t.Fatalf("second reference: %+v", again)
 	}
@@ -448,7 +449,7 @@ func TestBindRecordsHolder(t *testing.T) {
 		{a, w.Pseudonym, "FORBIDDEN"},                            // the border police hold what they register
 	} {
 		ref := "X-" + c.a.msp[:2]
-		if p := c.a.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: c.pseudonym, LocalRef: ref}, "").problem(t); p.Code != c.code {
+		if p := c.a.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: c.pseudonym, LocalRef: ref}, "").problem(t); p.Code != c.code {
 			t.Fatalf("%s binds %s: %+v, want %s", c.a.msp, c.pseudonym, p, c.code)
 		}
 		if _, err := c.a.vault.ResolveRef(t.Context(), "national", ref); !errors.Is(err, privacy.ErrNotFound) {

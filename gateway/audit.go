@@ -70,72 +70,8 @@ import (
 // invalid, with its validation code: ordering is not validation, so such an
 // envelope's bytes are in the block although it changed nothing.
 
-// Inconsistency names where verification failed.
-type Inconsistency struct {
-	Block   uint64 `json:"block"`
-	Tx      int    `json:"tx,omitempty"`
-	Problem string `json:"problem"`
-}
-
-// ChainReport is the verification of one channel.
-type ChainReport struct {
-	Channel            string         `json:"channel"`
-	Blocks             uint64         `json:"blocks"`
-	LastBlockHash      string         `json:"lastBlockHash"`
-	PeerCurrentHash    string         `json:"peerCurrentHash"`
-	Transactions       int            `json:"transactions"`
-	SignaturesVerified int            `json:"signaturesVerified"`
-	ValidationCodes    map[string]int `json:"validationCodes"`
-	Intact             bool           `json:"intact"`
-	FirstInconsistency *Inconsistency `json:"firstInconsistency,omitempty"`
-	// NoWrites lists committed VALID transactions with an empty write set
-	// (NoWritesTotal counts them; the list stops at maxTxNotes).
-	NoWrites      []TxNote `json:"noWrites"`
-	NoWritesTotal int      `json:"noWritesTotal"`
-	// LateTimestamps lists committed VALID transactions whose timestamp lies
-	// more than LateTolerance before the latest write of an earlier block.
-	LateTimestamps      []TxNote `json:"lateTimestamps"`
-	LateTimestampsTotal int      `json:"lateTimestampsTotal"`
-	LateTolerance       string   `json:"lateTolerance"`
-	// UnexpectedContent lists committed VALID transactions carrying bytes that
-	// no honest client sends and the chaincode never saw (problem says which).
-	UnexpectedContent      []TxNote `json:"unexpectedContent"`
-	UnexpectedContentTotal int      `json:"unexpectedContentTotal"`
-	// Invalid lists committed transactions the peers marked invalid, with the
-	// validation code as Problem: their bytes are in the block all the same.
-	Invalid      []TxNote  `json:"invalid"`
-	InvalidTotal int       `json:"invalidTotal"`
-	StartedAt    time.Time `json:"startedAt"`
-	FinishedAt   time.Time `json:"finishedAt"`
-	Error        string    `json:"error,omitempty"`
-}
-
-// TxNote names one committed transaction for the auditor: where it is, who
-// signed it and, if it is one the chaincode admits, which function it called.
-// Its arguments are never reported.
-type TxNote struct {
-	Block     uint64    `json:"block"`
-	Tx        int       `json:"tx"`
-	TxID      string    `json:"txId"`
-	Creator   string    `json:"creatorMspId"`
-	Function  string    `json:"function,omitempty"`
-	Timestamp time.Time `json:"timestamp"`
-	// Behind is how far the timestamp lies before the latest earlier write
-	// (lateTimestamps only), as a Go duration.
-	Behind string `json:"behind,omitempty"`
-	// Problem names what is unexpected (unexpectedContent) or the validation
-	// code (invalid).
-	Problem string `json:"problem,omitempty"`
-}
-
 // maxTxNotes bounds each list of a report; the totals count every case.
 const maxTxNotes = 1000
-
-// AuditReport covers all the agency's channels.
-type AuditReport struct {
-	Intact   bool          `json:"intact"`
-	Channels []ChainReport `json:"channels"`
-}
 
 type auditVerifier struct {
 	s  *Server
@@ -145,10 +81,10 @@ type auditVerifier struct {
 func newAuditVerifier(s *Server) *auditVerifier { return &auditVerifier{s: s} }
 
 // Verify runs a full verification of every channel and stores the reports.
-func (a *auditVerifier) Verify(ctx context.Context) (AuditReport, error) {
+func (a *auditVerifier) Verify(ctx context.Context) (api.AuditReport, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rep := AuditReport{Intact: true}
+	rep := api.AuditReport{Intact: true}
 	for _, ch := range a.s.ledger.Channels() {
 		cr := verifyChain(ctx, a.s.ledger, ch.Name, a.s.now, a.clockTolerance(ctx, ch.Name))
 		if err := a.s.store.putJSON(pfxAudit+ch.Name, cr, 0); err != nil {
@@ -188,10 +124,10 @@ func (a *auditVerifier) clockTolerance(ctx context.Context, channel string) time
 }
 
 // Stored returns the last reports.
-func (a *auditVerifier) Stored() (AuditReport, error) {
-	rep := AuditReport{Intact: true, Channels: []ChainReport{}}
+func (a *auditVerifier) Stored() (api.AuditReport, error) {
+	rep := api.AuditReport{Intact: true, Channels: []api.ChainReport{}}
 	for _, ch := range a.s.ledger.Channels() {
-		var cr ChainReport
+		var cr api.ChainReport
 		found, err := a.s.store.getJSON(pfxAudit+ch.Name, &cr)
 		if err != nil {
 			return rep, err
@@ -241,9 +177,9 @@ type chainState struct {
 
 // verifyChain checks one channel from block 0 to the peer's height.
 // tolerance is the chaincode's clock tolerance (lateTimestamps).
-func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) ChainReport {
-	cr := ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
-		NoWrites: []TxNote{}, LateTimestamps: []TxNote{}, LateTolerance: tolerance.String(), UnexpectedContent: []TxNote{}, Invalid: []TxNote{}}
+func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) api.ChainReport {
+	cr := api.ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
+		NoWrites: []api.TxNote{}, LateTimestamps: []api.TxNote{}, LateTolerance: tolerance.String(), UnexpectedContent: []api.TxNote{}, Invalid: []api.TxNote{}}
 	defer func() { cr.FinishedAt = now().UTC() }()
 	height, current, err := l.ChainInfo(ctx, channel)
 	if err != nil {
@@ -285,16 +221,16 @@ func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.
 	}
 	cr.LastBlockHash = hex.EncodeToString(st.prevHash)
 	if height > 0 && !bytes.Equal(st.prevHash, current) {
-		cr.FirstInconsistency = &Inconsistency{Block: height - 1, Problem: "hash of the last block differs from the peer's current block hash"}
+		cr.FirstInconsistency = &api.Inconsistency{Block: height - 1, Problem: "hash of the last block differs from the peer's current block hash"}
 		return cr
 	}
 	cr.Intact = true
 	return cr
 }
 
-func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *ChainReport) *Inconsistency {
-	bad := func(tx int, f string, a ...any) *Inconsistency {
-		return &Inconsistency{Block: want, Tx: tx, Problem: fmt.Sprintf(f, a...)}
+func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *api.ChainReport) *api.Inconsistency {
+	bad := func(tx int, f string, a ...any) *api.Inconsistency {
+		return &api.Inconsistency{Block: want, Tx: tx, Problem: fmt.Sprintf(f, a...)}
 	}
 	h := b.GetHeader()
 	if h == nil || b.GetData() == nil {
@@ -341,10 +277,10 @@ func (st *chainState) verifyBlock(b *common.Block, want uint64, cr *ChainReport)
 // verifyEnvelope checks the creator's signature of one transaction, takes
 // the MSP roots from configuration transactions and notes a valid endorser
 // transaction that wrote nothing or whose timestamp is implausibly old.
-func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code string, cr *ChainReport) *Inconsistency {
+func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code string, cr *api.ChainReport) *api.Inconsistency {
 	valid := code == peer.TxValidationCode_VALID.String()
-	bad := func(f string, a ...any) *Inconsistency {
-		return &Inconsistency{Block: block, Tx: i, Problem: fmt.Sprintf(f, a...)}
+	bad := func(f string, a ...any) *api.Inconsistency {
+		return &api.Inconsistency{Block: block, Tx: i, Problem: fmt.Sprintf(f, a...)}
 	}
 	var env common.Envelope
 	if err := proto.Unmarshal(raw, &env); err != nil {
@@ -403,7 +339,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 		// Any member can have the orderers put a signed envelope into a block; the peers then
 		// mark it invalid but the bytes stay. Naming each one with its signer keeps that
 		// accountable (docs/security.md, accepted risks).
-		n := TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC(), Problem: code}
+		n := api.TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC(), Problem: code}
 		if fn, _ := txFunctionAndWrites(pl.Data); st.functions[fn] {
 			n.Function = fn
 		}
@@ -414,7 +350,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 		return nil
 	}
 	if common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
-		n := TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}
+		n := api.TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}
 		st.note(cr, n, pl.Data)
 		problem := ""
 		for _, m := range []proto.Message{&env, &pl, &chdr, &shdr, &id} {
@@ -440,7 +376,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 }
 
 // note classifies one valid endorser transaction.
-func (st *chainState) note(cr *ChainReport, n TxNote, data []byte) {
+func (st *chainState) note(cr *api.ChainReport, n api.TxNote, data []byte) {
 	fn, writes := txFunctionAndWrites(data)
 	if st.functions[fn] {
 		n.Function = fn
@@ -619,22 +555,8 @@ func (s *Server) hAuditReport(c *call) (int, any, error) {
 	return http.StatusOK, rep, nil
 }
 
-// HistoryRequest asks for every version of a case's state.
-type HistoryRequest struct {
-	Channel   string `json:"channel"`
-	Pseudonym string `json:"pseudonym"`
-	Bookmark  string `json:"bookmark,omitempty"`
-	PageSize  int    `json:"pageSize,omitempty"`
-}
-
-// HistoryPage is one page of a case's history (newest first).
-type HistoryPage struct {
-	Items    []api.HistoryEntry `json:"items"`
-	Bookmark string             `json:"bookmark"`
-}
-
 func (s *Server) hAuditHistory(c *call) (int, any, error) {
-	var req HistoryRequest
+	var req api.HistoryRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -653,13 +575,7 @@ func (s *Server) hAuditHistory(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "cases:GetHistory", &page, req.Pseudonym, req.Bookmark, ps); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, HistoryPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
-}
-
-// EventPage is one page of events.
-type EventPage struct {
-	Items    []domain.Event `json:"items"`
-	Bookmark string         `json:"bookmark"`
+	return http.StatusOK, api.HistoryPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
 }
 
 // hAuditWrites lists the events an agency recorded between from and to
@@ -693,7 +609,7 @@ func (s *Server) hAuditWrites(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "cases:ListByAgency", &cases, msp, bm, ps); err != nil {
 		return 0, nil, err
 	}
-	out := EventPage{Items: []domain.Event{}, Bookmark: cases.Bookmark}
+	out := api.EventPage{Items: []domain.Event{}, Bookmark: cases.Bookmark}
 	for _, cs := range cases.Items {
 		tbm := ""
 		for {
@@ -725,13 +641,7 @@ func (s *Server) hAuditLate(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "audit:ListLateEvents", &page, q.Get("mspId"), bm, ps); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, EventPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
-}
-
-// OverdueErasure is an erasure request not yet confirmed by every holder.
-type OverdueErasure struct {
-	api.ErasureStatus
-	DaysOpen int `json:"daysOpen"`
+	return http.StatusOK, api.EventPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
 }
 
 // hAuditErasures lists unconfirmed erasure requests open for at least
@@ -758,16 +668,16 @@ func (s *Server) hAuditErasures(c *call) (int, any, error) {
 	}
 	today := s.today()
 	out := struct {
-		Items    []OverdueErasure `json:"items"`
-		Bookmark string           `json:"bookmark"`
-	}{Items: []OverdueErasure{}, Bookmark: page.Bookmark}
+		Items    []api.OverdueErasure `json:"items"`
+		Bookmark string               `json:"bookmark"`
+	}{Items: []api.OverdueErasure{}, Bookmark: page.Bookmark}
 	for _, e := range page.Items {
 		days := 0
 		if d, err := deadline.ParseDate(e.RequestedOn); err == nil {
 			days = d.DaysUntil(today)
 		}
 		if days >= older {
-			out.Items = append(out.Items, OverdueErasure{ErasureStatus: e, DaysOpen: days})
+			out.Items = append(out.Items, api.OverdueErasure{ErasureStatus: e, DaysOpen: days})
 		}
 	}
 	return http.StatusOK, out, nil

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -185,9 +186,9 @@ func TestAuditVerification(t *testing.T) {
 		b.add(b.tx(), b.tx())
 	}
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
-	l := n.ledger(au, testRoles[au]...)
-	check := func(chain []*common.Block) ChainReport {
+	n := newTestNet(t, clock.Now)
+	l := n.ledger(au)
+	check := func(chain []*common.Block) api.ChainReport {
 		n.blockChains = map[string][]*common.Block{"national": chain}
 		return verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
 	}
@@ -245,7 +246,7 @@ func TestAuditVerification(t *testing.T) {
 	last.Data.Data[0] = b.tx()
 	last.Header.DataHash = BlockDataHash(last.Data)
 	n.blockChains = map[string][]*common.Block{"national": chain}
-	cr = verifyChain(context.Background(), &pinnedHash{fakeLedger: l, hash: real}, "national", clock.Now, 5*time.Minute)
+	cr = verifyChain(context.Background(), &pinnedHash{testLedger: l, hash: real}, "national", clock.Now, 5*time.Minute)
 	if cr.Intact || cr.FirstInconsistency == nil || !strings.Contains(cr.FirstInconsistency.Problem, "current block hash") {
 		t.Fatalf("replaced last block: %+v", cr)
 	}
@@ -273,15 +274,15 @@ func TestAuditNotes(t *testing.T) {
 	// The same block's later write does not make an earlier one of the block late.
 	b.add(b.endorsed(t0.Add(-2*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"), b.endorsed(t0.Add(3*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"))
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
-	l := n.ledger(au, testRoles[au]...)
+	n := newTestNet(t, clock.Now)
+	l := n.ledger(au)
 	n.blockChains = map[string][]*common.Block{"national": b.blocks}
 	cr := verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
 	if !cr.Intact {
 		t.Fatalf("chain not intact: %+v", cr)
 	}
 	// Block 3's first transaction is MVCC_READ_CONFLICT (chainBuilder.add), hence not listed.
-	wantNo := []TxNote{{Block: 2, Tx: 0, Creator: "Org1MSP", Function: "dublin:DeadlinesDue", Timestamp: t0.Add(time.Minute)},
+	wantNo := []api.TxNote{{Block: 2, Tx: 0, Creator: "Org1MSP", Function: "dublin:DeadlinesDue", Timestamp: t0.Add(time.Minute)},
 		{Block: 3, Tx: 1, Creator: "Org1MSP", Timestamp: t0.Add(2 * time.Minute)}}
 	if cr.NoWritesTotal != len(wantNo) || len(cr.NoWrites) != len(wantNo) {
 		t.Fatalf("noWrites %+v", cr.NoWrites)
@@ -356,8 +357,8 @@ func TestAuditUnexpectedContent(t *testing.T) {
 		}, "cases:RecordEvent", "r", "p", "{}"),
 	)
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
-	l := n.ledger(au, testRoles[au]...)
+	n := newTestNet(t, clock.Now)
+	l := n.ledger(au)
 	n.blockChains = map[string][]*common.Block{"national": b.blocks}
 	cr := verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
 	if !cr.Intact {
@@ -380,12 +381,12 @@ func TestAuditUnexpectedContent(t *testing.T) {
 
 // pinnedHash reports a fixed current block hash (the peer's own).
 type pinnedHash struct {
-	*fakeLedger
+	*testLedger
 	hash []byte
 }
 
 func (p *pinnedHash) ChainInfo(ctx context.Context, ch string) (uint64, []byte, error) {
-	h, _, err := p.fakeLedger.ChainInfo(ctx, ch)
+	h, _, err := p.testLedger.ChainInfo(ctx, ch)
 	return h, p.hash, err
 }
 
@@ -394,10 +395,10 @@ func TestAuditEndpoints(t *testing.T) {
 	b := newChainBuilder(t)
 	b.add(b.tx())
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	n.blockChains = map[string][]*common.Block{"national": b.blocks, "dublin": b.blocks}
 	a := newAgency(t, n, clock, au, nil)
-	var rep AuditReport
+	var rep api.AuditReport
 	a.must(200, a.call(domain.RoleAuditor, "GET", "/v1/audit/verification", nil, ""), &rep)
 	if rep.Intact || len(rep.Channels) != 0 {
 		t.Fatalf("report before any run: %+v", rep)

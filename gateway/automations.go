@@ -143,7 +143,7 @@ func (s *Server) isAuditor() bool {
 }
 
 // deadlineWatcher resolves lapsed deadlines on the Dublin channel.
-func (s *Server) deadlineWatcher(ctx context.Context, ch ChannelInfo, role domain.Role) {
+func (s *Server) deadlineWatcher(ctx context.Context, ch api.ChannelInfo, role domain.Role) {
 	poll := s.cfg.Automations.DeadlinePoll
 	if poll <= 0 {
 		poll = time.Minute
@@ -192,7 +192,7 @@ func (s *Server) deadlineWatcher(ctx context.Context, ch ChannelInfo, role domai
 
 type watcher struct {
 	s    *Server
-	ch   ChannelInfo
+	ch   api.ChannelInfo
 	role domain.Role
 	mu   sync.Mutex
 	// done remembers resolved or unresolvable deadlines until the day ends.

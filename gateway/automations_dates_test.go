@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -16,7 +17,7 @@ import (
 // event stream, the timeline and the board.
 func TestDeadlineWatcherGraceReceiptAndSupersession(t *testing.T) {
 	clock := newTestClock() // Fri 2026-11-27
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	grace := func(c *Config) {
 		c.Automations.DeadlineGraceDays = 3
 		c.Automations.DeadlinePoll = 50 * time.Millisecond
@@ -65,9 +66,9 @@ func TestDeadlineWatcherGraceReceiptAndSupersession(t *testing.T) {
 	cons := n.state("dublin", w.Pseudonym).Seq
 
 	// The rejection sent on 26 Nov is recorded on 1 Dec: it stands.
-	var rep WriteResponse
+	var rep api.WriteResponse
 	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies",
-		DublinReplyRequest{DublinCase: DublinCase{Pseudonym: w.Pseudonym}, Reply: "REJECTED", OccurredOn: "2026-11-26", ReceivedOn: "2026-11-26"}, ""), &rep)
+		api.DublinReplyRequest{DublinCase: api.DublinCase{Pseudonym: w.Pseudonym}, Reply: "REJECTED", OccurredOn: "2026-11-26", ReceivedOn: "2026-11-26"}, ""), &rep)
 	if rep.Status != domain.StRejected {
 		t.Fatalf("rejection %+v", rep)
 	}
@@ -85,8 +86,8 @@ func TestDeadlineWatcherGraceReceiptAndSupersession(t *testing.T) {
 			t.Fatal("the superseding event did not reach the stream")
 		}
 	}
-	var tl TimelineResponse
-	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/timeline", TimelineRequest{CaseRef: CaseRef{Channel: "dublin", Pseudonym: w.Pseudonym}}, ""), &tl)
+	var tl api.TimelineResponse
+	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/timeline", api.TimelineRequest{CaseRef: api.CaseRef{Channel: "dublin", Pseudonym: w.Pseudonym}}, ""), &tl)
 	marked := 0
 	for _, e := range tl.Items {
 		if e.SupersededBy != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -27,7 +28,7 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newTestClock()
-			n := newFakeNet(clock.Now)
+			n := newTestNet(t, clock.Now)
 			var calls atomic.Int64
 			n.failSubmit = func(fn string) error {
 				if fn == "erasure:ConfirmErasure" && calls.Add(1) <= tc.times {
@@ -37,7 +38,7 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 			}
 			bpA := newAgency(t, n, clock, bp, nil)
 			p1 := bpA.register(domain.RoleCaseworker, "national", "BP-L1", "2026-11-27").Pseudonym
-			bpA.must(200, bpA.call(domain.RoleCaseworker, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-L1"}, OccurredOn: "2026-11-27"}, ""), nil)
+			bpA.must(200, bpA.call(domain.RoleCaseworker, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "BP-L1"}, OccurredOn: "2026-11-27"}, ""), nil)
 			if tc.confirmed {
 				waitFor(t, "the confirmation after the lag", func() bool { return !n.state("national", p1).Erasure.Open() })
 				if calls.Load() != tc.times+1 {
@@ -50,7 +51,7 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 			}
 			// Refused for good: recorded, and the executor moves on.
 			p2 := bpA.register(domain.RoleCaseworker, "national", "BP-L2", "2026-11-27").Pseudonym
-			bpA.must(200, bpA.call(domain.RoleCaseworker, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "BP-L2"}, OccurredOn: "2026-11-27"}, ""), nil)
+			bpA.must(200, bpA.call(domain.RoleCaseworker, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "BP-L2"}, OccurredOn: "2026-11-27"}, ""), nil)
 			waitFor(t, "the next request executed", func() bool { return !n.state("national", p2).Erasure.Open() })
 			if !n.state("national", p1).Erasure.Open() {
 				t.Fatal("the refused confirmation is recorded")
@@ -63,7 +64,7 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 			// The list survives a restart, and an admin reads it over the API
 			// (a caseworker does not).
 			bpA.restart()
-			var list RefusalList
+			var list api.RefusalList
 			bpA.must(http.StatusOK, bpA.call(domain.RoleAdmin, "GET", "/v1/automations/refusals", nil, ""), &list)
 			if len(list.Items) != 1 || list.Items[0].Pseudonym != p1 || list.Items[0].Kind != domain.KindForbidden {
 				t.Fatalf("refusals after restart: %+v", list.Items)
@@ -84,7 +85,7 @@ func TestDeadlineWatcherRetriesLag(t *testing.T) {
 	for _, kind := range []domain.Kind{domain.KindNotFound, domain.KindInvalidTransition} {
 		t.Run(string(kind), func(t *testing.T) {
 			clock := newTestClock()
-			n := newFakeNet(clock.Now)
+			n := newTestNet(t, clock.Now)
 			var calls atomic.Int64
 			n.failSubmit = func(fn string) error {
 				if fn == "dublin:ResolveDeadlines" && calls.Add(1) <= 2 {

@@ -15,54 +15,27 @@ import (
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
-// CaseRef selects a case on one channel, by the agency's own local reference
-// or by pseudonym. Local references only ever travel in request bodies.
-type CaseRef struct {
-	Channel   string `json:"channel"`
-	LocalRef  string `json:"localRef,omitempty"`
-	Pseudonym string `json:"pseudonym,omitempty"`
-}
-
-// WriteResponse answers every recorded event.
-type WriteResponse struct {
-	Channel     string           `json:"channel"`
-	Pseudonym   string           `json:"pseudonym"`
-	Seq         uint64           `json:"seq"`
-	Code        domain.EventCode `json:"code"`
-	Status      domain.Status    `json:"status"`
-	TxID        string           `json:"txId"`
-	BlockNumber uint64           `json:"blockNumber"`
-	RecordedOn  string           `json:"recordedOn"`
-	OccurredOn  string           `json:"occurredOn"`
-}
-
-// CaseView is a case's state with the agency's own references to it.
-type CaseView struct {
-	Case      domain.CaseState `json:"case"`
-	LocalRefs []string         `json:"localRefs"`
-}
-
 // channel returns one of the agency's channels.
-func (s *Server) channel(name string) (ChannelInfo, error) {
+func (s *Server) channel(name string) (api.ChannelInfo, error) {
 	for _, ch := range s.ledger.Channels() {
 		if ch.Name == name {
 			return ch, nil
 		}
 	}
 	if name == "" {
-		return ChannelInfo{}, domain.Errorf(domain.KindInvalidArgument, "channel: required")
+		return api.ChannelInfo{}, domain.Errorf(domain.KindInvalidArgument, "channel: required")
 	}
-	return ChannelInfo{}, domain.Errorf(domain.KindInvalidArgument, "channel: not a channel of this agency")
+	return api.ChannelInfo{}, domain.Errorf(domain.KindInvalidArgument, "channel: not a channel of this agency")
 }
 
 // channelFor returns the agency's channel of a procedure.
-func (s *Server) channelFor(p domain.Procedure) (ChannelInfo, error) {
+func (s *Server) channelFor(p domain.Procedure) (api.ChannelInfo, error) {
 	for _, ch := range s.ledger.Channels() {
 		if ch.Procedure == p {
 			return ch, nil
 		}
 	}
-	return ChannelInfo{}, domain.Errorf(domain.KindForbidden, "this agency takes no part in the %s procedure", p)
+	return api.ChannelInfo{}, domain.Errorf(domain.KindForbidden, "this agency takes no part in the %s procedure", p)
 }
 
 // memo persists a resolved value with the write (see idemCall.Memo); reads
@@ -84,10 +57,10 @@ func (c *call) wctx() context.Context {
 }
 
 // resolve finds the pseudonym a CaseRef names.
-func (c *call) resolve(ref CaseRef) (ChannelInfo, string, error) {
+func (c *call) resolve(ref api.CaseRef) (api.ChannelInfo, string, error) {
 	ch, err := c.s.channel(ref.Channel)
 	if err != nil {
-		return ChannelInfo{}, "", err
+		return api.ChannelInfo{}, "", err
 	}
 	p, err := c.memo("case/"+ch.Name, func() (string, error) {
 		switch {
@@ -126,17 +99,17 @@ func (s *Server) ownRefs(ctx context.Context, channel, pseudonym string) ([]stri
 }
 
 // submit records one case transaction of the write and answers its result.
-func (c *call) submit(ch ChannelInfo, fn string, args ...string) (WriteResponse, error) {
+func (c *call) submit(ch api.ChannelInfo, fn string, args ...string) (api.WriteResponse, error) {
 	rec, err := c.submitTx(ch, fn, args...)
 	if err != nil {
-		return WriteResponse{}, err
+		return api.WriteResponse{}, err
 	}
 	return writeResponse(ch.Name, rec)
 }
 
 // submitTx records one transaction of the write: requestID derived from the
 // Idempotency-Key's record, after the block the request names, journaled.
-func (c *call) submitTx(ch ChannelInfo, fn string, args ...string) (Receipt, error) {
+func (c *call) submitTx(ch api.ChannelInfo, fn string, args ...string) (Receipt, error) {
 	reqID := c.idem.RequestID(ch.Name + "/" + fn)
 	if err := c.awaitMinBlock(ch.Name); err != nil {
 		return Receipt{}, err
@@ -149,16 +122,16 @@ func (c *call) submitTx(ch ChannelInfo, fn string, args ...string) (Receipt, err
 	return rec, nil
 }
 
-func writeResponse(channel string, rec Receipt) (WriteResponse, error) {
+func writeResponse(channel string, rec Receipt) (api.WriteResponse, error) {
 	var wr api.WriteResult
 	if err := json.Unmarshal(rec.Result, &wr); err != nil {
-		return WriteResponse{}, domain.Errorf(domain.KindInternal, "undecodable chaincode result")
+		return api.WriteResponse{}, domain.Errorf(domain.KindInternal, "undecodable chaincode result")
 	}
 	txID := wr.TxID
 	if txID == "" {
 		txID = rec.TxID
 	}
-	return WriteResponse{
+	return api.WriteResponse{
 		Channel: channel, Pseudonym: wr.Pseudonym, Seq: wr.Seq, Code: wr.Code, Status: wr.Status,
 		TxID: txID, BlockNumber: rec.BlockNumber, RecordedOn: wr.RecordedOn, OccurredOn: wr.OccurredOn,
 	}, nil
@@ -186,19 +159,8 @@ func checkDate(field, s string) error {
 	return nil
 }
 
-// RegisterRequest registers a case under the agency's local reference.
-// With LinkFrom, the case continues a case the agency holds on another
-// channel (two-step pseudonymisation: a fresh pseudonym on this channel,
-// linked to the other one in the agency's privacy service only).
-type RegisterRequest struct {
-	Channel    string   `json:"channel"`
-	LocalRef   string   `json:"localRef"`
-	OccurredOn string   `json:"occurredOn"`
-	LinkFrom   *CaseRef `json:"linkFrom,omitempty"`
-}
-
 func (s *Server) hRegister(c *call) (int, any, error) {
-	var req RegisterRequest
+	var req api.RegisterRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -256,29 +218,8 @@ func (s *Server) hRegister(c *call) (int, any, error) {
 	return http.StatusCreated, res, nil
 }
 
-// BindRequest attaches the agency's own local reference to a case another
-// agency put on the ledger (e.g. a Dublin request received). The agency
-// becomes one of the case's holders on the ledger (CASE_BOUND), if the
-// workflow lets it take part in the case.
-type BindRequest struct {
-	Channel   string `json:"channel"`
-	Pseudonym string `json:"pseudonym"`
-	LocalRef  string `json:"localRef"`
-}
-
-// BindResponse answers a bind. Holder is always true on success; Event is
-// the CASE_BOUND write when this bind recorded it (absent when the agency
-// already held the case: it registered it, bound it or took it over).
-type BindResponse struct {
-	Channel   string         `json:"channel"`
-	Pseudonym string         `json:"pseudonym"`
-	Created   bool           `json:"created"`
-	Holder    bool           `json:"holder"`
-	Event     *WriteResponse `json:"event,omitempty"`
-}
-
 func (s *Server) hBind(c *call) (int, any, error) {
-	var req BindRequest
+	var req api.BindRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -306,7 +247,7 @@ func (s *Server) hBind(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, domain.Errorf(domain.KindInternal, "encoding failed")
 	}
-	out := BindResponse{Channel: ch.Name, Pseudonym: req.Pseudonym, Holder: true}
+	out := api.BindResponse{Channel: ch.Name, Pseudonym: req.Pseudonym, Holder: true}
 	res, err := c.submit(ch, "cases:RecordEvent", req.Pseudonym, string(payload))
 	switch {
 	case err == nil:
@@ -321,12 +262,6 @@ func (s *Server) hBind(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, out, nil
-}
-
-// EventRequest records any event of the vocabulary on a case.
-type EventRequest struct {
-	CaseRef
-	Event json.RawMessage `json:"event"`
 }
 
 // canonicalEvent validates an event payload with the chaincode's own strict
@@ -357,7 +292,7 @@ func canonicalEvent(raw json.RawMessage) (string, domain.EventInput, error) {
 }
 
 func (s *Server) hRecordEvent(c *call) (int, any, error) {
-	var req EventRequest
+	var req api.EventRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -368,7 +303,7 @@ func (s *Server) hRecordEvent(c *call) (int, any, error) {
 	return c.recordPayload(req.CaseRef, payload)
 }
 
-func (c *call) recordPayload(ref CaseRef, payload string) (int, any, error) {
+func (c *call) recordPayload(ref api.CaseRef, payload string) (int, any, error) {
 	ch, p, err := c.resolve(ref)
 	if err != nil {
 		return 0, nil, err
@@ -393,23 +328,7 @@ func (s *Server) hState(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, CaseView{Case: st, LocalRefs: refs}, nil
-}
-
-// TimelineRequest pages through a case's events.
-type TimelineRequest struct {
-	CaseRef
-	Bookmark string `json:"bookmark,omitempty"`
-	PageSize int    `json:"pageSize,omitempty"`
-}
-
-// TimelineResponse is one page of a case's events.
-type TimelineResponse struct {
-	Channel   string         `json:"channel"`
-	Pseudonym string         `json:"pseudonym"`
-	LocalRefs []string       `json:"localRefs"`
-	Items     []domain.Event `json:"items"`
-	Bookmark  string         `json:"bookmark"`
+	return http.StatusOK, api.CaseView{Case: st, LocalRefs: refs}, nil
 }
 
 func pageSizeArg(n int) (string, error) {
@@ -432,13 +351,7 @@ func (s *Server) hTimeline(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, TimelineResponse{Channel: ch.Name, Pseudonym: p, LocalRefs: refs, Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
-}
-
-// CaseList is one page of cases with the agency's references.
-type CaseList struct {
-	Items    []CaseView `json:"items"`
-	Bookmark string     `json:"bookmark"`
+	return http.StatusOK, api.TimelineResponse{Channel: ch.Name, Pseudonym: p, LocalRefs: refs, Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
 }
 
 // pageQuery reads bookmark and pageSize from the query string.
@@ -454,33 +367,33 @@ func pageQuery(q url.Values) (bookmark, size string, err error) {
 }
 
 // listQuery reads a list route's channel and paging parameters.
-func (s *Server) listQuery(q url.Values) (ch ChannelInfo, bookmark, size string, err error) {
+func (s *Server) listQuery(q url.Values) (ch api.ChannelInfo, bookmark, size string, err error) {
 	if ch, err = s.channel(q.Get("channel")); err != nil {
-		return ChannelInfo{}, "", "", err
+		return api.ChannelInfo{}, "", "", err
 	}
 	bookmark, size, err = pageQuery(q)
 	return ch, bookmark, size, err
 }
 
 // caseBody decodes a CaseRef request body and resolves the case it names.
-func (c *call) caseBody() (ChannelInfo, string, error) {
-	var ref CaseRef
+func (c *call) caseBody() (api.ChannelInfo, string, error) {
+	var ref api.CaseRef
 	if err := decodeJSON(c.body, &ref); err != nil {
-		return ChannelInfo{}, "", err
+		return api.ChannelInfo{}, "", err
 	}
 	return c.resolve(ref)
 }
 
 // casePageBody decodes a page request over one case (TimelineRequest) and
 // resolves the case: channel, pseudonym, bookmark, page size.
-func (c *call) casePageBody() (ChannelInfo, string, string, string, error) {
-	var req TimelineRequest
+func (c *call) casePageBody() (api.ChannelInfo, string, string, string, error) {
+	var req api.TimelineRequest
 	if err := decodeJSON(c.body, &req); err != nil {
-		return ChannelInfo{}, "", "", "", err
+		return api.ChannelInfo{}, "", "", "", err
 	}
 	ps, err := pageSizeArg(req.PageSize)
 	if err != nil {
-		return ChannelInfo{}, "", "", "", err
+		return api.ChannelInfo{}, "", "", "", err
 	}
 	ch, p, err := c.resolve(req.CaseRef)
 	return ch, p, req.Bookmark, ps, err
@@ -500,35 +413,23 @@ func (s *Server) hListByStatus(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, CaseList{Items: out, Bookmark: page.Bookmark}, nil
+	return http.StatusOK, api.CaseList{Items: out, Bookmark: page.Bookmark}, nil
 }
 
-func (s *Server) views(ctx context.Context, channel string, states []domain.CaseState) ([]CaseView, error) {
-	out := make([]CaseView, 0, len(states))
+func (s *Server) views(ctx context.Context, channel string, states []domain.CaseState) ([]api.CaseView, error) {
+	out := make([]api.CaseView, 0, len(states))
 	for _, st := range states {
 		refs, err := s.ownRefs(ctx, channel, st.Pseudonym)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, CaseView{Case: st, LocalRefs: refs})
+		out = append(out, api.CaseView{Case: st, LocalRefs: refs})
 	}
 	return out, nil
 }
 
-// Whoami says who the caller is to the gateway.
-type Whoami struct {
-	Org         string        `json:"org"`
-	MSPID       string        `json:"mspId"`
-	MemberState string        `json:"memberState,omitempty"`
-	Role        domain.Role   `json:"role"`
-	TokenID     string        `json:"tokenId"`
-	TokenName   string        `json:"tokenName,omitempty"`
-	Channels    []ChannelInfo `json:"channels"`
-	Roles       []domain.Role `json:"roles"`
-}
-
 func (s *Server) hWhoami(c *call) (int, any, error) {
-	return http.StatusOK, Whoami{
+	return http.StatusOK, api.Whoami{
 		Org: s.cfg.Org, MSPID: s.cfg.MSPID, MemberState: s.cfg.MemberState, Role: c.caller.Role,
 		TokenID: c.caller.TokenID, TokenName: c.caller.Name, Channels: s.ledger.Channels(), Roles: s.ledger.Roles(),
 	}, nil

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -76,14 +77,14 @@ func TestProblemOf(t *testing.T) {
 		{domain.Errorf(domain.KindPersonalData, "x"), 422, "PERSONAL_DATA"},
 		{domain.Errorf(domain.KindDeadlinePassed, "x"), 422, "DEADLINE_PASSED"},
 		{domain.Errorf(domain.KindClockSkew, "x"), 503, "CLOCK_SKEW"},
-		{fmt.Errorf("%w: x", ErrOutcomeUnknown), 503, CodeOutcomeUnknown},
-		{&CommitFailure{TxID: "t", Code: "ENDORSEMENT_POLICY_FAILURE"}, http.StatusBadGateway, CodeCommitFailed},
-		{fmt.Errorf("%w: x", ErrLedgerUnavailable), 503, CodeLedgerUnavailable},
+		{fmt.Errorf("%w: x", ErrOutcomeUnknown), 503, api.CodeOutcomeUnknown},
+		{&CommitFailure{TxID: "t", Code: "ENDORSEMENT_POLICY_FAILURE"}, http.StatusBadGateway, api.CodeCommitFailed},
+		{fmt.Errorf("%w: x", ErrLedgerUnavailable), 503, api.CodeLedgerUnavailable},
 		{fmt.Errorf("%w: x", ErrNoIdentity), 403, "FORBIDDEN"},
-		{fmt.Errorf("%w: x", privacy.ErrNotFound), 404, CodeUnknownLocalRef},
+		{fmt.Errorf("%w: x", privacy.ErrNotFound), 404, api.CodeUnknownLocalRef},
 		{fmt.Errorf("%w: local reference is empty", privacy.ErrInvalidInput), 400, "INVALID_ARGUMENT"},
 		{fmt.Errorf("%w: x", privacy.ErrConflict), 409, "CONFLICT"},
-		{fmt.Errorf("%w: x", privacy.ErrUnavailable), 503, CodePrivacyUnavailable},
+		{fmt.Errorf("%w: x", privacy.ErrUnavailable), 503, api.CodePrivacyUnavailable},
 		{errors.New("anything else"), 500, "INTERNAL"},
 	}
 	for _, tc := range cases {

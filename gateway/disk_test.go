@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -16,7 +17,7 @@ func TestReadinessFalseWhenTheDataFolderIsAlmostFull(t *testing.T) {
 	avail.Store(5 << 30)
 	var probed atomic.Value
 	clock := newTestClock()
-	a := newAgency(t, newFakeNet(clock.Now), clock, bp, func(c *Config) {
+	a := newAgency(t, newTestNet(t, clock.Now), clock, bp, func(c *Config) {
 		c.DataDir, c.MinFreeBytes = "/data/gateway", 1<<30
 		c.StatFS = func(path string) (uint64, uint64, error) { probed.Store(path); return avail.Load(), 100 << 30, nil }
 	})
@@ -28,7 +29,7 @@ func TestReadinessFalseWhenTheDataFolderIsAlmostFull(t *testing.T) {
 	}
 	avail.Store(512 << 20)
 	r := a.call("", "GET", "/readyz", nil, "")
-	if p := r.problem(t); r.status != 503 || p.Code != CodeStorageLow || r.header.Get("Retry-After") == "" {
+	if p := r.problem(t); r.status != 503 || p.Code != api.CodeStorageLow || r.header.Get("Retry-After") == "" {
 		t.Fatalf("512 MiB free: %d %+v", r.status, p)
 	}
 	m := string(a.call(domain.RoleAdmin, "GET", "/metrics", nil, "").body)

@@ -15,21 +15,6 @@ import (
 // erases with the case). The document is read from the request, hashed and
 // dropped: it is never stored, logged or sent on.
 
-// AnchorRequest anchors a document on a case.
-type AnchorRequest struct {
-	CaseRef
-	// Document is the file's bytes (base64 in JSON).
-	Document     []byte              `json:"document"`
-	DocumentType domain.DocumentType `json:"documentType,omitempty"`
-	OccurredOn   string              `json:"occurredOn"`
-}
-
-// AnchorResponse answers an anchor.
-type AnchorResponse struct {
-	WriteResponse
-	DocumentHash string `json:"documentHash"`
-}
-
 // documentHash is the anchor of doc on the case.
 func (c *call) documentHash(channel, pseudonym string, doc []byte) (string, error) {
 	if len(doc) == 0 {
@@ -46,7 +31,7 @@ func (c *call) documentHash(channel, pseudonym string, doc []byte) (string, erro
 }
 
 func (s *Server) hAnchor(c *call) (int, any, error) {
-	var req AnchorRequest
+	var req api.AnchorRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -66,24 +51,11 @@ func (s *Server) hAnchor(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, AnchorResponse{WriteResponse: res, DocumentHash: hash}, nil
-}
-
-// VerifyRequest checks a document against the anchors of a case.
-type VerifyRequest struct {
-	CaseRef
-	Document []byte `json:"document"`
-}
-
-// VerifyResponse says whether the document is anchored, by whom and when.
-type VerifyResponse struct {
-	DocumentHash string      `json:"documentHash"`
-	Anchored     bool        `json:"anchored"`
-	Anchor       *api.Anchor `json:"anchor,omitempty"`
+	return http.StatusOK, api.AnchorResponse{WriteResponse: res, DocumentHash: hash}, nil
 }
 
 func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
-	var req VerifyRequest
+	var req api.VerifyRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -100,13 +72,7 @@ func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "anchors:VerifyAnchor", &v, p, hash); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, VerifyResponse{DocumentHash: hash, Anchored: v.Anchored, Anchor: v.Anchor}, nil
-}
-
-// AnchorList is one page of a case's anchors.
-type AnchorList struct {
-	Items    []api.Anchor `json:"items"`
-	Bookmark string       `json:"bookmark"`
+	return http.StatusOK, api.VerifyResponse{DocumentHash: hash, Anchored: v.Anchored, Anchor: v.Anchor}, nil
 }
 
 func (s *Server) hListAnchors(c *call) (int, any, error) {
@@ -118,5 +84,5 @@ func (s *Server) hListAnchors(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "anchors:ListAnchors", &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, AnchorList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
+	return http.StatusOK, api.AnchorList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
 }

@@ -14,37 +14,16 @@ import (
 // Dublin operations are shorthands for RecordEvent on the agency's Dublin
 // channel; the chaincode checks party, deadlines and workflow.
 
-// DublinCase names a case on the Dublin channel (the channel is implied).
-type DublinCase struct {
-	LocalRef  string `json:"localRef,omitempty"`
-	Pseudonym string `json:"pseudonym,omitempty"`
-}
-
-func (c *call) dublinRef(dc DublinCase) (CaseRef, error) {
+func (c *call) dublinRef(dc api.DublinCase) (api.CaseRef, error) {
 	ch, err := c.s.channelFor(domain.ProcedureDublin)
 	if err != nil {
-		return CaseRef{}, err
+		return api.CaseRef{}, err
 	}
-	return CaseRef{Channel: ch.Name, LocalRef: dc.LocalRef, Pseudonym: dc.Pseudonym}, nil
-}
-
-// DublinRequestRequest sends a take-charge or take-back request (or a
-// take-back notification under the AMMR).
-type DublinRequestRequest struct {
-	DublinCase
-	Kind                    domain.RequestKind `json:"kind"`
-	OccurredOn              string             `json:"occurredOn"`
-	RequestedMemberState    string             `json:"requestedMemberState"`
-	ReceivedOn              string             `json:"receivedOn"`
-	ApplicationRegisteredOn string             `json:"applicationRegisteredOn"`
-	Evidence                domain.Evidence    `json:"evidence"`
-	EvidenceReceivedOn      string             `json:"evidenceReceivedOn,omitempty"`
-	Urgent                  *bool              `json:"urgent,omitempty"`
-	UrgentReplyDue          string             `json:"urgentReplyDue,omitempty"`
+	return api.CaseRef{Channel: ch.Name, LocalRef: dc.LocalRef, Pseudonym: dc.Pseudonym}, nil
 }
 
 func (s *Server) hDublinRequest(c *call) (int, any, error) {
-	var req DublinRequestRequest
+	var req api.DublinRequestRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -67,7 +46,7 @@ func (s *Server) hDublinRequest(c *call) (int, any, error) {
 
 // recordDublin validates an event built from a Dublin shorthand exactly as
 // the chaincode will, and records it.
-func (c *call) recordDublin(dc DublinCase, in domain.EventInput) (int, any, error) {
+func (c *call) recordDublin(dc api.DublinCase, in domain.EventInput) (int, any, error) {
 	raw, err := json.Marshal(in)
 	if err != nil {
 		return 0, nil, domain.Errorf(domain.KindInternal, "encoding failed")
@@ -83,17 +62,8 @@ func (c *call) recordDublin(dc DublinCase, in domain.EventInput) (int, any, erro
 	return c.recordPayload(ref, payload)
 }
 
-// DublinReplyRequest answers a request: ACCEPTED, REJECTED, or (by the
-// requesting state after a rejection) REEXAMINATION_REQUESTED.
-type DublinReplyRequest struct {
-	DublinCase
-	Reply      string `json:"reply"`
-	OccurredOn string `json:"occurredOn"`
-	ReceivedOn string `json:"receivedOn,omitempty"`
-}
-
 func (s *Server) hDublinReply(c *call) (int, any, error) {
-	var req DublinReplyRequest
+	var req api.DublinReplyRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -113,17 +83,8 @@ func (s *Server) hDublinReply(c *call) (int, any, error) {
 	return c.recordDublin(req.DublinCase, in)
 }
 
-// DublinTransferRequest records a transfer step.
-type DublinTransferRequest struct {
-	DublinCase
-	Step            string                 `json:"step"`
-	OccurredOn      string                 `json:"occurredOn"`
-	ScheduledFor    string                 `json:"scheduledFor,omitempty"`
-	ExtensionReason domain.ExtensionReason `json:"extensionReason,omitempty"`
-}
-
 func (s *Server) hDublinTransfer(c *call) (int, any, error) {
-	var req DublinTransferRequest
+	var req api.DublinTransferRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -141,7 +102,7 @@ func (s *Server) hDublinTransfer(c *call) (int, any, error) {
 }
 
 func (s *Server) hResolveDeadlines(c *call) (int, any, error) {
-	var req DublinCase
+	var req api.DublinCase
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -158,28 +119,6 @@ func (s *Server) hResolveDeadlines(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, res, nil
-}
-
-// BoardItem is one running deadline on the board.
-type BoardItem struct {
-	Pseudonym string          `json:"pseudonym"`
-	LocalRefs []string        `json:"localRefs"`
-	Status    domain.Status   `json:"status"`
-	Deadline  domain.Deadline `json:"deadline"`
-	// DaysLeft counts from today to the last day of the deadline (negative:
-	// passed).
-	DaysLeft int `json:"daysLeft"`
-	// Superseded lists the case's consequences superseded by steps dated in
-	// time (the deadline was recomputed from them).
-	Superseded []domain.Supersession `json:"superseded,omitempty"`
-}
-
-// Board is one page of the deadline board.
-type Board struct {
-	Today    string      `json:"today"`
-	Before   string      `json:"before"`
-	Items    []BoardItem `json:"items"`
-	Bookmark string      `json:"bookmark"`
 }
 
 // today is the gateway's date in the agency's member state.
@@ -221,13 +160,13 @@ func (s *Server) hDeadlineBoard(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "dublin:DeadlinesDue", &page, before.String(), bm, ps); err != nil {
 		return 0, nil, err
 	}
-	out := Board{Today: today.String(), Before: before.String(), Items: []BoardItem{}, Bookmark: page.Bookmark}
+	out := api.Board{Today: today.String(), Before: before.String(), Items: []api.BoardItem{}, Bookmark: page.Bookmark}
 	for _, it := range page.Items {
 		refs, err := s.ownRefs(c.ctx, ch.Name, it.Pseudonym)
 		if err != nil {
 			return 0, nil, err
 		}
-		out.Items = append(out.Items, BoardItem{Pseudonym: it.Pseudonym, LocalRefs: refs, Status: it.Status,
+		out.Items = append(out.Items, api.BoardItem{Pseudonym: it.Pseudonym, LocalRefs: refs, Status: it.Status,
 			Deadline: it.Deadline, DaysLeft: today.DaysUntil(it.Deadline.Due), Superseded: it.Superseded})
 	}
 	return http.StatusOK, out, nil

@@ -10,35 +10,8 @@ import (
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
-// ErasureRequest asks for a case to be erased everywhere: ERASURE_REQUESTED
-// is recorded on the named channel and on every other channel where the
-// agency's privacy service links the case. Each holder's gateway then erases
-// its mapping on that channel and confirms (the erasure executor).
-type ErasureRequest struct {
-	CaseRef
-	OccurredOn string `json:"occurredOn"`
-}
-
-// ErasureOutcome is the result on one channel.
-type ErasureOutcome struct {
-	Channel   string         `json:"channel"`
-	Pseudonym string         `json:"pseudonym"`
-	Requested bool           `json:"requested"`
-	Result    *WriteResponse `json:"result,omitempty"`
-	Problem   *Problem       `json:"problem,omitempty"`
-}
-
-// ErasureResponse lists the outcome per channel of the case's erasure plan
-// (erasure_plan.go). Keep the pseudonyms: once the erasure has run, the
-// local reference no longer resolves. A later request for the same case —
-// any Idempotency-Key, any of its references — answers this plan again.
-type ErasureResponse struct {
-	Plan  string           `json:"plan"`
-	Items []ErasureOutcome `json:"items"`
-}
-
 func (s *Server) hRequestErasure(c *call) (int, any, error) {
-	var req ErasureRequest
+	var req api.ErasureRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -63,7 +36,7 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 	}
-	submit := func(tch ChannelInfo, requestID string, args ...string) (Receipt, error) {
+	submit := func(tch api.ChannelInfo, requestID string, args ...string) (Receipt, error) {
 		if err := c.awaitMinBlock(tch.Name); err != nil {
 			return Receipt{}, err
 		}
@@ -80,10 +53,10 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 		s.plans.poke()
 		return 0, nil, err
 	}
-	out := ErasureResponse{Plan: plan.ID, Items: []ErasureOutcome{}}
-	var first *Problem
+	out := api.ErasureResponse{Plan: plan.ID, Items: []api.ErasureOutcome{}}
+	var first *api.Problem
 	for _, t := range plan.Targets {
-		o := ErasureOutcome{Channel: t.Channel, Pseudonym: t.Pseudonym, Requested: t.State == targetRequested, Result: t.Result, Problem: t.Problem}
+		o := api.ErasureOutcome{Channel: t.Channel, Pseudonym: t.Pseudonym, Requested: t.State == targetRequested, Result: t.Result, Problem: t.Problem}
 		if o.Problem != nil && first == nil {
 			first = o.Problem
 		}
@@ -98,7 +71,7 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 // findOrCreatePlan returns the case's erasure plan: found by the reference
 // given (even once the executor has erased it), else by its pseudonym, else
 // a new one. Serialised, so two requests for one case at once make one plan.
-func (s *Server) findOrCreatePlan(c *call, ch ChannelInfo, req ErasureRequest) (*erasurePlan, error) {
+func (s *Server) findOrCreatePlan(c *call, ch api.ChannelInfo, req api.ErasureRequest) (*erasurePlan, error) {
 	defer s.plans.lock("find-or-create")()
 	plan, err := s.planByRef(c, ch, req.CaseRef)
 	if err != nil || plan != nil {
@@ -121,7 +94,7 @@ func (s *Server) findOrCreatePlan(c *call, ch ChannelInfo, req ErasureRequest) (
 // planByRef finds the plan of the case a CaseRef names, if there is one.
 // A finished plan found by a local reference that now resolves to another
 // pseudonym (the reference was reused for a new case) does not count.
-func (s *Server) planByRef(c *call, ch ChannelInfo, ref CaseRef) (*erasurePlan, error) {
+func (s *Server) planByRef(c *call, ch api.ChannelInfo, ref api.CaseRef) (*erasurePlan, error) {
 	kind, value := "", ""
 	switch {
 	case ref.LocalRef != "" && ref.Pseudonym != "":
@@ -165,7 +138,7 @@ func (s *Server) planByRef(c *call, ch ChannelInfo, ref CaseRef) (*erasurePlan, 
 // newPlan resolves the channels the case is linked to, derives each
 // request's id from the write's Idempotency-Key record and stores the plan
 // (synced) with its index before anything is submitted.
-func (s *Server) newPlan(c *call, ch ChannelInfo, p, occurredOn string) (*erasurePlan, error) {
+func (s *Server) newPlan(c *call, ch api.ChannelInfo, p, occurredOn string) (*erasurePlan, error) {
 	id := c.idem.RequestID("erasure-plan")
 	if existing, err := s.loadPlan(id); err != nil || existing != nil {
 		return existing, err
@@ -211,12 +184,6 @@ func (s *Server) hErasureStatus(c *call) (int, any, error) {
 	return http.StatusOK, st, nil
 }
 
-// ErasureList is one page of erasure statuses.
-type ErasureList struct {
-	Items    []api.ErasureStatus `json:"items"`
-	Bookmark string              `json:"bookmark"`
-}
-
 func (s *Server) hOpenErasures(c *call) (int, any, error) {
 	q := c.r.URL.Query()
 	ch, bm, ps, err := s.listQuery(q)
@@ -227,5 +194,5 @@ func (s *Server) hOpenErasures(c *call) (int, any, error) {
 	if err := c.evaluate(ch.Name, "erasure:ListOpenErasures", &page, bm, ps); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, ErasureList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
+	return http.StatusOK, api.ErasureList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
 }

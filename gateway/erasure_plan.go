@@ -13,6 +13,7 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -62,10 +63,10 @@ type planTarget struct {
 	RequestID string `json:"requestId"`
 	// OccurredOn, when set, overrides the plan's date (a target re-opened
 	// by a later request carries that request's date).
-	OccurredOn string         `json:"occurredOn,omitempty"`
-	State      string         `json:"state"`
-	Result     *WriteResponse `json:"result,omitempty"`
-	Problem    *Problem       `json:"problem,omitempty"`
+	OccurredOn string             `json:"occurredOn,omitempty"`
+	State      string             `json:"state"`
+	Result     *api.WriteResponse `json:"result,omitempty"`
+	Problem    *api.Problem       `json:"problem,omitempty"`
 }
 
 type erasurePlan struct {
@@ -180,7 +181,7 @@ func (s *Server) savePlan(p *erasurePlan) error {
 }
 
 // planSubmit records one target's RequestErasure.
-type planSubmit func(ch ChannelInfo, requestID string, args ...string) (Receipt, error)
+type planSubmit func(ch api.ChannelInfo, requestID string, args ...string) (Receipt, error)
 
 // runPlan submits every undecided target of a plan in order and stores each
 // outcome. It returns the plan as it stands and, if a target could not be
@@ -296,7 +297,7 @@ func (s *Server) planResumer(ctx context.Context) {
 		}
 		failed := err != nil
 		for _, id := range ids {
-			submit := func(ch ChannelInfo, requestID string, args ...string) (Receipt, error) {
+			submit := func(ch api.ChannelInfo, requestID string, args ...string) (Receipt, error) {
 				rec, err := s.ledger.Submit(ctx, s.planRole(ch, id), ch.Name, "erasure:RequestErasure", requestID, args...)
 				if err == nil {
 					s.heights.saw(ch.Name, rec.BlockNumber)
@@ -328,7 +329,7 @@ func (s *Server) planResumer(ctx context.Context) {
 
 // planRole is the identity a plan's requests are signed with: the caller's
 // role when the request came in, if this gateway still holds it.
-func (s *Server) planRole(ch ChannelInfo, id string) domain.Role {
+func (s *Server) planRole(ch api.ChannelInfo, id string) domain.Role {
 	if p, err := s.loadPlan(id); err == nil && p != nil && p.Role != "" {
 		return p.Role
 	}

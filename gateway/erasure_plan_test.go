@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -26,7 +27,7 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newTestClock()
-			n := newFakeNet(clock.Now)
+			n := newTestNet(t, clock.Now)
 			var down atomic.Bool
 			var calls atomic.Int64
 			n.failSubmit = func(fn string) error {
@@ -37,12 +38,12 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 			}
 			aoA := newAgency(t, n, clock, ao, nil)
 			nat := aoA.register(domain.RoleCaseworker, "national", "AO-P1", "2026-11-27").Pseudonym
-			var dub WriteResponse
-			aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", RegisterRequest{Channel: "dublin", LocalRef: "AO-PD1",
-				OccurredOn: "2026-11-27", LinkFrom: &CaseRef{Channel: "national", LocalRef: "AO-P1"}}, ""), &dub)
+			var dub api.WriteResponse
+			aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", api.RegisterRequest{Channel: "dublin", LocalRef: "AO-PD1",
+				OccurredOn: "2026-11-27", LinkFrom: &api.CaseRef{Channel: "national", LocalRef: "AO-P1"}}, ""), &dub)
 
 			down.Store(true)
-			req := ErasureRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "AO-P1"}, OccurredOn: "2026-11-27"}
+			req := api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "AO-P1"}, OccurredOn: "2026-11-27"}
 			r := aoA.call(domain.RoleCaseworker, "POST", "/v1/erasures", req, "erase-key-1")
 			if r.status != http.StatusServiceUnavailable {
 				t.Fatalf("erasure with the ledger gone: %d %s", r.status, r.body)
@@ -72,19 +73,19 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 
 			// Whoever asks again — the same key, a new key, by another
 			// reference or by pseudonym — gets the plan, not UNKNOWN_LOCAL_REF.
-			var first ErasureResponse
+			var first api.ErasureResponse
 			for i, x := range []struct {
 				role domain.Role
-				ref  CaseRef
+				ref  api.CaseRef
 				key  string
 			}{
-				{domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "AO-P1"}, "erase-key-1"},
-				{domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "AO-P1"}, "erase-key-2"},
-				{domain.RoleDublinOfficer, CaseRef{Channel: "dublin", LocalRef: "AO-PD1"}, "erase-key-3"},
-				{domain.RoleCaseworker, CaseRef{Channel: "national", Pseudonym: nat}, "erase-key-4"},
+				{domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "AO-P1"}, "erase-key-1"},
+				{domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "AO-P1"}, "erase-key-2"},
+				{domain.RoleDublinOfficer, api.CaseRef{Channel: "dublin", LocalRef: "AO-PD1"}, "erase-key-3"},
+				{domain.RoleCaseworker, api.CaseRef{Channel: "national", Pseudonym: nat}, "erase-key-4"},
 			} {
-				var got ErasureResponse
-				aoA.must(http.StatusOK, aoA.call(x.role, "POST", "/v1/erasures", ErasureRequest{CaseRef: x.ref, OccurredOn: "2026-11-27"}, x.key), &got)
+				var got api.ErasureResponse
+				aoA.must(http.StatusOK, aoA.call(x.role, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: x.ref, OccurredOn: "2026-11-27"}, x.key), &got)
 				if len(got.Items) != 2 || !got.Items[0].Requested || !got.Items[1].Requested ||
 					got.Items[0].Pseudonym != nat || got.Items[1].Pseudonym != dub.Pseudonym || got.Plan == "" {
 					t.Fatalf("request %d: %+v", i, got)
@@ -109,20 +110,20 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 // needed for that, and the Dublin mapping stayed until then.
 func TestErasurePlanReopensRefusedChannel(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	aoA := newAgency(t, n, clock, ao, nil)
 	psA := newAgency(t, n, clock, ps, nil)
 	nat := aoA.register(domain.RoleCaseworker, "national", "AO-R1", "2026-11-27").Pseudonym
-	var dub WriteResponse
-	aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", RegisterRequest{Channel: "dublin", LocalRef: "AO-RD1",
-		OccurredOn: "2026-11-27", LinkFrom: &CaseRef{Channel: "national", LocalRef: "AO-R1"}}, ""), &dub)
-	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/requests", DublinRequestRequest{
-		DublinCase: DublinCase{LocalRef: "AO-RD1"}, Kind: domain.TakeCharge, OccurredOn: "2026-11-27", RequestedMemberState: "AT",
+	var dub api.WriteResponse
+	aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", api.RegisterRequest{Channel: "dublin", LocalRef: "AO-RD1",
+		OccurredOn: "2026-11-27", LinkFrom: &api.CaseRef{Channel: "national", LocalRef: "AO-R1"}}, ""), &dub)
+	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/requests", api.DublinRequestRequest{
+		DublinCase: api.DublinCase{LocalRef: "AO-RD1"}, Kind: domain.TakeCharge, OccurredOn: "2026-11-27", RequestedMemberState: "AT",
 		ReceivedOn: "2026-11-27", ApplicationRegisteredOn: "2026-11-20", Evidence: domain.EvidenceOther}, ""), nil)
-	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/bind", BindRequest{Channel: "dublin", Pseudonym: dub.Pseudonym, LocalRef: "AT-R1"}, ""), nil)
+	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/bind", api.BindRequest{Channel: "dublin", Pseudonym: dub.Pseudonym, LocalRef: "AT-R1"}, ""), nil)
 
-	var first ErasureResponse
-	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "AO-R1"}, OccurredOn: "2026-11-27"}, ""), &first)
+	var first api.ErasureResponse
+	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "AO-R1"}, OccurredOn: "2026-11-27"}, ""), &first)
 	if len(first.Items) != 2 || !first.Items[0].Requested || first.Items[1].Requested || first.Items[1].Problem == nil ||
 		first.Items[1].Problem.Code != "INVALID_TRANSITION" {
 		t.Fatalf("first request: %+v", first)
@@ -132,10 +133,10 @@ func TestErasurePlanReopensRefusedChannel(t *testing.T) {
 		t.Fatalf("the Dublin mapping went with the national request: %v", err)
 	}
 	// The partner state replies: the procedure is at rest, erasure may go on.
-	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies", DublinReplyRequest{DublinCase: DublinCase{LocalRef: "AT-R1"},
+	psA.must(200, psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies", api.DublinReplyRequest{DublinCase: api.DublinCase{LocalRef: "AT-R1"},
 		Reply: "REJECTED", OccurredOn: "2026-11-27", ReceivedOn: "2026-11-27"}, ""), nil)
-	var again ErasureResponse
-	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "dublin", LocalRef: "AO-RD1"}, OccurredOn: "2026-11-27"}, ""), &again)
+	var again api.ErasureResponse
+	aoA.must(200, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: api.CaseRef{Channel: "dublin", LocalRef: "AO-RD1"}, OccurredOn: "2026-11-27"}, ""), &again)
 	if again.Plan != first.Plan || len(again.Items) != 2 || !again.Items[0].Requested || !again.Items[1].Requested {
 		t.Fatalf("second request: %+v (first plan %s)", again, first.Plan)
 	}

@@ -280,28 +280,6 @@ func (l *eventLog) parsePosition(p string) (uint64, bool, error) {
 	return seq, true, nil
 }
 
-// EventView is an event as an agency's subscribers see it: case events name
-// the pseudonym and, where this agency holds the case, its own references.
-type EventView struct {
-	Position  string   `json:"position"`
-	Channel   string   `json:"channel"`
-	Block     uint64   `json:"block"`
-	TxID      string   `json:"txId"`
-	Name      string   `json:"name"`
-	Pseudonym string   `json:"pseudonym,omitempty"`
-	Code      string   `json:"code,omitempty"`
-	Seq       uint64   `json:"seq,omitempty"`
-	Procedure string   `json:"procedure,omitempty"`
-	Held      bool     `json:"held"`
-	LocalRefs []string `json:"localRefs,omitempty"`
-	// Supersedes: this step, dated in time, superseded an automatic
-	// consequence (docs/chaincode.md §6.3.2).
-	Supersedes *domain.Supersession `json:"supersedes,omitempty"`
-	// Holiday calendar changes.
-	MemberState string `json:"memberState,omitempty"`
-	Year        int    `json:"year,omitempty"`
-}
-
 // eventFilter selects events for a subscriber.
 type eventFilter struct {
 	Channel  string `json:"channel,omitempty"`
@@ -309,22 +287,22 @@ type eventFilter struct {
 }
 
 // view renders ev for this agency; ok is false when the filter drops it.
-func (s *Server) view(ctx context.Context, ev LoggedEvent, f eventFilter) (EventView, bool, error) {
+func (s *Server) view(ctx context.Context, ev LoggedEvent, f eventFilter) (api.EventView, bool, error) {
 	if f.Channel != "" && ev.Channel != f.Channel {
-		return EventView{}, false, nil
+		return api.EventView{}, false, nil
 	}
-	v := EventView{Position: s.evlog.position(ev.Seq), Channel: ev.Channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name}
+	v := api.EventView{Position: s.evlog.position(ev.Seq), Channel: ev.Channel, Block: ev.Block, TxID: ev.TxID, Name: ev.Name}
 	switch ev.Name {
 	case api.EventCase:
 		var ce api.CaseEvent
 		if err := json.Unmarshal(ev.Payload, &ce); err != nil {
-			return EventView{}, false, fmt.Errorf("undecodable case event: %w", err)
+			return api.EventView{}, false, fmt.Errorf("undecodable case event: %w", err)
 		}
 		v.Pseudonym, v.Code, v.Seq, v.Procedure = ce.Pseudonym, string(ce.Code), ce.Seq, string(ce.Procedure)
 		v.Supersedes = ce.Supersedes
 		refs, err := s.ownRefs(ctx, ev.Channel, ce.Pseudonym)
 		if err != nil {
-			return EventView{}, false, err
+			return api.EventView{}, false, err
 		}
 		v.LocalRefs, v.Held = refs, len(refs) > 0
 	case api.EventHolidays:
@@ -334,7 +312,7 @@ func (s *Server) view(ctx context.Context, ev LoggedEvent, f eventFilter) (Event
 		}
 	}
 	if f.HeldOnly && !v.Held {
-		return EventView{}, false, nil
+		return api.EventView{}, false, nil
 	}
 	return v, true, nil
 }
@@ -372,7 +350,7 @@ func (s *Server) hEvents(c *call) {
 	if n := s.streams.Add(1); n > int64(s.cfg.MaxStreams) {
 		s.streams.Add(-1)
 		s.m.rejected.WithLabelValues("streams").Inc()
-		writeProblem(c.w, newProblem(CodeOverloaded, "too many event streams"))
+		writeProblem(c.w, newProblem(api.CodeOverloaded, "too many event streams"))
 		return
 	}
 	defer s.streams.Add(-1)
@@ -381,7 +359,7 @@ func (s *Server) hEvents(c *call) {
 		writeProblem(c.w, problemOf(err))
 		return
 	}
-	pos := c.r.Header.Get("Last-Event-ID")
+	pos := c.r.Header.Get(api.HeaderLastEventID)
 	if pos == "" {
 		pos = c.r.URL.Query().Get("after")
 	}
@@ -391,7 +369,7 @@ func (s *Server) hEvents(c *call) {
 		return
 	}
 	if pos != "" && ours && after+1 < s.evlog.firstRetained() {
-		writeProblem(c.w, newProblem(CodePositionExpired, "events after this position were trimmed; resume without Last-Event-ID"))
+		writeProblem(c.w, newProblem(api.CodePositionExpired, "events after this position were trimmed; resume without Last-Event-ID"))
 		return
 	}
 	rc := http.NewResponseController(c.w)
@@ -400,7 +378,7 @@ func (s *Server) hEvents(c *call) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	if !ours {
-		h.Set("X-Event-Position-Reset", "true")
+		h.Set(api.HeaderEventPositionReset, "true")
 	}
 	c.w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {

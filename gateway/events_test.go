@@ -13,13 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
 // sseEvent is one parsed server-sent event.
 type sseEvent struct {
 	id, name string
-	view     EventView
+	view     api.EventView
 }
 
 // readSSE streams GET /v1/events into a channel until the context ends.
@@ -92,7 +93,7 @@ func seqOf(t *testing.T, pos string) uint64 {
 // resuming with Last-Event-ID gets exactly the events it has not seen.
 func TestEventStreamResumesAcrossRestart(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	bpA := newAgency(t, n, clock, bp, nil)
 	aoA := newAgency(t, n, clock, ao, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -104,7 +105,7 @@ func TestEventStreamResumesAcrossRestart(t *testing.T) {
 		t.Fatalf("first event %+v", e1)
 	}
 	// Once the asylum office holds a reference, its view carries it.
-	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w1.Pseudonym, LocalRef: "AO-1"}, ""), nil)
+	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: w1.Pseudonym, LocalRef: "AO-1"}, ""), nil)
 	// The bind itself is an event: the asylum office now holds the case
 	// (the reference is bound locally right after the commit, so this
 	// event's view may or may not carry it yet).
@@ -112,7 +113,7 @@ func TestEventStreamResumesAcrossRestart(t *testing.T) {
 	if eb.view.Code != string(domain.EvCaseBound) || seqOf(t, eb.id) != seqOf(t, e1.id)+1 {
 		t.Fatalf("bind event %+v", eb)
 	}
-	bpA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "BP-1"}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"})
+	bpA.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "BP-1"}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"})
 	e2 := next(t, stream)
 	if !e2.view.Held || len(e2.view.LocalRefs) != 1 || e2.view.LocalRefs[0] != "AO-1" || seqOf(t, e2.id) != seqOf(t, eb.id)+1 {
 		t.Fatalf("second event %+v", e2)
@@ -170,7 +171,7 @@ func TestEventStreamResumesAcrossRestart(t *testing.T) {
 // checkpoint) is not logged twice.
 func TestEventLogCheckpoint(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) {})
 	l := a.srv.evlog
 	ev := ChainEvent{Channel: "national", Block: 7, TxID: "tx7", Name: "caseledger.case", Payload: []byte(`{}`)}
@@ -220,7 +221,7 @@ func TestEventLogCheckpoint(t *testing.T) {
 // webhookReceiver records deliveries; fail makes it answer 500.
 type webhookReceiver struct {
 	mu     sync.Mutex
-	got    []EventView
+	got    []api.EventView
 	bodies [][]byte
 	sigs   []string
 	ts     []string
@@ -236,7 +237,7 @@ func (rv *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(500)
 		return
 	}
-	var v EventView
+	var v api.EventView
 	_ = json.Unmarshal(b, &v)
 	if r.Header.Get("Webhook-Event-Id") != v.Position {
 		w.WriteHeader(400)
@@ -255,18 +256,18 @@ func (rv *webhookReceiver) count() int { rv.mu.Lock(); defer rv.mu.Unlock(); ret
 // after a restart without loss or repetition, and stop when deleted.
 func TestWebhooks(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	rv := &webhookReceiver{fail: 2}
 	hs := httptest.NewServer(rv)
 	defer hs.Close()
-	var wh CreatedWebhook
-	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: hs.URL}, ""), &wh)
+	var wh api.CreatedWebhook
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: hs.URL}, ""), &wh)
 	if len(wh.Secret) != 64 || wh.ID == "" {
 		t.Fatalf("webhook %+v", wh)
 	}
 	// https only, unless allowed (it is, in this harness), and never with credentials.
-	if r := a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://u:p@example.org/x"}, ""); r.status != 400 {
+	if r := a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: "https://u:p@example.org/x"}, ""); r.status != 400 {
 		t.Fatalf("URL with credentials: %d", r.status)
 	}
 	var pseudonyms []string
@@ -303,7 +304,7 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("views: %+v / %+v", rv.got[0], rv.got[3])
 	}
 	var list struct {
-		Items []WebhookStatus `json:"items"`
+		Items []api.WebhookStatus `json:"items"`
 	}
 	a.must(200, a.call(domain.RoleCaseworker, "GET", "/v1/webhooks", nil, ""), &list)
 	if len(list.Items) != 1 || list.Items[0].Position != rv.got[4].Position {
@@ -319,17 +320,17 @@ func TestWebhooks(t *testing.T) {
 // a dead letter and delivery moves on.
 func TestWebhookDeadLetter(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	rv := &webhookReceiver{fail: 3} // MaxAttempts is 3 in the harness
 	hs := httptest.NewServer(rv)
 	defer hs.Close()
-	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: hs.URL}, ""), nil)
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: hs.URL}, ""), nil)
 	a.register(domain.RoleCaseworker, "national", "BP-D1", "2026-11-27")
 	w2 := a.register(domain.RoleCaseworker, "national", "BP-D2", "2026-11-27")
 	waitFor(t, "second event delivered", func() bool { return rv.count() == 1 })
 	var list struct {
-		Items []WebhookStatus `json:"items"`
+		Items []api.WebhookStatus `json:"items"`
 	}
 	a.must(200, a.call(domain.RoleCaseworker, "GET", "/v1/webhooks", nil, ""), &list)
 	rv.mu.Lock()
@@ -343,10 +344,10 @@ func TestWebhookDeadLetter(t *testing.T) {
 // the auditor may subscribe; ledger writes stay refused to it.
 func TestAuditorSubscribesWebhook(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, au, nil)
-	a.must(201, a.call(domain.RoleAuditor, "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://auditor.example/hook"}, ""), nil)
-	r := a.call(domain.RoleAuditor, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", Pseudonym: "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e"}, OccurredOn: "2026-11-27"}, "")
+	a.must(201, a.call(domain.RoleAuditor, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: "https://auditor.example/hook"}, ""), nil)
+	r := a.call(domain.RoleAuditor, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", Pseudonym: "7d0c7a8e-3f5b-4c1a-9e2d-0b6f4a3c2d1e"}, OccurredOn: "2026-11-27"}, "")
 	if p := r.problem(t); r.status != 403 || p.Code != "FORBIDDEN" {
 		t.Fatalf("auditor erasure request: %d %+v", r.status, p)
 	}
@@ -357,13 +358,13 @@ func TestAuditorSubscribesWebhook(t *testing.T) {
 // refused (410) instead of skipping events.
 func TestEventRetention(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) { c.EventRetention = 24 * time.Hour })
 	rv := &webhookReceiver{}
 	hs := httptest.NewServer(rv)
 	defer hs.Close()
-	var wh CreatedWebhook
-	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: hs.URL}, ""), &wh)
+	var wh api.CreatedWebhook
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: hs.URL}, ""), &wh)
 	for i := 0; i < 3; i++ {
 		a.register(domain.RoleCaseworker, "national", "BP-T"+strconv.Itoa(i), "2026-11-27")
 	}

@@ -99,7 +99,7 @@ type FabricLedger struct {
 	gateways  map[domain.Role]*client.Gateway
 	grpcConns []*grpc.ClientConn
 	roles     []domain.Role
-	channels  []ChannelInfo
+	channels  []api.ChannelInfo
 	skew      skewTracker
 	orgs      orgCache
 	// now is the clock of the clock-skew tracker (time.Now; fake in tests).
@@ -122,7 +122,7 @@ func NewFabricLedger(conn network.Connection, o FabricOptions) (*FabricLedger, e
 	l := &FabricLedger{mspID: conn.MSPID, chaincode: conn.Chaincode, t: o.Timeouts, log: o.Logger, metrics: o.Metrics,
 		gateways: map[domain.Role]*client.Gateway{}, now: time.Now}
 	for _, ch := range conn.Channels {
-		l.channels = append(l.channels, ChannelInfo{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)})
+		l.channels = append(l.channels, api.ChannelInfo{Name: ch.Name, Procedure: domain.Procedure(ch.Procedure)})
 	}
 	for _, id := range conn.Identities {
 		role := domain.Role(id.Role)
@@ -198,7 +198,7 @@ func (l *FabricLedger) Close() error {
 func (l *FabricLedger) Roles() []domain.Role { return slices.Clone(l.roles) }
 
 // Channels implements Ledger.
-func (l *FabricLedger) Channels() []ChannelInfo { return slices.Clone(l.channels) }
+func (l *FabricLedger) Channels() []api.ChannelInfo { return slices.Clone(l.channels) }
 
 func (l *FabricLedger) gateway(role domain.Role) (*client.Gateway, error) {
 	gw, ok := l.gateways[role]

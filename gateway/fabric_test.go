@@ -185,7 +185,7 @@ func fabricOver(t *testing.T, f *fakePeer) *FabricLedger {
 			Write: 10 * time.Second, MaxRetries: 3, MaxResubmits: 2, LagWait: 2 * time.Second, ClockSkewPersist: time.Minute},
 		gateways: map[domain.Role]*client.Gateway{domain.RoleCaseworker: gw},
 		roles:    []domain.Role{domain.RoleCaseworker},
-		channels: []ChannelInfo{{Name: "national", Procedure: domain.ProcedureNational}},
+		channels: []api.ChannelInfo{{Name: "national", Procedure: domain.ProcedureNational}},
 	}
 }
 
@@ -324,10 +324,10 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 			t.Fatalf("committed: %+v %v", rec, err)
 		case !committed && !errors.Is(err, ErrOutcomeUnknown):
 			t.Fatalf("not committed: %v", err)
-		case !committed && problemOf(err).Code != CodeOutcomeUnknown:
+		case !committed && problemOf(err).Code != api.CodeOutcomeUnknown:
 			// The chaincode's NOT_FOUND for the request id must not reach the
 			// client as a final 404: the transaction may still commit.
-			t.Fatalf("not committed: answered %s, want %s", problemOf(err).Code, CodeOutcomeUnknown)
+			t.Fatalf("not committed: answered %s, want %s", problemOf(err).Code, api.CodeOutcomeUnknown)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"github.com/caseledger/caseledger/api"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -29,11 +30,11 @@ func FuzzDecodeRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	targets := []func() any{
-		func() any { return &RegisterRequest{} }, func() any { return &EventRequest{} }, func() any { return &CaseRef{} },
-		func() any { return &BindRequest{} }, func() any { return &TimelineRequest{} }, func() any { return &DublinRequestRequest{} },
-		func() any { return &DublinReplyRequest{} }, func() any { return &DublinTransferRequest{} }, func() any { return &AnchorRequest{} },
-		func() any { return &VerifyRequest{} }, func() any { return &ErasureRequest{} }, func() any { return &CreateWebhookRequest{} },
-		func() any { return &HistoryRequest{} }, func() any { return &RectifyRequest{} }, func() any { return &ExportRequest{} },
+		func() any { return &api.RegisterRequest{} }, func() any { return &api.EventRequest{} }, func() any { return &api.CaseRef{} },
+		func() any { return &api.BindRequest{} }, func() any { return &api.TimelineRequest{} }, func() any { return &api.DublinRequestRequest{} },
+		func() any { return &api.DublinReplyRequest{} }, func() any { return &api.DublinTransferRequest{} }, func() any { return &api.AnchorRequest{} },
+		func() any { return &api.VerifyRequest{} }, func() any { return &api.ErasureRequest{} }, func() any { return &api.CreateWebhookRequest{} },
+		func() any { return &api.HistoryRequest{} }, func() any { return &api.RectifyRequest{} }, func() any { return &api.ExportRequest{} },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, newT := range targets {
@@ -42,14 +43,14 @@ func FuzzDecodeRequest(f *testing.F) {
 			if err != nil && strings.Contains(err.Error(), "ZZSECRET") {
 				t.Fatalf("error quotes the input: %v", err)
 			}
-			if rr, ok := v.(*RectifyRequest); ok && err == nil {
+			if rr, ok := v.(*api.RectifyRequest); ok && err == nil {
 				for _, e := range []error{refArg("localRef", rr.LocalRef), refArg("newLocalRef", rr.NewLocalRef)} {
 					if e != nil && strings.Contains(e.Error(), "ZZSECRET") {
 						t.Fatalf("reference error quotes the input: %v", e)
 					}
 				}
 			}
-			if er, ok := v.(*EventRequest); ok && err == nil && er.Event != nil {
+			if er, ok := v.(*api.EventRequest); ok && err == nil && er.Event != nil {
 				payload, _, err := canonicalEvent(er.Event)
 				if err != nil {
 					if strings.Contains(err.Error(), "ZZSECRET") {

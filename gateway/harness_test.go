@@ -3,6 +3,8 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,11 +18,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
-// fakeClock is a settable clock shared by the fake ledger and the gateways.
+// fakeClock is a settable clock shared by the in-process ledger and the gateways.
 type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -42,13 +45,13 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// agency is one gateway under test: a Server over the fake ledger, an
+// agency is one gateway under test: a Server over the in-process ledger, an
 // in-process privacy store and a Badger store in a temporary folder.
 type agency struct {
 	t      testing.TB
 	msp    string
-	net    *fakeNet
-	ledger *fakeLedger
+	net    *testNet
+	ledger *testLedger
 	vault  *privacy.Store
 	dir    string
 	cfg    func(*Config)
@@ -62,21 +65,13 @@ type agency struct {
 	hs    *httptest.Server
 }
 
-var testRoles = map[string][]domain.Role{
-	"AsylumOfficeMSP":         {domain.RoleAdmin, domain.RoleCaseworker, domain.RoleDublinOfficer},
-	"BorderPoliceMSP":         {domain.RoleAdmin, domain.RoleCaseworker},
-	"ImmigrationAuthorityMSP": {domain.RoleAdmin, domain.RoleCaseworker},
-	"PartnerStateMSP":         {domain.RoleAdmin, domain.RoleDublinOfficer},
-	"AuditorMSP":              {domain.RoleAdmin, domain.RoleAuditor},
-}
-
 func newTestClock() *fakeClock {
 	return &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 }
 
-func newAgency(t testing.TB, n *fakeNet, clock *fakeClock, msp string, cfg func(*Config)) *agency {
+func newAgency(t testing.TB, n *testNet, clock *fakeClock, msp string, cfg func(*Config)) *agency {
 	t.Helper()
-	a := &agency{t: t, msp: msp, net: n, ledger: n.ledger(msp, testRoles[msp]...), dir: t.TempDir(), cfg: cfg,
+	a := &agency{t: t, msp: msp, net: n, ledger: n.ledger(msp), dir: t.TempDir(), cfg: cfg,
 		tokens: map[domain.Role]string{}, logs: &syncBuffer{}, clock: clock}
 	var domains []string
 	for _, ch := range a.ledger.Channels() {
@@ -116,7 +111,7 @@ func (a *agency) start() {
 		Webhooks:    WebhookOptions{AllowHTTP: true, AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second},
 		Automations: AutomationOptions{DeadlinePoll: 50 * time.Millisecond},
 	}
-	if m, ok := a.net.membership.Member(a.msp); ok && m.MemberState != "" {
+	if m, ok := a.net.Membership().Member(a.msp); ok && m.MemberState != "" {
 		cfg.MemberState = m.MemberState
 	}
 	if a.cfg != nil {
@@ -163,12 +158,12 @@ func (r resp) json(t testing.TB, v any) {
 	}
 }
 
-func (r resp) problem(t testing.TB) Problem {
+func (r resp) problem(t testing.TB) api.Problem {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("status %d, content type %q, want a problem: %s", r.status, ct, r.body)
 	}
-	var p Problem
+	var p api.Problem
 	r.json(t, &p)
 	return p
 }
@@ -238,17 +233,17 @@ func (a *agency) must(want int, r resp, v any) {
 }
 
 // register registers localRef on channel as role and returns the pseudonym.
-func (a *agency) register(role domain.Role, channel, localRef, occurredOn string) WriteResponse {
+func (a *agency) register(role domain.Role, channel, localRef, occurredOn string) api.WriteResponse {
 	a.t.Helper()
-	var w WriteResponse
-	a.must(http.StatusCreated, a.call(role, "POST", "/v1/cases", RegisterRequest{Channel: channel, LocalRef: localRef, OccurredOn: occurredOn}, ""), &w)
+	var w api.WriteResponse
+	a.must(http.StatusCreated, a.call(role, "POST", "/v1/cases", api.RegisterRequest{Channel: channel, LocalRef: localRef, OccurredOn: occurredOn}, ""), &w)
 	return w
 }
 
-func (a *agency) record(role domain.Role, ref CaseRef, event map[string]any) resp {
+func (a *agency) record(role domain.Role, ref api.CaseRef, event map[string]any) resp {
 	a.t.Helper()
 	raw, _ := json.Marshal(event)
-	return a.call(role, "POST", "/v1/cases/events", EventRequest{CaseRef: ref, Event: raw}, "")
+	return a.call(role, "POST", "/v1/cases/events", api.EventRequest{CaseRef: ref, Event: raw}, "")
 }
 
 // waitFor polls cond (event-driven code under test runs in goroutines).
@@ -264,3 +259,10 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func testLogger(testing.TB) *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// randHex is n random bytes in hex.
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -17,35 +18,35 @@ import (
 // service holds a stray mapping of the national pseudonym it never bound
 // on the ledger.
 type holderWorld struct {
-	n                  *fakeNet
+	n                  *testNet
 	bpA, aoA, iaA, psA *agency
 	nat, dub           string
 }
 
 func newHolderWorld(t *testing.T) *holderWorld {
 	clock := newTestClock()
-	w := &holderWorld{n: newFakeNet(clock.Now)}
+	w := &holderWorld{n: newTestNet(t, clock.Now)}
 	w.aoA = newAgency(t, w.n, clock, ao, nil)
 	w.bpA = newAgency(t, w.n, clock, bp, nil)
 	w.iaA = newAgency(t, w.n, clock, ia, nil)
 	w.psA = newAgency(t, w.n, clock, ps, nil)
 	w.nat = w.bpA.register(domain.RoleCaseworker, "national", "BP-H1", "2026-11-27").Pseudonym
-	w.bpA.must(200, w.bpA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "BP-H1"}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}), nil)
-	w.aoA.must(200, w.aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: w.nat, LocalRef: "AO-H1"}, ""), nil)
-	w.aoA.must(200, w.aoA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "AO-H1"}, map[string]any{"code": "FILE_CREATED", "occurredOn": "2026-11-27"}), nil)
-	var reg WriteResponse
-	w.aoA.must(201, w.aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", RegisterRequest{Channel: "dublin", LocalRef: "AO-DH1",
-		OccurredOn: "2026-11-27", LinkFrom: &CaseRef{Channel: "national", LocalRef: "AO-H1"}}, ""), &reg)
+	w.bpA.must(200, w.bpA.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "BP-H1"}, map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}), nil)
+	w.aoA.must(200, w.aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: w.nat, LocalRef: "AO-H1"}, ""), nil)
+	w.aoA.must(200, w.aoA.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "AO-H1"}, map[string]any{"code": "FILE_CREATED", "occurredOn": "2026-11-27"}), nil)
+	var reg api.WriteResponse
+	w.aoA.must(201, w.aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", api.RegisterRequest{Channel: "dublin", LocalRef: "AO-DH1",
+		OccurredOn: "2026-11-27", LinkFrom: &api.CaseRef{Channel: "national", LocalRef: "AO-H1"}}, ""), &reg)
 	w.dub = reg.Pseudonym
-	w.aoA.must(200, w.aoA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/requests", DublinRequestRequest{
-		DublinCase: DublinCase{LocalRef: "AO-DH1"}, Kind: domain.TakeCharge, OccurredOn: "2026-11-27", RequestedMemberState: "AT",
+	w.aoA.must(200, w.aoA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/requests", api.DublinRequestRequest{
+		DublinCase: api.DublinCase{LocalRef: "AO-DH1"}, Kind: domain.TakeCharge, OccurredOn: "2026-11-27", RequestedMemberState: "AT",
 		ReceivedOn: "2026-11-27", ApplicationRegisteredOn: "2026-11-20", Evidence: domain.EvidenceOther}, ""), nil)
-	w.psA.must(200, w.psA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/bind", BindRequest{Channel: "dublin", Pseudonym: w.dub, LocalRef: "AT-H1"}, ""), nil)
-	w.psA.must(200, w.psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies", DublinReplyRequest{DublinCase: DublinCase{LocalRef: "AT-H1"}, Reply: "ACCEPTED", OccurredOn: "2026-11-27"}, ""), nil)
-	for _, step := range []DublinTransferRequest{
+	w.psA.must(200, w.psA.call(domain.RoleDublinOfficer, "POST", "/v1/cases/bind", api.BindRequest{Channel: "dublin", Pseudonym: w.dub, LocalRef: "AT-H1"}, ""), nil)
+	w.psA.must(200, w.psA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/replies", api.DublinReplyRequest{DublinCase: api.DublinCase{LocalRef: "AT-H1"}, Reply: "ACCEPTED", OccurredOn: "2026-11-27"}, ""), nil)
+	for _, step := range []api.DublinTransferRequest{
 		{Step: "DECISION_ISSUED"}, {Step: "SCHEDULED", ScheduledFor: "2026-11-27"}, {Step: "COMPLETED"},
 	} {
-		step.DublinCase, step.OccurredOn = DublinCase{LocalRef: "AO-DH1"}, "2026-11-27"
+		step.DublinCase, step.OccurredOn = api.DublinCase{LocalRef: "AO-DH1"}, "2026-11-27"
 		w.aoA.must(200, w.aoA.call(domain.RoleDublinOfficer, "POST", "/v1/dublin/transfers", step, ""), nil)
 	}
 	if _, err := w.iaA.vault.Bind(t.Context(), "national", w.nat, "IA-STRAY"); err != nil {
@@ -102,19 +103,19 @@ func TestErasureExecutorErasesOnlyOwnHoldings(t *testing.T) {
 		name    string
 		by      *agency
 		role    domain.Role
-		ref     CaseRef
+		ref     api.CaseRef
 		channel string // where the erasure completes
 		pseud   string
 		want    []mapping
 	}{
-		{"partner state erases the Dublin case", w.psA, domain.RoleDublinOfficer, CaseRef{Channel: "dublin", LocalRef: "AT-H1"}, "dublin", w.dub, []mapping{
+		{"partner state erases the Dublin case", w.psA, domain.RoleDublinOfficer, api.CaseRef{Channel: "dublin", LocalRef: "AT-H1"}, "dublin", w.dub, []mapping{
 			{w.psA, "dublin", "AT-H1", false},
 			{w.aoA, "dublin", "AO-DH1", false},
 			{w.aoA, "national", "AO-H1", true},
 			{w.bpA, "national", "BP-H1", true},
 			{w.iaA, "national", "IA-STRAY", true},
 		}},
-		{"border police erase the national case", w.bpA, domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "BP-H1"}, "national", w.nat, []mapping{
+		{"border police erase the national case", w.bpA, domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "BP-H1"}, "national", w.nat, []mapping{
 			{w.bpA, "national", "BP-H1", false},
 			{w.aoA, "national", "AO-H1", false},
 			{w.iaA, "national", "IA-STRAY", true}, // not a holder: not this request's to erase
@@ -122,8 +123,8 @@ func TestErasureExecutorErasesOnlyOwnHoldings(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			var er ErasureResponse
-			st.by.must(200, st.by.call(st.role, "POST", "/v1/erasures", ErasureRequest{CaseRef: st.ref, OccurredOn: "2026-11-27"}, ""), &er)
+			var er api.ErasureResponse
+			st.by.must(200, st.by.call(st.role, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: st.ref, OccurredOn: "2026-11-27"}, ""), &er)
 			if len(er.Items) != 1 || er.Items[0].Channel != st.channel || !er.Items[0].Requested {
 				t.Fatalf("erasure %+v", er.Items)
 			}
@@ -139,7 +140,7 @@ func TestErasureExecutorErasesOnlyOwnHoldings(t *testing.T) {
 			if _, err := w.aoA.vault.Linked(t.Context(), "national", w.nat, "dublin"); !errors.Is(err, privacy.ErrNotFound) {
 				t.Fatalf("link after the Dublin erasure: %v", err)
 			}
-			w.aoA.must(200, w.aoA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "AO-H1"}, map[string]any{"code": "APPLICATION_LODGED", "occurredOn": "2026-11-27"}), nil)
+			w.aoA.must(200, w.aoA.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "AO-H1"}, map[string]any{"code": "APPLICATION_LODGED", "occurredOn": "2026-11-27"}), nil)
 		}
 	}
 }
@@ -149,11 +150,11 @@ func TestErasureExecutorErasesOnlyOwnHoldings(t *testing.T) {
 // does not hold; nothing changes on the ledger and every mapping stays.
 func TestNonHolderRefusedThroughGateway(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	bpA := newAgency(t, n, clock, bp, nil)
 	iaA := newAgency(t, n, clock, ia, nil)
 	p := bpA.register(domain.RoleCaseworker, "national", "BP-V1", "2026-11-27").Pseudonym
-	ref := CaseRef{Channel: "national", Pseudonym: p}
+	ref := api.CaseRef{Channel: "national", Pseudonym: p}
 	before := *n.state("national", p)
 	for _, tc := range []struct {
 		name string
@@ -161,10 +162,10 @@ func TestNonHolderRefusedThroughGateway(t *testing.T) {
 		body any
 		code string
 	}{
-		{"anchor junk", "/v1/cases/events", EventRequest{CaseRef: ref, Event: []byte(`{"code":"DOCUMENT_ANCHORED","occurredOn":"2026-11-27","documentHash":"` + hash64hex('e') + `"}`)}, "FORBIDDEN"},
-		{"close early", "/v1/cases/events", EventRequest{CaseRef: ref, Event: []byte(`{"code":"CASE_CLOSED","occurredOn":"2026-11-27","closureReason":"NO_APPLICATION"}`)}, "FORBIDDEN"},
-		{"request erasure", "/v1/erasures", ErasureRequest{CaseRef: ref, OccurredOn: "2026-11-27"}, "FORBIDDEN"},
-		{"bind itself in", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: p, LocalRef: "IA-V1"}, "INVALID_TRANSITION"},
+		{"anchor junk", "/v1/cases/events", api.EventRequest{CaseRef: ref, Event: []byte(`{"code":"DOCUMENT_ANCHORED","occurredOn":"2026-11-27","documentHash":"` + hash64hex('e') + `"}`)}, "FORBIDDEN"},
+		{"close early", "/v1/cases/events", api.EventRequest{CaseRef: ref, Event: []byte(`{"code":"CASE_CLOSED","occurredOn":"2026-11-27","closureReason":"NO_APPLICATION"}`)}, "FORBIDDEN"},
+		{"request erasure", "/v1/erasures", api.ErasureRequest{CaseRef: ref, OccurredOn: "2026-11-27"}, "FORBIDDEN"},
+		{"bind itself in", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: p, LocalRef: "IA-V1"}, "INVALID_TRANSITION"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := iaA.call(domain.RoleCaseworker, "POST", tc.path, tc.body, "")

@@ -10,17 +10,10 @@ import (
 	"github.com/caseledger/caseledger/domain/deadline"
 )
 
-// HolidaysRequest sets the public holidays of the caller's own member state for one year: Dublin
-// periods ending on one of them end on the next working day (Reg. 1182/71 Art 3(4)).
-type HolidaysRequest struct {
-	Year  int      `json:"year"`
-	Dates []string `json:"dates"`
-}
-
 // hSetHolidays records the agency's member state's holiday calendar on the Dublin channel (only a
 // Dublin unit's dublin-officer or admin; the chaincode decides).
 func (s *Server) hSetHolidays(c *call) (int, any, error) {
-	var req HolidaysRequest
+	var req api.HolidaysRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}

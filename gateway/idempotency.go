@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
 )
@@ -209,12 +210,12 @@ func (c *idemCall) journalPrefix() string {
 // begin starts or replays the write of (scope, key) with the given
 // fingerprint. It returns the stored response for a finished write, a
 // problem for a conflicting one, or a call to execute.
-func (id *idempotency) begin(scope, key, fp string) (*idemCall, *Problem, error) {
+func (id *idempotency) begin(scope, key, fp string) (*idemCall, *api.Problem, error) {
 	dbKey := pfxIdem + scope + "/" + key
 	id.mu.Lock()
 	if id.inflight[dbKey] {
 		id.mu.Unlock()
-		return nil, newProblem(CodeRequestInProgress, ""), nil
+		return nil, newProblem(api.CodeRequestInProgress, ""), nil
 	}
 	id.inflight[dbKey] = true
 	id.mu.Unlock()
@@ -232,7 +233,7 @@ func (id *idempotency) begin(scope, key, fp string) (*idemCall, *Problem, error)
 	switch {
 	case found && !hmac.Equal([]byte(rec.Fingerprint), []byte(fp)):
 		release()
-		return nil, newProblem(CodeIdempotencyKeyReused, "the key was first used with another method, route or body"), nil
+		return nil, newProblem(api.CodeIdempotencyKeyReused, "the key was first used with another method, route or body"), nil
 	case found && rec.Done:
 		release()
 		return &idemCall{id: id, dbKey: dbKey, rec: &rec, replay: true}, nil, nil

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -153,7 +154,7 @@ func TestSubmitLagOutcomes(t *testing.T) {
 				t.Fatal("a lag answer must not look like the chaincode's refusal")
 			}
 			p := problemOf(err)
-			if p.Code != CodeEndorserBehind || p.Status != 503 || p.RetryAfter == 0 || !strings.Contains(p.Detail, partnerMSP) || finalStatus(p.Status) {
+			if p.Code != api.CodeEndorserBehind || p.Status != 503 || p.RetryAfter == 0 || !strings.Contains(p.Detail, partnerMSP) || finalStatus(p.Status) {
 				t.Fatalf("problem %+v", p)
 			}
 		}},
@@ -162,7 +163,7 @@ func TestSubmitLagOutcomes(t *testing.T) {
 			if !errors.As(err, &eb) || !eb.Disagree {
 				t.Fatalf("%#v", err)
 			}
-			if p := problemOf(err); p.Code != CodeEndorsersDisagree || p.Status != 502 || finalStatus(p.Status) || p.RetryAfter != 0 {
+			if p := problemOf(err); p.Code != api.CodeEndorsersDisagree || p.Status != 502 || finalStatus(p.Status) || p.RetryAfter != 0 {
 				t.Fatalf("problem %+v", p)
 			}
 		}},
@@ -197,7 +198,7 @@ func TestSubmitLagOutcomes(t *testing.T) {
 // succeeds; a real refusal is stored as before.
 func TestLagRefusalIsNotStoredUnderTheKey(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, nil)
 	w := a.register(domain.RoleCaseworker, "national", "BP-LAG", "2026-11-27")
 	lagging := true
@@ -210,7 +211,7 @@ func TestLagRefusalIsNotStoredUnderTheKey(t *testing.T) {
 	ev := map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}
 	body := map[string]any{"channel": "national", "pseudonym": w.Pseudonym, "event": ev}
 	r := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", body, "key-lag-1")
-	if p := r.problem(t); r.status != 503 || p.Code != CodeEndorserBehind || r.header.Get("Retry-After") == "" {
+	if p := r.problem(t); r.status != 503 || p.Code != api.CodeEndorserBehind || r.header.Get("Retry-After") == "" {
 		t.Fatalf("lagging: %d %+v", r.status, p)
 	}
 	lagging = false
@@ -260,7 +261,7 @@ func TestClockSkewNamesTheEndorserAndPersists(t *testing.T) {
 	now = now.Add(30 * time.Second)
 	check(submit(), "CLOCK_SKEW", 503, false)
 	now = now.Add(31 * time.Second)
-	check(submit(), CodeEndorserClockSkew, 502, true)
+	check(submit(), api.CodeEndorserClockSkew, 502, true)
 	if got := metricValue(m.clockSkew.WithLabelValues(partnerMSP)); got != 61 {
 		t.Fatalf("clock skew gauge %v, want 61", got)
 	}

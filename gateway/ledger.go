@@ -1,13 +1,15 @@
 package gateway
 
-import "github.com/caseledger/caseledger/gateway/ledger"
+import (
+	"github.com/caseledger/caseledger/gateway/ledger"
+)
 
 // The gateway's contract with its peer lives in package ledger (so that the
 // in-process ledger of the tests can implement it without importing the
 // gateway); these names keep the gateway's code and API unchanged.
 type (
-	Ledger        = ledger.Ledger
-	ChannelInfo   = ledger.ChannelInfo
+	Ledger = ledger.Ledger
+
 	Receipt       = ledger.Receipt
 	Checkpoint    = ledger.Checkpoint
 	ChainEvent    = ledger.ChainEvent

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -24,22 +25,18 @@ import (
 // systems that react to the gateway's own event stream need no hint: an
 // event arrives only after the peer committed its block.
 
-// MinBlockHeader is the request header that names the block a request
-// depends on.
-const MinBlockHeader = "Caseledger-Min-Block"
-
 // DefaultMinBlockWait bounds the wait for the peer to reach a Min-Block.
 const DefaultMinBlockWait = 10 * time.Second
 
 // parseMinBlock reads the header (0 and false when absent).
-func parseMinBlock(r *http.Request) (uint64, *Problem) {
-	v := r.Header.Get(MinBlockHeader)
+func parseMinBlock(r *http.Request) (uint64, *api.Problem) {
+	v := r.Header.Get(api.HeaderMinBlock)
 	if v == "" {
 		return 0, nil
 	}
 	n, err := strconv.ParseUint(v, 10, 63)
 	if err != nil {
-		return 0, problemf(string(domain.KindInvalidArgument), "%s: a block number (decimal)", MinBlockHeader)
+		return 0, problemf(string(domain.KindInvalidArgument), "%s: a block number (decimal)", api.HeaderMinBlock)
 	}
 	return n, nil
 }
@@ -96,7 +93,7 @@ func (s *Server) awaitBlock(ctx context.Context, channel string, b uint64) error
 		}
 		select {
 		case <-ctx.Done():
-			return problemf(CodeLedgerBehind, "the agency's peer has not committed block %d of %s yet (height %d)", b, channel, s.heights.get(channel))
+			return problemf(api.CodeLedgerBehind, "the agency's peer has not committed block %d of %s yet (height %d)", b, channel, s.heights.get(channel))
 		case <-time.After(pollEvery):
 		}
 	}

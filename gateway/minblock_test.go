@@ -7,6 +7,7 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -15,7 +16,7 @@ import (
 // get there in time, and succeeds when retried with the same key once it has.
 func TestMinBlockWaitsForThePeer(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, ao, func(c *Config) { c.MinBlockWait = time.Second })
 	ref := a.register(domain.RoleCaseworker, "national", "AO-MB1", "2026-11-27") // block 0
 	b := newChainBuilder(t)
@@ -27,10 +28,10 @@ func TestMinBlockWaitsForThePeer(t *testing.T) {
 		n.blockChains = map[string][]*common.Block{"national": blocks}
 	}
 	setChain(b.blocks) // height 3: blocks 0..2 committed
-	hint := func(v string) http.Header { return http.Header{MinBlockHeader: {v}} }
+	hint := func(v string) http.Header { return http.Header{api.HeaderMinBlock: {v}} }
 	extra := map[string]string{"IDENTITY_CHECKED": `,"eurodacHit":"CATEGORY_1"`}
-	event := func(code string) EventRequest {
-		return EventRequest{CaseRef: CaseRef{Channel: "national", Pseudonym: ref.Pseudonym},
+	event := func(code string) api.EventRequest {
+		return api.EventRequest{CaseRef: api.CaseRef{Channel: "national", Pseudonym: ref.Pseudonym},
 			Event: []byte(`{"code":"` + code + `","occurredOn":"2026-11-27"` + extra[code] + `}`)}
 	}
 
@@ -39,13 +40,13 @@ func TestMinBlockWaitsForThePeer(t *testing.T) {
 	}
 	before := n.submitted("cases:RecordEvent")
 	r := a.callWith(hint("6"), domain.RoleCaseworker, "POST", "/v1/cases/events", event("FILE_CREATED"), "mb-key")
-	if p := r.problem(t); r.status != 503 || p.Code != CodeLedgerBehind || r.header.Get("Retry-After") != "1" {
+	if p := r.problem(t); r.status != 503 || p.Code != api.CodeLedgerBehind || r.header.Get("Retry-After") != "1" {
 		t.Fatalf("block not reached: %d %+v, want 503 LEDGER_BEHIND with Retry-After", r.status, p)
 	}
 	if got := n.submitted("cases:RecordEvent"); got != before {
 		t.Fatalf("a write that waited in vain was submitted (%d → %d)", before, got)
 	}
-	if r := a.callWith(hint("6"), domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", Pseudonym: ref.Pseudonym}, ""); r.status != 503 {
+	if r := a.callWith(hint("6"), domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", Pseudonym: ref.Pseudonym}, ""); r.status != 503 {
 		t.Fatalf("read before the block: %d, want 503", r.status)
 	}
 
@@ -65,9 +66,9 @@ func TestMinBlockWaitsForThePeer(t *testing.T) {
 	}
 
 	for _, bad := range []string{"abc", "-1", "1e3", "99999999999999999999"} {
-		r := a.callWith(hint(bad), domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", Pseudonym: ref.Pseudonym}, "")
+		r := a.callWith(hint(bad), domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", Pseudonym: ref.Pseudonym}, "")
 		if p := r.problem(t); r.status != 400 || p.Code != string(domain.KindInvalidArgument) {
-			t.Errorf("%s %q: %d %+v, want 400 INVALID_ARGUMENT", MinBlockHeader, bad, r.status, p)
+			t.Errorf("%s %q: %d %+v, want 400 INVALID_ARGUMENT", api.HeaderMinBlock, bad, r.status, p)
 		}
 	}
 }

@@ -9,53 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
-)
-
-// Problem is an RFC 9457 problem document with a stable Code. Chaincode
-// error kinds keep their name as code and their status from domain.ProblemFor;
-// the gateway's own failures have the codes below.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Code     string `json:"code"`
-	Instance string `json:"instance,omitempty"`
-	// RetryAfter, when set, is sent as the Retry-After header (seconds).
-	RetryAfter int `json:"-"`
-}
-
-func (p *Problem) Error() string {
-	if p.Detail != "" {
-		return p.Code + ": " + p.Detail
-	}
-	return p.Code + ": " + p.Title
-}
-
-// The gateway's own problem codes (the chaincode's kinds are the others).
-const (
-	CodeIdempotencyKeyRequired = "IDEMPOTENCY_KEY_REQUIRED"
-	CodeIdempotencyKeyReused   = "IDEMPOTENCY_KEY_REUSED"
-	CodeRequestInProgress      = "REQUEST_IN_PROGRESS"
-	CodeOverloaded             = "OVERLOADED"
-	CodeLedgerUnavailable      = "LEDGER_UNAVAILABLE"
-	CodeOutcomeUnknown         = "OUTCOME_UNKNOWN"
-	CodeCommitFailed           = "COMMIT_FAILED"
-	CodePrivacyUnavailable     = "PRIVACY_UNAVAILABLE"
-	CodeUnknownLocalRef        = "UNKNOWN_LOCAL_REF"
-	CodePayloadTooLarge        = "PAYLOAD_TOO_LARGE"
-	CodeUnsupportedMediaType   = "UNSUPPORTED_MEDIA_TYPE"
-	CodeRouteNotFound          = "ROUTE_NOT_FOUND"
-	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
-	CodeShuttingDown           = "SHUTTING_DOWN"
-	CodePositionExpired        = "POSITION_EXPIRED"
-	CodeLedgerBehind           = "LEDGER_BEHIND"
-	CodeEndorserBehind         = "ENDORSER_BEHIND"
-	CodeEndorsersDisagree      = "ENDORSERS_DISAGREE"
-	CodeEndorserClockSkew      = "ENDORSER_CLOCK_SKEW"
-	CodeStorageLow             = "STORAGE_LOW"
 )
 
 type ownProblem struct {
@@ -64,26 +20,26 @@ type ownProblem struct {
 }
 
 var ownProblems = map[string]ownProblem{
-	CodeIdempotencyKeyRequired: {http.StatusPreconditionRequired, "Idempotency-Key header required on writes"},
-	CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency-Key already used with another request"},
-	CodeRequestInProgress:      {http.StatusConflict, "A request with this Idempotency-Key is in progress"},
-	CodeOverloaded:             {http.StatusServiceUnavailable, "Too many requests in flight"},
-	CodeLedgerUnavailable:      {http.StatusServiceUnavailable, "Ledger unavailable; nothing was recorded"},
-	CodeOutcomeUnknown:         {http.StatusServiceUnavailable, "Outcome unknown; retry with the same Idempotency-Key"},
-	CodeCommitFailed:           {http.StatusBadGateway, "Transaction invalidated by the ledger"},
-	CodePrivacyUnavailable:     {http.StatusServiceUnavailable, "Privacy service unavailable"},
-	CodeUnknownLocalRef:        {http.StatusNotFound, "Local reference unknown to this agency"},
-	CodePayloadTooLarge:        {http.StatusRequestEntityTooLarge, "Payload too large"},
-	CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	CodeRouteNotFound:          {http.StatusNotFound, "No such route"},
-	CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
-	CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
-	CodePositionExpired:        {http.StatusGone, "Event position no longer retained"},
-	CodeLedgerBehind:           {http.StatusServiceUnavailable, "The agency's peer has not reached the requested block yet"},
-	CodeEndorserBehind:         {http.StatusServiceUnavailable, "Another organisation's endorser refused before it had caught up; nothing was recorded; retry with the same Idempotency-Key"},
-	CodeEndorsersDisagree:      {http.StatusBadGateway, "Endorsers at the same height disagree about this write; nothing was recorded"},
-	CodeEndorserClockSkew:      {http.StatusBadGateway, "An endorser's clock has been off for a while; nothing was recorded; its operators must correct it"},
-	CodeStorageLow:             {http.StatusServiceUnavailable, "The gateway's data folder is almost full"},
+	api.CodeIdempotencyKeyRequired: {http.StatusPreconditionRequired, "Idempotency-Key header required on writes"},
+	api.CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency-Key already used with another request"},
+	api.CodeRequestInProgress:      {http.StatusConflict, "A request with this Idempotency-Key is in progress"},
+	api.CodeOverloaded:             {http.StatusServiceUnavailable, "Too many requests in flight"},
+	api.CodeLedgerUnavailable:      {http.StatusServiceUnavailable, "Ledger unavailable; nothing was recorded"},
+	api.CodeOutcomeUnknown:         {http.StatusServiceUnavailable, "Outcome unknown; retry with the same Idempotency-Key"},
+	api.CodeCommitFailed:           {http.StatusBadGateway, "Transaction invalidated by the ledger"},
+	api.CodePrivacyUnavailable:     {http.StatusServiceUnavailable, "Privacy service unavailable"},
+	api.CodeUnknownLocalRef:        {http.StatusNotFound, "Local reference unknown to this agency"},
+	api.CodePayloadTooLarge:        {http.StatusRequestEntityTooLarge, "Payload too large"},
+	api.CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	api.CodeRouteNotFound:          {http.StatusNotFound, "No such route"},
+	api.CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
+	api.CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
+	api.CodePositionExpired:        {http.StatusGone, "Event position no longer retained"},
+	api.CodeLedgerBehind:           {http.StatusServiceUnavailable, "The agency's peer has not reached the requested block yet"},
+	api.CodeEndorserBehind:         {http.StatusServiceUnavailable, "Another organisation's endorser refused before it had caught up; nothing was recorded; retry with the same Idempotency-Key"},
+	api.CodeEndorsersDisagree:      {http.StatusBadGateway, "Endorsers at the same height disagree about this write; nothing was recorded"},
+	api.CodeEndorserClockSkew:      {http.StatusBadGateway, "An endorser's clock has been off for a while; nothing was recorded; its operators must correct it"},
+	api.CodeStorageLow:             {http.StatusServiceUnavailable, "The gateway's data folder is almost full"},
 }
 
 // ProblemCodes lists every code the gateway may answer with (documentation
@@ -100,13 +56,13 @@ func ProblemCodes() []string {
 }
 
 // newProblem builds a problem of the gateway's own codes or of a domain kind.
-func newProblem(code, detail string) *Problem {
+func newProblem(code, detail string) *api.Problem {
 	if op, ok := ownProblems[code]; ok {
-		p := &Problem{Type: "urn:caseledger:gateway:problem:" + strings.ToLower(strings.ReplaceAll(code, "_", "-")),
+		p := &api.Problem{Type: "urn:caseledger:gateway:problem:" + strings.ToLower(strings.ReplaceAll(code, "_", "-")),
 			Title: op.title, Status: op.status, Detail: detail, Code: code}
 		// 502s (a lasting clock error, disagreeing endorsers) carry no
 		// Retry-After: retrying at once does not cure them.
-		if op.status == http.StatusServiceUnavailable || code == CodeRequestInProgress {
+		if op.status == http.StatusServiceUnavailable || code == api.CodeRequestInProgress {
 			p.RetryAfter = 1
 		}
 		return p
@@ -116,22 +72,22 @@ func newProblem(code, detail string) *Problem {
 	if !k.Valid() {
 		k = domain.KindInternal
 	}
-	p := &Problem{Type: "urn:caseledger:problem:" + dp.Type, Title: dp.Title, Status: dp.Status, Detail: detail, Code: string(k)}
+	p := &api.Problem{Type: "urn:caseledger:problem:" + dp.Type, Title: dp.Title, Status: dp.Status, Detail: detail, Code: string(k)}
 	if k == domain.KindClockSkew {
 		p.RetryAfter = 5
 	}
 	return p
 }
 
-func problemf(code, format string, args ...any) *Problem {
+func problemf(code, format string, args ...any) *api.Problem {
 	return newProblem(code, fmt.Sprintf(format, args...))
 }
 
 // problemOf maps any error to its problem. Details are only ever taken from
 // texts that are known not to carry submitted values: chaincode messages
 // (domain.Error never quotes input) and the gateway's own fixed texts.
-func problemOf(err error) *Problem {
-	var p *Problem
+func problemOf(err error) *api.Problem {
+	var p *api.Problem
 	var de *domain.Error
 	var cf *CommitFailure
 	var cs *ClockSkewError
@@ -140,28 +96,28 @@ func problemOf(err error) *Problem {
 	case errors.As(err, &p):
 		return p
 	case errors.As(err, &cs) && cs.Persistent:
-		return problemf(CodeEndorserClockSkew, "the endorser of %s (%s) has refused every transaction for %s: %s",
+		return problemf(api.CodeEndorserClockSkew, "the endorser of %s (%s) has refused every transaction for %s: %s",
 			cs.MSPID, cs.Address, cs.For.Round(time.Second), cs.Message)
 	case errors.As(err, &cs):
 		return problemf(string(domain.KindClockSkew), "the endorser of %s (%s): %s", cs.MSPID, cs.Address, cs.Message)
 	case errors.As(err, &eb) && eb.Disagree:
-		return problemf(CodeEndorsersDisagree, "the endorser of %s refused (%s: %s) at height %d, where this agency's peer approved",
+		return problemf(api.CodeEndorsersDisagree, "the endorser of %s refused (%s: %s) at height %d, where this agency's peer approved",
 			eb.MSPID, eb.Refusal.Kind, eb.Refusal.Message, eb.Height)
 	case errors.As(err, &eb):
-		return problemf(CodeEndorserBehind, "the endorser of %s refused (%s: %s) at height %d, before reaching %d",
+		return problemf(api.CodeEndorserBehind, "the endorser of %s refused (%s: %s) at height %d, before reaching %d",
 			eb.MSPID, eb.Refusal.Kind, eb.Refusal.Message, eb.Height, eb.Target)
 	case errors.As(err, &de):
 		return newProblem(string(de.Kind), de.Message)
 	case errors.Is(err, ErrOutcomeUnknown):
-		return newProblem(CodeOutcomeUnknown, "the transaction was sent but its commit could not be confirmed")
+		return newProblem(api.CodeOutcomeUnknown, "the transaction was sent but its commit could not be confirmed")
 	case errors.As(err, &cf):
-		return newProblem(CodeCommitFailed, "validation code "+cf.Code)
+		return newProblem(api.CodeCommitFailed, "validation code "+cf.Code)
 	case errors.Is(err, ErrLedgerUnavailable):
-		return newProblem(CodeLedgerUnavailable, "")
+		return newProblem(api.CodeLedgerUnavailable, "")
 	case errors.Is(err, ErrNoIdentity):
 		return newProblem(string(domain.KindForbidden), "this agency holds no Fabric identity for the caller's role")
 	case errors.Is(err, privacy.ErrNotFound):
-		return newProblem(CodeUnknownLocalRef, "")
+		return newProblem(api.CodeUnknownLocalRef, "")
 	case errors.Is(err, privacy.ErrTooLarge):
 		return newProblem(string(domain.KindInvalidArgument), "local reference too long")
 	case errors.Is(err, privacy.ErrInvalidInput), errors.Is(err, privacy.ErrUnknownDomain):
@@ -169,7 +125,7 @@ func problemOf(err error) *Problem {
 	case errors.Is(err, privacy.ErrConflict):
 		return newProblem(string(domain.KindConflict), "the local reference is bound to another case")
 	case errors.Is(err, privacy.ErrUnavailable), errors.Is(err, privacy.ErrUnauthenticated), errors.Is(err, privacy.ErrForbidden):
-		return newProblem(CodePrivacyUnavailable, "")
+		return newProblem(api.CodePrivacyUnavailable, "")
 	}
 	return newProblem(string(domain.KindInternal), "")
 }
@@ -189,7 +145,7 @@ func privacyDetail(err error) string {
 }
 
 // writeProblem sends p as application/problem+json.
-func writeProblem(w http.ResponseWriter, p *Problem) {
+func writeProblem(w http.ResponseWriter, p *api.Problem) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")

@@ -35,24 +35,6 @@ import (
 // on the 2-core test machine (test/restore_test.go), so ~100 s per 100,000.
 // Nothing is written unless an erased mapping came back.
 
-// ReconcileReport is what one reconciliation did.
-type ReconcileReport struct {
-	// Generation is the privacy service's store generation it checked
-	// ("" when the service does not report one).
-	Generation string `json:"generation,omitempty"`
-	// Checked mappings (one per pseudonym and channel) read on the ledger.
-	Checked int `json:"checked"`
-	// Erased mappings: their case's erasure is on the ledger; they were held
-	// again and are erased now (and confirmed if the agency's confirmation
-	// was still pending).
-	Erased int `json:"erased"`
-	// Kept: an erasure is on the ledger but the executor's rules leave the
-	// mapping (e.g. this agency is not a holder of the case on that channel).
-	Kept int `json:"kept"`
-	// NotOnLedger: pseudonyms without a case on the ledger (yet).
-	NotOnLedger int `json:"notOnLedger"`
-}
-
 // generationReporter is implemented by privacy.Store and privacy.Client.
 type generationReporter interface {
 	Generation(ctx context.Context) (string, error)
@@ -69,8 +51,8 @@ const (
 // ledger's erasures and erases each one whose case's erasure is requested,
 // through the erasure executor. It is idempotent, so two runs at once (the
 // start-up run and an admin's) are harmless: they only read twice.
-func (s *Server) ReconcileErasures(ctx context.Context) (ReconcileReport, error) {
-	var rep ReconcileReport
+func (s *Server) ReconcileErasures(ctx context.Context) (api.ReconcileReport, error) {
+	var rep api.ReconcileReport
 	if g, ok := s.vault.(generationReporter); ok {
 		gen, err := g.Generation(ctx)
 		if err != nil {
@@ -98,7 +80,7 @@ func (s *Server) ReconcileErasures(ctx context.Context) (ReconcileReport, error)
 	return rep, nil
 }
 
-func (s *Server) reconcileChannel(ctx context.Context, ch ChannelInfo, role domain.Role, rep *ReconcileReport) error {
+func (s *Server) reconcileChannel(ctx context.Context, ch api.ChannelInfo, role domain.Role, rep *api.ReconcileReport) error {
 	after := ""
 	for {
 		page, next, err := s.vault.List(ctx, ch.Name, after, reconcileListed)
@@ -157,7 +139,7 @@ type reconcileOutcome struct {
 	err  error
 }
 
-func (s *Server) reconcileOne(ctx context.Context, ch ChannelInfo, role domain.Role, pseudonym string) reconcileOutcome {
+func (s *Server) reconcileOne(ctx context.Context, ch api.ChannelInfo, role domain.Role, pseudonym string) reconcileOutcome {
 	if err := ctx.Err(); err != nil {
 		return reconcileOutcome{err: err}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -48,7 +49,7 @@ func (rv *restorableVault) open(tombs string) *privacy.Store {
 func TestReconcileErasesMappingsARestoreBroughtBack(t *testing.T) {
 	ctx := context.Background()
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	// A real channel always has blocks (its genesis at least): the executor
 	// may ask the peer for its height.
 	b := newChainBuilder(t)
@@ -74,7 +75,7 @@ func TestReconcileErasesMappingsARestoreBroughtBack(t *testing.T) {
 	if _, err := a.vault.Backup(ctx, &backup); err != nil {
 		t.Fatal(err)
 	}
-	a.must(200, a.call(domain.RoleCaseworker, "POST", "/v1/erasures", ErasureRequest{CaseRef: CaseRef{Channel: "national", LocalRef: "AO-R1"}, OccurredOn: "2026-11-27"}, ""), nil)
+	a.must(200, a.call(domain.RoleCaseworker, "POST", "/v1/erasures", api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: "AO-R1"}, OccurredOn: "2026-11-27"}, ""), nil)
 	waitFor(t, "erasure confirmed", func() bool {
 		s := n.state("national", erased.Pseudonym)
 		return s.Erasure != nil && len(s.Erasure.Pending) == 0
@@ -145,7 +146,7 @@ func TestReconcileErasesMappingsARestoreBroughtBack(t *testing.T) {
 		a.start()
 		// The start-up run may be under way too; when this call returns,
 		// it has checked every mapping itself.
-		var rep ReconcileReport
+		var rep api.ReconcileReport
 		a.must(200, a.call(domain.RoleAdmin, "POST", "/v1/erasures/reconcile", nil, ""), &rep)
 		if resolvesAgain(s) {
 			t.Fatal("reconcile left the mapping")

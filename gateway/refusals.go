@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"sync/atomic"
-	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -26,18 +26,6 @@ const pfxRefused = "autorefused/"
 // maxRefusals bounds the list (oldest dropped first).
 const maxRefusals = 10000
 
-// AutomationRefusal is one permanent refusal. It holds no local reference:
-// a pseudonym, codes and the chaincode's message (which never quotes input).
-type AutomationRefusal struct {
-	At         time.Time   `json:"at"`
-	Automation string      `json:"automation"`
-	Channel    string      `json:"channel"`
-	Pseudonym  string      `json:"pseudonym"`
-	Function   string      `json:"function"`
-	Kind       domain.Kind `json:"kind"`
-	Message    string      `json:"message"`
-}
-
 var refusalSeq atomic.Uint64
 
 // recordRefusal logs, counts and stores a permanent refusal.
@@ -45,7 +33,7 @@ func (s *Server) recordRefusal(automation, channel, pseudonym, fn string, de *do
 	s.m.automation.WithLabelValues(automation, "refused").Inc()
 	s.log.Error("automation write refused for good; moving on", "automation", automation, "channel", channel,
 		"function", fn, "kind", string(de.Kind))
-	r := AutomationRefusal{At: s.now().UTC(), Automation: automation, Channel: channel, Pseudonym: pseudonym,
+	r := api.AutomationRefusal{At: s.now().UTC(), Automation: automation, Channel: channel, Pseudonym: pseudonym,
 		Function: fn, Kind: de.Kind, Message: de.Message}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -79,13 +67,13 @@ func (s *Server) recordRefusal(automation, channel, pseudonym, fn string, de *do
 }
 
 // AutomationRefusals lists the stored permanent refusals, oldest first.
-func (s *Server) AutomationRefusals() ([]AutomationRefusal, error) {
-	out := []AutomationRefusal{}
+func (s *Server) AutomationRefusals() ([]api.AutomationRefusal, error) {
+	out := []api.AutomationRefusal{}
 	err := s.store.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxRefused)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var r AutomationRefusal
+			var r api.AutomationRefusal
 			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &r) }); err != nil {
 				return err
 			}
@@ -96,15 +84,10 @@ func (s *Server) AutomationRefusals() ([]AutomationRefusal, error) {
 	return out, err
 }
 
-// RefusalList is what GET /v1/automations/refusals answers.
-type RefusalList struct {
-	Items []AutomationRefusal `json:"items"`
-}
-
 func (s *Server) hAutomationRefusals(*call) (int, any, error) {
 	rs, err := s.AutomationRefusals()
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, RefusalList{Items: rs}, nil
+	return http.StatusOK, api.RefusalList{Items: rs}, nil
 }

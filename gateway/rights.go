@@ -21,63 +21,6 @@ import (
 // rightsRoles may rectify and export.
 func rightsRoles() []domain.Role { return []domain.Role{domain.RoleAdmin} }
 
-// RectifyRequest replaces one of the agency's local references of a case
-// (art. 16). Nothing on the ledger changes: references never reach it.
-type RectifyRequest struct {
-	Channel     string `json:"channel"`
-	LocalRef    string `json:"localRef"`
-	NewLocalRef string `json:"newLocalRef"`
-}
-
-// RectifyResponse answers a rectification. It holds no reference: the
-// answer is stored under the Idempotency-Key, and the gateway's store keeps
-// no local reference.
-type RectifyResponse struct {
-	Channel     string    `json:"channel"`
-	Pseudonym   string    `json:"pseudonym"`
-	RectifiedAt time.Time `json:"rectifiedAt"`
-}
-
-// ExportRequest names the person by the agency's local reference on a
-// channel (art. 15).
-type ExportRequest struct {
-	Channel  string `json:"channel"`
-	LocalRef string `json:"localRef"`
-}
-
-// SubjectExport is what the agency holds about one person: its references
-// and pseudonyms per channel (the whole linked case in its privacy
-// service), each case's state and timeline on the ledger as this agency's
-// peer shows them, and the value-free history of the mapping.
-type SubjectExport struct {
-	MSPID      string          `json:"mspId"`
-	ExportedAt time.Time       `json:"exportedAt"`
-	MappedAt   time.Time       `json:"mappedAt"`
-	Cases      []ExportedCase  `json:"cases"`
-	History    []ExportHistory `json:"history"`
-}
-
-// ExportedCase is the person's case on one channel.
-type ExportedCase struct {
-	Channel   string    `json:"channel"`
-	Pseudonym string    `json:"pseudonym"`
-	LocalRefs []string  `json:"localRefs"`
-	MappedAt  time.Time `json:"mappedAt"`
-	// OnLedger is false when the ledger holds no such case (or the channel
-	// is not one this gateway serves); Case and Timeline are then absent.
-	OnLedger bool              `json:"onLedger"`
-	Case     *domain.CaseState `json:"case,omitempty"`
-	Timeline []domain.Event    `json:"timeline"`
-}
-
-// ExportHistory is one change of the mapping: when, what, on which channel;
-// never the value (a rectification does not say what was replaced).
-type ExportHistory struct {
-	At      time.Time `json:"at"`
-	Action  string    `json:"action"`
-	Channel string    `json:"channel"`
-}
-
 // maxExportPages bounds the timeline pages read per case (at the
 // chaincode's page size, far beyond any real case).
 const maxExportPages = 200
@@ -93,7 +36,7 @@ func refArg(field, v string) error {
 func (s *Server) hRectify(c *call) (status int, body any, err error) {
 	channel := ""
 	defer func() { s.auditRights(c, "rectify", channel, err) }()
-	var req RectifyRequest
+	var req api.RectifyRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -131,20 +74,20 @@ func (s *Server) hRectify(c *call) (status int, body any, err error) {
 		// Done by an earlier attempt of this write if the new reference
 		// names the case now.
 		if q, rerr := s.vault.ResolveRef(ctx, ch.Name, req.NewLocalRef); rerr != nil || q != p {
-			return 0, nil, newProblem(CodeUnknownLocalRef, "localRef: not a reference of this agency on the channel")
+			return 0, nil, newProblem(api.CodeUnknownLocalRef, "localRef: not a reference of this agency on the channel")
 		}
 	case errors.Is(err, privacy.ErrConflict):
 		return 0, nil, domain.Errorf(domain.KindConflict, "newLocalRef: already names a case of this agency on the channel")
 	case err != nil:
 		return 0, nil, err
 	}
-	return http.StatusOK, RectifyResponse{Channel: ch.Name, Pseudonym: p, RectifiedAt: s.now().UTC().Truncate(time.Second)}, nil
+	return http.StatusOK, api.RectifyResponse{Channel: ch.Name, Pseudonym: p, RectifiedAt: s.now().UTC().Truncate(time.Second)}, nil
 }
 
 func (s *Server) hExport(c *call) (status int, body any, err error) {
 	channel := ""
 	defer func() { s.auditRights(c, "export", channel, err) }()
-	var req ExportRequest
+	var req api.ExportRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -160,10 +103,10 @@ func (s *Server) hExport(c *call) (status int, body any, err error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := SubjectExport{MSPID: s.cfg.MSPID, ExportedAt: s.now().UTC(), MappedAt: ex.CreatedAt,
-		Cases: []ExportedCase{}, History: []ExportHistory{}}
+	out := api.SubjectExport{MSPID: s.cfg.MSPID, ExportedAt: s.now().UTC(), MappedAt: ex.CreatedAt,
+		Cases: []api.ExportedCase{}, History: []api.ExportHistory{}}
 	for _, e := range ex.Entries {
-		ec := ExportedCase{Channel: e.Domain, Pseudonym: e.Pseudonym, LocalRefs: nonNilSlice(e.LocalRefs),
+		ec := api.ExportedCase{Channel: e.Domain, Pseudonym: e.Pseudonym, LocalRefs: nonNilSlice(e.LocalRefs),
 			MappedAt: e.CreatedAt, Timeline: []domain.Event{}}
 		if err := c.exportLedger(&ec); err != nil {
 			return 0, nil, err
@@ -171,14 +114,14 @@ func (s *Server) hExport(c *call) (status int, body any, err error) {
 		out.Cases = append(out.Cases, ec)
 	}
 	for _, h := range ex.History {
-		out.History = append(out.History, ExportHistory{At: h.At, Action: h.Action, Channel: h.Domain})
+		out.History = append(out.History, api.ExportHistory{At: h.At, Action: h.Action, Channel: h.Domain})
 	}
 	return http.StatusOK, out, nil
 }
 
 // exportLedger reads a case's state and whole timeline with the caller's
 // identity, as the timeline route does: what this agency's peer shows it.
-func (c *call) exportLedger(ec *ExportedCase) error {
+func (c *call) exportLedger(ec *api.ExportedCase) error {
 	ch, err := c.s.channel(ec.Channel)
 	if err != nil {
 		return nil // a privacy domain without a channel here: nothing on this agency's ledger

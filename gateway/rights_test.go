@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -44,29 +45,29 @@ func eventCodes(evs []domain.Event) []string {
 // action, token, role and request, never a reference or pseudonym.
 func TestRightsExportAndRectify(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	lossy := &lossyVault{}
 	bpA := newAgency(t, n, clock, bp, nil)
 	aoA := newAgency(t, n, clock, ao, func(c *Config) { lossy.Vault = c.Vault; c.Vault = lossy })
 	nat := bpA.register(domain.RoleCaseworker, "national", "BP-R1", "2026-11-27").Pseudonym
-	bpA.must(200, bpA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "BP-R1"},
+	bpA.must(200, bpA.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "BP-R1"},
 		map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": "2026-11-27", "eurodacHit": "NONE"}), nil)
-	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", BindRequest{Channel: "national", Pseudonym: nat, LocalRef: "AO-R1"}, ""), nil)
-	aoA.must(200, aoA.record(domain.RoleCaseworker, CaseRef{Channel: "national", LocalRef: "AO-R1"},
+	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/bind", api.BindRequest{Channel: "national", Pseudonym: nat, LocalRef: "AO-R1"}, ""), nil)
+	aoA.must(200, aoA.record(domain.RoleCaseworker, api.CaseRef{Channel: "national", LocalRef: "AO-R1"},
 		map[string]any{"code": "FILE_CREATED", "occurredOn": "2026-11-27"}), nil)
-	var dub WriteResponse
-	aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", RegisterRequest{Channel: "dublin", LocalRef: "AO-RD1",
-		OccurredOn: "2026-11-27", LinkFrom: &CaseRef{Channel: "national", LocalRef: "AO-R1"}}, ""), &dub)
+	var dub api.WriteResponse
+	aoA.must(201, aoA.call(domain.RoleDublinOfficer, "POST", "/v1/cases", api.RegisterRequest{Channel: "dublin", LocalRef: "AO-RD1",
+		OccurredOn: "2026-11-27", LinkFrom: &api.CaseRef{Channel: "national", LocalRef: "AO-R1"}}, ""), &dub)
 	other := aoA.register(domain.RoleCaseworker, "national", "AO-OTHER", "2026-11-27").Pseudonym
 
-	var ex SubjectExport
-	r := aoA.call(domain.RoleAdmin, "POST", "/v1/rights/export", ExportRequest{Channel: "national", LocalRef: "AO-R1"}, "-")
+	var ex api.SubjectExport
+	r := aoA.call(domain.RoleAdmin, "POST", "/v1/rights/export", api.ExportRequest{Channel: "national", LocalRef: "AO-R1"}, "-")
 	aoA.must(200, r, &ex)
 	exportID := r.header.Get("X-Request-Id")
 	if ex.MSPID != ao || len(ex.Cases) != 2 {
 		t.Fatalf("export: %+v", ex)
 	}
-	byCh := map[string]ExportedCase{}
+	byCh := map[string]api.ExportedCase{}
 	for _, c := range ex.Cases {
 		byCh[c.Channel] = c
 	}
@@ -91,12 +92,12 @@ func TestRightsExportAndRectify(t *testing.T) {
 	// Rectify: the privacy service's answer is lost once (503, not final);
 	// the retry with the same key finds the old reference gone and the new
 	// one naming the case, and answers success.
-	body := RectifyRequest{Channel: "national", LocalRef: "AO-R1", NewLocalRef: "AO-R1-FIXED"}
+	body := api.RectifyRequest{Channel: "national", LocalRef: "AO-R1", NewLocalRef: "AO-R1-FIXED"}
 	r = aoA.call(domain.RoleAdmin, "POST", "/v1/rights/rectify", body, "rect-1")
-	if p := r.problem(t); r.status != 503 || p.Code != CodePrivacyUnavailable {
+	if p := r.problem(t); r.status != 503 || p.Code != api.CodePrivacyUnavailable {
 		t.Fatalf("first attempt: %d %+v", r.status, p)
 	}
-	var rect RectifyResponse
+	var rect api.RectifyResponse
 	r = aoA.call(domain.RoleAdmin, "POST", "/v1/rights/rectify", body, "rect-1")
 	aoA.must(200, r, &rect)
 	rectID := r.header.Get("X-Request-Id")
@@ -108,8 +109,8 @@ func TestRightsExportAndRectify(t *testing.T) {
 	if r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("replay: %d %v", r.status, r.header)
 	}
-	var view CaseView
-	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/state", CaseRef{Channel: "national", LocalRef: "AO-R1-FIXED"}, "-"), &view)
+	var view api.CaseView
+	aoA.must(200, aoA.call(domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", LocalRef: "AO-R1-FIXED"}, "-"), &view)
 	if view.Case.Pseudonym != nat || !slices.Equal(view.LocalRefs, []string{"AO-R1-FIXED"}) {
 		t.Fatalf("after rectify: %+v", view)
 	}
@@ -130,18 +131,18 @@ func TestRightsExportAndRectify(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"unknown reference", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1", NewLocalRef: "AO-R9"}, "", 404, CodeUnknownLocalRef},
-		{"new reference taken", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "AO-OTHER"}, "", 409, "CONFLICT"},
-		{"same reference", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "AO-R1-FIXED"}, "", 400, "INVALID_ARGUMENT"},
-		{"empty new reference", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED"}, "", 400, "INVALID_ARGUMENT"},
-		{"reference too long", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: strings.Repeat("X", 300)}, "", 400, "INVALID_ARGUMENT"},
+		{"unknown reference", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1", NewLocalRef: "AO-R9"}, "", 404, api.CodeUnknownLocalRef},
+		{"new reference taken", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "AO-OTHER"}, "", 409, "CONFLICT"},
+		{"same reference", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "AO-R1-FIXED"}, "", 400, "INVALID_ARGUMENT"},
+		{"empty new reference", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED"}, "", 400, "INVALID_ARGUMENT"},
+		{"reference too long", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: strings.Repeat("X", 300)}, "", 400, "INVALID_ARGUMENT"},
 		{"unknown field", domain.RoleAdmin, "/v1/rights/rectify", map[string]any{"channel": "national", "localRef": "AO-R1-FIXED", "newLocalRef": "A-2", "x": 1}, "", 400, "INVALID_ARGUMENT"},
-		{"not a channel", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "nope", LocalRef: "AO-R1-FIXED", NewLocalRef: "A-2"}, "", 400, "INVALID_ARGUMENT"},
-		{"no idempotency key", domain.RoleAdmin, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "A-2"}, "-", 428, CodeIdempotencyKeyRequired},
-		{"caseworker may not rectify", domain.RoleCaseworker, "/v1/rights/rectify", RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "A-2"}, "", 403, "FORBIDDEN"},
-		{"auditor may not export", domain.RoleAuditor, "/v1/rights/export", ExportRequest{Channel: "national", LocalRef: "AO-R1-FIXED"}, "-", 403, "FORBIDDEN"},
-		{"export of an unknown reference", domain.RoleAdmin, "/v1/rights/export", ExportRequest{Channel: "national", LocalRef: "AO-R1"}, "-", 404, CodeUnknownLocalRef},
-		{"export without reference", domain.RoleAdmin, "/v1/rights/export", ExportRequest{Channel: "national"}, "-", 400, "INVALID_ARGUMENT"},
+		{"not a channel", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "nope", LocalRef: "AO-R1-FIXED", NewLocalRef: "A-2"}, "", 400, "INVALID_ARGUMENT"},
+		{"no idempotency key", domain.RoleAdmin, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "A-2"}, "-", 428, api.CodeIdempotencyKeyRequired},
+		{"caseworker may not rectify", domain.RoleCaseworker, "/v1/rights/rectify", api.RectifyRequest{Channel: "national", LocalRef: "AO-R1-FIXED", NewLocalRef: "A-2"}, "", 403, "FORBIDDEN"},
+		{"auditor may not export", domain.RoleAuditor, "/v1/rights/export", api.ExportRequest{Channel: "national", LocalRef: "AO-R1-FIXED"}, "-", 403, "FORBIDDEN"},
+		{"export of an unknown reference", domain.RoleAdmin, "/v1/rights/export", api.ExportRequest{Channel: "national", LocalRef: "AO-R1"}, "-", 404, api.CodeUnknownLocalRef},
+		{"export without reference", domain.RoleAdmin, "/v1/rights/export", api.ExportRequest{Channel: "national"}, "-", 400, "INVALID_ARGUMENT"},
 	} {
 		r := aoA.call(tc.role, "POST", tc.path, tc.body, tc.key)
 		if p := r.problem(t); r.status != tc.status || p.Code != tc.code {

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/internal/diskspace"
 	privacy "github.com/caseledger/caseledger/privacy-service"
@@ -228,10 +229,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeProblem(w, newProblem(CodeMethodNotAllowed, ""))
+		writeProblem(w, newProblem(api.CodeMethodNotAllowed, ""))
 		return
 	}
-	writeProblem(w, newProblem(CodeRouteNotFound, ""))
+	writeProblem(w, newProblem(api.CodeRouteNotFound, ""))
 }
 
 // pathMatches compares a route template with a path segment by segment.
@@ -390,7 +391,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: rw}
 		c := &call{s: s, w: sw, r: r, ctx: r.Context(), id: uuid.NewString()}
-		sw.Header().Set("X-Request-Id", c.id)
+		sw.Header().Set(api.HeaderRequestID, c.id)
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.Error("handler panic", "route", label, "request", c.id, "panic", fmt.Sprint(v))
@@ -409,13 +410,13 @@ func (s *Server) wrap(rt route) http.Handler {
 				"request", c.id, "token", c.caller.TokenID, "role", string(c.caller.Role))
 		}()
 		if s.isClosing() && !rt.public {
-			writeProblem(sw, newProblem(CodeShuttingDown, ""))
+			writeProblem(sw, newProblem(api.CodeShuttingDown, ""))
 			return
 		}
 		if !rt.stream {
 			if reason := s.admit(r.Context()); reason != "" {
 				s.m.rejected.WithLabelValues(reason).Inc()
-				writeProblem(sw, newProblem(CodeOverloaded, "too many requests in flight; retry later"))
+				writeProblem(sw, newProblem(api.CodeOverloaded, "too many requests in flight; retry later"))
 				return
 			}
 			defer func() { <-s.sem }()
@@ -498,7 +499,7 @@ func (s *Server) authenticate(r *http.Request) (Caller, bool) {
 }
 
 // readBody reads a POST body (bounded, JSON only).
-func (c *call) readBody(rt route) *Problem {
+func (c *call) readBody(rt route) *api.Problem {
 	if c.r.Method != http.MethodPost {
 		return nil
 	}
@@ -509,14 +510,14 @@ func (c *call) readBody(rt route) *Problem {
 	if ct := c.r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return newProblem(CodeUnsupportedMediaType, "send application/json")
+			return newProblem(api.CodeUnsupportedMediaType, "send application/json")
 		}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return problemf(CodePayloadTooLarge, "at most %d bytes", limit)
+			return problemf(api.CodePayloadTooLarge, "at most %d bytes", limit)
 		}
 		return newProblem(string(domain.KindInvalidArgument), "unreadable body")
 	}
@@ -526,10 +527,10 @@ func (c *call) readBody(rt route) *Problem {
 
 // serveWrite runs a write under its Idempotency-Key.
 func (s *Server) serveWrite(c *call, rt route) {
-	key := c.r.Header.Get("Idempotency-Key")
+	key := c.r.Header.Get(api.HeaderIdempotencyKey)
 	if key == "" {
 		s.m.rejected.WithLabelValues("no-idempotency-key").Inc()
-		writeProblem(c.w, newProblem(CodeIdempotencyKeyRequired, ""))
+		writeProblem(c.w, newProblem(api.CodeIdempotencyKeyRequired, ""))
 		return
 	}
 	if !validIdemKey(key) {
@@ -616,21 +617,21 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 // readyz: the peer answers and the privacy service is ready.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.isClosing() {
-		writeProblem(w, newProblem(CodeShuttingDown, ""))
+		writeProblem(w, newProblem(api.CodeShuttingDown, ""))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if err := s.ledger.Ping(ctx); err != nil {
-		writeProblem(w, newProblem(CodeLedgerUnavailable, "peer not reachable"))
+		writeProblem(w, newProblem(api.CodeLedgerUnavailable, "peer not reachable"))
 		return
 	}
 	if err := s.cfg.PrivacyReady(ctx); err != nil {
-		writeProblem(w, newProblem(CodePrivacyUnavailable, "privacy service not ready"))
+		writeProblem(w, newProblem(api.CodePrivacyUnavailable, "privacy service not ready"))
 		return
 	}
 	if err := s.disk.check(); err != nil {
-		writeProblem(w, newProblem(CodeStorageLow, err.Error()))
+		writeProblem(w, newProblem(api.CodeStorageLow, err.Error()))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")

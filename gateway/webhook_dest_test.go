@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -130,18 +131,18 @@ func TestWebhookClientDoesNotFollowRedirects(t *testing.T) {
 
 func TestWebhookSubscriptionRefusesInternalDestinations(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, bp, func(c *Config) { c.Webhooks.AllowNets = nil })
 	for _, u := range []string{
 		"http://127.0.0.1:8080/hook", "http://localhost:9/x", "http://[::1]/x", "http://169.254.169.254/latest/meta-data/",
 		"http://0.0.0.0:80/", "https://[fe80::1]/x", "https://api.localhost/x",
 	} {
-		r := a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: u}, "")
+		r := a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: u}, "")
 		if p := r.problem(t); r.status != 400 || p.Code != string(domain.KindInvalidArgument) {
 			t.Errorf("%s: %d %+v, want 400 INVALID_ARGUMENT", u, r.status, p)
 		}
 	}
-	var wh CreatedWebhook
-	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://10.1.2.3/hook"}, ""), &wh)
-	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://receiver.agency.internal/hook"}, ""), &wh)
+	var wh api.CreatedWebhook
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: "https://10.1.2.3/hook"}, ""), &wh)
+	a.must(201, a.call(domain.RoleCaseworker, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: "https://receiver.agency.internal/hook"}, ""), &wh)
 }

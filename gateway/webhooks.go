@@ -20,6 +20,7 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -55,29 +56,6 @@ type WebhookOptions struct {
 	Client *http.Client
 }
 
-// Webhook is a stored subscription.
-type Webhook struct {
-	ID        string    `json:"id"`
-	URL       string    `json:"url"`
-	Secret    string    `json:"secret,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	HeldOnly  bool      `json:"heldOnly,omitempty"`
-	CreatedBy string    `json:"createdBy"`
-	CreatedAt time.Time `json:"createdAt"`
-}
-
-// WebhookStatus is a subscription as listed (no secret).
-type WebhookStatus struct {
-	ID          string    `json:"id"`
-	URL         string    `json:"url"`
-	Channel     string    `json:"channel,omitempty"`
-	HeldOnly    bool      `json:"heldOnly"`
-	CreatedBy   string    `json:"createdBy"`
-	CreatedAt   time.Time `json:"createdAt"`
-	Position    string    `json:"position"`
-	DeadLetters int       `json:"deadLetters"`
-}
-
 type webhooks struct {
 	s    *Server
 	opts WebhookOptions
@@ -107,13 +85,13 @@ func newWebhooks(s *Server, o WebhookOptions) *webhooks {
 	return &webhooks{s: s, opts: o, workers: map[string]context.CancelFunc{}}
 }
 
-func (h *webhooks) list() ([]Webhook, error) {
-	var out []Webhook
+func (h *webhooks) list() ([]api.Webhook, error) {
+	var out []api.Webhook
 	err := h.s.store.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxWebhook), PrefetchValues: true})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var w Webhook
+			var w api.Webhook
 			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &w) }); err != nil {
 				return err
 			}
@@ -140,7 +118,7 @@ func (h *webhooks) run(ctx context.Context) {
 	h.wg.Wait()
 }
 
-func (h *webhooks) startWorker(w Webhook) {
+func (h *webhooks) startWorker(w api.Webhook) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ctx == nil || h.workers[w.ID] != nil {
@@ -165,7 +143,7 @@ func (h *webhooks) stopWorker(id string) {
 }
 
 // work delivers the log to one subscription, in order.
-func (h *webhooks) work(ctx context.Context, w Webhook) {
+func (h *webhooks) work(ctx context.Context, w api.Webhook) {
 	s := h.s
 	cursorKey := pfxWHCursor + w.ID
 	cursor, err := s.store.cursor(cursorKey)
@@ -210,7 +188,7 @@ func (h *webhooks) work(ctx context.Context, w Webhook) {
 // deliverWithRetry delivers one event until it is acknowledged or
 // MaxAttempts is reached (then a dead letter is stored). false: stopped
 // before an outcome.
-func (h *webhooks) deliverWithRetry(ctx context.Context, w Webhook, v EventView, seq uint64) bool {
+func (h *webhooks) deliverWithRetry(ctx context.Context, w api.Webhook, v api.EventView, seq uint64) bool {
 	body, _ := json.Marshal(v)
 	bo := backoff{base: h.opts.BaseBackoff, max: h.opts.MaxBackoff}
 	for attempt := 1; ; attempt++ {
@@ -247,7 +225,7 @@ func Signature(secret, timestamp string, body []byte) string {
 	return "v1=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func (h *webhooks) deliver(ctx context.Context, w Webhook, position string, body []byte) error {
+func (h *webhooks) deliver(ctx context.Context, w api.Webhook, position string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
@@ -273,22 +251,6 @@ func (h *webhooks) deliver(ctx context.Context, w Webhook, position string, body
 	return nil
 }
 
-// CreateWebhookRequest subscribes a URL.
-type CreateWebhookRequest struct {
-	URL      string `json:"url"`
-	Channel  string `json:"channel,omitempty"`
-	HeldOnly bool   `json:"heldOnly,omitempty"`
-	// From is where delivery starts: "now" (default), "beginning", or a
-	// position from an earlier event.
-	From string `json:"from,omitempty"`
-}
-
-// CreatedWebhook answers a subscription; the secret is shown only here.
-type CreatedWebhook struct {
-	Webhook
-	Position string `json:"position"`
-}
-
 func (h *webhooks) checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || len(raw) > 2048 {
@@ -304,7 +266,7 @@ func (h *webhooks) checkURL(raw string) error {
 }
 
 func (s *Server) hCreateWebhook(c *call) (int, any, error) {
-	var req CreateWebhookRequest
+	var req api.CreateWebhookRequest
 	if err := decodeJSON(c.body, &req); err != nil {
 		return 0, nil, err
 	}
@@ -328,7 +290,7 @@ func (s *Server) hCreateWebhook(c *call) (int, any, error) {
 			return 0, nil, domain.Errorf(domain.KindInvalidArgument, "from: now, beginning or a position of this gateway")
 		}
 		if seq+1 < s.evlog.firstRetained() {
-			return 0, nil, newProblem(CodePositionExpired, "from: events after this position were trimmed")
+			return 0, nil, newProblem(api.CodePositionExpired, "from: events after this position were trimmed")
 		}
 		start = seq
 	}
@@ -340,7 +302,7 @@ func (s *Server) hCreateWebhook(c *call) (int, any, error) {
 	if _, err := rand.Read(idb); err != nil {
 		return 0, nil, err
 	}
-	w := Webhook{ID: "wh-" + hex.EncodeToString(idb), URL: req.URL, Secret: hex.EncodeToString(sec),
+	w := api.Webhook{ID: "wh-" + hex.EncodeToString(idb), URL: req.URL, Secret: hex.EncodeToString(sec),
 		Channel: req.Channel, HeldOnly: req.HeldOnly, CreatedBy: c.caller.TokenID, CreatedAt: s.now().UTC()}
 	wb, _ := json.Marshal(w)
 	err := s.store.db.Update(func(txn *badger.Txn) error {
@@ -353,13 +315,13 @@ func (s *Server) hCreateWebhook(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	s.hooks.startWorker(w)
-	return http.StatusCreated, CreatedWebhook{Webhook: w, Position: s.evlog.position(start)}, nil
+	return http.StatusCreated, api.CreatedWebhook{Webhook: w, Position: s.evlog.position(start)}, nil
 }
 
 // mayManage: a subscription belongs to the token that created it. Only that
 // token and the agency's admin may see or delete it — another system of the
 // agency (or its auditor) must not learn where events go, nor silence them.
-func mayManage(c Caller, w Webhook) bool {
+func mayManage(c Caller, w api.Webhook) bool {
 	return c.Role == domain.RoleAdmin || (w.CreatedBy != "" && w.CreatedBy == c.TokenID)
 }
 
@@ -368,7 +330,7 @@ func (s *Server) hListWebhooks(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := []WebhookStatus{}
+	out := []api.WebhookStatus{}
 	for _, w := range all {
 		if !mayManage(c.caller, w) {
 			continue
@@ -377,7 +339,7 @@ func (s *Server) hListWebhooks(c *call) (int, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		st := WebhookStatus{ID: w.ID, URL: w.URL, Channel: w.Channel, HeldOnly: w.HeldOnly, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
+		st := api.WebhookStatus{ID: w.ID, URL: w.URL, Channel: w.Channel, HeldOnly: w.HeldOnly, CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
 			Position: s.evlog.position(cur)}
 		st.DeadLetters, err = s.countPrefix(pfxWHDead + w.ID + "/")
 		if err != nil {
@@ -385,7 +347,7 @@ func (s *Server) hListWebhooks(c *call) (int, any, error) {
 		}
 		out = append(out, st)
 	}
-	slices.SortFunc(out, func(a, b WebhookStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	slices.SortFunc(out, func(a, b api.WebhookStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return http.StatusOK, map[string]any{"items": out}, nil
 }
 
@@ -404,7 +366,7 @@ func (s *Server) countPrefix(prefix string) (int, error) {
 
 func (s *Server) hDeleteWebhook(c *call) (int, any, error) {
 	id := c.r.PathValue("id")
-	var w Webhook
+	var w api.Webhook
 	found, err := s.store.getJSON(pfxWebhook+id, &w)
 	if err != nil {
 		return 0, nil, err

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -14,7 +15,7 @@ import (
 // can delete it (404, as for a subscription that does not exist).
 func TestWebhooksBelongToTheirToken(t *testing.T) {
 	clock := newTestClock()
-	n := newFakeNet(clock.Now)
+	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, au, nil)
 	second, _, err := a.tf.Add(au, domain.RoleAuditor, "second-system", clock.Now())
 	if err != nil {
@@ -22,12 +23,12 @@ func TestWebhooksBelongToTheirToken(t *testing.T) {
 	}
 	a.restart() // the authenticator is built from the token file at start
 	as := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
-	var mine, theirs CreatedWebhook
-	a.must(201, a.call(domain.RoleAuditor, "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://one.example/hook"}, ""), &mine)
-	a.must(201, a.callWith(as(second), "", "POST", "/v1/webhooks", CreateWebhookRequest{URL: "https://two.example/hook"}, ""), &theirs)
+	var mine, theirs api.CreatedWebhook
+	a.must(201, a.call(domain.RoleAuditor, "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: "https://one.example/hook"}, ""), &mine)
+	a.must(201, a.callWith(as(second), "", "POST", "/v1/webhooks", api.CreateWebhookRequest{URL: "https://two.example/hook"}, ""), &theirs)
 	ids := func(h http.Header, role domain.Role) []string {
 		var list struct {
-			Items []WebhookStatus `json:"items"`
+			Items []api.WebhookStatus `json:"items"`
 		}
 		a.must(200, a.callWith(h, role, "GET", "/v1/webhooks", nil, ""), &list)
 		var out []string

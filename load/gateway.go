@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -272,7 +273,7 @@ func (g *Gateway) once(ctx context.Context, org, url, token, idempotencyKey stri
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	if idempotencyKey != "" {
-		req.Header.Set("Idempotency-Key", idempotencyKey)
+		req.Header.Set(api.HeaderIdempotencyKey, idempotencyKey)
 	}
 	res, err := g.http[org].Do(req)
 	if err != nil {

@@ -20,8 +20,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -94,7 +94,7 @@ func (f *fakeGateways) serve(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, org+" "+path)
 	key := r.Header.Get("Idempotency-Key")
 	if path == "/v1/cases/timeline" {
-		var req gateway.TimelineRequest
+		var req api.TimelineRequest
 		if err := strict(body, &req); err != nil || key != "" {
 			f.t.Errorf("timeline request %s (key %q): %v", body, key, err)
 		}
@@ -132,18 +132,18 @@ func (f *fakeGateways) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch path {
 	case "/v1/cases":
-		var req gateway.RegisterRequest
+		var req api.RegisterRequest
 		decode(&req)
 		ref, pseudonym, code = req.LocalRef, uuid.NewString(), "CASE_REGISTERED"
 		f.refs[org+"|"+ref] = pseudonym
 	case "/v1/cases/bind":
-		var req gateway.BindRequest
+		var req api.BindRequest
 		decode(&req)
 		f.refs[org+"|"+req.LocalRef] = req.Pseudonym
 		f.binds[org+"|"+req.Pseudonym]++
 		ref, pseudonym, code = req.LocalRef, req.Pseudonym, "CASE_BOUND" // recorded on the ledger
 	case "/v1/cases/events":
-		var req gateway.EventRequest
+		var req api.EventRequest
 		decode(&req)
 		var ev map[string]any
 		_ = json.Unmarshal(req.Event, &ev)
@@ -155,19 +155,19 @@ func (f *fakeGateways) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		ref, code = req.LocalRef, string(in.Code)
 	case "/v1/dublin/requests":
-		var req gateway.DublinRequestRequest
+		var req api.DublinRequestRequest
 		decode(&req)
 		ref, code = req.LocalRef, "TAKE_CHARGE_REQUESTED"
 	case "/v1/dublin/replies":
-		var req gateway.DublinReplyRequest
+		var req api.DublinReplyRequest
 		decode(&req)
 		ref, code = req.LocalRef, "REQUEST_"+req.Reply
 	case "/v1/dublin/transfers":
-		var req gateway.DublinTransferRequest
+		var req api.DublinTransferRequest
 		decode(&req)
 		ref, code = req.LocalRef, "TRANSFER_"+req.Step
 	case "/v1/dublin/deadlines/resolve":
-		var req gateway.DublinCase
+		var req api.DublinCase
 		decode(&req)
 		ref, code = req.LocalRef, "IMPLICITLY_ACCEPTED"
 	default:
@@ -182,10 +182,10 @@ func (f *fakeGateways) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.seq[pseudonym]++
-	wr := gateway.WriteResponse{Pseudonym: pseudonym, Seq: f.seq[pseudonym], Code: domain.EventCode(code), TxID: uuid.NewString()}
+	wr := api.WriteResponse{Pseudonym: pseudonym, Seq: f.seq[pseudonym], Code: domain.EventCode(code), TxID: uuid.NewString()}
 	answer, _ := json.Marshal(wr)
 	if path == "/v1/cases/bind" {
-		answer, _ = json.Marshal(gateway.BindResponse{Pseudonym: pseudonym, Created: true, Holder: true, Event: &wr})
+		answer, _ = json.Marshal(api.BindResponse{Pseudonym: pseudonym, Created: true, Holder: true, Event: &wr})
 	}
 	f.answers[key] = answer
 	f.writes++

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	clclient "github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/cmd/demo/scenario"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // TestE2EDemoScenario runs the scenario of `make demo` (the same code) on
@@ -69,15 +69,15 @@ func TestE2EDemoScenario(t *testing.T) {
 func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, rep scenario.Report) {
 	t.Helper()
 	a, b := rep.CaseA, rep.CaseB
-	nat := func(p string) gateway.CaseRef { return gateway.CaseRef{Channel: "national", Pseudonym: p} }
-	dub := func(p string) gateway.CaseRef { return gateway.CaseRef{Channel: "dublin", Pseudonym: p} }
+	nat := func(p string) api.CaseRef { return api.CaseRef{Channel: "national", Pseudonym: p} }
+	dub := func(p string) api.CaseRef { return api.CaseRef{Channel: "dublin", Pseudonym: p} }
 
 	// Case A: decided, every agency reaches it by its own reference.
 	for _, x := range []struct {
 		c   *clclient.Client
 		org string
 	}{{ag.BorderPolice, "border-police"}, {ag.AsylumOffice, "asylum-office"}, {ag.Immigration, "immigration-authority"}} {
-		v, err := x.c.Case(ctx, gateway.CaseRef{Channel: "national", LocalRef: a.Refs[x.org]})
+		v, err := x.c.Case(ctx, api.CaseRef{Channel: "national", LocalRef: a.Refs[x.org]})
 		if err != nil {
 			t.Fatalf("%s resolves case A: %v", x.org, err)
 		}
@@ -121,7 +121,7 @@ func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, r
 		doc  []byte
 		want bool
 	}{{orig, true}, {altered, false}} {
-		v, err := ag.AsylumOffice.Verify(ctx, gateway.VerifyRequest{CaseRef: gateway.CaseRef{Channel: "national", LocalRef: a.Refs["asylum-office"]}, Document: x.doc})
+		v, err := ag.AsylumOffice.Verify(ctx, api.VerifyRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: a.Refs["asylum-office"]}, Document: x.doc})
 		if err != nil || v.Anchored != x.want {
 			t.Fatalf("verify (want anchored %v): %+v %v", x.want, v, err)
 		}
@@ -190,7 +190,7 @@ func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, r
 	}
 	// Erasure: requested on both channels, confirmed by every holder, every reference gone.
 	for _, st := range []struct {
-		ref     gateway.CaseRef
+		ref     api.CaseRef
 		holders []string
 	}{{nat(b.National), nv.Case.Holders}, {dub(b.Dublin), dv.Case.Holders}} {
 		es, err := ag.Auditor.ErasureStatus(ctx, st.ref)
@@ -208,8 +208,8 @@ func checkDemoOutcome(t *testing.T, ctx context.Context, ag scenario.Agencies, r
 		{ag.BorderPolice, "national", b.Refs["border-police"]}, {ag.AsylumOffice, "national", b.Refs["asylum-office"]},
 		{ag.AsylumDublin, "dublin", b.Refs["asylum-office/dublin"]}, {ag.Partner, "dublin", b.Refs["partner-state"]},
 	} {
-		_, err := x.c.Case(ctx, gateway.CaseRef{Channel: x.ch, LocalRef: x.ref})
-		if clclient.CodeOf(err) != gateway.CodeUnknownLocalRef || !errors.Is(err, clclient.ErrNotFound) {
+		_, err := x.c.Case(ctx, api.CaseRef{Channel: x.ch, LocalRef: x.ref})
+		if clclient.CodeOf(err) != api.CodeUnknownLocalRef || !errors.Is(err, clclient.ErrNotFound) {
 			t.Fatalf("%s on %s after the erasure: %v", x.ref, x.ch, err)
 		}
 	}

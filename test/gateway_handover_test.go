@@ -14,6 +14,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/network"
 )
@@ -36,7 +37,7 @@ func TestGatewayHandOverAtOnce(t *testing.T) {
 		r := ao.raw(rawCall{token: ao.info.Tokens["caseworker"], method: "POST", path: "/v1/cases/events", contentType: "application/json",
 			body: mustJSON(t, map[string]any{"channel": "national", "pseudonym": idc.Pseudonym,
 				"event": map[string]any{"code": "FILE_CREATED", "occurredOn": today()}}),
-			key: uuid.NewString(), header: http.Header{gateway.MinBlockHeader: {strconv.FormatUint(idc.BlockNumber, 10)}}})
+			key: uuid.NewString(), header: http.Header{api.HeaderMinBlock: {strconv.FormatUint(idc.BlockNumber, 10)}}})
 		if r.status != http.StatusOK {
 			t.Fatalf("hand-over %d of %d (identity check in block %d): %d %s", i+1, n, idc.BlockNumber, r.status, r.body)
 		}
@@ -47,8 +48,8 @@ func TestGatewayHandOverAtOnce(t *testing.T) {
 	bp.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}, &reg)
 	r := ao.raw(rawCall{token: ao.info.Tokens["caseworker"], method: "POST", path: "/v1/cases/state", contentType: "application/json",
 		body:   mustJSON(t, map[string]any{"channel": "national", "pseudonym": reg.Pseudonym}),
-		header: http.Header{gateway.MinBlockHeader: {strconv.FormatUint(reg.BlockNumber+1_000_000, 10)}}})
-	if p := r.problem(t); r.status != http.StatusServiceUnavailable || p.Code != gateway.CodeLedgerBehind || r.header.Get("Retry-After") == "" {
+		header: http.Header{api.HeaderMinBlock: {strconv.FormatUint(reg.BlockNumber+1_000_000, 10)}}})
+	if p := r.problem(t); r.status != http.StatusServiceUnavailable || p.Code != api.CodeLedgerBehind || r.header.Get("Retry-After") == "" {
 		t.Fatalf("block far ahead: %d %+v", r.status, p)
 	}
 }
@@ -120,7 +121,7 @@ func TestGatewayHandOverToALaggingEndorser(t *testing.T) {
 	call := rawCall{token: ao.info.Tokens["dublin-officer"], method: "POST", path: "/v1/dublin/requests", contentType: "application/json",
 		body: mustJSON(t, map[string]any{"pseudonym": pseudonym, "kind": "TAKE_CHARGE", "occurredOn": today(), "requestedMemberState": "AT",
 			"receivedOn": today(), "applicationRegisteredOn": today(), "evidence": "OTHER"}),
-		key: key, header: http.Header{gateway.MinBlockHeader: {strconv.FormatUint(st.BlockNumber, 10)}}}
+		key: key, header: http.Header{api.HeaderMinBlock: {strconv.FormatUint(st.BlockNumber, 10)}}}
 	start := time.Now()
 	r := ao.raw(call)
 	took := time.Since(start)

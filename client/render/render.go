@@ -16,7 +16,6 @@ import (
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Short abbreviates a pseudonym or transaction id for tables (the full
@@ -39,13 +38,13 @@ func Refs(refs []string) string {
 func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
 
 // Write prints one recorded event.
-func Write(w io.Writer, r gateway.WriteResponse) {
+func Write(w io.Writer, r api.WriteResponse) {
 	fmt.Fprintf(w, "recorded %s on %s case %s: seq %d, status %s, tx %s in block %d (occurred %s, recorded %s)\n",
 		r.Code, r.Channel, r.Pseudonym, r.Seq, r.Status, Short(r.TxID), r.BlockNumber, r.OccurredOn, r.RecordedOn)
 }
 
 // Case prints a case's state as one agency sees it.
-func Case(w io.Writer, v gateway.CaseView) {
+func Case(w io.Writer, v api.CaseView) {
 	c := v.Case
 	fmt.Fprintf(w, "%s case %s\n", c.Procedure, c.Pseudonym)
 	tw := table(w)
@@ -158,7 +157,7 @@ func fields(v any) string {
 func EventDetails(e domain.Event) string { return fields(e.EventFields) }
 
 // Timeline prints a case's events as a table.
-func Timeline(w io.Writer, tl gateway.TimelineResponse) {
+func Timeline(w io.Writer, tl api.TimelineResponse) {
 	fmt.Fprintf(w, "%s case %s — your references: %s\n", tl.Channel, tl.Pseudonym, Refs(tl.LocalRefs))
 	Events(w, tl.Items, false)
 }
@@ -193,7 +192,7 @@ func Events(w io.Writer, evs []domain.Event, withCase bool) {
 }
 
 // Cases prints a list of cases with the agency's references.
-func Cases(w io.Writer, items []gateway.CaseView) {
+func Cases(w io.Writer, items []api.CaseView) {
 	tw := table(w)
 	fmt.Fprintln(tw, "  CASE\tSTATUS\tSEQ\tREGISTERED\tBY\tYOUR REFERENCES")
 	for _, v := range items {
@@ -204,7 +203,7 @@ func Cases(w io.Writer, items []gateway.CaseView) {
 
 // Board prints the Dublin deadline board. highlight, if set, marks the
 // pseudonyms of interest with '▶'.
-func Board(w io.Writer, b gateway.Board, highlight func(pseudonym string) bool) {
+func Board(w io.Writer, b api.Board, highlight func(pseudonym string) bool) {
 	fmt.Fprintf(w, "Dublin deadline board on %s (deadlines due before %s)\n", b.Today, b.Before)
 	if len(b.Items) == 0 {
 		fmt.Fprintln(w, "  (no running deadline in that window)")
@@ -233,7 +232,7 @@ func Board(w io.Writer, b gateway.Board, highlight func(pseudonym string) bool) 
 }
 
 // Audit prints a verification report.
-func Audit(w io.Writer, rep gateway.AuditReport) {
+func Audit(w io.Writer, rep api.AuditReport) {
 	verdict := "INTACT"
 	if !rep.Intact {
 		verdict = "NOT INTACT"
@@ -269,7 +268,7 @@ func Audit(w io.Writer, rep gateway.AuditReport) {
 }
 
 // txNotes prints one list of transactions for the auditor's attention (nothing when empty).
-func txNotes(w io.Writer, channel, what string, notes []gateway.TxNote, total int) {
+func txNotes(w io.Writer, channel, what string, notes []api.TxNote, total int) {
 	if total == 0 {
 		return
 	}
@@ -323,7 +322,7 @@ func Erasures(w io.Writer, items []api.ErasureStatus, daysOpen func(i int) int) 
 }
 
 // Event prints one streamed event as a line.
-func Event(w io.Writer, ev gateway.EventView) {
+func Event(w io.Writer, ev api.EventView) {
 	switch {
 	case ev.Code != "":
 		held := "not held by you"

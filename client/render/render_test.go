@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 func date(t *testing.T, s string) deadline.Date {
@@ -22,7 +22,7 @@ func date(t *testing.T, s string) deadline.Date {
 
 func TestTimelineShowsLatenessAndPayload(t *testing.T) {
 	var b bytes.Buffer
-	Timeline(&b, gateway.TimelineResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6",
+	Timeline(&b, api.TimelineResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6",
 		LocalRefs: []string{"BAMF-1"}, Items: []domain.Event{
 			{Seq: 1, Code: domain.EvCaseRegistered, OccurredOn: "2026-11-01", RecordedOn: "2026-11-27", LateDays: 26, MSPID: "BorderPoliceMSP", Role: "caseworker"},
 			{Seq: 2, Code: domain.EvIdentityChecked, OccurredOn: "2026-11-27", RecordedOn: "2026-11-27", MSPID: "AsylumOfficeMSP",
@@ -48,7 +48,7 @@ func TestBoardMarksCasesAndPassedDeadlines(t *testing.T) {
 	mine := "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6"
 	other := "0b6c4f1e-8f0e-4d6a-9a59-0a4f3c2d1e00"
 	dl := domain.Deadline{Kind: domain.DeadlineReply, Deadline: deadline.Deadline{Due: date(t, "2026-11-20"), Regime: "AMMR", Article: "Art 40(1)"}}
-	Board(&b, gateway.Board{Today: "2026-11-27", Before: "2026-12-12", Items: []gateway.BoardItem{
+	Board(&b, api.Board{Today: "2026-11-27", Before: "2026-12-12", Items: []api.BoardItem{
 		{Pseudonym: mine, LocalRefs: []string{"BAMF-D-1"}, Status: domain.StTakeChargeRequested, Deadline: dl, DaysLeft: -7},
 		{Pseudonym: other, Status: domain.StTakeChargeRequested, Deadline: dl, DaysLeft: 3},
 	}}, func(p string) bool { return p == mine })
@@ -63,7 +63,7 @@ func TestBoardMarksCasesAndPassedDeadlines(t *testing.T) {
 		t.Errorf("other case row: %q", lines[3])
 	}
 	b.Reset()
-	Board(&b, gateway.Board{Today: "2026-11-27"}, nil)
+	Board(&b, api.Board{Today: "2026-11-27"}, nil)
 	if !strings.Contains(b.String(), "no running deadline") {
 		t.Errorf("empty board: %q", b.String())
 	}
@@ -71,9 +71,9 @@ func TestBoardMarksCasesAndPassedDeadlines(t *testing.T) {
 
 func TestAuditNamesTheFirstInconsistency(t *testing.T) {
 	var b bytes.Buffer
-	Audit(&b, gateway.AuditReport{Intact: false, Channels: []gateway.ChainReport{
+	Audit(&b, api.AuditReport{Intact: false, Channels: []api.ChainReport{
 		{Channel: "national", Blocks: 9, Intact: true, ValidationCodes: map[string]int{"VALID": 8, "MVCC_READ_CONFLICT": 1}},
-		{Channel: "dublin", Blocks: 4, FirstInconsistency: &gateway.Inconsistency{Block: 3, Tx: 1, Problem: "data hash does not match"}},
+		{Channel: "dublin", Blocks: 4, FirstInconsistency: &api.Inconsistency{Block: 3, Tx: 1, Problem: "data hash does not match"}},
 	}})
 	out := b.String()
 	for _, want := range []string{"ledger NOT INTACT", "MVCC_READ_CONFLICT=1 VALID=8", "block 3 tx 1: data hash does not match"} {
@@ -86,13 +86,13 @@ func TestAuditNamesTheFirstInconsistency(t *testing.T) {
 func TestAuditListsTransactionsToLookAt(t *testing.T) {
 	var b bytes.Buffer
 	ts := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	Audit(&b, gateway.AuditReport{Intact: true, Channels: []gateway.ChainReport{
+	Audit(&b, api.AuditReport{Intact: true, Channels: []api.ChainReport{
 		{Channel: "national", Blocks: 9, Intact: true, NoWritesTotal: 0},
 		{Channel: "dublin", Blocks: 4, Intact: true, LateTolerance: "5m0s",
-			NoWrites:       []gateway.TxNote{{Block: 3, Tx: 0, TxID: strings.Repeat("ab", 32), Creator: "AuditorMSP", Function: "dublin:DeadlinesDue", Timestamp: ts}, {Block: 3, Tx: 1, Creator: "AuditorMSP", Timestamp: ts}},
+			NoWrites:       []api.TxNote{{Block: 3, Tx: 0, TxID: strings.Repeat("ab", 32), Creator: "AuditorMSP", Function: "dublin:DeadlinesDue", Timestamp: ts}, {Block: 3, Tx: 1, Creator: "AuditorMSP", Timestamp: ts}},
 			NoWritesTotal:  3,
-			LateTimestamps: []gateway.TxNote{{Block: 4, Tx: 0, Creator: "PartnerStateMSP", Function: "cases:RecordEvent", Timestamp: ts, Behind: "7m1s"}}, LateTimestampsTotal: 1,
-			UnexpectedContent: []gateway.TxNote{{Block: 4, Tx: 1, Creator: "PartnerStateMSP", Timestamp: ts, Problem: "an endorsement signature does not verify"}}, UnexpectedContentTotal: 1},
+			LateTimestamps: []api.TxNote{{Block: 4, Tx: 0, Creator: "PartnerStateMSP", Function: "cases:RecordEvent", Timestamp: ts, Behind: "7m1s"}}, LateTimestampsTotal: 1,
+			UnexpectedContent: []api.TxNote{{Block: 4, Tx: 1, Creator: "PartnerStateMSP", Timestamp: ts, Problem: "an endorsement signature does not verify"}}, UnexpectedContentTotal: 1},
 	}})
 	out := b.String()
 	for _, want := range []string{"dublin: 3 valid transactions that wrote nothing", "AuditorMSP", "dublin:DeadlinesDue", "(unknown)", "… 1 more",

@@ -9,7 +9,6 @@ import (
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Audit: the auditor's verification of the ledger and its queries.
@@ -135,7 +134,7 @@ func setupAuditHistory(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		h, err := c.AuditHistory(ctx, gateway.HistoryRequest{Channel: *channel, Pseudonym: *p, Bookmark: page.Bookmark, PageSize: page.PageSize})
+		h, err := c.AuditHistory(ctx, api.HistoryRequest{Channel: *channel, Pseudonym: *p, Bookmark: page.Bookmark, PageSize: page.PageSize})
 		if err != nil {
 			return err
 		}

@@ -7,9 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Cases: register, take part in, record on, show and list cases.
@@ -56,7 +56,7 @@ func setupRegister(fs *flag.FlagSet) runner {
 		if err := requireFlag("ref", *ref); err != nil {
 			return err
 		}
-		req := gateway.RegisterRequest{Channel: *channel, LocalRef: *ref}
+		req := api.RegisterRequest{Channel: *channel, LocalRef: *ref}
 		if *linkCh != "" || *linkRef != "" || *linkP != "" {
 			sel := caseSel{channel: *linkCh, ref: *linkRef, pseudonym: *linkP}
 			from, err := sel.caseRef()
@@ -90,7 +90,7 @@ func setupBind(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		res, err := c.Bind(ctx, gateway.BindRequest{Channel: *channel, Pseudonym: *p, LocalRef: *ref}, writeOpts(*key)...)
+		res, err := c.Bind(ctx, api.BindRequest{Channel: *channel, Pseudonym: *p, LocalRef: *ref}, writeOpts(*key)...)
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func setupRecord(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		res, err := c.RecordEvent(ctx, gateway.EventRequest{CaseRef: ref, Event: ev}, writeOpts(*key)...)
+		res, err := c.RecordEvent(ctx, api.EventRequest{CaseRef: ref, Event: ev}, writeOpts(*key)...)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func setupRecord(fs *flag.FlagSet) runner {
 
 // caseQuery is a command that reads one case (--channel with --ref or
 // --pseudonym) and prints the answer.
-func caseQuery[T any](fs *flag.FlagSet, get func(*client.Client, context.Context, gateway.CaseRef) (T, error), show func(io.Writer, T)) runner {
+func caseQuery[T any](fs *flag.FlagSet, get func(*client.Client, context.Context, api.CaseRef) (T, error), show func(io.Writer, T)) runner {
 	var sel caseSel
 	sel.register(fs)
 	return func(ctx context.Context, a *app, _ []string) error {

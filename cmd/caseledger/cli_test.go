@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -42,7 +42,7 @@ type recorded struct {
 func newFakeGateway(t *testing.T) *fakeGateway {
 	g := &fakeGateway{t: t, answer: map[string]func([]byte) (int, any){}}
 	g.answer["GET /v1/whoami"] = func([]byte) (int, any) {
-		return 200, gateway.Whoami{Org: "asylum-office", MSPID: "AsylumOfficeMSP", MemberState: "DE", Role: "caseworker"}
+		return 200, api.Whoami{Org: "asylum-office", MSPID: "AsylumOfficeMSP", MemberState: "DE", Role: "caseworker"}
 	}
 	g.srv = httptest.NewTLSServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.srv.Close)
@@ -57,7 +57,7 @@ func newFakeGateway(t *testing.T) *fakeGateway {
 func (g *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	rec := recorded{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"), key: r.Header.Get("Idempotency-Key"),
-		minBlock: r.Header.Get(gateway.MinBlockHeader)}
+		minBlock: r.Header.Get(api.HeaderMinBlock)}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &rec.body); err != nil {
 			g.t.Errorf("body not JSON: %s", b)
@@ -188,7 +188,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 func TestRecordSendsTheEventWithTodayInTheMemberState(t *testing.T) {
 	g := newFakeGateway(t)
 	g.answer["POST /v1/cases/events"] = func([]byte) (int, any) {
-		return 200, gateway.WriteResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 2,
+		return 200, api.WriteResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 2,
 			Code: "IDENTITY_CHECKED", Status: "IDENTITY_CHECKED", TxID: "abcdef0123456789", BlockNumber: 9}
 	}
 	// Flags after the positional field, too.
@@ -222,7 +222,7 @@ func TestRecordSendsTheEventWithTodayInTheMemberState(t *testing.T) {
 	if ev["suspensive"] != true || ev["occurredOn"] != "2026-11-02" {
 		t.Errorf("event %v", ev)
 	}
-	var wr gateway.WriteResponse
+	var wr api.WriteResponse
 	if err := json.Unmarshal([]byte(r.stdout), &wr); err != nil || wr.BlockNumber != 9 {
 		t.Errorf("--output json: %q (%v)", r.stdout, err)
 	}
@@ -232,20 +232,20 @@ func TestRecordSendsTheEventWithTodayInTheMemberState(t *testing.T) {
 func TestAfterBlockTravelsWithTheCommand(t *testing.T) {
 	g := newFakeGateway(t)
 	g.answer["POST /v1/cases/events"] = func([]byte) (int, any) {
-		return 200, gateway.WriteResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 3, Code: "FILE_CREATED"}
+		return 200, api.WriteResponse{Channel: "national", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 3, Code: "FILE_CREATED"}
 	}
 	args := []string{"record", "--channel", "national", "--pseudonym", "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", "--code", "FILE_CREATED", "--date", "2026-11-27"}
 	if r := cli(t, envFor(g), append([]string{"--after-block", "41"}, args...)...); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if got := g.last("/v1/cases/events").minBlock; got != "41" {
-		t.Fatalf("%s %q, want 41", gateway.MinBlockHeader, got)
+		t.Fatalf("%s %q, want 41", api.HeaderMinBlock, got)
 	}
 	if r := cli(t, envFor(g), args...); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	if got := g.last("/v1/cases/events").minBlock; got != "" {
-		t.Fatalf("without --after-block: %s %q", gateway.MinBlockHeader, got)
+		t.Fatalf("without --after-block: %s %q", api.HeaderMinBlock, got)
 	}
 }
 
@@ -298,7 +298,7 @@ func TestVerifyFailsWithFiveWhenNotAnchored(t *testing.T) {
 	g := newFakeGateway(t)
 	anchored := false
 	g.answer["POST /v1/documents/verify"] = func(b []byte) (int, any) {
-		return 200, gateway.VerifyResponse{DocumentHash: strings.Repeat("ab", 32), Anchored: anchored}
+		return 200, api.VerifyResponse{DocumentHash: strings.Repeat("ab", 32), Anchored: anchored}
 	}
 	doc := filepath.Join(t.TempDir(), "decision.pdf")
 	if err := os.WriteFile(doc, []byte("%PDF decision"), 0o600); err != nil {
@@ -365,7 +365,7 @@ func TestConnectionFilePicksURLCAAndTokenOfTheRole(t *testing.T) {
 func TestEventsPrintsLinesAndStopsAfterCount(t *testing.T) {
 	g := newFakeGateway(t)
 	ev := func(pos, code string, held bool) string {
-		b, _ := json.Marshal(gateway.EventView{Position: pos, Channel: "national", Block: 5, Name: "caseledger.case",
+		b, _ := json.Marshal(api.EventView{Position: pos, Channel: "national", Block: 5, Name: "caseledger.case",
 			Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Code: code, Seq: 1, Held: held, LocalRefs: map[bool][]string{true: {"BAMF-1"}}[held]})
 		return fmt.Sprintf("id: %s\nevent: caseledger.case\ndata: %s\n\n", pos, b)
 	}
@@ -387,7 +387,7 @@ func TestEventsPrintsLinesAndStopsAfterCount(t *testing.T) {
 	var n int
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
 	for {
-		var v gateway.EventView
+		var v api.EventView
 		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
@@ -427,7 +427,7 @@ func TestParseInterleaved(t *testing.T) {
 func TestDublinStepsSendTheirFields(t *testing.T) {
 	g := newFakeGateway(t)
 	ok := func([]byte) (int, any) {
-		return 200, gateway.WriteResponse{Channel: "dublin", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 3, TxID: "abcdef0123456789", BlockNumber: 4}
+		return 200, api.WriteResponse{Channel: "dublin", Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Seq: 3, TxID: "abcdef0123456789", BlockNumber: 4}
 	}
 	for _, p := range []string{"/v1/dublin/requests", "/v1/dublin/replies", "/v1/dublin/transfers"} {
 		g.answer["POST "+p] = ok

@@ -7,9 +7,9 @@ import (
 	"io"
 	"slices"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // The commands, one file per group: info.go (whoami, vocabulary), cases.go,
@@ -59,19 +59,19 @@ func (c *caseSel) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.pseudonym, "pseudonym", "", "the case by its pseudonym on the channel")
 }
 
-func (c *caseSel) caseRef() (gateway.CaseRef, error) {
+func (c *caseSel) caseRef() (api.CaseRef, error) {
 	if !c.noChannel && c.channel == "" {
-		return gateway.CaseRef{}, usagef("--channel is required")
+		return api.CaseRef{}, usagef("--channel is required")
 	}
 	if (c.ref == "") == (c.pseudonym == "") {
-		return gateway.CaseRef{}, usagef("give exactly one of --ref and --pseudonym")
+		return api.CaseRef{}, usagef("give exactly one of --ref and --pseudonym")
 	}
-	return gateway.CaseRef{Channel: c.channel, LocalRef: c.ref, Pseudonym: c.pseudonym}, nil
+	return api.CaseRef{Channel: c.channel, LocalRef: c.ref, Pseudonym: c.pseudonym}, nil
 }
 
-func (c *caseSel) dublinCase() (gateway.DublinCase, error) {
+func (c *caseSel) dublinCase() (api.DublinCase, error) {
 	r, err := c.caseRef()
-	return gateway.DublinCase{LocalRef: r.LocalRef, Pseudonym: r.Pseudonym}, err
+	return api.DublinCase{LocalRef: r.LocalRef, Pseudonym: r.Pseudonym}, err
 }
 
 // writeOpts carries --idempotency-key.
@@ -104,7 +104,7 @@ func orDash(s string) string {
 	return s
 }
 
-func printWrite(a *app, res gateway.WriteResponse) error {
+func printWrite(a *app, res api.WriteResponse) error {
 	return a.print(res, func(w io.Writer) { render.Write(w, res) })
 }
 

@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Documents: anchor a document's keyed hash on a case, verify one against the anchors.
@@ -74,7 +74,7 @@ func setupAnchor(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		req := gateway.AnchorRequest{CaseRef: ref, Document: doc, DocumentType: domain.DocumentType(*typ)}
+		req := api.AnchorRequest{CaseRef: ref, Document: doc, DocumentType: domain.DocumentType(*typ)}
 		if req.OccurredOn, err = a.dateOr(ctx, *date); err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func setupVerify(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		v, err := c.Verify(ctx, gateway.VerifyRequest{CaseRef: ref, Document: doc})
+		v, err := c.Verify(ctx, api.VerifyRequest{CaseRef: ref, Document: doc})
 		if err != nil {
 			return err
 		}

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"io"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Dublin: requests, replies, transfers, lapsed deadlines and the deadline board.
@@ -59,8 +59,8 @@ func setupDublinRequest(fs *flag.FlagSet) runner {
 			}
 			return oneOf("kind", *kind, string(domain.TakeCharge), string(domain.TakeBack), string(domain.TakeBackNotifyKind))
 		}
-		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
-			req := gateway.DublinRequestRequest{DublinCase: dc, Kind: domain.RequestKind(*kind), RequestedMemberState: *to,
+		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc api.DublinCase, on string) (api.WriteResponse, error) {
+			req := api.DublinRequestRequest{DublinCase: dc, Kind: domain.RequestKind(*kind), RequestedMemberState: *to,
 				ReceivedOn: *received, ApplicationRegisteredOn: *appReg, Evidence: domain.Evidence(*evidence), EvidenceReceivedOn: *evidenceOn,
 				OccurredOn: on}
 			if *urgentDue != "" {
@@ -83,8 +83,8 @@ func setupDublinReply(fs *flag.FlagSet) runner {
 		check := func() error {
 			return oneOf("reply", *reply, "ACCEPTED", "REJECTED", "REEXAMINATION_REQUESTED", "RECEIPT_ACKNOWLEDGED")
 		}
-		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
-			req := gateway.DublinReplyRequest{DublinCase: dc, Reply: *reply, ReceivedOn: *received, OccurredOn: on}
+		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc api.DublinCase, on string) (api.WriteResponse, error) {
+			req := api.DublinReplyRequest{DublinCase: dc, Reply: *reply, ReceivedOn: *received, OccurredOn: on}
 			return c.DublinReply(ctx, req, writeOpts(*key)...)
 		})
 	}
@@ -102,8 +102,8 @@ func setupDublinTransfer(fs *flag.FlagSet) runner {
 		check := func() error {
 			return oneOf("step", *step, "DECISION_ISSUED", "SCHEDULED", "COMPLETED", "DEADLINE_EXTENDED")
 		}
-		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc gateway.DublinCase, on string) (gateway.WriteResponse, error) {
-			req := gateway.DublinTransferRequest{DublinCase: dc, Step: *step, ScheduledFor: *sched,
+		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc api.DublinCase, on string) (api.WriteResponse, error) {
+			req := api.DublinTransferRequest{DublinCase: dc, Step: *step, ScheduledFor: *sched,
 				ExtensionReason: domain.ExtensionReason(*reason), OccurredOn: on}
 			return c.DublinTransfer(ctx, req, writeOpts(*key)...)
 		})
@@ -113,7 +113,7 @@ func setupDublinTransfer(fs *flag.FlagSet) runner {
 // dublinWrite is the shape of every dated Dublin step: select the case, check the command's flags,
 // connect, date the act (default today in the agency's member state), send one write, print its receipt.
 func dublinWrite(ctx context.Context, a *app, sel *caseSel, date string, check func() error,
-	send func(c *client.Client, dc gateway.DublinCase, occurredOn string) (gateway.WriteResponse, error)) error {
+	send func(c *client.Client, dc api.DublinCase, occurredOn string) (api.WriteResponse, error)) error {
 	dc, selErr := sel.dublinCase()
 	c, err := a.connect(selErr, check())
 	if err != nil {
@@ -158,7 +158,7 @@ func setupDeadlines(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		var all gateway.Board
+		var all api.Board
 		p := client.Page{PageSize: 100}
 		for {
 			b, err := c.Deadlines(ctx, *within, p)

@@ -12,7 +12,6 @@ import (
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Erasure: request it, follow the holders' confirmations, reconcile after a restore.
@@ -44,7 +43,7 @@ func setupErase(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		req := gateway.ErasureRequest{CaseRef: ref}
+		req := api.ErasureRequest{CaseRef: ref}
 		if req.OccurredOn, err = a.dateOr(ctx, *date); err != nil {
 			return err
 		}
@@ -71,7 +70,7 @@ func setupErase(fs *flag.FlagSet) runner {
 		}
 		if a.json() {
 			return a.print(struct {
-				gateway.ErasureResponse
+				api.ErasureResponse
 				Final []api.ErasureStatus `json:"final"`
 			}{res, final}, nil)
 		}
@@ -82,7 +81,7 @@ func setupErase(fs *flag.FlagSet) runner {
 	}
 }
 
-func printErasure(w io.Writer, res gateway.ErasureResponse) {
+func printErasure(w io.Writer, res api.ErasureResponse) {
 	for _, it := range res.Items {
 		if it.Requested {
 			fmt.Fprintf(w, "erasure requested on %s case %s (tx %s, block %d)\n", it.Channel, it.Pseudonym, render.Short(it.Result.TxID), it.Result.BlockNumber)
@@ -102,7 +101,7 @@ func printErasure(w io.Writer, res gateway.ErasureResponse) {
 func WaitErasure(ctx context.Context, c *client.Client, channel, pseudonym string, out io.Writer) (api.ErasureStatus, error) {
 	line := progress.Start(out, fmt.Sprintf("waiting for every holder of %s case %s to erase and confirm", channel, render.Short(pseudonym)))
 	for {
-		st, err := c.ErasureStatus(ctx, gateway.CaseRef{Channel: channel, Pseudonym: pseudonym})
+		st, err := c.ErasureStatus(ctx, api.CaseRef{Channel: channel, Pseudonym: pseudonym})
 		if err != nil {
 			line.Fail("%v", err)
 			return st, err

@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Events: follow the agency's events live.
@@ -42,7 +42,7 @@ func setupEvents(fs *flag.FlagSet) runner {
 					fmt.Fprintf(a.stderr, "event stream interrupted (%v); reconnecting (attempt %d)\n", err, attempt)
 				}
 			}},
-			func(ev gateway.EventView) error {
+			func(ev api.EventView) error {
 				if a.json() {
 					if err := enc.Encode(ev); err != nil {
 						return err

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Holidays: the member states' public holidays that Dublin periods skip.
@@ -44,7 +43,7 @@ func setupHolidaysSet(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		cal, err := c.SetHolidays(ctx, gateway.HolidaysRequest{Year: *year, Dates: list}, writeOpts(*key)...)
+		cal, err := c.SetHolidays(ctx, api.HolidaysRequest{Year: *year, Dates: list}, writeOpts(*key)...)
 		if err != nil {
 			return err
 		}

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Data-subject rights: rectify (GDPR art. 16) and export (art. 15), through
@@ -58,7 +58,7 @@ func setupRectify(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		res, err := c.Rectify(ctx, gateway.RectifyRequest{Channel: *channel, LocalRef: *ref, NewLocalRef: *newRef}, writeOpts(*key)...)
+		res, err := c.Rectify(ctx, api.RectifyRequest{Channel: *channel, LocalRef: *ref, NewLocalRef: *newRef}, writeOpts(*key)...)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func setupExport(fs *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		ex, err := c.Export(ctx, gateway.ExportRequest{Channel: *channel, LocalRef: *ref})
+		ex, err := c.Export(ctx, api.ExportRequest{Channel: *channel, LocalRef: *ref})
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func setupExport(fs *flag.FlagSet) runner {
 	}
 }
 
-func printExport(w io.Writer, ex gateway.SubjectExport) {
+func printExport(w io.Writer, ex api.SubjectExport) {
 	fmt.Fprintf(w, "data held by %s, exported %s (mapping created %s)\n", ex.MSPID,
 		ex.ExportedAt.Format(time.RFC3339), ex.MappedAt.Format(time.RFC3339))
 	for _, c := range ex.Cases {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -37,15 +38,9 @@ type Ledger interface {
 	// Roles lists the roles the gateway holds a Fabric identity for.
 	Roles() []domain.Role
 	// Channels lists the org's channels with their procedures.
-	Channels() []ChannelInfo
+	Channels() []api.ChannelInfo
 	// Ping checks that the peer answers.
 	Ping(ctx context.Context) error
-}
-
-// ChannelInfo names a channel and the procedure it runs.
-type ChannelInfo struct {
-	Name      string           `json:"name"`
-	Procedure domain.Procedure `json:"procedure"`
 }
 
 // Receipt is the outcome of a committed write.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Chapter 1: two arrivals at the border, one recorded late.
@@ -30,7 +30,7 @@ func (s *scenario) arrivals(ctx context.Context) error {
 	wctx, cancel := s.wait(ctx)
 	defer cancel()
 	for _, p := range []string{a.Pseudonym, b.Pseudonym} {
-		ev, err := s.feeds[s.ao.org].wait(wctx, func(ev gateway.EventView) bool {
+		ev, err := s.feeds[s.ao.org].wait(wctx, func(ev api.EventView) bool {
 			return ev.Pseudonym == p && ev.Code == string(domain.EvCaseRegistered)
 		})
 		if err != nil {
@@ -41,7 +41,7 @@ func (s *scenario) arrivals(ctx context.Context) error {
 	s.say("the border police hand the pseudonyms over with the person; the asylum office binds its own file numbers")
 	s.say("(CASE_BOUND on the ledger: it now holds the cases — anchoring or writing alone never makes an agency a holder):")
 	for _, x := range [][2]string{{a.Pseudonym, r.aoA}, {b.Pseudonym, r.aoB}} {
-		res, err := s.ao.c.Bind(ctx, gateway.BindRequest{Channel: "national", Pseudonym: x[0], LocalRef: x[1]})
+		res, err := s.ao.c.Bind(ctx, api.BindRequest{Channel: "national", Pseudonym: x[0], LocalRef: x[1]})
 		if err != nil {
 			return stepErr("asylum office binds "+x[1], err)
 		}

@@ -6,9 +6,9 @@ import (
 	"io"
 	"slices"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Chapter 2: the national procedure, to a decision for case A.
@@ -34,7 +34,7 @@ func (s *scenario) nationalProcedure(ctx context.Context) error {
 		{r.aoA, domain.EvHearingHeld, today, nil, ""},
 		{r.aoA, domain.EvDecisionIssued, today, map[string]any{"outcome": "SUBSIDIARY_PROTECTION"}, "case A decided"},
 	}
-	var last gateway.WriteResponse
+	var last api.WriteResponse
 	for _, st := range steps {
 		w, err := s.record(ctx, s.ao, "national", st.ref, st.code, st.date, st.fields, st.note)
 		if err != nil {
@@ -48,14 +48,14 @@ func (s *scenario) nationalProcedure(ctx context.Context) error {
 	if last.Status != domain.StDecisionIssued {
 		return fmt.Errorf("case A ends in %s, want %s", last.Status, domain.StDecisionIssued)
 	}
-	res, err := s.ia.c.Bind(ctx, gateway.BindRequest{Channel: "national", Pseudonym: s.rep.CaseA.National, LocalRef: r.iaA})
+	res, err := s.ia.c.Bind(ctx, api.BindRequest{Channel: "national", Pseudonym: s.rep.CaseA.National, LocalRef: r.iaA})
 	if err != nil {
 		return stepErr("immigration authority binds its file", err)
 	}
 	s.say("✔ immigration-authority (Bavaria) binds its file %s → case %s after the allocation", r.iaA, render.Short(res.Pseudonym))
 	s.say("")
 	s.say("what the immigration authority sees of case A — its own reference, every agency's steps:")
-	tl, err := s.ia.c.FullTimeline(ctx, gateway.CaseRef{Channel: "national", Pseudonym: s.rep.CaseA.National})
+	tl, err := s.ia.c.FullTimeline(ctx, api.CaseRef{Channel: "national", Pseudonym: s.rep.CaseA.National})
 	if err != nil {
 		return stepErr("immigration authority's timeline", err)
 	}

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Chapter 3: Dublin — case B goes to the partner state; its reply deadline lapses and a
@@ -24,7 +24,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		return err
 	}
 	r := s.refs
-	natB := gateway.CaseRef{Channel: "national", LocalRef: r.aoB}
+	natB := api.CaseRef{Channel: "national", LocalRef: r.aoB}
 	d, err := s.register(ctx, s.aoDU, "dublin", r.aoDublinB, s.cal.ago(requestDaysAgo), &natB,
 		fmt.Sprintf("Dublin file %s, %d days late", r.aoDublinB, requestDaysAgo))
 	if err != nil {
@@ -33,7 +33,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 	s.rep.CaseB.Dublin = d.Pseudonym
 	s.say("the same person is national case %s and Dublin case %s: two random pseudonyms,", render.Short(s.rep.CaseB.National), render.Short(d.Pseudonym))
 	s.say("linked only inside the asylum office's privacy service — the partner state never learns the national one")
-	req := gateway.DublinRequestRequest{DublinCase: gateway.DublinCase{LocalRef: r.aoDublinB}, Kind: domain.TakeCharge,
+	req := api.DublinRequestRequest{DublinCase: api.DublinCase{LocalRef: r.aoDublinB}, Kind: domain.TakeCharge,
 		OccurredOn: s.cal.ago(requestDaysAgo), RequestedMemberState: "AT", ReceivedOn: s.cal.ago(requestDaysAgo),
 		ApplicationRegisteredOn: s.cal.ago(applicationDaysAgo), Evidence: domain.EvidenceEurodacHit, EvidenceReceivedOn: s.cal.ago(arrivalDaysAgo)}
 	w, err := s.aoDU.c.DublinRequest(ctx, req)
@@ -41,7 +41,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		return stepErr("take-charge request", err)
 	}
 	s.did(s.aoDU, w, fmt.Sprintf("sent and received %s, recorded today (late, within the 30-day window)", req.ReceivedOn))
-	if v, err := s.aoDU.c.Case(ctx, gateway.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym}); err == nil && v.Case.Dublin != nil {
+	if v, err := s.aoDU.c.Case(ctx, api.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym}); err == nil && v.Case.Dublin != nil {
 		s.say("regime %s (application registered %s, after %s); evidence %s", v.Case.Dublin.Regime, req.ApplicationRegisteredOn, ammrSwitch, v.Case.Dublin.Evidence)
 		for _, dl := range v.Case.Dublin.Deadlines {
 			if dl.Kind == domain.DeadlineReply {
@@ -53,14 +53,14 @@ func (s *scenario) dublin(ctx context.Context) error {
 	// The partner state sees the request on its stream and binds its file.
 	wctx, cancel := s.wait(ctx)
 	defer cancel()
-	ev, err := s.feeds[s.ps.org].wait(wctx, func(ev gateway.EventView) bool {
+	ev, err := s.feeds[s.ps.org].wait(wctx, func(ev api.EventView) bool {
 		return ev.Pseudonym == d.Pseudonym && ev.Code == string(domain.EvTakeChargeRequested)
 	})
 	if err != nil {
 		return stepErr("partner state's event stream", err)
 	}
 	s.say("partner-state stream  %s  dublin case %s %s (held: %v)", ev.Position, render.Short(d.Pseudonym), ev.Code, ev.Held)
-	if _, err := s.ps.c.Bind(ctx, gateway.BindRequest{Channel: "dublin", Pseudonym: d.Pseudonym, LocalRef: r.psB}); err != nil {
+	if _, err := s.ps.c.Bind(ctx, api.BindRequest{Channel: "dublin", Pseudonym: d.Pseudonym, LocalRef: r.psB}); err != nil {
 		return stepErr("partner state binds its file", err)
 	}
 	s.say("✔ partner-state binds its own file %s → dublin case %s", r.psB, render.Short(d.Pseudonym))
@@ -68,13 +68,13 @@ func (s *scenario) dublin(ctx context.Context) error {
 	// Its gateway acknowledged receipt today by itself; its Dublin officer
 	// holds DubliNet's acknowledgement of the receipt on the day it was sent
 	// and records that date: only now does the period run from it.
-	ack, err := s.ps.c.DublinReply(ctx, gateway.DublinReplyRequest{DublinCase: gateway.DublinCase{LocalRef: r.psB},
+	ack, err := s.ps.c.DublinReply(ctx, api.DublinReplyRequest{DublinCase: api.DublinCase{LocalRef: r.psB},
 		Reply: string(domain.EvReceiptAcknowledged), OccurredOn: req.ReceivedOn})
 	if err != nil {
 		return stepErr("partner state acknowledges the receipt date", err)
 	}
 	s.did(s.ps, ack, fmt.Sprintf("receipt on %s acknowledged (DubliNet's acknowledgement, Implementing Reg 2025/2055 Art 1(3))", req.ReceivedOn))
-	if v, err := s.ps.c.Case(ctx, gateway.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym}); err == nil && v.Case.Dublin != nil {
+	if v, err := s.ps.c.Case(ctx, api.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym}); err == nil && v.Case.Dublin != nil {
 		for _, dl := range v.Case.Dublin.Deadlines {
 			if dl.Kind == domain.DeadlineReply {
 				s.say("reply deadline: %s — passed; the gateways record the consequence after their grace period", render.Deadline(dl))
@@ -84,7 +84,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 
 	// Nobody replied in time: a gateway's deadline watcher records it.
 	line := progress.Start(s.prog, "waiting for a gateway's deadline watcher to record the implicit acceptance")
-	isAcceptance := func(ev gateway.EventView) bool {
+	isAcceptance := func(ev api.EventView) bool {
 		return ev.Pseudonym == d.Pseudonym && ev.Code == string(domain.EvImplicitlyAccepted)
 	}
 	acc, err := s.feeds[s.ao.org].wait(wctx, isAcceptance)
@@ -96,7 +96,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		line.Fail("%v", err)
 		return stepErr("implicit acceptance", err)
 	}
-	tl, err := s.ps.c.FullTimeline(ctx, gateway.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym})
+	tl, err := s.ps.c.FullTimeline(ctx, api.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym})
 	if err != nil {
 		line.Fail("%v", err)
 		return stepErr("partner state's timeline", err)
@@ -110,7 +110,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		s.rep.CaseB.ImplicitlyAcceptedBy, s.rep.CaseB.ReplyDeadline)
 
 	// A reply now comes too late.
-	_, err = s.ps.c.DublinReply(ctx, gateway.DublinReplyRequest{DublinCase: gateway.DublinCase{LocalRef: r.psB}, Reply: "REJECTED",
+	_, err = s.ps.c.DublinReply(ctx, api.DublinReplyRequest{DublinCase: api.DublinCase{LocalRef: r.psB}, Reply: "REJECTED",
 		OccurredOn: s.cal.ago(0), ReceivedOn: s.cal.ago(0)})
 	if err == nil {
 		return errors.New("the partner state's late rejection was accepted")
@@ -123,12 +123,12 @@ func (s *scenario) dublin(ctx context.Context) error {
 	if err := s.board(ctx); err != nil {
 		return err
 	}
-	for _, st := range []gateway.DublinTransferRequest{
+	for _, st := range []api.DublinTransferRequest{
 		{Step: "DECISION_ISSUED"},
 		{Step: "SCHEDULED", ScheduledFor: s.cal.ago(0)},
 		{Step: "COMPLETED"},
 	} {
-		st.DublinCase, st.OccurredOn = gateway.DublinCase{LocalRef: r.aoDublinB}, s.cal.ago(0)
+		st.DublinCase, st.OccurredOn = api.DublinCase{LocalRef: r.aoDublinB}, s.cal.ago(0)
 		w, err := s.aoDU.c.DublinTransfer(ctx, st)
 		if err != nil {
 			return stepErr("transfer "+st.Step, err)
@@ -159,7 +159,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 		{s.ps, "dublin", d.Pseudonym, r.psB},
 		{s.bp, "national", s.rep.CaseB.National, r.bpB},
 	} {
-		v, err := x.a.c.Case(ctx, gateway.CaseRef{Channel: x.ch, Pseudonym: x.p})
+		v, err := x.a.c.Case(ctx, api.CaseRef{Channel: x.ch, Pseudonym: x.p})
 		if err != nil {
 			return stepErr(x.a.org+" reads case B", err)
 		}
@@ -168,14 +168,14 @@ func (s *scenario) dublin(ctx context.Context) error {
 		}
 		s.say("  %-30s %-8s case %s  %-20s its reference %s", x.a, x.ch, x.p, v.Case.Status, strings.Join(v.LocalRefs, ", "))
 	}
-	_, err = s.ps.c.Case(ctx, gateway.CaseRef{Channel: "national", Pseudonym: s.rep.CaseB.National})
+	_, err = s.ps.c.Case(ctx, api.CaseRef{Channel: "national", Pseudonym: s.rep.CaseB.National})
 	if err == nil {
 		return errors.New("the partner state could read the national channel")
 	}
 	s.say("  partner-state asking for the national case: refused, %s — %s", client.CodeOf(err), detailOf(err))
 	s.say("")
 	s.say("what the partner state sees of the Dublin case — every step, whoever recorded it:")
-	tl, err = s.ps.c.FullTimeline(ctx, gateway.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym})
+	tl, err = s.ps.c.FullTimeline(ctx, api.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym})
 	if err != nil {
 		return stepErr("partner state's timeline", err)
 	}

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Chapter 4: a document anchored and verified (only its keyed hash reaches the ledger).
@@ -20,15 +20,15 @@ func (s *scenario) documents(ctx context.Context) error {
 		"Entscheidung: subsidiärer Schutz zuerkannt\n", r.aoA, r.nameA))
 	altered := []byte(strings.Replace(string(doc), "subsidiärer Schutz zuerkannt", "Antrag abgelehnt", 1))
 	s.rep.Documents = append(s.rep.Documents, doc, altered)
-	ref := gateway.CaseRef{Channel: "national", LocalRef: r.aoA}
-	an, err := s.ao.c.Anchor(ctx, gateway.AnchorRequest{CaseRef: ref, Document: doc, DocumentType: domain.DocDecision, OccurredOn: s.cal.ago(0)})
+	ref := api.CaseRef{Channel: "national", LocalRef: r.aoA}
+	an, err := s.ao.c.Anchor(ctx, api.AnchorRequest{CaseRef: ref, Document: doc, DocumentType: domain.DocDecision, OccurredOn: s.cal.ago(0)})
 	if err != nil {
 		return stepErr("anchor the decision", err)
 	}
 	s.did(s.ao, an.WriteResponse, "the decision letter of case A")
 	s.rep.CaseA.DocumentHash = an.DocumentHash
 	s.say("on chain: HMAC-SHA256 under case A's key, which only the asylum office's privacy service holds: %s", an.DocumentHash)
-	list, err := s.bp.c.Anchors(ctx, gateway.CaseRef{Channel: "national", LocalRef: r.bpA}, client.Page{})
+	list, err := s.bp.c.Anchors(ctx, api.CaseRef{Channel: "national", LocalRef: r.bpA}, client.Page{})
 	if err != nil {
 		return stepErr("border police list the anchors", err)
 	}
@@ -42,7 +42,7 @@ func (s *scenario) documents(ctx context.Context) error {
 		want bool
 		what string
 	}{{doc, true, "the original letter"}, {altered, false, "a letter with the decision changed"}} {
-		v, err := s.ao.c.Verify(ctx, gateway.VerifyRequest{CaseRef: ref, Document: x.doc})
+		v, err := s.ao.c.Verify(ctx, api.VerifyRequest{CaseRef: ref, Document: x.doc})
 		if err != nil {
 			return stepErr("verify "+x.what, err)
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // Chapter 5: erasure of case B by every holding agency.
@@ -20,7 +19,7 @@ import (
 func (s *scenario) erasure(ctx context.Context) error {
 	s.section("5. Erasure of case B, requested by the asylum office and carried out by every holding agency")
 	r := s.refs
-	res, err := s.ao.c.RequestErasure(ctx, gateway.ErasureRequest{CaseRef: gateway.CaseRef{Channel: "national", LocalRef: r.aoB}, OccurredOn: s.cal.ago(0)})
+	res, err := s.ao.c.RequestErasure(ctx, api.ErasureRequest{CaseRef: api.CaseRef{Channel: "national", LocalRef: r.aoB}, OccurredOn: s.cal.ago(0)})
 	if err != nil {
 		return stepErr("request erasure", err)
 	}
@@ -46,7 +45,7 @@ func (s *scenario) erasure(ctx context.Context) error {
 		done := true
 		var status []string
 		for _, ch := range []string{"national", "dublin"} {
-			st, err := s.aud.c.ErasureStatus(wctx, gateway.CaseRef{Channel: ch, Pseudonym: targets[ch]})
+			st, err := s.aud.c.ErasureStatus(wctx, api.CaseRef{Channel: ch, Pseudonym: targets[ch]})
 			if err != nil {
 				line.Fail("%v", err)
 				return stepErr("erasure status", err)
@@ -63,7 +62,7 @@ func (s *scenario) erasure(ctx context.Context) error {
 		}
 		// Wait for the next confirmation on the auditor's stream.
 		n := 0
-		_, err := s.feeds[s.aud.org].wait(wctx, func(ev gateway.EventView) bool {
+		_, err := s.feeds[s.aud.org].wait(wctx, func(ev api.EventView) bool {
 			if ev.Code == string(domain.EvErasureConfirmed) && (ev.Pseudonym == targets["national"] || ev.Pseudonym == targets["dublin"]) {
 				n++
 			}
@@ -103,9 +102,9 @@ func channelOf(st api.ErasureStatus, targets map[string]string) string {
 // gone waits until an agency's reference no longer resolves.
 func (s *scenario) gone(ctx context.Context, a actor, channel, ref string) error {
 	for {
-		_, err := a.c.Case(ctx, gateway.CaseRef{Channel: channel, LocalRef: ref})
+		_, err := a.c.Case(ctx, api.CaseRef{Channel: channel, LocalRef: ref})
 		switch {
-		case client.CodeOf(err) == gateway.CodeUnknownLocalRef:
+		case client.CodeOf(err) == api.CodeUnknownLocalRef:
 			s.say("✔ %-30s %s no longer resolves: %s", a, ref, client.CodeOf(err))
 			return nil
 		case err != nil && !errors.Is(err, client.ErrUnavailable):

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // feed follows one agency's event stream in the background and keeps what
@@ -16,7 +16,7 @@ type feed struct {
 	org string
 
 	mu      sync.Mutex
-	events  []gateway.EventView
+	events  []api.EventView
 	changed chan struct{}
 	err     error
 	done    chan struct{}
@@ -27,7 +27,7 @@ func follow(ctx context.Context, org string, c *client.Client) *feed {
 	f := &feed{org: org, changed: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
-		err := c.Follow(ctx, client.FollowOptions{}, func(ev gateway.EventView) error {
+		err := c.Follow(ctx, client.FollowOptions{}, func(ev api.EventView) error {
 			f.mu.Lock()
 			f.events = append(f.events, ev)
 			close(f.changed)
@@ -49,7 +49,7 @@ var errFeedEnded = errors.New("event stream ended")
 
 // wait returns the first event (already seen or still to come) for which
 // match is true.
-func (f *feed) wait(ctx context.Context, match func(gateway.EventView) bool) (gateway.EventView, error) {
+func (f *feed) wait(ctx context.Context, match func(api.EventView) bool) (api.EventView, error) {
 	seen := 0
 	for {
 		f.mu.Lock()
@@ -62,18 +62,18 @@ func (f *feed) wait(ctx context.Context, match func(gateway.EventView) bool) (ga
 		}
 		seen += len(evs)
 		if ferr != nil {
-			return gateway.EventView{}, errors.Join(errFeedEnded, ferr)
+			return api.EventView{}, errors.Join(errFeedEnded, ferr)
 		}
 		select {
 		case <-ctx.Done():
-			return gateway.EventView{}, ctx.Err()
+			return api.EventView{}, ctx.Err()
 		case <-ch:
 		}
 	}
 }
 
 // count returns how many delivered events match.
-func (f *feed) count(match func(gateway.EventView) bool) (n, held int) {
+func (f *feed) count(match func(api.EventView) bool) (n, held int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, ev := range f.events {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/caseledger/caseledger/gateway"
+	"github.com/caseledger/caseledger/api"
 )
 
 // publicHolidays lists a member state's nationwide public holidays in a year (the demo's two states;
@@ -55,7 +55,7 @@ func (s *scenario) holidays(ctx context.Context) error {
 		state string
 	}{{s.aoDU, "DE"}, {s.ps, "AT"}} {
 		for _, y := range []int{year, year + 1} {
-			cal, err := u.a.c.SetHolidays(ctx, gateway.HolidaysRequest{Year: y, Dates: publicHolidays(u.state, y)})
+			cal, err := u.a.c.SetHolidays(ctx, api.HolidaysRequest{Year: y, Dates: publicHolidays(u.state, y)})
 			if err != nil {
 				return stepErr(fmt.Sprintf("%s records %s holidays %d", u.a, u.state, y), err)
 			}

@@ -25,7 +25,6 @@ import (
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -100,7 +99,7 @@ type Report struct {
 	CaseA     CaseA
 	CaseB     CaseB
 	// Audit is the auditor's verification of both channels.
-	Audit gateway.AuditReport
+	Audit api.AuditReport
 	// LateEvents are this run's events the auditor listed as recorded late.
 	LateEvents []domain.Event
 	// OpenErasures counts erasure requests the auditor listed as unconfirmed.
@@ -222,7 +221,7 @@ func (s *scenario) say(format string, args ...any) {
 	fmt.Fprintf(s.out, "   "+format+"\n", args...)
 }
 
-func (s *scenario) did(a actor, w gateway.WriteResponse, note string) {
+func (s *scenario) did(a actor, w api.WriteResponse, note string) {
 	s.rep.Writes++
 	s.ours[w.Pseudonym] = true
 	if note != "" {
@@ -239,8 +238,8 @@ func (s *scenario) wait(ctx context.Context) (context.Context, context.CancelFun
 }
 
 // register has an agency register a case under its local reference.
-func (s *scenario) register(ctx context.Context, a actor, channel, ref, date string, link *gateway.CaseRef, note string) (gateway.WriteResponse, error) {
-	w, err := a.c.Register(ctx, gateway.RegisterRequest{Channel: channel, LocalRef: ref, OccurredOn: date, LinkFrom: link})
+func (s *scenario) register(ctx context.Context, a actor, channel, ref, date string, link *api.CaseRef, note string) (api.WriteResponse, error) {
+	w, err := a.c.Register(ctx, api.RegisterRequest{Channel: channel, LocalRef: ref, OccurredOn: date, LinkFrom: link})
 	if err != nil {
 		return w, stepErr(a.String()+" registers "+ref, err)
 	}
@@ -252,16 +251,16 @@ func (s *scenario) register(ctx context.Context, a actor, channel, ref, date str
 }
 
 // record has an agency record an event on a case it holds a reference to.
-func (s *scenario) record(ctx context.Context, a actor, channel, ref string, code domain.EventCode, date string, fields map[string]any, note string) (gateway.WriteResponse, error) {
+func (s *scenario) record(ctx context.Context, a actor, channel, ref string, code domain.EventCode, date string, fields map[string]any, note string) (api.WriteResponse, error) {
 	ev := map[string]any{"code": code, "occurredOn": date}
 	for k, v := range fields {
 		ev[k] = v
 	}
 	b, err := jsonOf(ev)
 	if err != nil {
-		return gateway.WriteResponse{}, err
+		return api.WriteResponse{}, err
 	}
-	w, err := a.c.RecordEvent(ctx, gateway.EventRequest{CaseRef: gateway.CaseRef{Channel: channel, LocalRef: ref}, Event: b})
+	w, err := a.c.RecordEvent(ctx, api.EventRequest{CaseRef: api.CaseRef{Channel: channel, LocalRef: ref}, Event: b})
 	if err != nil {
 		return w, stepErr(fmt.Sprintf("%s records %s", a, code), err)
 	}
@@ -294,7 +293,7 @@ func (s *scenario) views(ctx context.Context, channel string, cases map[string]s
 		p := cases[l]
 		s.say("  %s = %s case %s", l, channel, p)
 		for _, a := range actors {
-			v, err := a.c.Case(ctx, gateway.CaseRef{Channel: channel, Pseudonym: p})
+			v, err := a.c.Case(ctx, api.CaseRef{Channel: channel, Pseudonym: p})
 			if err != nil {
 				return stepErr(fmt.Sprintf("%s reads %s", a.org, l), err)
 			}

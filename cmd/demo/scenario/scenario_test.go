@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
-	"github.com/caseledger/caseledger/gateway"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -84,13 +84,13 @@ func TestFeedWaitSeesEarlierAndLaterEvents(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	f := follow(ctx, "asylum-office", c)
-	ev, err := f.wait(ctx, func(ev gateway.EventView) bool { return ev.Code == "CASE_REGISTERED" })
+	ev, err := f.wait(ctx, func(ev api.EventView) bool { return ev.Code == "CASE_REGISTERED" })
 	if err != nil || ev.Position != "e-1" {
 		t.Fatalf("past event: %+v %v", ev, err)
 	}
-	got := make(chan gateway.EventView, 1)
+	got := make(chan api.EventView, 1)
 	go func() {
-		ev, _ := f.wait(ctx, func(ev gateway.EventView) bool { return ev.Code == "IMPLICITLY_ACCEPTED" })
+		ev, _ := f.wait(ctx, func(ev api.EventView) bool { return ev.Code == "IMPLICITLY_ACCEPTED" })
 		got <- ev
 	}()
 	select {
@@ -102,12 +102,12 @@ func TestFeedWaitSeesEarlierAndLaterEvents(t *testing.T) {
 	if ev := <-got; ev.Position != "e-2" {
 		t.Fatalf("later event: %+v", ev)
 	}
-	if n, held := f.count(func(gateway.EventView) bool { return true }); n != 2 || held != 2 {
+	if n, held := f.count(func(api.EventView) bool { return true }); n != 2 || held != 2 {
 		t.Fatalf("count %d/%d", n, held)
 	}
 	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancelShort()
-	if _, err := f.wait(short, func(gateway.EventView) bool { return false }); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := f.wait(short, func(api.EventView) bool { return false }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("wait without a match: %v", err)
 	}
 }
@@ -122,7 +122,7 @@ func TestFeedEndsWhenTheStreamIsRefused(t *testing.T) {
 	c, _ := client.New(client.Config{BaseURL: srv.URL, HTTPClient: srv.Client()})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := follow(ctx, "x", c).wait(ctx, func(gateway.EventView) bool { return true })
+	_, err := follow(ctx, "x", c).wait(ctx, func(api.EventView) bool { return true })
 	if !errors.Is(err, errFeedEnded) || !errors.Is(err, client.ErrUnauthenticated) {
 		t.Fatalf("err %v", err)
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/render"
-	"github.com/caseledger/caseledger/gateway"
 )
 
 // The epilogue: what happened, and how to go on exploring with the command line.
@@ -27,7 +27,7 @@ func (s *scenario) summary() {
 		strings.Join(blocks, ", "), len(s.rep.LateEvents), s.rep.OpenErasures)
 	s.say("events of this run's cases on each agency's stream (of them on cases it holds a reference to):")
 	for _, org := range []string{s.bp.org, s.ao.org, s.ia.org, s.ps.org, s.aud.org} {
-		n, held := s.feeds[org].count(func(ev gateway.EventView) bool { return s.ours[ev.Pseudonym] })
+		n, held := s.feeds[org].count(func(ev api.EventView) bool { return s.ours[ev.Pseudonym] })
 		s.say("  %-22s %3d  (%d)", org, n, held)
 	}
 	s.say("%d transactions recorded by the scenario, plus those of the gateways' automations; %s",
