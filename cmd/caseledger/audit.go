@@ -15,12 +15,12 @@ import (
 
 func auditCommands() []command {
 	return []command{
-		{name: "audit verify", summary: "recompute hash chain and signatures of every channel from the auditor's peer, list valid transactions that wrote nothing or were submitted late (exit 5 if not intact)", setup: setupAuditVerify},
-		{name: "audit report", summary: "the last stored verification", setup: setupAuditReport},
-		{name: "audit late", args: "--channel C [--msp MSPID]", summary: "events recorded after the day they occurred", setup: setupAuditLate},
-		{name: "audit erasures", args: "--channel C [--older-than DAYS]", summary: "erasure requests unconfirmed after some days", setup: setupAuditErasures},
-		{name: "audit writes", args: "--channel C --msp MSPID --from D --to D", summary: "what an agency recorded between two dates", setup: setupAuditWrites},
-		{name: "audit history", args: "--channel C --pseudonym P", summary: "every version of a case's state, newest first", setup: setupAuditHistory},
+		{name: "audit verify", role: "auditor", summary: "recompute hash chain and signatures of every channel from the auditor's peer, list valid transactions that wrote nothing or were submitted late (exit 5 if not intact)", setup: setupAuditVerify},
+		{name: "audit report", role: "auditor", summary: "the last stored verification", setup: setupAuditReport},
+		{name: "audit late", role: "auditor", args: "--channel C [--msp MSPID]", summary: "events recorded after the day they occurred", setup: setupAuditLate},
+		{name: "audit erasures", role: "auditor", args: "--channel C [--older-than DAYS]", summary: "erasure requests unconfirmed after some days", setup: setupAuditErasures},
+		{name: "audit writes", role: "auditor", args: "--channel C --msp MSPID --from D --to D", summary: "what an agency recorded between two dates", setup: setupAuditWrites},
+		{name: "audit history", role: "auditor", args: "--channel C --pseudonym P", summary: "every version of a case's state, newest first", setup: setupAuditHistory},
 	}
 }
 

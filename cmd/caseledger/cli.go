@@ -112,6 +112,8 @@ type app struct {
 	g              globals
 	cl             *client.Client
 	today          string
+	// role is the role the command needs, taken when --role is left out.
+	role string
 }
 
 func (a *app) json() bool { return a.g.output == "json" }
@@ -169,9 +171,19 @@ func (a *app) resolve() (settings, error) {
 	if err != nil {
 		return s, err
 	}
-	tok, role, err := p.Token(a.g.role)
+	tok, role, defaulted, err := p.Token(a.g.role, a.role)
 	if err != nil {
 		return s, err
+	}
+	if defaulted && len(p.Tokens) > 1 && s.token == "" {
+		others := make([]string, 0, len(p.Tokens)-1)
+		for r := range p.Tokens {
+			if r != role {
+				others = append(others, r)
+			}
+		}
+		slices.Sort(others)
+		fmt.Fprintf(a.progressOut(), "caseledger: %s as %s (it also has %s: choose with --role)\n", p.Org, role, strings.Join(others, ", "))
 	}
 	a.g.role = role
 	if s.url == "" {
@@ -258,6 +270,9 @@ type command struct {
 	positional bool
 	// long commands run without the --timeout bound (event streams).
 	long bool
+	// role is the role the command needs ("": any); with --org and no
+	// --role it is taken if the org has a token for it.
+	role string
 }
 
 // run is the whole command line; it returns the exit code.
@@ -296,6 +311,7 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, getenv fu
 	fs := flag.NewFlagSet("caseledger "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	runner := cmd.setup(fs)
+	a.role = cmd.role
 	a.g.register(fs)
 	pos, err := parseInterleaved(fs, rest)
 	if err == nil && len(pos) > 0 && !cmd.positional {

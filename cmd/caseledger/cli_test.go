@@ -343,7 +343,6 @@ func TestConnectionFilePicksURLCAAndTokenOfTheRole(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"whoami", "--org", "asylum-office"}, "choose one with --role"},
 		{[]string{"whoami", "--org", "asylum-office", "--role", "auditor"}, `no token for role "auditor"`},
 		{[]string{"whoami", "--org", "nobody"}, "make demo"},
 		{[]string{"whoami"}, "no gateway given"},

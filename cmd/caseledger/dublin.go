@@ -15,19 +15,19 @@ import (
 
 func dublinCommands() []command {
 	return []command{
-		{name: "dublin request", args: "(--ref R | --pseudonym P) --kind K --to MS --received D --application-registered D --evidence E [--evidence-received D] [--urgent-reply-due D] [--date D]",
+		{name: "dublin request", role: "dublin-officer", args: "(--ref R | --pseudonym P) --kind K --to MS --received D --application-registered D --evidence E [--evidence-received D] [--urgent-reply-due D] [--date D]",
 			summary: "send a take-charge / take-back request or notification",
 			help: `Example (AMMR, Eurodac hit, reply due two weeks after receipt):
   caseledger dublin request --org asylum-office --role dublin-officer --ref BAMF-D-1 --kind TAKE_CHARGE \
     --to AT --received 2026-11-10 --application-registered 2026-11-09 --evidence EURODAC_HIT --evidence-received 2026-11-08`,
 			setup: setupDublinRequest},
-		{name: "dublin reply", args: "(--ref R | --pseudonym P) --reply ACCEPTED|REJECTED|REEXAMINATION_REQUESTED|RECEIPT_ACKNOWLEDGED [--received D] [--date D]",
+		{name: "dublin reply", role: "dublin-officer", args: "(--ref R | --pseudonym P) --reply ACCEPTED|REJECTED|REEXAMINATION_REQUESTED|RECEIPT_ACKNOWLEDGED [--received D] [--date D]",
 			summary: "answer a Dublin request (or ask for re-examination)", setup: setupDublinReply},
-		{name: "dublin transfer", args: "(--ref R | --pseudonym P) --step DECISION_ISSUED|SCHEDULED|COMPLETED|DEADLINE_EXTENDED [--scheduled-for D] [--reason R] [--date D]",
+		{name: "dublin transfer", role: "dublin-officer", args: "(--ref R | --pseudonym P) --step DECISION_ISSUED|SCHEDULED|COMPLETED|DEADLINE_EXTENDED [--scheduled-for D] [--reason R] [--date D]",
 			summary: "record a transfer step", setup: setupDublinTransfer},
-		{name: "dublin resolve", args: "(--ref R | --pseudonym P)",
+		{name: "dublin resolve", role: "dublin-officer", args: "(--ref R | --pseudonym P)",
 			summary: "record the consequence of a lapsed deadline now (gateways also do it by themselves)", setup: setupDublinResolve},
-		{name: "deadlines", args: "[--within DAYS]", summary: "the Dublin deadline board (running deadlines, passed ones first)", setup: setupDeadlines},
+		{name: "deadlines", role: "dublin-officer", args: "[--within DAYS]", summary: "the Dublin deadline board (running deadlines, passed ones first)", setup: setupDeadlines},
 	}
 }
 

@@ -26,7 +26,7 @@ resolving: the answer lists the pseudonyms to follow the confirmations with
 "caseledger erasure-status --pseudonym P". --wait waits until every holder has confirmed.`,
 			setup: setupErase},
 		{name: "erasure-status", args: "--channel C (--ref R | --pseudonym P)", summary: "who has confirmed an erasure", setup: setupErasureStatus},
-		{name: "erasure reconcile", summary: "check every mapping of the agency's privacy service against the erasures on the ledger and erase those that came back (admin; after a privacy-service restore)", setup: setupReconcileErasures},
+		{name: "erasure reconcile", role: "admin", summary: "check every mapping of the agency's privacy service against the erasures on the ledger and erase those that came back (admin; after a privacy-service restore)", setup: setupReconcileErasures},
 		{name: "erasures", args: "--channel C", summary: "erasure requests not yet confirmed by every holder", setup: setupOpenErasures},
 	}
 }

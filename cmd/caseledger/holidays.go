@@ -14,7 +14,7 @@ import (
 
 func holidayCommands() []command {
 	return []command{
-		{name: "holidays set", args: "--year Y [--dates D1,D2,...]",
+		{name: "holidays set", role: "dublin-officer", args: "--year Y [--dates D1,D2,...]",
 			summary: "record your member state's public holidays for a year (Dublin units)",
 			help: `Dublin periods that end on a Saturday, Sunday or one of these days end on the next working day
 (Reg. 1182/71 Art 3(4)). Only your state's Dublin unit (dublin-officer or admin) may set them. Example:

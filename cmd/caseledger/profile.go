@@ -31,29 +31,33 @@ func LoadProfile(path string) (profile, error) {
 	return profile{info}, nil
 }
 
-// Token picks the token of role; with no role, the only non-admin role the
-// org has (an org with several must be told which).
-func (p profile) Token(role string) (token, chosen string, err error) {
+// commonRoles orders the roles by how many people of an agency act in them:
+// with no --role, the most common role the org has a token for is taken.
+func commonRoles() []string { return []string{"caseworker", "dublin-officer", "auditor", "admin"} }
+
+// Token picks the token of role. With no role it takes prefer (the role the
+// command needs) if the org has a token for it, else the org's most common
+// role; defaulted says that it chose.
+func (p profile) Token(role, prefer string) (token, chosen string, defaulted bool, err error) {
 	var roles []string
 	for r := range p.Tokens {
 		roles = append(roles, r)
 	}
 	slices.Sort(roles)
 	if role == "" {
-		var plain []string
-		for _, r := range roles {
-			if r != "admin" {
-				plain = append(plain, r)
+		defaulted = true
+		order := append([]string{prefer}, commonRoles()...)
+		order = append(order, roles...) // roles this list does not know, alphabetically
+		for _, r := range order {
+			if _, ok := p.Tokens[r]; ok && r != "" {
+				role = r
+				break
 			}
 		}
-		if len(plain) != 1 {
-			return "", "", fmt.Errorf("%w: %s has tokens for %s: choose one with --role", client.ErrConfig, p.Org, strings.Join(roles, ", "))
-		}
-		role = plain[0]
 	}
 	tok, ok := p.Tokens[role]
 	if !ok {
-		return "", "", fmt.Errorf("%w: %s has no token for role %q (it has %s)", client.ErrConfig, p.Org, role, strings.Join(roles, ", "))
+		return "", "", false, fmt.Errorf("%w: %s has no token for role %q (it has %s)", client.ErrConfig, p.Org, role, strings.Join(roles, ", "))
 	}
-	return tok, role, nil
+	return tok, role, defaulted, nil
 }

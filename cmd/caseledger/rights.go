@@ -16,7 +16,7 @@ import (
 
 func rightsCommands() []command {
 	return []command{
-		{name: "rectify", args: "--channel C --ref OLD --new-ref NEW",
+		{name: "rectify", role: "admin", args: "--channel C --ref OLD --new-ref NEW",
 			summary: "replace one of your local references of a case (GDPR art. 16; admin)",
 			help: `The data subject's right to rectification: your privacy service maps NEW instead of OLD to the
 case's pseudonym on the channel. Nothing on the ledger changes (local references never reach it);
@@ -25,7 +25,7 @@ references. Refused with UNKNOWN_LOCAL_REF if OLD is not yours on the channel, C
 already names a case of yours there. Example:
   caseledger rectify --org asylum-office --role admin --channel national --ref BAMF-7654321-438 --new-ref BAMF-7654321-483`,
 			setup: setupRectify},
-		{name: "export", args: "--channel C --ref R",
+		{name: "export", role: "admin", args: "--channel C --ref R",
 			summary: "everything your agency holds about the person a reference names (GDPR art. 15; admin)",
 			help: `The data subject's right of access: your references and the pseudonyms of the person's case on
 every channel your privacy service links it to, each case's state and timeline on the ledger as
