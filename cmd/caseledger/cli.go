@@ -411,7 +411,7 @@ func report(a *app, cmd command, err error) {
 		_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": err.Error(), "kind": kindWord(err), "exitCode": exitCode(err)})
 		return
 	}
-	fmt.Fprintf(a.stderr, "caseledger %s: %s: %v\n", cmd.name, kindWord(err), err)
+	fmt.Fprintf(a.stderr, "caseledger %s: %s: %s\n", cmd.name, kindWord(err), strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 }
 
 func kindWord(err error) string {

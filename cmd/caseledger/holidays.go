@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/client"
 )
 
 // Holidays: the member states' public holidays that Dublin periods skip.
@@ -60,6 +62,14 @@ func setupHolidaysShow(fs *flag.FlagSet) runner {
 			return err
 		}
 		cal, err := c.Holidays(ctx, *ms, *year)
+		if err != nil && *ms == "" && errors.Is(err, client.ErrRefused) {
+			// An agency without a member state of its own (the auditor) has
+			// no default calendar: ask for the flag rather than relay the
+			// gateway's "unknown member-state code".
+			if who, werr := c.Whoami(ctx); werr == nil && who.MemberState == "" {
+				return usagef("--member-state is required: %s has no member state of its own (e.g. --member-state DE)", who.Org)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -68,7 +78,12 @@ func setupHolidaysShow(fs *flag.FlagSet) runner {
 }
 
 func printHolidays(w io.Writer, cal api.HolidayCalendar) {
-	fmt.Fprintf(w, "public holidays of %s in %d (recorded by %s): %d\n", cal.MemberState, cal.Year, cal.SetBy, cal.Holidays.Len())
+	if cal.SetBy == "" && cal.Holidays.Len() == 0 {
+		fmt.Fprintf(w, "public holidays of %s in %d: none recorded (its Dublin periods skip weekends only until its Dublin unit records them)\n",
+			cal.MemberState, cal.Year)
+		return
+	}
+	fmt.Fprintf(w, "public holidays of %s in %d (recorded by %s): %d\n", cal.MemberState, cal.Year, orDash(cal.SetBy), cal.Holidays.Len())
 	for _, d := range cal.Holidays.Dates() {
 		fmt.Fprintf(w, "  %s  %s\n", d, d.Weekday())
 	}

@@ -66,3 +66,41 @@ func TestOrgWithoutRoleTakesTheRoleTheCommandNeeds(t *testing.T) {
 		}
 	}
 }
+
+func TestHolidaysShow(t *testing.T) {
+	g := newFakeGateway(t)
+	env := envFor(g)
+	var cal api.HolidayCalendar
+	g.answer["GET /v1/dublin/holidays"] = func([]byte) (int, any) {
+		if g.last("/v1/dublin/holidays").query == "" && cal.MemberState == "" {
+			return 400, problemBody(400, "INVALID_ARGUMENT", "memberState: unknown member-state code")
+		}
+		return 200, cal
+	}
+	cal = api.HolidayCalendar{MemberState: "AT", Year: 2027}
+	r := cli(t, env, "holidays", "show", "--member-state", "AT", "--year", "2027")
+	if r.code != exitOK || !strings.Contains(r.stdout, "public holidays of AT in 2027: none recorded") || strings.Contains(r.stdout, "recorded by") {
+		t.Errorf("no calendar: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := json.Unmarshal([]byte(`{"memberState":"AT","year":2027,"holidays":["2027-01-01","2027-01-06"],"setBy":"PartnerMSP"}`), &cal); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, env, "holidays", "show", "--member-state", "AT", "--year", "2027")
+	if r.code != exitOK || !strings.Contains(r.stdout, "public holidays of AT in 2027 (recorded by PartnerMSP): 2") || !strings.Contains(r.stdout, "2027-01-06  Wednesday") {
+		t.Errorf("calendar: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The auditor has no member state: the default calendar does not exist.
+	cal = api.HolidayCalendar{}
+	g.answer["GET /v1/whoami"] = func([]byte) (int, any) {
+		return 200, api.Whoami{Org: "auditor", MSPID: "AuditorMSP", Role: "auditor"}
+	}
+	r = cli(t, env, "holidays", "show")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "caseledger holidays show: usage: --member-state is required: auditor has no member state of its own") {
+		t.Errorf("auditor: exit %d\n%s", r.code, r.stderr)
+	}
+	// An agency with a member state gets the gateway's refusal as it is.
+	g.answer["GET /v1/whoami"] = func([]byte) (int, any) { return 200, api.Whoami{Org: "asylum-office", MemberState: "DE"} }
+	if r = cli(t, env, "holidays", "show"); r.code != exitRefused || !strings.Contains(r.stderr, "INVALID_ARGUMENT") {
+		t.Errorf("refusal: exit %d\n%s", r.code, r.stderr)
+	}
+}
