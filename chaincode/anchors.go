@@ -33,7 +33,7 @@ func (ac *AnchorsContract) AnchorDocument(ctx contractapi.TransactionContextInte
 		VocabularyVersion: domain.VocabularyVersion, Code: domain.EvDocumentAnchored, OccurredOn: occurredOn,
 		EventFields: domain.EventFields{DocumentHash: documentHash, DocumentType: domain.DocumentType(documentType)},
 	}
-	return ac.c.recordEvent(t, a, "anchors:AnchorDocument", requestID, pseudonym,
+	return ac.c.recordEvent(t, a, api.FnAnchorDocument, requestID, pseudonym,
 		[]string{pseudonym, documentHash, documentType, occurredOn}, submitted(pseudonym, a, in))
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -197,33 +198,33 @@ func argRules() map[string]argRule {
 		}}
 	}
 	return map[string]argRule{
-		"cases:RegisterCase": write3("occurredOn"),
-		"cases:RecordEvent": {params: []string{"requestId", "pseudonym", "payload"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnRegisterCase: write3("occurredOn"),
+		api.FnRecordEvent: {params: []string{"requestId", "pseudonym", "payload"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(reqArg(a[0]), pseudoArg(a[1]), payloadArg(a[2]))
 		}},
-		"cases:GetCase": {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetCase: {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]))
 		}},
-		"cases:GetTimeline": {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnGetTimeline: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objEvent, []string{a[0]}, isSeqText) })
 		}},
-		"cases:GetHistory": {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnGetHistory: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]), c.pageArg(a[2]), func() error { _, err := historyBookmark(a[1]); return err })
 		}},
-		"cases:ListByStatus": {params: []string{"status", "bookmark", "pageSize"}, check: func(c *core, ch domain.Channel, a []string) error {
+		api.FnListByStatus: {params: []string{"status", "bookmark", "pageSize"}, check: func(c *core, ch domain.Channel, a []string) error {
 			return all(statusArg(ch, a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objStatus, []string{a[0]}, domain.IsUUIDv4) })
 		}},
-		"cases:ListByAgency": {params: []string{"mspId", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnListByAgency: {params: []string{"mspId", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			return all(c.memberArg(a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objAgency, []string{a[0]}, domain.IsUUIDv4) })
 		}},
-		"cases:GetRequestResult": {params: []string{"requestId"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetRequestResult: {params: []string{"requestId"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(reqArg(a[0]))
 		}},
 
-		"dublin:ResolveDeadlines": {params: []string{"requestId", "pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnResolveDeadlines: {params: []string{"requestId", "pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(reqArg(a[0]), pseudoArg(a[1]))
 		}},
-		"dublin:DeadlinesDue": {params: []string{"beforeDate", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnDeadlinesDue: {params: []string{"beforeDate", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			return all(func() error {
 				if _, err := deadline.ParseDate(a[0]); err != nil {
 					return domain.Errorf(domain.KindInvalidArgument, "beforeDate: must be a date YYYY-MM-DD")
@@ -231,33 +232,33 @@ func argRules() map[string]argRule {
 				return nil
 			}, c.pageArg(a[2]), func() error { _, err := dueBookmark(a[1], a[0]); return err })
 		}},
-		"dublin:SetHolidays": {params: []string{"requestId", "memberState", "year", "dates"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnSetHolidays: {params: []string{"requestId", "memberState", "year", "dates"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(reqArg(a[0]), memberStateArg(a[1]), yearArg(a[2]), holidaysArg(a[3]))
 		}},
-		"dublin:GetHolidays": {params: []string{"memberState", "year"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetHolidays: {params: []string{"memberState", "year"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(memberStateArg(a[0]), yearArg(a[1]))
 		}},
 
-		"anchors:AnchorDocument": {params: []string{"requestId", "pseudonym", "documentHash", "documentType", "occurredOn"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnAnchorDocument: {params: []string{"requestId", "pseudonym", "documentHash", "documentType", "occurredOn"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(reqArg(a[0]), pseudoArg(a[1]), hashArg(a[2]), documentTypeArg(a[3]), dateArg("occurredOn", a[4]))
 		}},
-		"anchors:VerifyAnchor": {params: []string{"pseudonym", "documentHash"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnVerifyAnchor: {params: []string{"pseudonym", "documentHash"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]), hashArg(a[1]))
 		}},
-		"anchors:ListAnchors": {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnListAnchors: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objAnchor, []string{a[0]}, domain.IsHash64) })
 		}},
 
-		"erasure:RequestErasure": write3("occurredOn"),
-		"erasure:ConfirmErasure": write3("occurredOn"),
-		"erasure:GetErasureStatus": {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnRequestErasure: write3("occurredOn"),
+		api.FnConfirmErasure: write3("occurredOn"),
+		api.FnGetErasureStatus: {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]))
 		}},
-		"erasure:ListOpenErasures": {params: []string{"bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnListOpenErasures: {params: []string{"bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			return all(c.pageArg(a[1]), func() error { return checkIndexBookmark(a[0], objErasure, nil, domain.IsUUIDv4) })
 		}},
 
-		"audit:ListLateEvents": {params: []string{"mspId", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnListLateEvents: {params: []string{"mspId", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
 			if a[0] == "" { // all agencies: the bookmark names the agency too
 				return all(c.pageArg(a[2]), func() error {
 					return checkIndexBookmark(a[1], objLate, nil, c.isMember, domain.IsUUIDv4, isSeqText)
@@ -268,10 +269,10 @@ func argRules() map[string]argRule {
 			})
 		}},
 
-		"admin:GetChaincodeInfo": none,
-		"admin:GetVocabulary":    none,
+		api.FnGetChaincodeInfo: none,
+		api.FnGetVocabulary:    none,
 		// contractapi's own metadata query.
-		"org.hyperledger.fabric:GetMetadata": none,
+		api.FnGetMetadata: none,
 	}
 }
 

@@ -29,7 +29,7 @@ func (cc *CasesContract) RegisterCase(ctx contractapi.TransactionContextInterfac
 		return "", wire(err)
 	}
 	in := domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: domain.EvCaseRegistered, OccurredOn: occurredOn}
-	return cc.c.recordEvent(t, a, "cases:RegisterCase", requestID, pseudonym, []string{pseudonym, occurredOn}, submitted(pseudonym, a, in))
+	return cc.c.recordEvent(t, a, api.FnRegisterCase, requestID, pseudonym, []string{pseudonym, occurredOn}, submitted(pseudonym, a, in))
 }
 
 // RecordEvent records any submitted event; payload is the event JSON
@@ -43,7 +43,7 @@ func (cc *CasesContract) RecordEvent(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	return cc.c.recordEvent(t, a, "cases:RecordEvent", requestID, pseudonym, []string{pseudonym, payload}, submitted(pseudonym, a, in))
+	return cc.c.recordEvent(t, a, api.FnRecordEvent, requestID, pseudonym, []string{pseudonym, payload}, submitted(pseudonym, a, in))
 }
 
 // GetCase returns the current state of a case.

@@ -34,7 +34,7 @@ func (dc *DublinContract) ResolveDeadlines(ctx contractapi.TransactionContextInt
 	if t.channel.Procedure != domain.ProcedureDublin {
 		return "", wire(domain.Errorf(domain.KindInvalidArgument, "deadlines run on the Dublin channel only"))
 	}
-	return dc.c.recordEvent(t, a, "dublin:ResolveDeadlines", requestID, pseudonym, []string{pseudonym},
+	return dc.c.recordEvent(t, a, api.FnResolveDeadlines, requestID, pseudonym, []string{pseudonym},
 		func(prev *domain.CaseState, env domain.Env) (domain.CaseState, domain.Event, error) {
 			return domain.ResolveDeadlines(prev, a, env)
 		})
@@ -102,7 +102,7 @@ func (dc *DublinContract) SetHolidays(ctx contractapi.TransactionContextInterfac
 	if err != nil {
 		return "", wire(err)
 	}
-	res, err := t.idempotent(a, requestID, "dublin:SetHolidays", []string{memberState, year, dates}, func() (any, error) {
+	res, err := t.idempotent(a, requestID, api.FnSetHolidays, []string{memberState, year, dates}, func() (any, error) {
 		if t.channel.Procedure != domain.ProcedureDublin {
 			return nil, domain.Errorf(domain.KindInvalidArgument, "holiday calendars are kept on the Dublin channel")
 		}

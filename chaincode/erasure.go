@@ -44,12 +44,12 @@ func (ec *ErasureContract) write(ctx contractapi.TransactionContextInterface, fu
 // RequestErasure records ERASURE_REQUESTED: the case is frozen and every
 // holder must confirm.
 func (ec *ErasureContract) RequestErasure(ctx contractapi.TransactionContextInterface, requestID, pseudonym, occurredOn string) (string, error) {
-	return ec.write(ctx, "erasure:RequestErasure", domain.EvErasureRequested, requestID, pseudonym, occurredOn)
+	return ec.write(ctx, api.FnRequestErasure, domain.EvErasureRequested, requestID, pseudonym, occurredOn)
 }
 
 // ConfirmErasure records ERASURE_CONFIRMED for the caller's agency.
 func (ec *ErasureContract) ConfirmErasure(ctx contractapi.TransactionContextInterface, requestID, pseudonym, occurredOn string) (string, error) {
-	return ec.write(ctx, "erasure:ConfirmErasure", domain.EvErasureConfirmed, requestID, pseudonym, occurredOn)
+	return ec.write(ctx, api.FnConfirmErasure, domain.EvErasureConfirmed, requestID, pseudonym, occurredOn)
 }
 
 // GetErasureStatus lists who has and has not confirmed.

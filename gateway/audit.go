@@ -104,7 +104,7 @@ func (a *auditVerifier) clockTolerance(ctx context.Context, channel string) time
 	if len(roles) == 0 {
 		return chaincode.DefaultClockTolerance
 	}
-	b, err := a.s.ledger.Evaluate(ctx, roles[0], channel, "admin:GetChaincodeInfo")
+	b, err := a.s.ledger.Evaluate(ctx, roles[0], channel, api.FnGetChaincodeInfo)
 	if err != nil {
 		return chaincode.DefaultClockTolerance
 	}
@@ -195,7 +195,7 @@ func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.
 		return cr
 	}
 	st := &chainState{msps: map[string]*x509.CertPool{}, functions: map[string]bool{}, tolerance: tolerance}
-	for _, f := range chaincode.Functions() {
+	for _, f := range api.Functions() {
 		st.functions[f] = true
 	}
 	for n := uint64(0); n < height; n++ {
@@ -572,7 +572,7 @@ func (s *Server) hAuditHistory(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[api.HistoryEntry]
-	if err := c.evaluate(ch.Name, "cases:GetHistory", &page, req.Pseudonym, req.Bookmark, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnGetHistory, &page, req.Pseudonym, req.Bookmark, ps); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, api.HistoryPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
@@ -606,7 +606,7 @@ func (s *Server) hAuditWrites(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var cases api.Page[domain.CaseState]
-	if err := c.evaluate(ch.Name, "cases:ListByAgency", &cases, msp, bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnListByAgency, &cases, msp, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	out := api.EventPage{Items: []domain.Event{}, Bookmark: cases.Bookmark}
@@ -614,7 +614,7 @@ func (s *Server) hAuditWrites(c *call) (int, any, error) {
 		tbm := ""
 		for {
 			var tl api.Page[domain.Event]
-			if err := c.evaluate(ch.Name, "cases:GetTimeline", &tl, cs.Pseudonym, tbm, ""); err != nil {
+			if err := c.evaluate(ch.Name, api.FnGetTimeline, &tl, cs.Pseudonym, tbm, ""); err != nil {
 				return 0, nil, err
 			}
 			for _, ev := range tl.Items {
@@ -638,7 +638,7 @@ func (s *Server) hAuditLate(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[domain.Event]
-	if err := c.evaluate(ch.Name, "audit:ListLateEvents", &page, q.Get("mspId"), bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnListLateEvents, &page, q.Get("mspId"), bm, ps); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, api.EventPage{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil
@@ -663,7 +663,7 @@ func (s *Server) hAuditErasures(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[api.ErasureStatus]
-	if err := c.evaluate(ch.Name, "erasure:ListOpenErasures", &page, bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnListOpenErasures, &page, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	today := s.today()

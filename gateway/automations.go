@@ -255,7 +255,7 @@ func (w *watcher) acknowledgeAll(ctx context.Context) (again bool) {
 // records that date; the chaincode admits only earlier dates after this.
 func (w *watcher) acknowledge(ctx context.Context, p string) (again bool) {
 	s := w.s
-	raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, "cases:GetCase", p)
+	raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, api.FnGetCase, p)
 	if err != nil {
 		var de *domain.Error
 		return !errors.As(err, &de) || lagKind(de.Kind)
@@ -278,7 +278,7 @@ func (w *watcher) acknowledge(ctx context.Context, p string) (again bool) {
 		return false
 	}
 	reqID := automationRequestID("ack", w.ch.Name, p, strconv.Itoa(d.Requests))
-	_, err = s.ledger.Submit(ctx, w.role, w.ch.Name, "cases:RecordEvent", reqID, p, string(payload))
+	_, err = s.ledger.Submit(ctx, w.role, w.ch.Name, api.FnRecordEvent, reqID, p, string(payload))
 	var de *domain.Error
 	switch {
 	case err == nil:
@@ -292,7 +292,7 @@ func (w *watcher) acknowledge(ctx context.Context, p string) (again bool) {
 		s.m.automation.WithLabelValues("receipt", "retried").Inc()
 		return true
 	case errors.As(err, &de):
-		s.recordRefusal("receipt", w.ch.Name, p, "cases:RecordEvent", de)
+		s.recordRefusal("receipt", w.ch.Name, p, api.FnRecordEvent, de)
 	default:
 		s.m.automation.WithLabelValues("receipt", "failed").Inc()
 		s.log.Warn("receipt acknowledgement: write failed; retrying", "err", err)
@@ -317,7 +317,7 @@ func (w *watcher) sweep(ctx context.Context) (again bool) {
 	w.mu.Unlock()
 	bookmark := ""
 	for ctx.Err() == nil {
-		raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, "dublin:DeadlinesDue", today.String(), bookmark, "")
+		raw, err := s.ledger.Evaluate(ctx, w.role, w.ch.Name, api.FnDeadlinesDue, today.String(), bookmark, "")
 		if err != nil {
 			s.log.Warn("deadline watcher: board unavailable", "err", err)
 			return true
@@ -369,7 +369,7 @@ func (w *watcher) resolve(ctx context.Context, it api.DueItem, today deadline.Da
 	}
 	w.mu.Unlock()
 	reqID := automationRequestID("resolve", w.ch.Name, it.Pseudonym, string(it.Deadline.Kind), it.Deadline.Due.String())
-	_, err := s.ledger.Submit(ctx, w.role, w.ch.Name, "dublin:ResolveDeadlines", reqID, it.Pseudonym)
+	_, err := s.ledger.Submit(ctx, w.role, w.ch.Name, api.FnResolveDeadlines, reqID, it.Pseudonym)
 	var de *domain.Error
 	switch {
 	case err == nil:
@@ -393,7 +393,7 @@ func (w *watcher) resolve(ctx context.Context, it api.DueItem, today deadline.Da
 		s.m.automation.WithLabelValues("deadline", "failed").Inc()
 		return true
 	case errors.As(err, &de):
-		s.recordRefusal("deadline", w.ch.Name, it.Pseudonym, "dublin:ResolveDeadlines", de)
+		s.recordRefusal("deadline", w.ch.Name, it.Pseudonym, api.FnResolveDeadlines, de)
 	default:
 		s.m.automation.WithLabelValues("deadline", "failed").Inc()
 		s.log.Warn("deadline watcher: write failed; retrying", "err", err)
@@ -409,7 +409,7 @@ func (w *watcher) resolve(ctx context.Context, it api.DueItem, today deadline.Da
 // the deadline (unresolved). On any doubt it answers true: retrying a
 // resolution is harmless, its request id is derived.
 func (w *watcher) stillRunning(ctx context.Context, it api.DueItem) bool {
-	raw, err := w.s.ledger.Evaluate(ctx, w.role, w.ch.Name, "cases:GetCase", it.Pseudonym)
+	raw, err := w.s.ledger.Evaluate(ctx, w.role, w.ch.Name, api.FnGetCase, it.Pseudonym)
 	if err != nil {
 		return true
 	}
@@ -504,13 +504,13 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	// request's holders (pending or already confirmed) must name it, and
 	// only this channel's entry of the privacy-service case is erased — a
 	// mapping of another channel goes only with that channel's own request.
-	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, "erasure:GetErasureStatus", ce.Pseudonym)
+	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, api.FnGetErasureStatus, ce.Pseudonym)
 	var de *domain.Error
 	switch {
 	case errors.As(err, &de) && lagKind(de.Kind):
 		return fmt.Errorf("%w: erasure status: %s", errLag, de.Kind)
 	case errors.As(err, &de):
-		s.recordRefusal("erasure", ch.Name, ce.Pseudonym, "erasure:GetErasureStatus", de)
+		s.recordRefusal("erasure", ch.Name, ce.Pseudonym, api.FnGetErasureStatus, de)
 		return nil
 	case err != nil:
 		return err
@@ -537,7 +537,7 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 		return nil
 	}
 	reqID := automationRequestID("confirm-erasure", ch.Name, ce.Pseudonym, st.RequestedOn)
-	_, err = s.ledger.Submit(ctx, role, ch.Name, "erasure:ConfirmErasure", reqID, ce.Pseudonym, s.today().String())
+	_, err = s.ledger.Submit(ctx, role, ch.Name, api.FnConfirmErasure, reqID, ce.Pseudonym, s.today().String())
 	switch {
 	case err == nil:
 		s.m.automation.WithLabelValues("erasure", "confirmed").Inc()
@@ -555,7 +555,7 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 	case errors.As(err, &de) && de.Kind == domain.KindClockSkew:
 		return err
 	case errors.As(err, &de):
-		s.recordRefusal("erasure", ch.Name, ce.Pseudonym, "erasure:ConfirmErasure", de)
+		s.recordRefusal("erasure", ch.Name, ce.Pseudonym, api.FnConfirmErasure, de)
 		return nil
 	}
 	return err

@@ -202,7 +202,7 @@ func (s *Server) hRegister(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := c.submit(ch, "cases:RegisterCase", p, req.OccurredOn)
+	res, err := c.submit(ch, api.FnRegisterCase, p, req.OccurredOn)
 	var de *domain.Error
 	if err != nil && created && req.LinkFrom == nil && errors.As(err, &de) && problemOf(err).Status < 500 {
 		// Refused for good (a 5xx kind such as CLOCK_SKEW is retried with the
@@ -248,7 +248,7 @@ func (s *Server) hBind(c *call) (int, any, error) {
 		return 0, nil, domain.Errorf(domain.KindInternal, "encoding failed")
 	}
 	out := api.BindResponse{Channel: ch.Name, Pseudonym: req.Pseudonym, Holder: true}
-	res, err := c.submit(ch, "cases:RecordEvent", req.Pseudonym, string(payload))
+	res, err := c.submit(ch, api.FnRecordEvent, req.Pseudonym, string(payload))
 	switch {
 	case err == nil:
 		out.Event = &res
@@ -308,7 +308,7 @@ func (c *call) recordPayload(ref api.CaseRef, payload string) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := c.submit(ch, "cases:RecordEvent", p, payload)
+	res, err := c.submit(ch, api.FnRecordEvent, p, payload)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -321,7 +321,7 @@ func (s *Server) hState(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var st domain.CaseState
-	if err := c.evaluate(ch.Name, "cases:GetCase", &st, p); err != nil {
+	if err := c.evaluate(ch.Name, api.FnGetCase, &st, p); err != nil {
 		return 0, nil, err
 	}
 	refs, err := s.ownRefs(c.ctx, ch.Name, p)
@@ -344,7 +344,7 @@ func (s *Server) hTimeline(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[domain.Event]
-	if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, p, bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnGetTimeline, &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	refs, err := s.ownRefs(c.ctx, ch.Name, p)
@@ -406,7 +406,7 @@ func (s *Server) hListByStatus(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[domain.CaseState]
-	if err := c.evaluate(ch.Name, "cases:ListByStatus", &page, q.Get("status"), bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnListByStatus, &page, q.Get("status"), bm, ps); err != nil {
 		return 0, nil, err
 	}
 	out, err := s.views(c.ctx, ch.Name, page.Items)
@@ -441,7 +441,7 @@ func (s *Server) hVocabulary(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var v json.RawMessage
-	if err := c.evaluate(ch.Name, "admin:GetVocabulary", &v); err != nil {
+	if err := c.evaluate(ch.Name, api.FnGetVocabulary, &v); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, v, nil

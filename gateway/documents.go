@@ -47,7 +47,7 @@ func (s *Server) hAnchor(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := c.submit(ch, "anchors:AnchorDocument", p, hash, string(req.DocumentType), req.OccurredOn)
+	res, err := c.submit(ch, api.FnAnchorDocument, p, hash, string(req.DocumentType), req.OccurredOn)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -69,7 +69,7 @@ func (s *Server) hVerifyAnchor(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var v api.Verification
-	if err := c.evaluate(ch.Name, "anchors:VerifyAnchor", &v, p, hash); err != nil {
+	if err := c.evaluate(ch.Name, api.FnVerifyAnchor, &v, p, hash); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, api.VerifyResponse{DocumentHash: hash, Anchored: v.Anchored, Anchor: v.Anchor}, nil
@@ -81,7 +81,7 @@ func (s *Server) hListAnchors(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[api.Anchor]
-	if err := c.evaluate(ch.Name, "anchors:ListAnchors", &page, p, bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnListAnchors, &page, p, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, api.AnchorList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil

@@ -114,7 +114,7 @@ func (s *Server) hResolveDeadlines(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := c.submit(ch, "dublin:ResolveDeadlines", p)
+	res, err := c.submit(ch, api.FnResolveDeadlines, p)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -157,7 +157,7 @@ func (s *Server) hDeadlineBoard(c *call) (int, any, error) {
 	today := s.today()
 	before := today.AddDays(within + 1)
 	var page api.Page[api.DueItem]
-	if err := c.evaluate(ch.Name, "dublin:DeadlinesDue", &page, before.String(), bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnDeadlinesDue, &page, before.String(), bm, ps); err != nil {
 		return 0, nil, err
 	}
 	out := api.Board{Today: today.String(), Before: before.String(), Items: []api.BoardItem{}, Bookmark: page.Bookmark}

@@ -40,7 +40,7 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 		if err := c.awaitMinBlock(tch.Name); err != nil {
 			return Receipt{}, err
 		}
-		rec, err := s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, tch.Name, "erasure:RequestErasure", requestID, args...)
+		rec, err := s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, tch.Name, api.FnRequestErasure, requestID, args...)
 		if err == nil {
 			s.heights.saw(tch.Name, rec.BlockNumber)
 		}
@@ -178,7 +178,7 @@ func (s *Server) hErasureStatus(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var st api.ErasureStatus
-	if err := c.evaluate(ch.Name, "erasure:GetErasureStatus", &st, p); err != nil {
+	if err := c.evaluate(ch.Name, api.FnGetErasureStatus, &st, p); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, st, nil
@@ -191,7 +191,7 @@ func (s *Server) hOpenErasures(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	var page api.Page[api.ErasureStatus]
-	if err := c.evaluate(ch.Name, "erasure:ListOpenErasures", &page, bm, ps); err != nil {
+	if err := c.evaluate(ch.Name, api.FnListOpenErasures, &page, bm, ps); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, api.ErasureList{Items: nonNilSlice(page.Items), Bookmark: page.Bookmark}, nil

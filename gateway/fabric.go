@@ -476,7 +476,7 @@ func (l *FabricLedger) commitTx(ctx context.Context, gw *client.Gateway, channel
 
 // lookup resolves an ambiguous write from the chaincode's idempotency record.
 func (l *FabricLedger) lookup(ctx context.Context, gw *client.Gateway, channel, requestID, txID string) (Receipt, error) {
-	raw, err := gw.GetNetwork(channel).GetContract(l.chaincode).EvaluateWithContext(ctx, "cases:GetRequestResult", client.WithArguments(requestID))
+	raw, err := gw.GetNetwork(channel).GetContract(l.chaincode).EvaluateWithContext(ctx, api.FnGetRequestResult, client.WithArguments(requestID))
 	if err != nil {
 		// %v, not %w: the chaincode's NOT_FOUND (no committed request yet)
 		// must not become the write's answer; the transaction may still

@@ -43,7 +43,7 @@ func (s *Server) hSetHolidays(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	rec, err := c.submitTx(ch, "dublin:SetHolidays", s.cfg.MemberState, strconv.Itoa(req.Year), string(canonical))
+	rec, err := c.submitTx(ch, api.FnSetHolidays, s.cfg.MemberState, strconv.Itoa(req.Year), string(canonical))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -74,7 +74,7 @@ func (s *Server) hGetHolidays(c *call) (int, any, error) {
 		year = strconv.Itoa(s.today().Year())
 	}
 	var cal api.HolidayCalendar
-	if err := c.evaluate(ch.Name, "dublin:GetHolidays", &cal, ms, year); err != nil {
+	if err := c.evaluate(ch.Name, api.FnGetHolidays, &cal, ms, year); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, cal, nil

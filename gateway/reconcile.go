@@ -143,7 +143,7 @@ func (s *Server) reconcileOne(ctx context.Context, ch api.ChannelInfo, role doma
 	if err := ctx.Err(); err != nil {
 		return reconcileOutcome{err: err}
 	}
-	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, "erasure:GetErasureStatus", pseudonym)
+	raw, err := s.ledger.Evaluate(ctx, role, ch.Name, api.FnGetErasureStatus, pseudonym)
 	var de *domain.Error
 	switch {
 	case errors.As(err, &de) && de.Kind == domain.KindNotFound:

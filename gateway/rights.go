@@ -127,7 +127,7 @@ func (c *call) exportLedger(ec *api.ExportedCase) error {
 		return nil // a privacy domain without a channel here: nothing on this agency's ledger
 	}
 	var st domain.CaseState
-	err = c.evaluate(ch.Name, "cases:GetCase", &st, ec.Pseudonym)
+	err = c.evaluate(ch.Name, api.FnGetCase, &st, ec.Pseudonym)
 	if domain.KindOf(err) == domain.KindNotFound {
 		return nil
 	}
@@ -138,7 +138,7 @@ func (c *call) exportLedger(ec *api.ExportedCase) error {
 	bm := ""
 	for range maxExportPages {
 		var page api.Page[domain.Event]
-		if err := c.evaluate(ch.Name, "cases:GetTimeline", &page, ec.Pseudonym, bm, "0"); err != nil {
+		if err := c.evaluate(ch.Name, api.FnGetTimeline, &page, ec.Pseudonym, bm, "0"); err != nil {
 			return err
 		}
 		ec.Timeline = append(ec.Timeline, page.Items...)

@@ -15,6 +15,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -156,11 +157,11 @@ func (b *Bare) Do(ctx context.Context, op Op) (Ack, error) {
 		entries, err := b.Timeline(ctx, op.Actor, c.Channel, c.Pseudonym)
 		return Ack{Events: len(entries)}, err
 	case OpRegister:
-		return b.write(ctx, op, "cases:RegisterCase", op.RequestID, c.Pseudonym, op.Event.OccurredOn)
+		return b.write(ctx, op, api.FnRegisterCase, op.RequestID, c.Pseudonym, op.Event.OccurredOn)
 	case OpEvent:
-		return b.write(ctx, op, "cases:RecordEvent", op.RequestID, c.Pseudonym, op.Event.Payload())
+		return b.write(ctx, op, api.FnRecordEvent, op.RequestID, c.Pseudonym, op.Event.Payload())
 	case OpResolve:
-		return b.write(ctx, op, "dublin:ResolveDeadlines", op.RequestID, c.Pseudonym)
+		return b.write(ctx, op, api.FnResolveDeadlines, op.RequestID, c.Pseudonym)
 	}
 	return Ack{}, fmt.Errorf("bare driver: unknown operation %v", op.Kind)
 }
@@ -236,7 +237,7 @@ func (b *Bare) Timeline(ctx context.Context, a Actor, channel, pseudonym string)
 	bookmark := ""
 	for {
 		ectx, cancel := context.WithTimeout(ctx, b.t.Evaluate)
-		res, err := contract.EvaluateWithContext(ectx, "cases:GetTimeline", client.WithArguments(pseudonym, bookmark, "100"))
+		res, err := contract.EvaluateWithContext(ectx, api.FnGetTimeline, client.WithArguments(pseudonym, bookmark, "100"))
 		cancel()
 		if err != nil {
 			return nil, err

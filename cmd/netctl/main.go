@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -125,7 +126,7 @@ func smoke(ctx context.Context, n *network.Network) error {
 	defer gw.Close()
 	start := time.Now()
 	contract := gw.GetNetwork(c.Channels[0].Name).GetContract(c.Chaincode)
-	_, err = contract.SubmitWithContext(ctx, "cases:RegisterCase",
+	_, err = contract.SubmitWithContext(ctx, api.FnRegisterCase,
 		client.WithArguments(uuid.NewString(), uuid.NewString(), time.Now().UTC().Format(time.DateOnly)))
 	if err != nil {
 		return fmt.Errorf("smoke transaction: %w", err)

@@ -238,7 +238,7 @@ func (n *Network) Read(channel, fn string, args ...string) ([]byte, error) {
 
 // Case is the committed state of a case (nil when there is none).
 func (n *Network) Case(channel, pseudonym string) *domain.CaseState {
-	raw, err := n.Read(channel, "cases:GetCase", pseudonym)
+	raw, err := n.Read(channel, api.FnGetCase, pseudonym)
 	if err != nil {
 		return nil
 	}
@@ -471,7 +471,7 @@ func (l *Ledger) commit(ctx context.Context, s *signer, ch *channel, requestID s
 // lookup answers a transaction id that had committed before from the
 // chaincode's record of requestID.
 func (l *Ledger) lookup(_ context.Context, s *signer, ch *channel, requestID, txID string) (ledger.Receipt, error) {
-	_, sim, err := l.n.endorse(s, ch, []string{"cases:GetRequestResult", requestID})
+	_, sim, err := l.n.endorse(s, ch, []string{api.FnGetRequestResult, requestID})
 	if err != nil {
 		return ledger.Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %v", ledger.ErrOutcomeUnknown, txID, err)
 	}
