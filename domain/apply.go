@@ -237,10 +237,11 @@ func step(prev *CaseState, pseudonym string, in EventInput, occurred, today dead
 	next := prev.clone()
 	if prev == nil {
 		next = CaseState{
-			Pseudonym:    pseudonym,
-			Procedure:    proc,
-			RegisteredBy: actor.Member.MSPID,
-			RegisteredOn: today.String(),
+			Pseudonym:              pseudonym,
+			Procedure:              proc,
+			RegisteredBy:           actor.Member.MSPID,
+			RegisteredOn:           today.String(),
+			RegistrationOccurredOn: occurred.String(),
 		}
 	}
 	switch proc {

@@ -41,10 +41,14 @@ type CaseState struct {
 	Status    Status    `json:"status"`
 	Seq       uint64    `json:"seq"` // sequence number of the last event (1 = registration)
 	LastEvent EventCode `json:"lastEvent"`
-	// RegisteredBy is the MSP id that registered the case.
-	RegisteredBy string `json:"registeredBy"`
-	RegisteredOn string `json:"registeredOn"`
-	UpdatedOn    string `json:"updatedOn"`
+	// RegisteredBy is the MSP id that registered the case; RegisteredOn the
+	// day the registration was recorded (its ledger day), and
+	// RegistrationOccurredOn the day it took place (CASE_REGISTERED's
+	// occurredOn; empty in states recorded before it was kept).
+	RegisteredBy           string `json:"registeredBy"`
+	RegisteredOn           string `json:"registeredOn"`
+	RegistrationOccurredOn string `json:"registrationOccurredOn,omitempty"`
+	UpdatedOn              string `json:"updatedOn"`
 	// LastOccurredOn is the occurredOn of the last workflow event; later
 	// workflow events may not be dated before it.
 	LastOccurredOn string `json:"lastOccurredOn"`

@@ -274,10 +274,14 @@ func TestTimeRules(t *testing.T) {
 			t.Errorf("occurredOn %s: %s, want %q", tc.occurred, got, tc.kind)
 		}
 	}
-	// Late entries carry both dates.
-	_, ev, err := Apply(nil, pseud, EventInput{VocabularyVersion: 1, Code: EvCaseRegistered, OccurredOn: "2026-03-21"}, a, f.env(ProcedureNational))
+	// Late entries carry both dates, and so does the state of a case
+	// registered late.
+	st, ev, err := Apply(nil, pseud, EventInput{VocabularyVersion: 1, Code: EvCaseRegistered, OccurredOn: "2026-03-21"}, a, f.env(ProcedureNational))
 	if err != nil || ev.LateDays != 10 || ev.RecordedOn != "2026-03-31" || ev.OccurredOn != "2026-03-21" {
 		t.Fatalf("late event %+v, %v", ev, err)
+	}
+	if st.RegisteredOn != "2026-03-31" || st.RegistrationOccurredOn != "2026-03-21" {
+		t.Fatalf("late registration: registeredOn %s, registrationOccurredOn %s", st.RegisteredOn, st.RegistrationOccurredOn)
 	}
 	// A later workflow step may not be dated before the previous one.
 	s := f.step(nil, ProcedureNational, a, EvCaseRegistered, EventFields{})
