@@ -50,7 +50,7 @@ func Case(w io.Writer, v api.CaseView) {
 	tw := table(w)
 	fmt.Fprintf(tw, "  status\t%s (seq %d, last event %s)\n", c.Status, c.Seq, c.LastEvent)
 	fmt.Fprintf(tw, "  your references\t%s\n", Refs(v.LocalRefs))
-	fmt.Fprintf(tw, "  registered\t%s by %s; last act dated %s, updated %s\n", c.RegisteredOn, c.RegisteredBy, c.LastOccurredOn, c.UpdatedOn)
+	fmt.Fprintf(tw, "  registered\t%s by %s; last act dated %s, updated %s\n", registered(c), c.RegisteredBy, c.LastOccurredOn, c.UpdatedOn)
 	fmt.Fprintf(tw, "  holders\t%s\n", strings.Join(c.Holders, ", "))
 	if n := c.National; n != nil {
 		fmt.Fprintf(tw, "  national\t%s\n", fields(n))
@@ -72,6 +72,18 @@ func Case(w io.Writer, v api.CaseView) {
 		fmt.Fprintf(tw, "  erasure\t%s\n", erasure(e.RequestedBy, e.RequestedOn, e.Pending, e.Confirmed, e.CompletedOn))
 	}
 	_ = tw.Flush()
+}
+
+// registered is the day a case was registered, and the day that was
+// recorded on the ledger only when it differs.
+func registered(c domain.CaseState) string {
+	switch c.RegistrationOccurredOn {
+	case "": // recorded before the state kept the day of the act
+		return c.RegisteredOn + " (recorded)"
+	case c.RegisteredOn:
+		return c.RegistrationOccurredOn
+	}
+	return c.RegistrationOccurredOn + " (recorded " + c.RegisteredOn + ")"
 }
 
 func acceptance(d *domain.DublinFacts) string {
@@ -170,12 +182,17 @@ func Events(w io.Writer, evs []domain.Event, withCase bool) {
 		head = "  CASE" + "\t" + strings.TrimPrefix(head, "  ")
 	}
 	fmt.Fprintln(tw, head)
+	automatic := 0
 	for _, e := range evs {
 		late := "-"
 		if e.LateDays > 0 {
 			late = fmt.Sprintf("%dd", e.LateDays)
 		}
 		code, details := string(e.Code), EventDetails(e)
+		if Automatic(e) {
+			code += " [automatic]"
+			automatic++
+		}
 		if e.SupersededBy != nil {
 			code += fmt.Sprintf(" [SUPERSEDED by seq %d]", e.SupersededBy.BySeq)
 		}
@@ -189,6 +206,18 @@ func Events(w io.Writer, evs []domain.Event, withCase bool) {
 		fmt.Fprintln(tw, "  "+row)
 	}
 	_ = tw.Flush()
+	if automatic > 0 {
+		fmt.Fprintln(w, "  [automatic]: the consequence of a lapsed Dublin deadline, dated the deadline's last day and recorded after it by design\n"+
+			"  (dublin:ResolveDeadlines: a gateway's deadline watcher, or \"caseledger dublin resolve\") — not a step of the recording agency")
+	}
+}
+
+// Automatic reports whether an event is one the ledger records by itself
+// when a Dublin deadline lapses (a system event of the vocabulary), never an
+// agency's own step.
+func Automatic(e domain.Event) bool {
+	spec, ok := domain.Spec(e.Code)
+	return ok && spec.System
 }
 
 // Cases prints a list of cases with the agency's references.
@@ -196,7 +225,7 @@ func Cases(w io.Writer, items []api.CaseView) {
 	tw := table(w)
 	fmt.Fprintln(tw, "  CASE\tSTATUS\tSEQ\tREGISTERED\tBY\tYOUR REFERENCES")
 	for _, v := range items {
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", v.Case.Pseudonym, v.Case.Status, v.Case.Seq, v.Case.RegisteredOn, v.Case.RegisteredBy, Refs(v.LocalRefs))
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\n", v.Case.Pseudonym, v.Case.Status, v.Case.Seq, registered(v.Case), v.Case.RegisteredBy, Refs(v.LocalRefs))
 	}
 	_ = tw.Flush()
 }

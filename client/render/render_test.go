@@ -106,3 +106,56 @@ func TestAuditListsTransactionsToLookAt(t *testing.T) {
 		t.Errorf("empty lists printed:\n%s", out)
 	}
 }
+
+func TestCaseAndCasesShowTheDayOfTheRegistration(t *testing.T) {
+	for _, tc := range []struct {
+		occurred, recorded string
+		want               string // in show's registered row and in the cases table
+	}{
+		{"2026-11-20", "2026-11-27", "2026-11-20 (recorded 2026-11-27)"},
+		{"2026-11-27", "2026-11-27", "2026-11-27"},
+		{"", "2026-11-27", "2026-11-27 (recorded)"}, // a state from before the day of the act was kept
+	} {
+		c := domain.CaseState{Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Procedure: domain.ProcedureNational, Status: "REGISTERED",
+			RegisteredBy: "BorderPoliceMSP", RegistrationOccurredOn: tc.occurred, RegisteredOn: tc.recorded, UpdatedOn: "2026-11-30"}
+		var show, list bytes.Buffer
+		Case(&show, api.CaseView{Case: c})
+		Cases(&list, []api.CaseView{{Case: c}})
+		row := ""
+		for _, l := range strings.Split(show.String(), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "registered") {
+				row = l
+			}
+		}
+		if got := strings.Join(strings.Fields(row), " "); !strings.HasPrefix(got, "registered "+tc.want+" by BorderPoliceMSP;") {
+			t.Errorf("%s/%s: show's row %q, want %q", tc.occurred, tc.recorded, row, tc.want)
+		}
+		if !strings.Contains(list.String(), tc.want+"  BorderPoliceMSP") {
+			t.Errorf("%s/%s: cases lacks %q:\n%s", tc.occurred, tc.recorded, tc.want, list.String())
+		}
+		if tc.occurred == tc.recorded && strings.Contains(show.String()+list.String(), "(recorded") {
+			t.Errorf("the recording date printed although it is the day of the act:\n%s%s", show.String(), list.String())
+		}
+	}
+}
+
+func TestEventsMarkAutomaticConsequences(t *testing.T) {
+	var b bytes.Buffer
+	Events(&b, []domain.Event{
+		{Seq: 3, Code: domain.EvFileCreated, OccurredOn: "2026-11-01", RecordedOn: "2026-11-03", LateDays: 2, MSPID: "AsylumOfficeMSP", Role: "dublin-officer"},
+		{Seq: 4, Code: domain.EvImplicitlyAccepted, OccurredOn: "2026-11-15", RecordedOn: "2026-11-19", LateDays: 4, MSPID: "PartnerMSP", Role: "dublin-officer"},
+	}, true)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d lines, want header, 2 rows and a 2-line note:\n%s", len(lines), b.String())
+	}
+	if strings.Contains(lines[1], "[automatic]") || !strings.Contains(lines[2], "IMPLICITLY_ACCEPTED [automatic]") ||
+		!strings.Contains(lines[3], "consequence of a lapsed Dublin deadline") {
+		t.Errorf("automatic consequence not marked (or a step marked):\n%s", b.String())
+	}
+	b.Reset()
+	Events(&b, []domain.Event{{Seq: 3, Code: domain.EvFileCreated, OccurredOn: "2026-11-01", RecordedOn: "2026-11-03", LateDays: 2}}, false)
+	if strings.Contains(b.String(), "automatic") {
+		t.Errorf("note without an automatic event:\n%s", b.String())
+	}
+}
