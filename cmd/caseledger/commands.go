@@ -14,7 +14,8 @@ import (
 
 // The commands, one file per group: info.go (whoami, vocabulary), cases.go,
 // dublin.go (with deadlines), holidays.go, documents.go, erasure.go,
-// rights.go, audit.go, events.go. This file holds what they share.
+// rights.go, audit.go, events.go; groups.go explains the groups of two-word
+// commands. This file holds what the commands share.
 
 // commands is every command, in the order "caseledger help" lists them.
 func commands() []command {
@@ -74,7 +75,7 @@ func (c *caseSel) dublinCase() (api.DublinCase, error) {
 	return api.DublinCase{LocalRef: r.LocalRef, Pseudonym: r.Pseudonym}, err
 }
 
-// writeOpts carries --idempotency-key.
+// idemFlag registers --idempotency-key; writeOpts makes it the write's option.
 func idemFlag(fs *flag.FlagSet) *string {
 	return fs.String("idempotency-key", "", "Idempotency-Key of the write (retry a write whose outcome you missed with the same key)")
 }
