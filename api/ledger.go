@@ -65,6 +65,10 @@ type DueItem struct {
 	// Superseded lists the case's automatic consequences that steps dated
 	// in time superseded (the deadline shown was recomputed from them).
 	Superseded []domain.Supersession `json:"superseded,omitempty"`
+	// Regime: whose criteria apply and whose time limits.
+	Regime domain.RegimeFacts `json:"regime"`
+	// LateRequest is the request limit the pending request missed.
+	LateRequest *deadline.Deadline `json:"lateRequest,omitempty"`
 }
 
 // HolidayCalendar is what GetHolidays returns and SetHolidays records.

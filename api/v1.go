@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
 )
 
 // ChannelInfo names a channel and the procedure it runs.
@@ -141,6 +142,12 @@ type RegisterRequest struct {
 	LocalRef   string   `json:"localRef"`
 	OccurredOn string   `json:"occurredOn"`
 	LinkFrom   *CaseRef `json:"linkFrom,omitempty"`
+	// Dublin channel only: the facts that start the limit for sending a
+	// request (applicationRegisteredOn with evidence; evidenceReceivedOn
+	// with a hit), so the deadline board shows it before any request.
+	ApplicationRegisteredOn string          `json:"applicationRegisteredOn,omitempty"`
+	Evidence                domain.Evidence `json:"evidence,omitempty"`
+	EvidenceReceivedOn      string          `json:"evidenceReceivedOn,omitempty"`
 }
 
 // BindRequest attaches the agency's own local reference to a case another
@@ -289,6 +296,11 @@ type BoardItem struct {
 	// Superseded lists the case's consequences superseded by steps dated in
 	// time (the deadline was recomputed from them).
 	Superseded []domain.Supersession `json:"superseded,omitempty"`
+	// Regime: whose criteria apply and whose time limits (the deadline's
+	// own regime is the table it was computed with).
+	Regime domain.RegimeFacts `json:"regime"`
+	// LateRequest is the request limit the pending request missed.
+	LateRequest *deadline.Deadline `json:"lateRequest,omitempty"`
 }
 
 // Board is one page of the deadline board.

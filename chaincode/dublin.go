@@ -83,7 +83,11 @@ func (dc *DublinContract) DeadlinesDue(ctx contractapi.TransactionContextInterfa
 		}
 		for _, dl := range s.Dublin.Deadlines {
 			if string(dl.Kind) == parts[1] && dl.Due.String() == parts[0] {
-				page.Items = append(page.Items, api.DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl, Superseded: s.Dublin.Superseded})
+				item := api.DueItem{Pseudonym: s.Pseudonym, Status: s.Status, Deadline: dl, Superseded: s.Dublin.Superseded, Regime: s.Dublin.RegimeFacts()}
+				if lr, late := s.Dublin.LateRequest(); late {
+					item.LateRequest = &lr
+				}
+				page.Items = append(page.Items, item)
 			}
 		}
 	}

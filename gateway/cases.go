@@ -174,6 +174,13 @@ func (s *Server) hRegister(c *call) (int, any, error) {
 	if err := checkDate("occurredOn", req.OccurredOn); err != nil {
 		return 0, nil, err
 	}
+	facts, err := registrationFacts(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	if facts != "" && ch.Procedure != domain.ProcedureDublin {
+		return 0, nil, domain.Errorf(domain.KindInvalidArgument, "applicationRegisteredOn, evidence: request facts are recorded on the Dublin channel only")
+	}
 	created := false
 	p, err := c.memo("pseudonym", func() (string, error) {
 		ctx := c.wctx()
@@ -202,7 +209,12 @@ func (s *Server) hRegister(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := c.submit(ch, api.FnRegisterCase, p, req.OccurredOn)
+	var res api.WriteResponse
+	if facts != "" {
+		res, err = c.submit(ch, api.FnRecordEvent, p, facts)
+	} else {
+		res, err = c.submit(ch, api.FnRegisterCase, p, req.OccurredOn)
+	}
 	var de *domain.Error
 	if err != nil && created && req.LinkFrom == nil && errors.As(err, &de) && problemOf(err).Status < 500 {
 		// Refused for good (a 5xx kind such as CLOCK_SKEW is retried with the

@@ -167,7 +167,26 @@ func (s *Server) hDeadlineBoard(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 		out.Items = append(out.Items, api.BoardItem{Pseudonym: it.Pseudonym, LocalRefs: refs, Status: it.Status,
-			Deadline: it.Deadline, DaysLeft: today.DaysUntil(it.Deadline.Due), Superseded: it.Superseded})
+			Deadline: it.Deadline, DaysLeft: today.DaysUntil(it.Deadline.Due), Superseded: it.Superseded,
+			Regime: it.Regime, LateRequest: it.LateRequest})
 	}
 	return http.StatusOK, out, nil
+}
+
+// registrationFacts: a registration with the facts that start the limit for
+// sending a Dublin request is recorded as a CASE_REGISTERED payload through
+// RecordEvent (RegisterCase takes a date only); checked as the chaincode
+// will before a pseudonym is made. "" without facts.
+func registrationFacts(req api.RegisterRequest) (string, error) {
+	if req.ApplicationRegisteredOn == "" && req.Evidence == "" && req.EvidenceReceivedOn == "" {
+		return "", nil
+	}
+	raw, err := json.Marshal(domain.EventInput{VocabularyVersion: domain.VocabularyVersion, Code: domain.EvCaseRegistered,
+		OccurredOn: req.OccurredOn, EventFields: domain.EventFields{ApplicationRegisteredOn: req.ApplicationRegisteredOn,
+			Evidence: req.Evidence, EvidenceReceivedOn: req.EvidenceReceivedOn}})
+	if err != nil {
+		return "", domain.Errorf(domain.KindInternal, "encoding failed")
+	}
+	payload, _, err := canonicalEvent(raw)
+	return payload, err
 }
