@@ -22,7 +22,7 @@ import (
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // Timeouts bound each stage of a ledger call. Short stages matter: when a
@@ -114,7 +114,7 @@ type FabricOptions struct {
 }
 
 // NewFabricLedger dials the org's peer once per enrolled role.
-func NewFabricLedger(conn network.Connection, o FabricOptions) (*FabricLedger, error) {
+func NewFabricLedger(conn api.Connection, o FabricOptions) (*FabricLedger, error) {
 	o.Timeouts = o.Timeouts.withDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -129,7 +129,7 @@ func NewFabricLedger(conn network.Connection, o FabricOptions) (*FabricLedger, e
 		if !role.Valid() || l.gateways[role] != nil {
 			continue
 		}
-		gw, gc, err := conn.DialIdentity(id, network.GatewayOptions{
+		gw, gc, err := fabricconn.DialIdentity(conn, id, fabricconn.Options{
 			EvaluateTimeout: o.Timeouts.Evaluate, EndorseTimeout: o.Timeouts.Endorse,
 			SubmitTimeout: o.Timeouts.Submit, CommitStatusTimeout: o.Timeouts.CommitStatus,
 			DialOptions: PeerDialOptions(),

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/internal/opsdebug"
-	"github.com/caseledger/caseledger/network"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -61,7 +61,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 	if cfg.Server.DataDir == "" || cfg.TokensFile == "" || cfg.ConnectionFile == "" || cfg.PrivacyURL == "" {
 		return errors.New("gateway: --connection, --privacy-url, --data-dir and --tokens are required")
 	}
-	conn, err := network.LoadConnection(cfg.ConnectionFile)
+	conn, err := api.LoadConnection(cfg.ConnectionFile)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // TxInvalidError is a transaction that was ordered but that the peers marked invalid.
@@ -46,17 +46,17 @@ func DefaultStageTimeouts() StageTimeouts {
 
 // LoadConnections reads every org's connection details under <root>/connection/ (the files the
 // network generates, not the gateways' *-api.json).
-func LoadConnections(root string) ([]network.Connection, error) {
+func LoadConnections(root string) ([]api.Connection, error) {
 	files, err := filepath.Glob(filepath.Join(root, "connection", "*.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []network.Connection
+	var out []api.Connection
 	for _, f := range files {
 		if strings.HasSuffix(f, "-api.json") {
 			continue
 		}
-		c, err := network.LoadConnection(f)
+		c, err := api.LoadConnection(f)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func LoadConnections(root string) ([]network.Connection, error) {
 // transactions a gateway would (same functions, same arguments).
 type Bare struct {
 	t         StageTimeouts
-	conns     map[string]network.Connection // by org name
+	conns     map[string]api.Connection // by org name
 	mu        sync.Mutex
 	gateways  map[Actor]*client.Gateway
 	grpcConns []*grpc.ClientConn
@@ -81,8 +81,8 @@ type Bare struct {
 
 // NewBare prepares the driver; connections are dialled on first use. Every peer must be on the
 // loopback interface.
-func NewBare(conns []network.Connection, t StageTimeouts) (*Bare, error) {
-	b := &Bare{t: t, conns: map[string]network.Connection{}, gateways: map[Actor]*client.Gateway{}}
+func NewBare(conns []api.Connection, t StageTimeouts) (*Bare, error) {
+	b := &Bare{t: t, conns: map[string]api.Connection{}, gateways: map[Actor]*client.Gateway{}}
 	for _, c := range conns {
 		if err := CheckLoopback(c.Peer.Address); err != nil {
 			return nil, fmt.Errorf("org %s: %w", c.Org, err)
@@ -130,7 +130,7 @@ func (b *Bare) network(a Actor, channel string) (*client.Network, error) {
 	if !ok {
 		var gc *grpc.ClientConn
 		var err error
-		gw, gc, err = c.Dial(a.Role, network.GatewayOptions{
+		gw, gc, err = fabricconn.Dial(c, a.Role, fabricconn.Options{
 			EvaluateTimeout: b.t.Evaluate, EndorseTimeout: b.t.Endorse, SubmitTimeout: b.t.Submit, CommitStatusTimeout: b.t.CommitStatus,
 		})
 		if err != nil {

@@ -21,7 +21,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/network"
 )
 
 // GatewayOptions tune the gateway driver.
@@ -40,7 +39,7 @@ type GatewayOptions struct {
 // requests to its own gateway with the API token of the operation's role.
 type Gateway struct {
 	o    GatewayOptions
-	apis map[string]network.APIInfo
+	apis map[string]api.APIInfo
 	http map[string]*http.Client
 
 	mu      sync.Mutex
@@ -48,14 +47,14 @@ type Gateway struct {
 }
 
 // LoadAPIInfos reads every <root>/connection/<org>-api.json.
-func LoadAPIInfos(root string) ([]network.APIInfo, error) {
+func LoadAPIInfos(root string) ([]api.APIInfo, error) {
 	files, err := filepath.Glob(filepath.Join(root, "connection", "*-api.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []network.APIInfo
+	var out []api.APIInfo
 	for _, f := range files {
-		a, err := network.LoadAPIInfo(f)
+		a, err := api.LoadAPIInfo(f)
 		if err != nil {
 			return nil, err
 		}
@@ -68,11 +67,11 @@ func LoadAPIInfos(root string) ([]network.APIInfo, error) {
 }
 
 // NewGateway prepares a driver for the given gateways (all on the loopback interface).
-func NewGateway(apis []network.APIInfo, o GatewayOptions) (*Gateway, error) {
+func NewGateway(apis []api.APIInfo, o GatewayOptions) (*Gateway, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = time.Second
 	}
-	g := &Gateway{o: o, apis: map[string]network.APIInfo{}, http: map[string]*http.Client{}, retries: map[string]int{}}
+	g := &Gateway{o: o, apis: map[string]api.APIInfo{}, http: map[string]*http.Client{}, retries: map[string]int{}}
 	for _, a := range apis {
 		if err := CheckLoopback(a.URL); err != nil {
 			return nil, fmt.Errorf("gateway of %s: %w", a.Org, err)

@@ -22,7 +22,6 @@ import (
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/network"
 )
 
 // fakeGateways is one TLS test server standing in for every agency's gateway: it decodes each
@@ -45,7 +44,7 @@ type fakeGateways struct {
 	binds     map[string]int
 }
 
-func newFakeGateways(t *testing.T) (*fakeGateways, []network.APIInfo) {
+func newFakeGateways(t *testing.T) (*fakeGateways, []api.APIInfo) {
 	f := &fakeGateways{t: t, tokens: map[string]string{}, seq: map[string]uint64{}, refs: map[string]string{},
 		byKey: map[string]string{}, answers: map[string][]byte{}, fail: map[string]int{}, binds: map[string]int{}}
 	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
@@ -55,9 +54,9 @@ func newFakeGateways(t *testing.T) (*fakeGateways, []network.APIInfo) {
 	if err := os.WriteFile(ca, pemBytes, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var apis []network.APIInfo
+	var apis []api.APIInfo
 	for _, o := range demoDesc(t).Orgs {
-		a := network.APIInfo{Org: o.Name, MSPID: o.MSPID, URL: f.srv.URL + "/" + o.Name, CAFile: ca, Tokens: map[string]string{}}
+		a := api.APIInfo{Org: o.Name, MSPID: o.MSPID, URL: f.srv.URL + "/" + o.Name, CAFile: ca, Tokens: map[string]string{}}
 		for _, u := range o.Users {
 			tok := "clg_" + uuid.NewString()
 			a.Tokens[u.Role] = tok
@@ -280,7 +279,7 @@ func TestGatewayDriverReportsProblems(t *testing.T) {
 	if len(f.calls) != 0 {
 		t.Fatalf("calls %v", f.calls)
 	}
-	if _, err := NewGateway([]network.APIInfo{{Org: "x", URL: "https://10.1.2.3:7109", CAFile: apis[0].CAFile}}, GatewayOptions{}); err == nil {
+	if _, err := NewGateway([]api.APIInfo{{Org: "x", URL: "https://10.1.2.3:7109", CAFile: apis[0].CAFile}}, GatewayOptions{}); err == nil {
 		t.Fatal("a gateway off the loopback interface was accepted")
 	}
 }

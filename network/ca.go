@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/caseledger/caseledger/api"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -34,7 +35,7 @@ func (c caServer) caCert() string   { return filepath.Join(c.home, "ca-cert.pem"
 func (c caServer) adminMSP() string { return filepath.Join(c.home, "admin", "msp") }
 
 // caServers returns the CA pair of an org (enrollment CA, TLS CA).
-func (n *Network) caServers(org string, p OrgPorts) (caServer, caServer) {
+func (n *Network) caServers(org string, p api.OrgPorts) (caServer, caServer) {
 	dir := n.orgDir(org)
 	return caServer{node: "ca." + org, home: filepath.Join(dir, "ca"), port: p.CA, opsPort: p.CAOps},
 		caServer{node: "tlsca." + org, home: filepath.Join(dir, "tlsca"), port: p.TLSCA, opsPort: p.TLSCAOps}

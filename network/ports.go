@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"github.com/caseledger/caseledger/api"
 	"net"
 	"strings"
 )
@@ -18,7 +19,7 @@ type portUse struct {
 // portPlan lists every port the network's nodes listen on.
 func (n *Network) portPlan() []portUse {
 	var out []portUse
-	ca := func(org string, p OrgPorts) {
+	ca := func(org string, p api.OrgPorts) {
 		out = append(out,
 			portUse{"ca." + org, "CA", p.CA}, portUse{"ca." + org, "CA operations", p.CAOps},
 			portUse{"tlsca." + org, "TLS CA", p.TLSCA}, portUse{"tlsca." + org, "TLS CA operations", p.TLSCAOps})

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/caseledger/caseledger/api"
 	"net/http"
 	"os"
 	"os/exec"
@@ -34,37 +35,13 @@ func PrivacyNode(org string) string { return "privacy." + org }
 // GatewayNode is the supervisor name of an org's gateway.
 func GatewayNode(org string) string { return "gateway." + org }
 
-// APIInfo is how to call an org's gateway.
-type APIInfo struct {
-	Org   string `json:"org"`
-	MSPID string `json:"mspId"`
-	// URL is the gateway's base URL (HTTPS); CAFile the CA of its certificate.
-	URL    string `json:"url"`
-	CAFile string `json:"caFile"`
-	// Tokens holds one API token per role the org has an identity for.
-	Tokens map[string]string `json:"tokens"`
-}
-
 // APIInfoPath is where an org's API details are written.
 func (n *Network) APIInfoPath(org string) string {
 	return filepath.Join(n.root, "connection", org+"-api.json")
 }
 
-// LoadAPIInfo reads an org's API details.
-func LoadAPIInfo(path string) (APIInfo, error) {
-	var a APIInfo
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return a, fmt.Errorf("read API info: %w", err)
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
-		return a, fmt.Errorf("decode API info %s: %w", path, err)
-	}
-	return a, nil
-}
-
 // API returns an org's API details (after StartGateway).
-func (n *Network) API(org string) (APIInfo, error) { return LoadAPIInfo(n.APIInfoPath(org)) }
+func (n *Network) API(org string) (api.APIInfo, error) { return api.LoadAPIInfo(n.APIInfoPath(org)) }
 
 // GatewayURL is the base URL of an org's gateway.
 func (n *Network) GatewayURL(org string) string {
@@ -100,9 +77,9 @@ const privacyAdminCN = "privacy-admin"
 
 // PrivacyAdminTLS is the org's privacy admin identity, for
 // `privacyd backup --server PrivacyURL --tls-cert CertFile --tls-key KeyFile --server-ca CAFile`.
-func (n *Network) PrivacyAdminTLS(org string) TLSSet {
+func (n *Network) PrivacyAdminTLS(org string) api.TLSSet {
 	d := n.ServiceTLSDir(org, privacyAdminCN)
-	return TLSSet{CertFile: filepath.Join(d, "server.crt"), KeyFile: filepath.Join(d, "server.key"), CAFile: n.TLSCACert(org)}
+	return api.TLSSet{CertFile: filepath.Join(d, "server.crt"), KeyFile: filepath.Join(d, "server.key"), CAFile: n.TLSCACert(org)}
 }
 
 func (n *Network) gatewayTokens(org string) string {
@@ -307,7 +284,7 @@ func (n *Network) ensureTokens(ctx context.Context, o Org) error {
 	if err := os.MkdirAll(filepath.Dir(tokens), 0o700); err != nil {
 		return err
 	}
-	info := APIInfo{Org: o.Name, MSPID: o.MSPID, URL: n.GatewayURL(o.Name), CAFile: n.TLSCACert(o.Name), Tokens: map[string]string{}}
+	info := api.APIInfo{Org: o.Name, MSPID: o.MSPID, URL: n.GatewayURL(o.Name), CAFile: n.TLSCACert(o.Name), Tokens: map[string]string{}}
 	roles := []string{"admin"}
 	for _, u := range o.Users {
 		roles = append(roles, u.Role)

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 )
 
@@ -328,27 +329,15 @@ func (d Description) orgIndex(name string) int {
 	panic("network: unknown org " + name) // callers iterate d.Orgs; a miss is a programming error
 }
 
-// Ports of one organisation's services (derived from BasePort and the org's position).
-type OrgPorts struct {
-	CA, CAOps, TLSCA, TLSCAOps   int
-	Peer, PeerChaincode, PeerOps int
-	ChaincodeServer              int
-	Privacy, Gateway             int
-	PrivacyOps, GatewayOps       int // plain HTTP on loopback: health, metrics, pprof when asked
-	// DiskWatchOps is the org's disk watcher (free space of its Fabric nodes' folders); plain
-	// HTTP on loopback. The orderer org's is the last port of its block (orderers use +4..+18).
-	DiskWatchOps int
-}
-
 // OrdererPorts of one orderer node.
 type OrdererPorts struct {
 	Listen, Admin, Ops int
 }
 
 // PortsOf returns the ports of a peer organisation.
-func (d Description) PortsOf(org string) OrgPorts {
+func (d Description) PortsOf(org string) api.OrgPorts {
 	b := d.BasePort + portsPerOrg*d.orgIndex(org)
-	return OrgPorts{
+	return api.OrgPorts{
 		CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3,
 		Peer: b + 4, PeerChaincode: b + 5, PeerOps: b + 6,
 		ChaincodeServer: b + 7, Privacy: b + 8, Gateway: b + 9,
@@ -357,9 +346,9 @@ func (d Description) PortsOf(org string) OrgPorts {
 }
 
 // OrdererOrgPorts returns the CA ports of the orderer organisation.
-func (d Description) OrdererOrgPorts() OrgPorts {
+func (d Description) OrdererOrgPorts() api.OrgPorts {
 	b := d.BasePort
-	return OrgPorts{CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3, DiskWatchOps: b + portsPerOrg - 1}
+	return api.OrgPorts{CA: b, CAOps: b + 1, TLSCA: b + 2, TLSCAOps: b + 3, DiskWatchOps: b + portsPerOrg - 1}
 }
 
 // OrdererPortsOf returns the ports of orderer i (0-based).

@@ -42,7 +42,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // ---- markers: what the adversary tries to smuggle onto the ledger ----
@@ -410,7 +410,7 @@ func txOccurrences(t *testing.T, ch, txID string, from uint64, want int, timeout
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, conn, err := c.Dial("auditor", networkDefaults())
+	gw, conn, err := fabricconn.Dial(c, "auditor", networkDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,7 +552,7 @@ func markerForms(m string) []string {
 }
 
 // networkDefaults are the connection timeouts of the suite's own readers.
-func networkDefaults() network.GatewayOptions { return network.GatewayOptions{} }
+func networkDefaults() fabricconn.Options { return fabricconn.Options{} }
 
 // ---- the shared cases the attacks aim at ----
 

@@ -15,6 +15,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // TestAdversarialEndorsementAndOrdering: a member builds the transaction envelope itself and
@@ -318,7 +320,7 @@ func committedArgs(t *testing.T, ch, txID string) [][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, conn, err := c.Dial("auditor", networkDefaults())
+	gw, conn, err := fabricconn.Dial(c, "auditor", networkDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // contractFor connects to org's own peer as its identity with role and returns the chaincode on ch.
@@ -17,7 +17,7 @@ func contractFor(t *testing.T, org, role, ch string) *client.Contract {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, conn, err := c.Dial(role, network.GatewayOptions{})
+	gw, conn, err := fabricconn.Dial(c, role, fabricconn.Options{})
 	if err != nil {
 		t.Fatalf("dial %s as %s: %v", org, role, err)
 	}

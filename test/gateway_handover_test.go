@@ -15,7 +15,6 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/network"
 )
 

@@ -16,14 +16,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/api"
 )
 
 // gwAPI calls one org's gateway over HTTPS with the tokens generated for it.
 type gwAPI struct {
 	t    *testing.T
 	org  string
-	info network.APIInfo
+	info api.APIInfo
 	hc   *http.Client
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/network"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -172,7 +173,7 @@ func TestRestorePrivacyFromPreErasureBackup(t *testing.T) {
 
 	// What a larger store costs: mappings the ledger has never seen (made directly in the privacy
 	// service with the gateway's own client identity) are each read on the ledger and left alone.
-	conn, err := network.LoadConnection(itNet.ConnectionPath(org))
+	conn, err := api.LoadConnection(itNet.ConnectionPath(org))
 	if err != nil {
 		t.Fatal(err)
 	}

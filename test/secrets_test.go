@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/api"
 )
 
 // Secrets on the running network (issue 11 finding 4), as a local user of the host would look for
@@ -178,7 +178,7 @@ func TestPinnedClientsOnTheNetwork(t *testing.T) {
 		}
 	})
 	t.Run("privacy service", func(t *testing.T) {
-		call := func(svc network.TLSSet) int {
+		call := func(svc api.TLSSet) int {
 			kp, err := tls.LoadX509KeyPair(svc.CertFile, svc.KeyFile)
 			if err != nil {
 				t.Fatal(err)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/network"
 )
 
 // fakeGateway answers like a gateway and records what it was sent.
@@ -321,7 +320,7 @@ func TestVerifyFailsWithFiveWhenNotAnchored(t *testing.T) {
 func TestConnectionFilePicksURLCAAndTokenOfTheRole(t *testing.T) {
 	g := newFakeGateway(t)
 	root := t.TempDir()
-	info := network.APIInfo{Org: "asylum-office", MSPID: "AsylumOfficeMSP", URL: g.srv.URL, CAFile: g.caFile,
+	info := api.APIInfo{Org: "asylum-office", MSPID: "AsylumOfficeMSP", URL: g.srv.URL, CAFile: g.caFile,
 		Tokens: map[string]string{"admin": "clg_admin", "caseworker": "clg_cw", "dublin-officer": "clg_dub"}}
 	b, _ := json.Marshal(info)
 	if err := os.MkdirAll(filepath.Join(root, "connection"), 0o755); err != nil {

@@ -8,11 +8,10 @@ import (
 	"testing"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/network"
 )
 
 // writeProfile writes an org's generated API details under root.
-func writeProfile(t *testing.T, root string, info network.APIInfo) {
+func writeProfile(t *testing.T, root string, info api.APIInfo) {
 	t.Helper()
 	b, err := json.Marshal(info)
 	if err != nil {
@@ -33,11 +32,11 @@ func TestOrgWithoutRoleTakesTheRoleTheCommandNeeds(t *testing.T) {
 	g.answer["GET /v1/dublin/deadlines"] = func([]byte) (int, any) { return 200, api.Board{Today: "2026-12-04"} }
 	g.answer["POST /v1/rights/rectify"] = func([]byte) (int, any) { return 200, api.RectifyResponse{Channel: "national"} }
 	root := t.TempDir()
-	writeProfile(t, root, network.APIInfo{Org: "asylum-office", MSPID: "AsylumOfficeMSP", URL: g.srv.URL, CAFile: g.caFile,
+	writeProfile(t, root, api.APIInfo{Org: "asylum-office", MSPID: "AsylumOfficeMSP", URL: g.srv.URL, CAFile: g.caFile,
 		Tokens: map[string]string{"admin": "clg_admin", "caseworker": "clg_cw", "dublin-officer": "clg_dub"}})
-	writeProfile(t, root, network.APIInfo{Org: "partner-state", MSPID: "PartnerMSP", URL: g.srv.URL, CAFile: g.caFile,
+	writeProfile(t, root, api.APIInfo{Org: "partner-state", MSPID: "PartnerMSP", URL: g.srv.URL, CAFile: g.caFile,
 		Tokens: map[string]string{"admin": "clg_ps_admin", "dublin-officer": "clg_ps_dub"}})
-	writeProfile(t, root, network.APIInfo{Org: "lonely", MSPID: "LonelyMSP", URL: g.srv.URL, CAFile: g.caFile,
+	writeProfile(t, root, api.APIInfo{Org: "lonely", MSPID: "LonelyMSP", URL: g.srv.URL, CAFile: g.caFile,
 		Tokens: map[string]string{"caseworker": "clg_lonely"}})
 	env := map[string]string{"CASELEDGER_ROOT": root}
 	for _, tc := range []struct {

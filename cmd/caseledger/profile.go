@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
-	"github.com/caseledger/caseledger/network"
 )
 
 // ProfilePath is where the network writes an org's API details
@@ -17,11 +17,11 @@ func ProfilePath(root, org string) string {
 }
 
 // profile is an org's generated API details.
-type profile struct{ network.APIInfo }
+type profile struct{ api.APIInfo }
 
 // LoadProfile reads <root>/connection/<org>-api.json.
 func LoadProfile(path string) (profile, error) {
-	info, err := network.LoadAPIInfo(path)
+	info, err := api.LoadAPIInfo(path)
 	if err != nil {
 		return profile{}, fmt.Errorf("%w: %w (is the network up? make demo)", client.ErrConfig, err)
 	}

@@ -27,10 +27,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/internal/diskspace"
-	"github.com/caseledger/caseledger/network"
 )
 
 func main() {
@@ -183,7 +183,7 @@ func token(sub string, args []string, out io.Writer) error {
 			return err
 		}
 		if *msp == "" && *conn != "" {
-			c, err := network.LoadConnection(*conn)
+			c, err := api.LoadConnection(*conn)
 			if err != nil {
 				return err
 			}

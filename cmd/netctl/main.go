@@ -25,6 +25,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -118,7 +119,7 @@ func smoke(ctx context.Context, n *network.Network) error {
 	if err != nil {
 		return err
 	}
-	gw, conn, err := c.Dial("caseworker", network.GatewayOptions{})
+	gw, conn, err := fabricconn.Dial(c, "caseworker", fabricconn.Options{})
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,10 @@ type Deadline struct {
 	Due          Date         `json:"due"`
 	OnLapse      Consequence  `json:"onLapse"`
 	Verification Verification `json:"verification"`
+	// ConsequenceVerification flags OnLapse (the rule's
+	// ConsequenceVerification), so a reader sees e.g. that AMMR silence =
+	// acceptance (40) is NOT VERIFIED although the period is V.
+	ConsequenceVerification Verification `json:"consequenceVerification,omitempty"`
 }
 
 // Expired reports whether the deadline has passed on day today (see Expired).
@@ -127,7 +131,7 @@ func (c Clock) due(r Rule, p Period, from Date, cal Calendar) (Deadline, error) 
 	return Deadline{
 		Regime: r.Regime, Step: r.Step, Article: r.Article,
 		Start: from, Period: p, Due: end,
-		OnLapse: r.OnSilenceOrLapse, Verification: r.Verification,
+		OnLapse: r.OnSilenceOrLapse, Verification: r.Verification, ConsequenceVerification: r.ConsequenceVerification,
 	}, nil
 }
 

@@ -442,7 +442,7 @@ func TestDeadlineJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"regime":"DUBLIN_III","step":"TRANSFER","article":"604/2013 Art 29(1), 29(2)","start":"2026-03-16","period":"6M","due":"2026-09-16","onLapse":"RESPONSIBILITY_SHIFTS","verification":"V"}`
+	want := `{"regime":"DUBLIN_III","step":"TRANSFER","article":"604/2013 Art 29(1), 29(2)","start":"2026-03-16","period":"6M","due":"2026-09-16","onLapse":"RESPONSIBILITY_SHIFTS","verification":"V","consequenceVerification":"V"}`
 	if string(b) != want {
 		t.Fatalf("Marshal = %s", b)
 	}

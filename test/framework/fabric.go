@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/api"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -133,9 +134,9 @@ func (f *Fabric) UpServices() error {
 // network starts them again, so the tests after it find them as every test before did).
 func (f *Fabric) ServicesUp() bool { return f.servicesUp }
 
-func (f *Fabric) API(org string) (network.APIInfo, error) {
+func (f *Fabric) API(org string) (api.APIInfo, error) {
 	if err := f.UpServices(); err != nil {
-		return network.APIInfo{}, err
+		return api.APIInfo{}, err
 	}
 	return f.n.API(org)
 }

@@ -13,7 +13,7 @@ package framework
 import (
 	"context"
 
-	"github.com/caseledger/caseledger/network"
+	"github.com/caseledger/caseledger/api"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -26,7 +26,7 @@ type Cluster interface {
 	// API is what an agency's API client is given: its gateway's base URL (HTTPS), the CA of the
 	// gateway's certificate and one token per role the org holds. Gateways and privacy services
 	// are started on the first call.
-	API(org string) (network.APIInfo, error)
+	API(org string) (api.APIInfo, error)
 	// Vault is org's privacy service as org's gateway reaches it (on the real network over mutual
 	// TLS with the gateway's client identity).
 	Vault(org string) (privacy.Vault, error)
@@ -36,6 +36,9 @@ type Cluster interface {
 	StartGateway(ctx context.Context, org string) error
 	// Height is channel's block height as org's peer (or ledger) has it.
 	Height(ctx context.Context, org, channel string) (uint64, error)
+	// Block is block n of channel, fetched from org's peer (or ledger) in the bytes a peer
+	// delivers: what a scan for data that must never be on chain reads.
+	Block(ctx context.Context, org, channel string, n uint64) ([]byte, error)
 	// Close stops everything the cluster started and removes its data unless told to keep it.
 	Close() error
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/network"
 )
 
 // Agencies are the gateway clients the scenario acts with, one per agency
@@ -42,7 +41,7 @@ type Agencies struct {
 // AgenciesFrom builds the clients from the orgs' API details (what
 // network.UpServices writes to <root>/connection/<org>-api.json); api
 // returns them by org name.
-func AgenciesFrom(api func(org string) (network.APIInfo, error)) (Agencies, error) {
+func AgenciesFrom(api func(org string) (api.APIInfo, error)) (Agencies, error) {
 	mk := func(org, role string) (*client.Client, error) {
 		info, err := api(org)
 		if err != nil {

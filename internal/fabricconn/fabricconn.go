@@ -1,4 +1,8 @@
-package network
+// Package fabricconn connects to an org's own peer through the fabric-gateway
+// client, from the connection details the network generates (api.Connection).
+// It is apart from network so that the gateway and the load tools dial their
+// peer without linking the network builder.
+package fabricconn
 
 import (
 	"crypto/x509"
@@ -12,10 +16,12 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/caseledger/caseledger/api"
 )
 
-// GatewayOptions tune a fabric-gateway connection; zero values take the defaults below.
-type GatewayOptions struct {
+// Options tune a fabric-gateway connection; zero values take the defaults below.
+type Options struct {
 	EvaluateTimeout, EndorseTimeout, SubmitTimeout, CommitStatusTimeout time.Duration
 	// DialOptions are added to the gRPC connection's (e.g. reconnect backoff, keepalive).
 	DialOptions []grpc.DialOption
@@ -23,16 +29,16 @@ type GatewayOptions struct {
 
 // Dial connects to the org's own peer through the fabric-gateway client, signing as the org's
 // identity with the given role. Close the returned gateway, then the gRPC connection.
-func (c Connection) Dial(role string, o GatewayOptions) (*client.Gateway, *grpc.ClientConn, error) {
+func Dial(c api.Connection, role string, o Options) (*client.Gateway, *grpc.ClientConn, error) {
 	id, ok := c.IdentityFor(role)
 	if !ok {
 		return nil, nil, fmt.Errorf("org %s has no identity with role %q", c.Org, role)
 	}
-	return c.DialIdentity(id, o)
+	return DialIdentity(c, id, o)
 }
 
 // DialIdentity is Dial for a given identity.
-func (c Connection) DialIdentity(id Identity, o GatewayOptions) (*client.Gateway, *grpc.ClientConn, error) {
+func DialIdentity(c api.Connection, id api.Identity, o Options) (*client.Gateway, *grpc.ClientConn, error) {
 	caPEM, err := os.ReadFile(c.Peer.TLSCACert)
 	if err != nil {
 		return nil, nil, fmt.Errorf("peer TLS CA: %w", err)
@@ -96,4 +102,16 @@ func (c Connection) DialIdentity(id Identity, o GatewayOptions) (*client.Gateway
 		return nil, nil, err
 	}
 	return gw, conn, nil
+}
+
+// onlyFile is the one file in dir (an MSP keystore holds exactly one key).
+func onlyFile(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(entries) != 1 {
+		return "", fmt.Errorf("%s: want exactly one file, found %d", dir, len(entries))
+	}
+	return filepath.Join(dir, entries[0].Name()), nil
 }
