@@ -217,53 +217,6 @@ func TestAbuseBadInputLeavesNoTrace(t *testing.T) {
 	}
 }
 
-// TestAbuseReplayedIdempotencyKey: one key, one write. The same key with another body is
-// refused, with the same body it answers the first outcome, and the ledger holds one event.
-func TestAbuseReplayedIdempotencyKey(t *testing.T) {
-	bp := gatewayOf(t, "border-police")
-	bare, reader := auditorReader(t)
-	ref := gwRef("BPR")
-	var reg gwWrite
-	bp.ok(http.StatusCreated, "caseworker", "POST", "/v1/cases", map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}, &reg)
-	key := "abuse-" + uuid.NewString()
-	ev := func(hit string) []byte {
-		return mustJSON(t, map[string]any{"channel": "national", "localRef": ref, "event": map[string]any{"code": "IDENTITY_CHECKED", "occurredOn": today(), "eurodacHit": hit}})
-	}
-	tok := bp.info.Tokens["caseworker"]
-	first := bp.raw(rawCall{token: tok, method: "POST", path: "/v1/cases/events", contentType: "application/json", body: ev("NONE"), key: key})
-	if first.status != http.StatusOK {
-		t.Fatalf("first write: %d %s", first.status, first.body)
-	}
-	before := ledgerHeights(t, bare, reader)
-	for _, other := range [][]byte{
-		ev("CATEGORY_1"), // another event under the same key
-		mustJSON(t, map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}), // another operation's body
-	} {
-		r := bp.raw(rawCall{token: tok, method: "POST", path: "/v1/cases/events", contentType: "application/json", body: other, key: key})
-		if p := r.problem(t); r.status != http.StatusUnprocessableEntity || p.Code != "IDEMPOTENCY_KEY_REUSED" {
-			t.Fatalf("same key, other body: %d %+v", r.status, p)
-		}
-	}
-	// The same key on another route is another request too.
-	if r := bp.raw(rawCall{token: tok, method: "POST", path: "/v1/cases", contentType: "application/json", body: mustJSON(t, map[string]any{"channel": "national", "localRef": ref, "occurredOn": today()}), key: key}); r.status == http.StatusCreated || r.status == http.StatusOK {
-		t.Fatalf("same key on another route was accepted: %d %s", r.status, r.body)
-	}
-	again := bp.raw(rawCall{token: tok, method: "POST", path: "/v1/cases/events", contentType: "application/json", body: ev("NONE"), key: key})
-	if again.status != http.StatusOK || !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
-		t.Fatalf("replay: %d %s (replayed=%q), first %s", again.status, again.body, again.header.Get("Idempotent-Replayed"), first.body)
-	}
-	if after := ledgerHeights(t, bare, reader); after["national"] != before["national"] {
-		t.Fatalf("replays changed the ledger: %v -> %v", before, after)
-	}
-	tl, err := bare.Timeline(context.Background(), reader, "national", reg.Pseudonym)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tl) != 2 || tl[1].Code != "IDENTITY_CHECKED" {
-		t.Fatalf("timeline %+v, want registration and one identity check", tl)
-	}
-}
-
 // TestAbuseFloodPastTheConcurrencyLimit sends many more writes at once than the gateway admits
 // (64 in flight, 64 more queued for at most 3 s): the surplus is refused with 503 OVERLOADED and
 // Retry-After, the admitted ones are

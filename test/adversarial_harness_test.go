@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -525,30 +524,6 @@ func caseHolders(t *testing.T, ch, pseudonym string) []string {
 
 func holds(t *testing.T, ch, pseudonym, msp string) bool {
 	return slices.Contains(caseHolders(t, ch, pseudonym), msp)
-}
-
-// ---- encodings of a marker, for the raw scan ----
-
-// markerForms lists a marker as it may appear in a file: plain, hex (both cases), and base64 in
-// both alphabets at each of the three alignments it can have inside a longer encoded text.
-func markerForms(m string) []string {
-	b := []byte(m)
-	forms := []string{m, hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b))}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-		for pad := 0; pad < 3; pad++ {
-			s := enc.EncodeToString(append(make([]byte, pad), b...))
-			// Drop the characters that depend on the padding bytes before and on what follows.
-			start := (pad*8 + 5) / 6
-			if pad == 0 {
-				start = 0
-			}
-			end := ((pad + len(b)) * 8) / 6
-			if start < end && end <= len(s) {
-				forms = append(forms, s[start:end])
-			}
-		}
-	}
-	return forms
 }
 
 // networkDefaults are the connection timeouts of the suite's own readers.

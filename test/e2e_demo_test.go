@@ -1,5 +1,3 @@
-//go:build integration
-
 package test
 
 import (
@@ -26,8 +24,7 @@ import (
 // block scan (ledger_scan_test.go, integration runs) covers every reference and document
 // the scenario sent.
 func TestE2EDemoScenario(t *testing.T) {
-	upServices(t)
-	ag, err := scenario.AgenciesFrom(itNet.API)
+	ag, err := scenario.AgenciesFrom(cluster.API)
 	if err != nil {
 		t.Fatal(err)
 	}

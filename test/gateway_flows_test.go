@@ -1,5 +1,3 @@
-//go:build integration
-
 package test
 
 import (
@@ -18,8 +16,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/caseledger/caseledger/network"
 )
 
 // TestGatewayDublinProcedure: a Dublin request recorded late (received 24
@@ -354,12 +350,11 @@ func TestGatewayEventsAcrossRestart(t *testing.T) {
 	resumeAt := seen[len(seen)-1].Position
 	stream.close()
 
-	sup := itNet.Supervisor()
-	if err := sup.Stop(network.GatewayNode(org), 20*time.Second); err != nil {
+	if err := cluster.StopGateway(org); err != nil {
 		t.Fatal(err)
 	}
 	down := []string{register(), register()}
-	if err := itNet.StartGateway(ctx, org); err != nil {
+	if err := cluster.StartGateway(ctx, org); err != nil {
 		t.Fatal(err)
 	}
 	after := register()
@@ -444,7 +439,7 @@ func TestGatewayAudit(t *testing.T) {
 		t.Fatalf("verification: %+v", rep)
 	}
 	for _, c := range rep.Channels {
-		h, err := itNet.PeerHeight(context.Background(), "auditor", c.Channel)
+		h, err := cluster.Height(context.Background(), "auditor", c.Channel)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -40,9 +40,6 @@ func runMain(m *testing.M) int {
 	}
 	cluster = c
 	code := m.Run()
-	if c == nil {
-		return code
-	}
 	// What must hold after every test has written (the scans of the ledger for identifiers) runs
 	// here, after m.Run, not by the order of file names.
 	if !afterAllTests() {

@@ -5,7 +5,6 @@ package test
 import (
 	"context"
 	"os"
-	"regexp"
 	"testing"
 
 	"github.com/caseledger/caseledger/network"
@@ -35,14 +34,6 @@ func startCluster(ctx context.Context) (framework.Cluster, error) {
 	}
 	fabric, itNet = f, f.Network()
 	return f, nil
-}
-
-// afterAllTests runs the scans that prove no identifier a test sent reached a block, a ledger file
-// or a log, once every test has written. It runs as a test of its own (its name is matched by -run
-// like any other, `make fault` names it), so it reports, logs and fails as one.
-func afterAllTests() bool {
-	return testing.RunTests(func(pat, str string) (bool, error) { return regexp.MatchString(pat, str) },
-		[]testing.InternalTest{{Name: "TestNoPersonalDataOnLedger", F: scanForPersonalData}})
 }
 
 // upServices starts every org's privacy service and gateway once for all tests.

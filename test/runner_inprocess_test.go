@@ -4,12 +4,20 @@ package test
 
 import (
 	"context"
+	"os"
+	"testing"
 
 	"github.com/caseledger/caseledger/test/framework"
 )
 
-// startCluster: no test of this build needs a network yet (the in-process one comes next).
-func startCluster(context.Context) (framework.Cluster, error) { return nil, nil }
+// startCluster starts the agencies in this process (CASELEDGER_KEEP_TEST_NETWORK keeps their data).
+func startCluster(ctx context.Context) (framework.Cluster, error) {
+	o := framework.InProcessOptions{Keep: os.Getenv("CASELEDGER_KEEP_TEST_NETWORK") != ""}
+	if testing.Verbose() {
+		o.Log = os.Stderr
+	}
+	return framework.StartInProcess(ctx, o)
+}
 
-// afterAllTests: nothing to scan without a network.
-func afterAllTests() bool { return true }
+// nodeScans: in process there are no node files or logs to scan; the blocks are scanned.
+func nodeScans() []testing.InternalTest { return nil }

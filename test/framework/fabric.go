@@ -7,12 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/caseledger/caseledger/network"
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/network"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
@@ -182,6 +183,20 @@ func (f *Fabric) StartGateway(ctx context.Context, org string) error {
 
 func (f *Fabric) Height(ctx context.Context, org, channel string) (uint64, error) {
 	return f.n.PeerHeight(ctx, org, channel)
+}
+
+// Block fetches block n with the peer CLI as org's admin (an independent client, no gateway).
+func (f *Fabric) Block(ctx context.Context, org, channel string, n uint64) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "caseledger-block-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "block")
+	if _, err := f.n.PeerCLI(ctx, org, "admin", "channel", "fetch", strconv.FormatUint(n, 10), file, "-c", channel); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(file)
 }
 
 // Close stops every node and service and fails if any process it started outlives it.
