@@ -16,6 +16,7 @@ import (
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/domain/deadline"
 )
 
 // Short abbreviates a pseudonym or transaction id for tables (the full
@@ -56,13 +57,20 @@ func Case(w io.Writer, v api.CaseView) {
 		fmt.Fprintf(tw, "  national\t%s\n", fields(n))
 	}
 	if d := c.Dublin; d != nil {
-		fmt.Fprintf(tw, "  dublin\t%s → %s, %s %s, regime %s, evidence %s\n", d.RequestingMemberState, orDash(d.RequestedMemberState),
-			orDash(string(d.RequestKind)), acceptance(d), orDash(string(d.Regime)), orDash(string(d.Evidence)))
+		fmt.Fprintf(tw, "  dublin\t%s → %s, %s %s, evidence %s\n", d.RequestingMemberState, orDash(d.RequestedMemberState),
+			orDash(string(d.RequestKind)), acceptance(d), orDash(string(d.Evidence)))
+		fmt.Fprintf(tw, "  regime\t%s\n", Regime(d.RegimeFacts()))
+		if d.RequestLimit != nil {
+			fmt.Fprintf(tw, "  request limit\t%s\n", requestLimit(*d.RequestLimit, d.RequestLate))
+		}
 		if r := receipt(d); r != "" {
 			fmt.Fprintf(tw, "  receipt\t%s\n", r)
 		}
 		for _, dl := range d.Deadlines {
 			fmt.Fprintf(tw, "  deadline\t%s\n", Deadline(dl))
+			for _, n := range DeadlineNotes(dl, nil) {
+				fmt.Fprintf(tw, "  \t  ↳ %s\n", n)
+			}
 		}
 		for _, sp := range d.Superseded {
 			fmt.Fprintf(tw, "  superseded\t%s\n", Supersession(sp))
@@ -126,14 +134,78 @@ func erasure(by, on string, pending, confirmed []string, completed string) strin
 	return s
 }
 
-// Deadline renders one running Dublin deadline.
+// Deadline renders one running Dublin deadline (DeadlineNotes adds what a
+// reader must know about its rule and calendar).
 func Deadline(dl domain.Deadline) string {
-	s := fmt.Sprintf("%s due %s (%s %s from %s, %s, acting %s; on lapse %s)", dl.Kind, dl.Due, dl.Period, dl.Step, dl.Start,
-		dl.Article, dl.ActingMemberState, dl.OnLapse)
-	if len(dl.HolidaysMissing) > 0 {
-		s += fmt.Sprintf(" [no holiday calendar for %v: weekends only]", dl.HolidaysMissing)
+	return fmt.Sprintf("%s due %s (%s %s from %s, %s, %s table, acting %s; on lapse %s)", dl.Kind, dl.Due, dl.Period, dl.Step, dl.Start,
+		dl.Article, dl.Regime, dl.ActingMemberState, dl.OnLapse)
+}
+
+// Regime renders the regime as its two facts: whose responsibility criteria
+// apply (by the registration date) and whose time limits, with the
+// configured choice that decided them for a pending Dublin III case.
+func Regime(rf domain.RegimeFacts) string {
+	if rf.Criteria == "" && rf.Limits == "" {
+		return "— (no application date on the ledger yet)"
+	}
+	s := fmt.Sprintf("criteria %s, time limits %s", orDash(string(rf.Criteria)), orDash(string(rf.Limits)))
+	if rf.PendingProcedure != "" {
+		s += fmt.Sprintf(" (configured for Dublin III applications: %s)", rf.PendingProcedure)
 	}
 	return s
+}
+
+// requestLimit renders the limit for sending the pending request.
+func requestLimit(l deadline.Deadline, late bool) string {
+	s := fmt.Sprintf("%s due %s (%s %s, %s)", l.Step, l.Due, l.Period, l.Article, l.Regime)
+	if !late {
+		return s + ": the request was sent in time"
+	}
+	return s + ": the request was sent after it — " + lateConsequence(l)
+}
+
+func lateConsequence(l deadline.Deadline) string {
+	if l.OnLapse.BarsLateRequest() {
+		return fmt.Sprintf("%s: silence is no acceptance", l.OnLapse)
+	}
+	return fmt.Sprintf("%s: lateness does not shift responsibility", l.OnLapse)
+}
+
+// DeadlineNotes lists what a reader of a deadline must know: a rule flagged
+// M (recalled) or NOT VERIFIED, a year without the acting state's holiday
+// calendar on the ledger (with the command that adds it), a reply period of
+// a request sent late (late: the missed request limit, if known).
+func DeadlineNotes(dl domain.Deadline, late *deadline.Deadline) []string {
+	var out []string
+	if dl.Verification.NeedsReview() {
+		out = append(out, fmt.Sprintf("rule %s %s: period %s (%s) — configurable, see `dublinrules --unverified`", dl.Regime, dl.Step,
+			dl.Verification.Short(), verificationText(dl.Verification)))
+	}
+	if dl.ConsequenceVerification.NeedsReview() && dl.OnLapse != deadline.ConsequenceNone {
+		out = append(out, fmt.Sprintf("rule %s %s: consequence %s is %s (%s) — configurable", dl.Regime, dl.Step, dl.OnLapse,
+			dl.ConsequenceVerification.Short(), verificationText(dl.ConsequenceVerification)))
+	}
+	for _, y := range dl.HolidaysMissing {
+		out = append(out, fmt.Sprintf("no holiday calendar of %s for %d on the ledger: only weekends were skipped; %s's Dublin unit adds it: caseledger holidays set --year %d --dates YYYY-MM-DD,...",
+			dl.ActingMemberState, y, dl.ActingMemberState, y))
+	}
+	if dl.RequestLate {
+		s := "the request was sent after its time limit"
+		if late != nil {
+			s = fmt.Sprintf("the request was sent after its limit %s (%s %s) — %s", late.Due, late.Step, late.Article, lateConsequence(*late))
+		} else {
+			s += " — silence is no acceptance"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func verificationText(v deadline.Verification) string {
+	if v == deadline.Recalled {
+		return "recalled, not re-checked against the Official Journal"
+	}
+	return "not verified"
 }
 
 func orDash(s string) string {
@@ -239,7 +311,10 @@ func Board(w io.Writer, b api.Board, highlight func(pseudonym string) bool) {
 		return
 	}
 	tw := table(w)
-	fmt.Fprintln(tw, "   CASE\tYOUR REFERENCES\tSTATUS\tDEADLINE\tDUE\tDAYS LEFT\tRULE\tON LAPSE")
+	fmt.Fprintln(tw, "   CASE\tYOUR REFERENCES\tSTATUS\tDEADLINE\tDUE\tDAYS LEFT\tRULE\tON LAPSE\tCRITERIA / LIMITS\tNOTES")
+	// Notes go below the table (a line without cells would break its
+	// columns); the row names their numbers.
+	var notes []string
 	for _, it := range b.Items {
 		mark := " "
 		if highlight != nil && highlight(it.Pseudonym) {
@@ -254,10 +329,18 @@ func Board(w io.Writer, b api.Board, highlight func(pseudonym string) bool) {
 		for _, sp := range it.Superseded {
 			lapse += fmt.Sprintf(" (recomputed: %s seq %d superseded by %s seq %d)", sp.Code, sp.Seq, sp.ByCode, sp.BySeq)
 		}
-		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\t%s\t%s %s %s\t%s\n", mark, Short(it.Pseudonym), Refs(it.LocalRefs), it.Status, dl.Kind,
-			dl.Due, left, dl.Regime, dl.Period, dl.Article, lapse)
+		var nums []string
+		for _, n := range DeadlineNotes(dl, it.LateRequest) {
+			notes = append(notes, fmt.Sprintf("[%d] %s %s: %s", len(notes)+1, Short(it.Pseudonym), dl.Kind, n))
+			nums = append(nums, fmt.Sprintf("[%d]", len(notes)))
+		}
+		fmt.Fprintf(tw, "  %s%s\t%s\t%s\t%s\t%s\t%s\t%s %s %s\t%s\t%s\t%s\n", mark, Short(it.Pseudonym), Refs(it.LocalRefs), it.Status, dl.Kind,
+			dl.Due, left, dl.Regime, dl.Period, dl.Article, lapse, boardRegime(it.Regime), strings.Join(nums, ""))
 	}
 	_ = tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
 }
 
 // Audit prints a verification report.
@@ -368,4 +451,16 @@ func Event(w io.Writer, ev api.EventView) {
 	default:
 		fmt.Fprintf(w, "%s  block %-4d %-8s %s\n", ev.Position, ev.Block, ev.Channel, ev.Name)
 	}
+}
+
+// boardRegime: the two regime facts in a board cell.
+func boardRegime(rf domain.RegimeFacts) string {
+	if rf.Criteria == "" && rf.Limits == "" {
+		return "—"
+	}
+	s := orDash(string(rf.Criteria)) + " / " + orDash(string(rf.Limits))
+	if rf.PendingProcedure != "" {
+		s += " (" + string(rf.PendingProcedure) + ")"
+	}
+	return s
 }

@@ -159,3 +159,60 @@ func TestEventsMarkAutomaticConsequences(t *testing.T) {
 		t.Errorf("note without an automatic event:\n%s", b.String())
 	}
 }
+
+// Issue 13 §3: the board and show print the regime as two facts, flag
+// rules that are recalled or not verified, years without a holiday
+// calendar (with the command that adds one) and a request sent late.
+func TestDeadlineViewsShowRegimeFlagsCalendarsAndLateRequests(t *testing.T) {
+	late := deadline.Deadline{Regime: deadline.DublinIII, Step: deadline.TakeChargeRequest, Article: "604/2013 Art 21(1), 20(2)",
+		Period: deadline.MonthsPeriod(3), Due: date(t, "2026-06-02"), OnLapse: deadline.RequestingStateResponsible, Verification: deadline.Verified}
+	reply := domain.Deadline{Kind: domain.DeadlineReply, ActingMemberState: "AT", HolidaysMissing: []int{2026},
+		RequestLate: true, Deadline: deadline.Deadline{Regime: deadline.AMMR, Step: deadline.ReplyTakeCharge, Article: "2024/1351 Art 40(1)",
+			Period: deadline.MonthsPeriod(1), Due: date(t, "2026-07-03"), OnLapse: deadline.ConsequenceNone,
+			Verification: deadline.Verified, ConsequenceVerification: deadline.NotVerified}}
+	recalled := domain.Deadline{Kind: domain.DeadlineReply, ActingMemberState: "AT", Deadline: deadline.Deadline{Regime: deadline.DublinIII,
+		Step: deadline.ReplyTakeCharge, Article: "604/2013 Art 22(1), 22(7)", Period: deadline.MonthsPeriod(2), Due: date(t, "2026-08-03"),
+		OnLapse: deadline.ImplicitAcceptance, Verification: deadline.Recalled, ConsequenceVerification: deadline.Recalled}}
+	rf := domain.RegimeFacts{Criteria: deadline.DublinIII, Limits: deadline.AMMR, PendingProcedure: deadline.PendingAMMRAfterSwitch}
+
+	var b bytes.Buffer
+	Board(&b, api.Board{Today: "2026-06-20", Before: "2026-08-10", Items: []api.BoardItem{
+		{Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Status: domain.StTakeChargeRequested, Deadline: reply, DaysLeft: 13, Regime: rf, LateRequest: &late},
+		{Pseudonym: "0b6c4f1e-8f0e-4d6a-9a59-0a4f3c2d1e00", Status: domain.StTakeChargeRequested, Deadline: recalled, DaysLeft: 44,
+			Regime: domain.RegimeFacts{Criteria: deadline.DublinIII, Limits: deadline.DublinIII, PendingProcedure: deadline.PendingDublinIII}},
+	}}, nil)
+	out := b.String()
+	for _, want := range []string{
+		"CRITERIA / LIMITS", "DUBLIN_III / AMMR (AMMR_LIMITS_FOR_REQUESTS_AFTER_SWITCH)", "DUBLIN_III / DUBLIN_III (DUBLIN_III_LIMITS)",
+		"consequence NONE", // a late request's reply: NONE is shown, its NOT VERIFIED acceptance is moot
+		"no holiday calendar of AT for 2026 on the ledger", "caseledger holidays set --year 2026",
+		"the request was sent after its limit 2026-06-02 (TAKE_CHARGE_REQUEST 604/2013 Art 21(1), 20(2)) — REQUESTING_STATE_RESPONSIBLE: silence is no acceptance",
+		"rule DUBLIN_III REPLY_TAKE_CHARGE: period M (recalled", "consequence IMPLICIT_ACCEPTANCE is M",
+	} {
+		if want == "consequence NONE" {
+			if strings.Contains(out, want) {
+				t.Errorf("board flags the consequence of a late request's reply:\n%s", out)
+			}
+			continue
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("board lacks %q:\n%s", want, out)
+		}
+	}
+
+	b.Reset()
+	Case(&b, api.CaseView{Case: domain.CaseState{Pseudonym: "6f1c2a9e-3b4d-4c5e-8f60-718293a4b5c6", Procedure: domain.ProcedureDublin,
+		Status: domain.StTakeChargeRequested, Dublin: &domain.DublinFacts{RequestingMemberState: "DE", RequestedMemberState: "AT",
+			Regime: deadline.AMMR, CriteriaRegime: deadline.DublinIII, PendingProcedure: deadline.PendingAMMRAfterSwitch,
+			RequestLimit: &late, RequestLate: true, Deadlines: []domain.Deadline{reply}}}})
+	out = b.String()
+	for _, want := range []string{
+		"regime", "criteria DUBLIN_III, time limits AMMR (configured for Dublin III applications: AMMR_LIMITS_FOR_REQUESTS_AFTER_SWITCH)",
+		"request limit", "TAKE_CHARGE_REQUEST due 2026-06-02", "sent after it — REQUESTING_STATE_RESPONSIBLE: silence is no acceptance",
+		"no holiday calendar of AT for 2026", "AMMR table",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+}
