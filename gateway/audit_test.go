@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -410,5 +411,37 @@ func TestAuditEndpoints(t *testing.T) {
 	a.must(200, a.call(domain.RoleAuditor, "GET", "/v1/audit/verification", nil, ""), &rep)
 	if !rep.Intact || len(rep.Channels) != 2 {
 		t.Fatalf("stored: %+v", rep)
+	}
+}
+
+// TestAuditVerifiesTheInProcessChain: the blocks the in-process ledger
+// writes are read by the verification as a peer's are — the configuration
+// block's MSP roots, every creator and endorser signature chained to them,
+// one valid writing transaction per write, nothing unexpected — and a block
+// altered afterwards is found.
+func TestAuditVerifiesTheInProcessChain(t *testing.T) {
+	clock := newTestClock()
+	n := newTestNet(t, clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	for i := range 3 {
+		a.register(domain.RoleCaseworker, "national", fmt.Sprintf("BP-AUD-%d", i), "2026-11-27")
+	}
+	l := n.ledger(au)
+	cr := verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
+	if !cr.Intact || cr.Blocks != 4 || cr.Transactions != 4 || cr.SignaturesVerified != 3 || cr.ValidationCodes["VALID"] != 4 ||
+		cr.NoWritesTotal != 0 || cr.UnexpectedContentTotal != 0 || cr.InvalidTotal != 0 || cr.LateTimestampsTotal != 0 {
+		t.Fatalf("report %+v", cr)
+	}
+	chain := make([]*common.Block, 0, 4)
+	blocks, _ := l.Blocks(t.Context(), "national", 0)
+	for range 4 {
+		chain = append(chain, <-blocks)
+	}
+	chain = clone(chain)
+	chain[2].Data.Data[0][len(chain[2].Data.Data[0])-5] ^= 1
+	n.blockChains = map[string][]*common.Block{"national": chain}
+	cr = verifyChain(context.Background(), l, "national", clock.Now, 5*time.Minute)
+	if cr.Intact || cr.FirstInconsistency == nil || cr.FirstInconsistency.Block != 2 {
+		t.Fatalf("altered block: %+v", cr)
 	}
 }

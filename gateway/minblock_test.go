@@ -18,7 +18,7 @@ func TestMinBlockWaitsForThePeer(t *testing.T) {
 	clock := newTestClock()
 	n := newTestNet(t, clock.Now)
 	a := newAgency(t, n, clock, ao, func(c *Config) { c.MinBlockWait = time.Second })
-	ref := a.register(domain.RoleCaseworker, "national", "AO-MB1", "2026-11-27") // block 0
+	ref := a.register(domain.RoleCaseworker, "national", "AO-MB1", "2026-11-27") // block 1
 	b := newChainBuilder(t)
 	b.add(b.tx())
 	b.add(b.tx())

@@ -34,7 +34,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
 	clock := newTestClock()
-	a := newAgency(t, newFakeNet(clock.Now), clock, bp, nil)
+	a := newAgency(t, newTestNet(t, clock.Now), clock, bp, nil)
 	documented := map[string]*openAPIOp{}
 	ids := map[string]bool{}
 	for path, ops := range doc.Paths {

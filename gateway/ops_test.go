@@ -14,7 +14,7 @@ import (
 // and nothing of the API.
 func TestMetricsNotPublicOnTheAPIPort(t *testing.T) {
 	clock := newTestClock()
-	a := newAgency(t, newFakeNet(clock.Now), clock, bp, nil)
+	a := newAgency(t, newTestNet(t, clock.Now), clock, bp, nil)
 	if r := a.call("", "GET", "/metrics", nil, ""); r.status != 401 || r.problem(t).Code != "UNAUTHENTICATED" {
 		t.Fatalf("anonymous /metrics on the API port: %d %s", r.status, r.body)
 	}

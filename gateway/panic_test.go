@@ -14,7 +14,7 @@ import (
 // rather than finding the key in progress for ever.
 func TestWritePanicReleasesTheKey(t *testing.T) {
 	clock := newTestClock()
-	a := newAgency(t, newFakeNet(clock.Now), clock, bp, nil)
+	a := newAgency(t, newTestNet(t, clock.Now), clock, bp, nil)
 	calls := 0
 	h := a.srv.wrap(route{method: "POST", path: "/v1/test-panic", write: true, h: func(*call) (int, any, error) {
 		calls++
