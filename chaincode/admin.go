@@ -22,14 +22,14 @@ func (ac *AdminContract) GetEvaluateTransactions() []string {
 
 // Info is what GetChaincodeInfo returns.
 type Info struct {
-	ChaincodeVersion  string            `json:"chaincodeVersion"`
-	VocabularyVersion int               `json:"vocabularyVersion"`
-	Channel           string            `json:"channel"`
-	Procedure         domain.Procedure  `json:"procedure"`
-	Config            Config            `json:"config"`
-	Caller            domain.Member     `json:"caller"`
-	CallerRole        domain.Role       `json:"callerRole"`
-	Rules             [][]deadline.Rule `json:"rules,omitempty"`
+	ChaincodeVersion  string              `json:"chaincodeVersion"`
+	VocabularyVersion int                 `json:"vocabularyVersion"`
+	Channel           string              `json:"channel"`
+	Procedure         domain.Procedure    `json:"procedure"`
+	Config            api.ChaincodeConfig `json:"config"`
+	Caller            domain.Member       `json:"caller"`
+	CallerRole        domain.Role         `json:"callerRole"`
+	Rules             [][]deadline.Rule   `json:"rules,omitempty"`
 }
 
 // GetChaincodeInfo returns versions, this channel's procedure, the configuration and

@@ -17,6 +17,7 @@ import (
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-contract-api-go/v2/metadata"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 )
@@ -39,14 +40,14 @@ func WithClock(now func() time.Time) Option {
 
 // core is shared by all contracts of the chaincode.
 type core struct {
-	cfg   Config
+	cfg   api.ChaincodeConfig
 	now   func() time.Time
 	zones map[string]*time.Location
 }
 
 // New builds the chaincode: the argument gate (args.go) in front of the
 // contracts cases (default), dublin, anchors, erasure, audit and admin.
-func New(cfg Config, opts ...Option) (*Chaincode, error) {
+func New(cfg api.ChaincodeConfig, opts ...Option) (*Chaincode, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func TestLoadConfig(t *testing.T) {
-	cfg, err := LoadConfig("testdata/config.json")
+	cfg, err := api.LoadChaincodeConfig("testdata/config.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := ParseConfig(b)
+	again, err := api.ParseChaincodeConfig(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestLoadConfig(t *testing.T) {
 	if string(b) != string(b2) {
 		t.Fatalf("round trip:\n%s\n%s", b, b2)
 	}
-	if _, err := LoadConfig("testdata/missing.json"); err == nil {
+	if _, err := api.LoadChaincodeConfig("testdata/missing.json"); err == nil {
 		t.Fatal("missing file accepted")
 	}
 }
@@ -51,12 +51,12 @@ func TestParseConfigDefaultsAndRefusals(t *testing.T) {
 		b, _ := json.Marshal(m)
 		return b
 	}
-	cfg, err := ParseConfig(edit(func(m map[string]any) {
+	cfg, err := api.ParseChaincodeConfig(edit(func(m map[string]any) {
 		delete(m, "clockTolerance")
 		delete(m, "lateRecordingDays")
 		delete(m, "maxPageSize")
 	}))
-	if err != nil || cfg.ClockTolerance != DefaultClockTolerance || cfg.LateRecordingDays != DefaultLateRecordingDays || cfg.MaxPageSize != DefaultMaxPageSize {
+	if err != nil || cfg.ClockTolerance != api.DefaultClockTolerance || cfg.LateRecordingDays != api.DefaultLateRecordingDays || cfg.MaxPageSize != api.DefaultMaxPageSize {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 	tests := []struct {
@@ -79,16 +79,16 @@ func TestParseConfigDefaultsAndRefusals(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseConfig(edit(tc.f))
+			_, err := api.ParseChaincodeConfig(edit(tc.f))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error mentioning %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := ParseConfig(append(raw, []byte(" {}")...)); err == nil {
+	if _, err := api.ParseChaincodeConfig(append(raw, []byte(" {}")...)); err == nil {
 		t.Fatal("trailing data accepted")
 	}
-	if _, err := New(Config{}); err == nil {
+	if _, err := New(api.ChaincodeConfig{}); err == nil {
 		t.Fatal("New accepted a zero config")
 	}
 }
@@ -103,7 +103,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"membership":{},"deadlines":{}}`))
 	f.Add([]byte(`{"membership":null,"deadlines":null,"clockTolerance":"1s"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := ParseConfig(data)
+		cfg, err := api.ParseChaincodeConfig(data)
 		if err != nil {
 			return
 		}

@@ -43,7 +43,7 @@ var testIdentities = map[string]fakestub.Identity{
 
 func newNet(t testing.TB, start time.Time) *net {
 	t.Helper()
-	cfg, err := LoadConfig("testdata/config.json")
+	cfg, err := api.LoadChaincodeConfig("testdata/config.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func TestPagination(t *testing.T) {
 	n.refuse(domain.KindInvalidArgument, "national", "ao", "cases:ListByStatus", "REGISTERED", "", "-1")
 	// The page size is capped by the configuration.
 	n2 := newNet(t, t0)
-	n2.cc, _ = New(mustConfig(t, func(c *Config) { c.MaxPageSize = 2 }), WithClock(n2.clock))
+	n2.cc, _ = New(mustConfig(t, func(c *api.ChaincodeConfig) { c.MaxPageSize = 2 }), WithClock(n2.clock))
 	for range 3 {
 		n2.must("national", "bp", "cases:RegisterCase", newID(), newID(), n2.today())
 	}
@@ -192,9 +192,9 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-func mustConfig(t *testing.T, f func(*Config)) Config {
+func mustConfig(t *testing.T, f func(*api.ChaincodeConfig)) api.ChaincodeConfig {
 	t.Helper()
-	cfg, err := LoadConfig("testdata/config.json")
+	cfg, err := api.LoadChaincodeConfig("testdata/config.json")
 	if err != nil {
 		t.Fatal(err)
 	}

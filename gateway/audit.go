@@ -102,11 +102,11 @@ func (a *auditVerifier) Verify(ctx context.Context) (api.AuditReport, error) {
 func (a *auditVerifier) clockTolerance(ctx context.Context, channel string) time.Duration {
 	roles := a.s.ledger.Roles()
 	if len(roles) == 0 {
-		return chaincode.DefaultClockTolerance
+		return api.DefaultClockTolerance
 	}
 	b, err := a.s.ledger.Evaluate(ctx, roles[0], channel, api.FnGetChaincodeInfo)
 	if err != nil {
-		return chaincode.DefaultClockTolerance
+		return api.DefaultClockTolerance
 	}
 	var info struct {
 		Config struct {
@@ -114,11 +114,11 @@ func (a *auditVerifier) clockTolerance(ctx context.Context, channel string) time
 		} `json:"config"`
 	}
 	if json.Unmarshal(b, &info) != nil {
-		return chaincode.DefaultClockTolerance
+		return api.DefaultClockTolerance
 	}
 	d, err := time.ParseDuration(info.Config.ClockTolerance)
 	if err != nil || d <= 0 {
-		return chaincode.DefaultClockTolerance
+		return api.DefaultClockTolerance
 	}
 	return d
 }

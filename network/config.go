@@ -6,7 +6,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"github.com/caseledger/caseledger/chaincode"
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
 	"os"
@@ -297,12 +297,12 @@ func (n *Network) OrdererAddress(i int) string { return addr(n.desc.OrdererPorts
 func (n *Network) Membership() domain.Membership { return n.desc.Membership() }
 
 // ChaincodeConfig is the one chaincode configuration all orgs' chaincode servers load.
-func (n *Network) ChaincodeConfig() chaincode.Config {
-	return chaincode.Config{
+func (n *Network) ChaincodeConfig() api.ChaincodeConfig {
+	return api.ChaincodeConfig{
 		Membership:        n.Membership(),
-		ClockTolerance:    chaincode.DefaultClockTolerance,
-		LateRecordingDays: chaincode.DefaultLateRecordingDays,
-		MaxPageSize:       chaincode.DefaultMaxPageSize,
+		ClockTolerance:    api.DefaultClockTolerance,
+		LateRecordingDays: api.DefaultLateRecordingDays,
+		MaxPageSize:       api.DefaultMaxPageSize,
 		Deadlines:         deadline.DefaultConfig(),
 	}
 }

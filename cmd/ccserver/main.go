@@ -22,6 +22,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/chaincode"
 )
 
@@ -43,7 +44,7 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := chaincode.LoadConfig(os.Getenv("CASELEDGER_CC_CONFIG"))
+	cfg, err := api.LoadChaincodeConfig(os.Getenv("CASELEDGER_CC_CONFIG"))
 	if err != nil {
 		return err
 	}

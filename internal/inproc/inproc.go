@@ -66,7 +66,7 @@ type Options struct {
 // block chain per channel, the organisations' identities.
 type Network struct {
 	desc      network.Description
-	cfg       chaincode.Config
+	cfg       api.ChaincodeConfig
 	cc        *chaincode.Chaincode
 	chaincode string
 	now       func() time.Time
@@ -103,12 +103,12 @@ type committed struct {
 
 // Config is the chaincode configuration for a description: the one every
 // organisation's chaincode server loads (network.Network.ChaincodeConfig).
-func Config(d network.Description) chaincode.Config {
-	return chaincode.Config{
+func Config(d network.Description) api.ChaincodeConfig {
+	return api.ChaincodeConfig{
 		Membership:        d.Membership(),
-		ClockTolerance:    chaincode.DefaultClockTolerance,
-		LateRecordingDays: chaincode.DefaultLateRecordingDays,
-		MaxPageSize:       chaincode.DefaultMaxPageSize,
+		ClockTolerance:    api.DefaultClockTolerance,
+		LateRecordingDays: api.DefaultLateRecordingDays,
+		MaxPageSize:       api.DefaultMaxPageSize,
 		Deadlines:         deadline.DefaultConfig(),
 	}
 }
