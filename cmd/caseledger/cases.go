@@ -10,19 +10,25 @@ import (
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
 	"github.com/caseledger/caseledger/client/render"
+	"github.com/caseledger/caseledger/domain"
 )
 
 // Cases: register, take part in, record on, show and list cases.
 
 func caseCommands() []command {
 	return []command{
-		{name: "register", args: "--channel C --ref R [--date D] [--link-channel C2 (--link-ref R2 | --link-pseudonym P)]",
+		{name: "register", args: "--channel C --ref R [--date D] [--link-channel C2 (--link-ref R2 | --link-pseudonym P)] [--application-registered D --evidence E [--evidence-received D]]",
 			summary: "register a case under your local reference",
 			help: `With --link-channel, the case continues one your agency holds on another channel: it gets a
 fresh pseudonym on --channel, linked to the other only in your privacy service (two-step
 pseudonymisation). Example, the asylum office opening the Dublin procedure of a national case:
   caseledger register --org asylum-office --role dublin-officer --channel dublin --ref BAMF-D-1 \
-    --link-channel national --link-ref BAMF-7654321-438`,
+    --link-channel national --link-ref BAMF-7654321-438
+On the Dublin channel, --application-registered and --evidence (with --evidence-received for a
+hit) record the facts that start the limit for sending a request, so "caseledger deadlines"
+shows it before any request (Dublin III 21(1)/23(2), AMMR 39(1), 41(1)):
+  caseledger register --org asylum-office --channel dublin --ref BAMF-D-2 \
+    --application-registered 2026-08-03 --evidence EURODAC_HIT --evidence-received 2026-08-05`,
 			setup: setupRegister},
 		{name: "bind", args: "--channel C --pseudonym P --ref R",
 			summary: "attach your local reference to a case another agency registered",
@@ -48,6 +54,9 @@ func setupRegister(fs *flag.FlagSet) runner {
 	linkCh := fs.String("link-channel", "", "continue a case your agency holds on this other channel")
 	linkRef := fs.String("link-ref", "", "that case, by your local reference")
 	linkP := fs.String("link-pseudonym", "", "that case, by its pseudonym")
+	appReg := fs.String("application-registered", "", "Dublin: day the application was registered (lodged, Dublin III): starts the request limit")
+	evidence := fs.String("evidence", "", "Dublin: EURODAC_HIT, VIS_HIT or OTHER (with --application-registered)")
+	evidenceOn := fs.String("evidence-received", "", "Dublin: day the hit was received (required with a hit)")
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
 		if err := requireFlag("channel", *channel); err != nil {
@@ -56,7 +65,11 @@ func setupRegister(fs *flag.FlagSet) runner {
 		if err := requireFlag("ref", *ref); err != nil {
 			return err
 		}
-		req := api.RegisterRequest{Channel: *channel, LocalRef: *ref}
+		if (*appReg == "") != (*evidence == "") || *evidenceOn != "" && *appReg == "" {
+			return usagef("--application-registered and --evidence go together (--evidence-received with a hit)")
+		}
+		req := api.RegisterRequest{Channel: *channel, LocalRef: *ref, ApplicationRegisteredOn: *appReg,
+			Evidence: domain.Evidence(*evidence), EvidenceReceivedOn: *evidenceOn}
 		if *linkCh != "" || *linkRef != "" || *linkP != "" {
 			sel := caseSel{channel: *linkCh, ref: *linkRef, pseudonym: *linkP}
 			from, err := sel.caseRef()
