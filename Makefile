@@ -21,6 +21,15 @@ check:
 	@echo "== gofmt"; out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "$$out"; exit 1; fi
 	@echo "== go vet"; $(GO) vet ./... && $(GO) vet $(IT_TAGS) ./test/...
 	@echo "== staticcheck"; $(GO) run $(STATICCHECK) ./... && $(GO) run $(STATICCHECK) $(IT_TAGS) ./test/...
+	@echo "== an API client links none of the server"; $(MAKE) --no-print-directory client-deps
+
+# client-deps: an agency's API client (client/...) speaks the wire vocabulary (api/) and links no
+# server code: no Badger, Fabric, gRPC or Prometheus, no gateway, chaincode, network or privacy service.
+CLIENT_FORBIDDEN := badger|hyperledger|google\.golang\.org/grpc|prometheus|caseledger/caseledger/(gateway|chaincode|network|privacy-service)(/|$$)
+.PHONY: client-deps
+client-deps:
+	@bad=$$($(GO) list -deps ./client/... | grep -E '$(CLIENT_FORBIDDEN)'); \
+	if [[ -n $$bad ]]; then echo "client depends on server packages:"; echo "$$bad"; exit 1; fi
 
 ## unit: every package with the race detector, test/ on agencies in this process (no Fabric)
 unit:
