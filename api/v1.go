@@ -548,3 +548,14 @@ type CreatedWebhook struct {
 	Webhook
 	Position string `json:"position"`
 }
+
+// WebhookList is the answer of GET /v1/webhooks.
+type WebhookList struct {
+	Items []WebhookStatus `json:"items"`
+}
+
+// OverdueErasures is the answer of GET /v1/audit/erasures.
+type OverdueErasures struct {
+	Items    []OverdueErasure `json:"items"`
+	Bookmark string           `json:"bookmark"`
+}

@@ -244,14 +244,9 @@ func (c *Client) CreateWebhook(ctx context.Context, req api.CreateWebhookRequest
 	return out, write(ctx, c, "/v1/webhooks", req, &out, opts)
 }
 
-// WebhookList is the answer of GET /v1/webhooks.
-type WebhookList struct {
-	Items []api.WebhookStatus `json:"items"`
-}
-
 // Webhooks lists the agency's subscriptions.
-func (c *Client) Webhooks(ctx context.Context) (WebhookList, error) {
-	var out WebhookList
+func (c *Client) Webhooks(ctx context.Context) (api.WebhookList, error) {
+	var out api.WebhookList
 	return out, get(ctx, c, "/v1/webhooks", nil, &out)
 }
 
@@ -290,17 +285,11 @@ func (c *Client) AuditLate(ctx context.Context, channel, mspID string, p Page) (
 	return out, get(ctx, c, "/v1/audit/late", p.query(q), &out)
 }
 
-// OverdueErasures is the answer of GET /v1/audit/erasures.
-type OverdueErasures struct {
-	Items    []api.OverdueErasure `json:"items"`
-	Bookmark string               `json:"bookmark"`
-}
-
 // AuditErasures lists erasure requests still unconfirmed after
 // olderThanDays days.
-func (c *Client) AuditErasures(ctx context.Context, channel string, olderThanDays int, p Page) (OverdueErasures, error) {
+func (c *Client) AuditErasures(ctx context.Context, channel string, olderThanDays int, p Page) (api.OverdueErasures, error) {
 	q := url.Values{"channel": {channel}, "olderThanDays": {strconv.Itoa(olderThanDays)}}
-	var out OverdueErasures
+	var out api.OverdueErasures
 	return out, get(ctx, c, "/v1/audit/erasures", p.query(q), &out)
 }
 

@@ -667,10 +667,7 @@ func (s *Server) hAuditErasures(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	today := s.today()
-	out := struct {
-		Items    []api.OverdueErasure `json:"items"`
-		Bookmark string               `json:"bookmark"`
-	}{Items: []api.OverdueErasure{}, Bookmark: page.Bookmark}
+	out := api.OverdueErasures{Items: []api.OverdueErasure{}, Bookmark: page.Bookmark}
 	for _, e := range page.Items {
 		days := 0
 		if d, err := deadline.ParseDate(e.RequestedOn); err == nil {

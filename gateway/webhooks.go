@@ -348,7 +348,7 @@ func (s *Server) hListWebhooks(c *call) (int, any, error) {
 		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b api.WebhookStatus) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return http.StatusOK, map[string]any{"items": out}, nil
+	return http.StatusOK, api.WebhookList{Items: out}, nil
 }
 
 func (s *Server) countPrefix(prefix string) (int, error) {
