@@ -11,12 +11,15 @@ import (
 // request by itself, its officer acknowledges DubliNet's earlier receipt
 // date, the implicit acceptance is recorded once the deadline has passed,
 // and then the rejection dated on the deadline's last day is recorded: it
-// stands, and both member states' views and event streams say that it
+// stands, and every agency on the Dublin channel — both member states and
+// the auditor — sees in its view, timeline and event stream that it
 // superseded the implicit acceptance.
 func TestDublinOnTimeReplySupersedesImplicitAcceptance(t *testing.T) {
 	aoGw, psGw := gatewayOf(t, "asylum-office"), gatewayOf(t, "partner-state")
 	aoEvents := aoGw.stream("dublin-officer", "?channel=dublin", "")
 	psEvents := psGw.stream("dublin-officer", "?channel=dublin", "")
+	audGw := gatewayOf(t, "auditor")
+	audEvents := audGw.stream("auditor", "?channel=dublin", "")
 
 	dubRef := gwRef("BAMF-DU")
 	var dub gwWrite
@@ -53,9 +56,15 @@ func TestDublinOnTimeReplySupersedesImplicitAcceptance(t *testing.T) {
 			} `json:"dublin"`
 		} `json:"case"`
 	}
+	roleOf := func(gw *gwAPI) string {
+		if gw == audGw {
+			return "auditor"
+		}
+		return "dublin-officer"
+	}
 	view := func(gw *gwAPI) dublinView {
 		var v dublinView
-		gw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/cases/state", map[string]any{"channel": "dublin", "pseudonym": p}, &v)
+		gw.ok(http.StatusOK, roleOf(gw), "POST", "/v1/cases/state", map[string]any{"channel": "dublin", "pseudonym": p}, &v)
 		return v
 	}
 	v := view(psGw)
@@ -93,14 +102,15 @@ func TestDublinOnTimeReplySupersedesImplicitAcceptance(t *testing.T) {
 	if rej.Status != "REJECTED" {
 		t.Fatalf("on-time rejection: %+v", rej)
 	}
-	for name, s := range map[string]*gwStream{"requesting state": aoEvents, "requested state": psEvents} {
+	audEvents.until(t, 60*time.Second, "implicit acceptance (auditor)", is("IMPLICITLY_ACCEPTED"))
+	for name, s := range map[string]*gwStream{"requesting state": aoEvents, "requested state": psEvents, "auditor": audEvents} {
 		got := s.until(t, 60*time.Second, "the rejection on the "+name+"'s stream", is("REQUEST_REJECTED"))
 		ev := got[len(got)-1]
 		if ev.Supersedes == nil || ev.Supersedes.Code != "IMPLICITLY_ACCEPTED" || ev.Supersedes.Seq != consSeq || ev.Supersedes.BySeq != rej.Seq {
 			t.Fatalf("%s's stream: %+v", name, ev)
 		}
 	}
-	for name, gw := range map[string]*gwAPI{"requesting state": aoGw, "requested state": psGw} {
+	for name, gw := range map[string]*gwAPI{"requesting state": aoGw, "requested state": psGw, "auditor": audGw} {
 		v := view(gw)
 		d := v.Case.Dublin
 		if v.Case.Status != "REJECTED" || len(d.Superseded) != 1 || d.Superseded[0].Seq != consSeq || d.Superseded[0].BySeq != rej.Seq {
@@ -123,7 +133,7 @@ func TestDublinOnTimeReplySupersedesImplicitAcceptance(t *testing.T) {
 				} `json:"supersedes"`
 			} `json:"items"`
 		}
-		gw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/cases/timeline", map[string]any{"channel": "dublin", "pseudonym": p}, &tl)
+		gw.ok(http.StatusOK, roleOf(gw), "POST", "/v1/cases/timeline", map[string]any{"channel": "dublin", "pseudonym": p}, &tl)
 		marked, found := 0, false
 		for _, it := range tl.Items {
 			if it.SupersededBy != nil {
@@ -145,5 +155,111 @@ func TestDublinOnTimeReplySupersedesImplicitAcceptance(t *testing.T) {
 	r = aoGw.do("dublin-officer", "POST", "/v1/dublin/deadlines/resolve", map[string]any{"pseudonym": p}, "")
 	if pr := r.problem(t); pr.Code != "INVALID_TRANSITION" {
 		t.Fatalf("resolve after the supersession: %d %+v", r.status, pr)
+	}
+}
+
+// TestDublinLateRequest (issue 13 §3) through the gateways: a Dublin case
+// registered with its application date shows the request limit on the
+// board; a request sent after it is recorded with that fact (decided on the
+// ledger from the dates), the reply period no longer ends in an implicit
+// acceptance, and both member states' boards say why.
+func TestDublinLateRequest(t *testing.T) {
+	aoGw, psGw := gatewayOf(t, "asylum-office"), gatewayOf(t, "partner-state")
+	// Registered 100 days ago: the limit (AMMR 39(1): 2 months; Dublin III
+	// 21(1): 3 months) has passed.
+	appOn := daysAgo(100)
+	ref := gwRef("BAMF-DL")
+	var reg gwWrite
+	aoGw.ok(http.StatusCreated, "dublin-officer", "POST", "/v1/cases", map[string]any{"channel": "dublin", "localRef": ref, "occurredOn": today(),
+		"applicationRegisteredOn": appOn, "evidence": "OTHER"}, &reg)
+	p := reg.Pseudonym
+	type boardItem struct {
+		Pseudonym string `json:"pseudonym"`
+		Deadline  struct {
+			Kind        string `json:"kind"`
+			Step        string `json:"step"`
+			Due         string `json:"due"`
+			OnLapse     string `json:"onLapse"`
+			RequestLate bool   `json:"requestLate"`
+		} `json:"deadline"`
+		Regime struct {
+			Criteria string `json:"criteria"`
+			Limits   string `json:"limits"`
+		} `json:"regime"`
+		LateRequest *struct {
+			Due     string `json:"due"`
+			OnLapse string `json:"onLapse"`
+		} `json:"lateRequest"`
+	}
+	board := func(gw *gwAPI) []boardItem {
+		var mine []boardItem
+		for bm := ""; ; {
+			var b struct {
+				Items    []boardItem `json:"items"`
+				Bookmark string      `json:"bookmark"`
+			}
+			gw.ok(http.StatusOK, "dublin-officer", "GET", "/v1/dublin/deadlines?withinDays=400&pageSize=100&bookmark="+bm, nil, &b)
+			for _, it := range b.Items {
+				if it.Pseudonym == p {
+					mine = append(mine, it)
+				}
+			}
+			if b.Bookmark == "" || len(b.Items) == 0 {
+				return mine
+			}
+			bm = b.Bookmark
+		}
+	}
+	b := board(aoGw)
+	if len(b) != 1 || b[0].Deadline.Kind != "REQUEST" || b[0].Deadline.Due >= today() || b[0].Deadline.OnLapse != "REQUESTING_STATE_RESPONSIBLE" ||
+		b[0].Regime.Criteria == "" || b[0].Regime.Criteria != b[0].Regime.Limits {
+		t.Fatalf("board before the request: %+v", b)
+	}
+	limit := b[0].Deadline.Due
+
+	aoGw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/dublin/requests", map[string]any{
+		"localRef": ref, "kind": "TAKE_CHARGE", "occurredOn": today(), "requestedMemberState": "AT",
+		"receivedOn": today(), "applicationRegisteredOn": appOn, "evidence": "OTHER",
+	}, nil)
+	for name, gw := range map[string]*gwAPI{"requesting state": aoGw, "requested state": psGw} {
+		var v struct {
+			Case struct {
+				Dublin struct {
+					RequestLate  bool `json:"requestLate"`
+					RequestLimit struct {
+						Due string `json:"due"`
+					} `json:"requestLimit"`
+				} `json:"dublin"`
+			} `json:"case"`
+		}
+		deadlineWait(t, func() bool {
+			gw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/cases/state", map[string]any{"channel": "dublin", "pseudonym": p}, &v)
+			return v.Case.Dublin.RequestLate
+		})
+		if v.Case.Dublin.RequestLimit.Due != limit {
+			t.Fatalf("%s's view: %+v", name, v.Case.Dublin)
+		}
+		b := board(gw)
+		if len(b) != 1 || b[0].Deadline.Kind != "REPLY" || !b[0].Deadline.RequestLate || b[0].Deadline.OnLapse != "NONE" ||
+			b[0].LateRequest == nil || b[0].LateRequest.Due != limit || b[0].LateRequest.OnLapse != "REQUESTING_STATE_RESPONSIBLE" {
+			t.Fatalf("%s's board after the late request: %+v", name, b)
+		}
+	}
+	// Nothing to resolve, ever: silence is no acceptance.
+	r := psGw.do("dublin-officer", "POST", "/v1/dublin/deadlines/resolve", map[string]any{"pseudonym": p}, "")
+	if pr := r.problem(t); pr.Code != "INVALID_TRANSITION" && pr.Code != "DEADLINE_NOT_REACHED" {
+		t.Fatalf("resolve: %d %+v", r.status, pr)
+	}
+}
+
+// deadlineWait polls cond for up to 30 s (a peer that has not committed
+// the last block yet).
+func deadlineWait(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(30 * time.Second); !cond(); {
+		if time.Now().After(end) {
+			t.Fatal("condition not met within 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
