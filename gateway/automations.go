@@ -278,7 +278,7 @@ func (w *watcher) acknowledge(ctx context.Context, p string) (again bool) {
 		return false
 	}
 	reqID := automationRequestID("ack", w.ch.Name, p, strconv.Itoa(d.Requests))
-	_, err = s.ledger.Submit(ctx, w.role, w.ch.Name, api.FnRecordEvent, reqID, p, string(payload))
+	_, err = s.ledger.Submit(ctx, nil, w.role, w.ch.Name, api.FnRecordEvent, reqID, p, string(payload))
 	var de *domain.Error
 	switch {
 	case err == nil:
@@ -369,7 +369,7 @@ func (w *watcher) resolve(ctx context.Context, it api.DueItem, today deadline.Da
 	}
 	w.mu.Unlock()
 	reqID := automationRequestID("resolve", w.ch.Name, it.Pseudonym, string(it.Deadline.Kind), it.Deadline.Due.String())
-	_, err := s.ledger.Submit(ctx, w.role, w.ch.Name, api.FnResolveDeadlines, reqID, it.Pseudonym)
+	_, err := s.ledger.Submit(ctx, nil, w.role, w.ch.Name, api.FnResolveDeadlines, reqID, it.Pseudonym)
 	var de *domain.Error
 	switch {
 	case err == nil:
@@ -537,7 +537,7 @@ func (s *Server) executeErasure(ctx context.Context, ev LoggedEvent) error {
 		return nil
 	}
 	reqID := automationRequestID("confirm-erasure", ch.Name, ce.Pseudonym, st.RequestedOn)
-	_, err = s.ledger.Submit(ctx, role, ch.Name, api.FnConfirmErasure, reqID, ce.Pseudonym, s.today().String())
+	_, err = s.ledger.Submit(ctx, nil, role, ch.Name, api.FnConfirmErasure, reqID, ce.Pseudonym, s.today().String())
 	switch {
 	case err == nil:
 		s.m.automation.WithLabelValues("erasure", "confirmed").Inc()

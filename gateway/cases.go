@@ -114,7 +114,7 @@ func (c *call) submitTx(ch api.ChannelInfo, fn string, args ...string) (Receipt,
 	if err := c.awaitMinBlock(ch.Name); err != nil {
 		return Receipt{}, err
 	}
-	rec, err := c.s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, ch.Name, fn, reqID, args...)
+	rec, err := c.s.ledger.Submit(c.wctx(), c.idem, c.caller.Role, ch.Name, fn, reqID, args...)
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -40,7 +40,7 @@ func (s *Server) hRequestErasure(c *call) (int, any, error) {
 		if err := c.awaitMinBlock(tch.Name); err != nil {
 			return Receipt{}, err
 		}
-		rec, err := s.ledger.Submit(WithTxJournal(c.wctx(), c.idem), c.caller.Role, tch.Name, api.FnRequestErasure, requestID, args...)
+		rec, err := s.ledger.Submit(c.wctx(), c.idem, c.caller.Role, tch.Name, api.FnRequestErasure, requestID, args...)
 		if err == nil {
 			s.heights.saw(tch.Name, rec.BlockNumber)
 		}

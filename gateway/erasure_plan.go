@@ -298,7 +298,7 @@ func (s *Server) planResumer(ctx context.Context) {
 		failed := err != nil
 		for _, id := range ids {
 			submit := func(ch api.ChannelInfo, requestID string, args ...string) (Receipt, error) {
-				rec, err := s.ledger.Submit(ctx, s.planRole(ch, id), ch.Name, api.FnRequestErasure, requestID, args...)
+				rec, err := s.ledger.Submit(ctx, nil, s.planRole(ch, id), ch.Name, api.FnRequestErasure, requestID, args...)
 				if err == nil {
 					s.heights.saw(ch.Name, rec.BlockNumber)
 				}

@@ -252,6 +252,11 @@ func (l *FabricLedger) Evaluate(ctx context.Context, role domain.Role, channel, 
 
 // Submit implements Ledger: endorse, submit, wait for the commit status.
 //
+//   - A transaction the journal holds for requestID (fabric-gateway's
+//     Transaction.Bytes, read back with Gateway.NewTransaction) is
+//     resubmitted first; a new one is endorsed only once it was invalidated.
+//   - Every new signed transaction is saved in the journal before it is
+//     handed to the orderer (Ledger's contract).
 //   - An endorsement that fails for a domain reason is final. One that could
 //     not be collected (peer down, timeout) is retried as a new proposal:
 //     nothing was ordered.
@@ -263,7 +268,7 @@ func (l *FabricLedger) Evaluate(ctx context.Context, role domain.Role, channel, 
 //   - MVCC_READ_CONFLICT / PHANTOM_READ_CONFLICT invalidated the transaction:
 //     a new one with the same requestID is safe because the chaincode
 //     executes a requestID once.
-func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
+func (l *FabricLedger) Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
 	start := time.Now()
 	gw, err := l.gateway(role)
 	if err != nil {
@@ -273,7 +278,6 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 	defer cancel()
 	contract := gw.GetNetwork(channel).GetContract(l.chaincode)
 	full := append([]string{requestID}, args...)
-	journal := journalFrom(ctx)
 	if journal != nil {
 		// A transaction prepared by an earlier attempt (before a restart, or
 		// one that ended OUTCOME_UNKNOWN) is resubmitted, never replaced,
@@ -296,7 +300,7 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 	bo := backoff{base: 150 * time.Millisecond, max: 2 * time.Second}
 	var lag *lagWait
 	for attempt, tx := 1, 1; ; tx++ {
-		rec, err := l.submitOnce(ctx, gw, contract, channel, requestID, fn, full)
+		rec, err := l.submitOnce(ctx, journal, gw, contract, channel, requestID, fn, full)
 		rec.Attempts = tx
 		if err == nil {
 			l.observe("submit", "ok", start)
@@ -371,31 +375,11 @@ func (l *FabricLedger) Submit(ctx context.Context, role domain.Role, channel, fn
 	}
 }
 
-// TxJournal remembers the prepared transaction of a write across attempts
-// and restarts, so that a retry resubmits it instead of endorsing a second
-// transaction while the first one's fate is unknown.
-type TxJournal interface {
-	LoadTx(requestID string) []byte
-	SaveTx(requestID string, prepared []byte) error
-}
-
-type journalKey struct{}
-
-// WithTxJournal attaches a journal to the context of one write.
-func WithTxJournal(ctx context.Context, j TxJournal) context.Context {
-	return context.WithValue(ctx, journalKey{}, j)
-}
-
-func journalFrom(ctx context.Context) TxJournal {
-	j, _ := ctx.Value(journalKey{}).(TxJournal)
-	return j
-}
-
 // errEndorseUnavailable marks an endorsement that failed for a reason other
 // than the chaincode's answer: retrying with a new proposal is safe.
 var errEndorseUnavailable = errors.New("endorsement not collected")
 
-func (l *FabricLedger) submitOnce(ctx context.Context, gw *client.Gateway, contract *client.Contract, channel, requestID, fn string, args []string) (Receipt, error) {
+func (l *FabricLedger) submitOnce(ctx context.Context, journal TxJournal, gw *client.Gateway, contract *client.Contract, channel, requestID, fn string, args []string) (Receipt, error) {
 	proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
 	if err != nil {
 		return Receipt{}, fmt.Errorf("build proposal: %w", err)
@@ -412,13 +396,15 @@ func (l *FabricLedger) submitOnce(ctx context.Context, gw *client.Gateway, contr
 		return Receipt{}, fmt.Errorf("%w: %w", errEndorseUnavailable, err)
 	}
 	l.skew.endorsed(l, tx)
-	if journal := journalFrom(ctx); journal != nil {
-		if b, err := tx.Bytes(); err == nil {
-			if err := journal.SaveTx(requestID, b); err != nil {
-				// Not fatal: without the journal a retry endorses anew, which
-				// the chaincode's requestID check makes safe.
-				l.log.Warn("could not journal the prepared transaction", "err", err)
-			}
+	if journal != nil {
+		// Saved before the orderer sees it: from here on a retry must find
+		// the transaction and what the write decided (Ledger's contract).
+		b, err := tx.Bytes()
+		if err == nil {
+			err = journal.SaveTx(requestID, b)
+		}
+		if err != nil {
+			return Receipt{}, fmt.Errorf("%w: journal the prepared transaction: %w", ErrLedgerUnavailable, err)
 		}
 	}
 	return l.commitTx(ctx, gw, channel, requestID, tx)

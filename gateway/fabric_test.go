@@ -207,7 +207,7 @@ func TestSubmitResubmitsTheSameSignedTransaction(t *testing.T) {
 		},
 	}
 	l := fabricOver(t, f)
-	rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestSubmitRetriesMVCCAsNewTransaction(t *testing.T) {
 		},
 	}
 	l := fabricOver(t, f)
-	rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestSubmitEndorsementOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakePeer{endorse: tc.endorse, commit: tc.commit}
 			l := fabricOver(t, f)
-			_, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}")
+			_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}")
 			if !tc.check(err) {
 				t.Fatalf("error %v", err)
 			}
@@ -314,7 +314,7 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 			return nil, status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, NOT_FOUND: no committed request with that id")
 		}
 		l := fabricOver(t, f)
-		rec, err := l.Submit(context.Background(), domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+		rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
 		e, s := f.counts()
 		if e != 1 || s != 1+l.t.MaxResubmits {
 			t.Fatalf("committed=%v: %d endorsements, %d submits", committed, e, s)
@@ -360,8 +360,8 @@ func TestSubmitResumesJournaledTransaction(t *testing.T) {
 		return peer.TxValidationCode_VALID, lost
 	}
 	j := memJournal{}
-	ctx := WithTxJournal(context.Background(), j)
-	if _, err := fabricOver(t, f).Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27"); !errors.Is(err, ErrOutcomeUnknown) {
+	ctx := context.Background()
+	if _, err := fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27"); !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("first attempt: %v", err)
 	}
 	if j[reqID] == nil {
@@ -371,7 +371,7 @@ func TestSubmitResumesJournaledTransaction(t *testing.T) {
 	mu.Lock()
 	lost = false
 	mu.Unlock()
-	rec, err := fabricOver(t, f).Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err := fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
 	if err != nil || rec.TxID != firstTx {
 		t.Fatalf("retry: %+v %v", rec, err)
 	}
@@ -397,8 +397,31 @@ func TestSubmitResumesJournaledTransaction(t *testing.T) {
 		}
 		return peer.TxValidationCode_VALID, false
 	}
-	rec, err = fabricOver(t, f).Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err = fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
 	if err != nil || rec.TxID == firstTx || len(f.endorsements) != 2 || f.endorsements[1].args[1] != reqID {
 		t.Fatalf("after invalidation: %+v %v, endorsements %d", rec, err, len(f.endorsements))
+	}
+}
+
+// failJournal keeps nothing.
+type failJournal struct{}
+
+func (failJournal) LoadTx(string) []byte        { return nil }
+func (failJournal) SaveTx(string, []byte) error { return errors.New("disk full") }
+
+// TestSubmitJournalsBeforeOrdering: a prepared transaction that cannot be
+// journaled is never handed to the orderer (Ledger's contract): the write
+// fails as unavailable and a retry starts afresh.
+func TestSubmitJournalsBeforeOrdering(t *testing.T) {
+	f := &fakePeer{
+		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
+		commit:  func(int, string) (peer.TxValidationCode, bool) { return peer.TxValidationCode_VALID, false },
+	}
+	_, err := fabricOver(t, f).Submit(context.Background(), failJournal{}, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	if !errors.Is(err, ErrLedgerUnavailable) {
+		t.Fatalf("unjournaled write: %v", err)
+	}
+	if e, s := f.counts(); e != 1 || s != 0 {
+		t.Fatalf("%d endorsements, %d submissions; want 1, 0", e, s)
 	}
 }

@@ -141,8 +141,11 @@ func (c *idemCall) RequestID(name string) string {
 
 // Memo returns the value recorded under name for this write, computing it
 // on first use: a retry sees what the first attempt resolved (pseudonyms that
-// may since have been erased, a date), not a new value. It is stored with the
-// record before the write's first transaction is submitted (SaveTx).
+// may since have been erased, a date), not a new value. A memo becomes
+// durable with the record when the write's next transaction is journaled —
+// the write passes its idemCall to Ledger.Submit as the TxJournal, and
+// Submit calls SaveTx before the transaction can reach the ledger — or, at
+// the latest, when the attempt ends (finish).
 func (c *idemCall) Memo(name string, compute func() (string, error)) (string, error) {
 	if v, ok := c.rec.Memo[name]; ok {
 		return v, nil
@@ -169,11 +172,15 @@ func (c *idemCall) LoadTx(requestID string) []byte {
 	return b
 }
 
-// SaveTx implements TxJournal. The signed transaction is kept under a key of
-// its own, next to the record rather than inside it, so that the record (and
-// its JSON) is not rewritten with kilobytes of envelope on every write. Not
-// synced: Badger's log survives a killed process, and a journal lost to an
-// OS crash only costs a new endorsement.
+// SaveTx implements TxJournal: it stores the prepared transaction and, in
+// the same Badger transaction, the record with its memos when they changed
+// since it was last stored — what a retry must find once the transaction may
+// be on the ledger (TxJournal's contract). The signed transaction is kept
+// under a key of its own, next to the record rather than inside it, so that
+// the record (and its JSON) is not rewritten with kilobytes of envelope on
+// every write. Not synced: Badger's log survives a killed process, and a
+// journal lost to an OS crash only costs a new endorsement (the requestID
+// and the memos that matter are derived or synced apart, see above).
 func (c *idemCall) SaveTx(requestID string, prepared []byte) error {
 	var rec []byte
 	if c.dirty {

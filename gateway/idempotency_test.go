@@ -3,10 +3,16 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/domain"
 )
 
 // The journal of a prepared transaction survives a restart of the gateway
@@ -128,5 +134,48 @@ func TestRequestIDSurvivesALostRecord(t *testing.T) {
 			t.Errorf("%s got the requestID of %s", what, prev)
 		}
 		seen[got] = what
+	}
+}
+
+// TestJournaledTransactionIsResubmitted: the write's prepared transaction is
+// journaled before it is ordered; an attempt that stops right after (the
+// save fails: 503, nothing ordered) is retried with the same key by
+// resubmitting that very transaction — its id is the answer's, and it is
+// the only write.
+func TestJournaledTransactionIsResubmitted(t *testing.T) {
+	clock := newTestClock()
+	n := newTestNet(t, clock.Now)
+	a := newAgency(t, n, clock, bp, nil)
+	n.failJournal = errors.New("disk gone")
+	body := api.RegisterRequest{Channel: "national", LocalRef: "BP-J1", OccurredOn: "2026-11-27"}
+	r := a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "journal-key")
+	if r.status != http.StatusServiceUnavailable || n.submitted(api.FnRegisterCase) != 0 {
+		t.Fatalf("failed journal: %d %s, %d writes", r.status, r.body, n.submitted(api.FnRegisterCase))
+	}
+	n.failJournal = nil
+	var w api.WriteResponse
+	a.must(http.StatusCreated, a.call(domain.RoleCaseworker, "POST", "/v1/cases", body, "journal-key"), &w)
+	if n.submitted(api.FnRegisterCase) != 1 {
+		t.Fatalf("%d writes", n.submitted(api.FnRegisterCase))
+	}
+	blocks, err := n.ledger(bp).Blocks(t.Context(), "national", w.BlockNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txID := func(raw []byte) string {
+		var env common.Envelope
+		var pl common.Payload
+		var ch common.ChannelHeader
+		if proto.Unmarshal(raw, &env) != nil || proto.Unmarshal(env.Payload, &pl) != nil || proto.Unmarshal(pl.Header.ChannelHeader, &ch) != nil {
+			t.Fatal("undecodable envelope")
+		}
+		return ch.TxId
+	}
+	if len(n.journaled) != 1 {
+		t.Fatalf("%d transactions journaled", len(n.journaled))
+	}
+	want := txID(n.journaled[0])
+	if got := txID((<-blocks).Data.Data[0]); got != want || w.TxID != want || w.BlockNumber != 1 {
+		t.Fatalf("answer names transaction %s in block %d, block holds %s; journaled %s", w.TxID, w.BlockNumber, got, want)
 	}
 }

@@ -8,7 +8,8 @@ import (
 // in-process ledger of the tests can implement it without importing the
 // gateway); these names keep the gateway's code and API unchanged.
 type (
-	Ledger = ledger.Ledger
+	Ledger    = ledger.Ledger
+	TxJournal = ledger.TxJournal
 
 	Receipt       = ledger.Receipt
 	Checkpoint    = ledger.Checkpoint

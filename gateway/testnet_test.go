@@ -23,13 +23,18 @@ type testNet struct {
 	failSubmit func(fn string) error
 	// blockSubmit, if set, is waited on inside every submit.
 	blockSubmit chan struct{}
-	mu sync.Mutex
+	// failJournal, if set, fails every SaveTx after the journal kept the
+	// transaction: a gateway that stops right after journaling.
+	failJournal error
+	mu          sync.Mutex
 	// blockChains, if set for a channel, replace its blocks and chain info
 	// (prepared or tampered chains for the audit tests); set under mu by a
 	// test that changes it while gateways run.
 	blockChains map[string][]*common.Block
 	// requestIDs lists the requestIDs submitted past the faults, in order.
 	requestIDs []string
+	// journaled lists the transactions saved while failJournal was set.
+	journaled [][]byte
 }
 
 func newTestNet(t testing.TB, now func() time.Time) *testNet {
@@ -79,7 +84,7 @@ type testLedger struct {
 
 var _ Ledger = (*testLedger)(nil)
 
-func (l *testLedger) Submit(ctx context.Context, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
+func (l *testLedger) Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
 	n := l.n
 	if n.blockSubmit != nil {
 		select {
@@ -96,7 +101,27 @@ func (l *testLedger) Submit(ctx context.Context, role domain.Role, channel, fn, 
 	n.mu.Lock()
 	n.requestIDs = append(n.requestIDs, requestID)
 	n.mu.Unlock()
-	return l.Ledger.Submit(ctx, role, channel, fn, requestID, args...)
+	if n.failJournal != nil && journal != nil {
+		journal = failingJournal{journal, n}
+	}
+	return l.Ledger.Submit(ctx, journal, role, channel, fn, requestID, args...)
+}
+
+// failingJournal keeps what it is given (and shows it in n.journaled),
+// then fails with n.failJournal.
+type failingJournal struct {
+	TxJournal
+	n *testNet
+}
+
+func (j failingJournal) SaveTx(requestID string, prepared []byte) error {
+	if err := j.TxJournal.SaveTx(requestID, prepared); err != nil {
+		return err
+	}
+	j.n.mu.Lock()
+	j.n.journaled = append(j.n.journaled, prepared)
+	j.n.mu.Unlock()
+	return j.n.failJournal
 }
 
 // Blocks serves a prepared chain where the test set one.

@@ -26,7 +26,19 @@ type Ledger interface {
 	// Submit runs a write once: endorse, order, commit. requestID is the
 	// chaincode's idempotency key and the first argument of every write; it
 	// is passed separately so an ambiguous outcome can be looked up by it.
-	Submit(ctx context.Context, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error)
+	//
+	// journal, when not nil, keeps the write's prepared transaction across
+	// attempts and restarts (TxJournal). Submit then
+	//   - first resubmits the transaction journal.LoadTx(requestID) returns,
+	//     if any, and endorses a new one only once that one is invalidated:
+	//     never two transactions of one write whose fates are open;
+	//   - hands every new signed transaction to journal.SaveTx before it can
+	//     reach the orderer, and fails with ErrLedgerUnavailable, nothing
+	//     ordered, when SaveTx fails.
+	// With a nil journal a retry endorses anew, which the chaincode's
+	// requestID check makes safe but which may leave a transaction of the
+	// first attempt in flight.
+	Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error)
 	// ChaincodeEvents streams the chaincode's events on channel after the
 	// checkpoint (from block 0 when the checkpoint is zero). The channel
 	// closes when ctx ends or the stream breaks; callers reconnect.
@@ -41,6 +53,24 @@ type Ledger interface {
 	Channels() []api.ChannelInfo
 	// Ping checks that the peer answers.
 	Ping(ctx context.Context) error
+}
+
+// TxJournal is a write's durable record of its prepared transaction: the
+// signed envelope, as fabric-gateway's Transaction.Bytes gives it and
+// Gateway.NewTransaction reads it back. A retry (after OUTCOME_UNKNOWN, or
+// after a restart) resubmits it instead of endorsing a second transaction
+// while the first one's fate is unknown.
+type TxJournal interface {
+	// LoadTx returns the prepared transaction saved for requestID (nil:
+	// none).
+	LoadTx(requestID string) []byte
+	// SaveTx stores the prepared transaction of requestID. Submit calls it
+	// before the transaction may reach the ledger, so it is the moment from
+	// which a retry must find everything the write has decided: an
+	// implementation stores that with it, atomically (the gateway stores the
+	// Idempotency-Key's record with its memos in the same Badger
+	// transaction, idempotency.go).
+	SaveTx(requestID string, prepared []byte) error
 }
 
 // Receipt is the outcome of a committed write.

@@ -405,11 +405,27 @@ func (l *Ledger) Evaluate(ctx context.Context, role domain.Role, channel, fn str
 }
 
 // Submit implements ledger.Ledger: endorse, order, validate; a new
-// transaction after a read conflict.
-func (l *Ledger) Submit(ctx context.Context, role domain.Role, channel, fn, requestID string, args ...string) (ledger.Receipt, error) {
+// transaction after a read conflict. With a journal it keeps the contract
+// as FabricLedger does: the journaled transaction of requestID is
+// resubmitted first, and every new one is saved before it is ordered.
+func (l *Ledger) Submit(ctx context.Context, journal ledger.TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (ledger.Receipt, error) {
 	s, ch, err := l.caller(role, channel)
 	if err != nil {
 		return ledger.Receipt{}, err
+	}
+	if journal != nil {
+		if raw := journal.LoadTx(requestID); raw != nil {
+			if _, err := parseEnvelope(raw); err == nil {
+				rec, err := l.commit(ctx, s, ch, requestID, raw)
+				var cf *ledger.CommitFailure
+				if !errors.As(err, &cf) {
+					rec.Attempts = 1
+					return rec, err
+				}
+				// Invalidated: its transaction id can never commit, so a new
+				// transaction with the same requestID is safe.
+			}
+		}
 	}
 	full := append([]string{fn, requestID}, args...)
 	for attempt := 1; ; attempt++ {
@@ -423,6 +439,11 @@ func (l *Ledger) Submit(ctx context.Context, role domain.Role, channel, fn, requ
 		raw, err := envelope(p, sim, l.n.chaincode, s, l.n.endorsersFor(ch, l.msp))
 		if err != nil {
 			return ledger.Receipt{Attempts: attempt}, err
+		}
+		if journal != nil {
+			if err := journal.SaveTx(requestID, raw); err != nil {
+				return ledger.Receipt{Attempts: attempt}, fmt.Errorf("%w: journal the prepared transaction: %w", ledger.ErrLedgerUnavailable, err)
+			}
 		}
 		rec, err := l.commit(ctx, s, ch, requestID, raw)
 		rec.Attempts = attempt

@@ -37,7 +37,7 @@ func TestWriteReadRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, req := uuid.NewString(), uuid.NewString()
-	rec, err := bp.Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
+	rec, err := bp.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestWriteReadRetry(t *testing.T) {
 	if ev.Block != 1 || ev.TxID != rec.TxID || ev.Name == "" {
 		t.Fatalf("event %+v", ev)
 	}
-	again, err := bp.Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
+	again, err := bp.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
 	if err != nil || again.TxID != rec.TxID || again.BlockNumber != 1 || string(again.Result) != string(rec.Result) {
 		t.Fatalf("retry %+v %v, want %+v", again, err, rec)
 	}
@@ -61,7 +61,7 @@ func TestWriteReadRetry(t *testing.T) {
 	if s := n.Case("national", p); s == nil || s.Status != domain.StRegistered {
 		t.Fatalf("case %+v", s)
 	}
-	_, err = n.Ledger("AuditorMSP").Submit(ctx, domain.RoleAuditor, "national", "cases:RegisterCase", uuid.NewString(), uuid.NewString(), "2026-03-02")
+	_, err = n.Ledger("AuditorMSP").Submit(ctx, nil, domain.RoleAuditor, "national", "cases:RegisterCase", uuid.NewString(), uuid.NewString(), "2026-03-02")
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != domain.KindForbidden {
 		t.Fatalf("auditor write: %v", err)
@@ -82,11 +82,11 @@ func TestConcurrentWritesConflictAndRetry(t *testing.T) {
 	ao := n.Ledger("AsylumOfficeMSP")
 	ctx := context.Background()
 	p := uuid.NewString()
-	if _, err := ao.Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", uuid.NewString(), p, "2026-03-02"); err != nil {
+	if _, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", uuid.NewString(), p, "2026-03-02"); err != nil {
 		t.Fatal(err)
 	}
 	anchor := func(i int) error {
-		_, err := ao.Submit(ctx, domain.RoleCaseworker, "national", "anchors:AnchorDocument", uuid.NewString(), p, hashHex(i), "OTHER", "2026-03-02")
+		_, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "anchors:AnchorDocument", uuid.NewString(), p, hashHex(i), "OTHER", "2026-03-02")
 		return err
 	}
 	const k = 6
@@ -120,7 +120,7 @@ func TestReadConflictInvalidates(t *testing.T) {
 	ao := n.Ledger("AsylumOfficeMSP")
 	ctx := context.Background()
 	p := uuid.NewString()
-	if _, err := ao.Submit(ctx, domain.RoleCaseworker, "national", "cases:RegisterCase", uuid.NewString(), p, "2026-03-02"); err != nil {
+	if _, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", uuid.NewString(), p, "2026-03-02"); err != nil {
 		t.Fatal(err)
 	}
 	s, ch, err := ao.caller(domain.RoleCaseworker, "national")
@@ -171,4 +171,69 @@ func hashHex(i int) string {
 		b[j] = digits[(i+j)%16]
 	}
 	return string(b)
+}
+
+// journal is an in-memory ledger.TxJournal; fail, while set, refuses to
+// save (after keeping the transaction, as a crash right after saving would
+// leave it); saved counts the saves; check runs inside SaveTx.
+type journal struct {
+	txs   map[string][]byte
+	fail  error
+	saved int
+	check func()
+}
+
+func (j *journal) LoadTx(id string) []byte { return j.txs[id] }
+func (j *journal) SaveTx(id string, b []byte) error {
+	j.txs[id] = b
+	j.saved++
+	if j.check != nil {
+		j.check()
+	}
+	return j.fail
+}
+
+// TestJournalContract: Submit saves a new transaction in the journal before
+// it is ordered and orders nothing when the save fails; a journaled
+// transaction is resubmitted, not endorsed anew; one already committed is
+// answered from the chaincode's record (same transaction, same block, no
+// block added).
+func TestJournalContract(t *testing.T) {
+	n := newNet(t)
+	bp := n.Ledger("BorderPoliceMSP")
+	ctx := context.Background()
+	height := func() uint64 { h, _, _ := bp.ChainInfo(ctx, "national"); return h }
+	j := &journal{txs: map[string][]byte{}, fail: errors.New("disk full")}
+	h0 := height()
+	j.check = func() {
+		if height() != h0 {
+			t.Error("the transaction was ordered before it was journaled")
+		}
+	}
+	req, p := uuid.NewString(), uuid.NewString()
+	submit := func() (ledger.Receipt, error) {
+		return bp.Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
+	}
+	if _, err := submit(); !errors.Is(err, ledger.ErrLedgerUnavailable) {
+		t.Fatalf("failed save: %v", err)
+	}
+	if height() != h0 || n.Case("national", p) != nil || j.txs[req] == nil {
+		t.Fatalf("after a failed save: height %d (was %d), journal %d bytes", height(), h0, len(j.txs[req]))
+	}
+	prepared, err := parseEnvelope(j.txs[req])
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.fail, j.check = nil, nil
+	rec, err := submit()
+	if err != nil || rec.TxID != prepared.txID || rec.Attempts != 1 || j.saved != 1 {
+		t.Fatalf("resubmission: %+v %v, %d saves; want transaction %s, no new one", rec, err, j.saved, prepared.txID)
+	}
+	again, err := submit()
+	if err != nil || again.TxID != rec.TxID || again.BlockNumber != rec.BlockNumber || height() != h0+1 || j.saved != 1 {
+		t.Fatalf("committed transaction resubmitted: %+v %v, height %d", again, err, height())
+	}
+	if n.Writes("cases:RegisterCase") != 1 {
+		t.Fatalf("writes %d", n.Writes("cases:RegisterCase"))
+	}
 }
