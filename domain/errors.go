@@ -3,12 +3,14 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // Kind classifies a domain failure. The set is closed: every error that
 // leaves the chaincode carries exactly one of these kinds, and the gateway maps
-// kinds (never messages) to HTTP statuses via Problem.
+// kinds (never messages) to HTTP statuses in its problem table
+// (gateway/problem.go); this package knows no transport.
 type Kind string
 
 // The closed set of error kinds.
@@ -38,8 +40,7 @@ func Kinds() []Kind {
 
 // Valid reports whether k is one of the closed set.
 func (k Kind) Valid() bool {
-	_, ok := problemFor(k)
-	return ok
+	return slices.Contains(Kinds(), k)
 }
 
 // Error is a domain failure. Its text is "KIND: message", the form in which
@@ -162,52 +163,4 @@ func FindKind(msg string) (kind Kind, message string, found bool) {
 
 func isWordByte(b byte) bool {
 	return b == '_' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9'
-}
-
-// Problem is the HTTP rendering of a kind (RFC 9457 problem details): the one
-// table the gateway uses. Status codes are literals so that this package
-// needs no networking import.
-type Problem struct {
-	Status int    // HTTP status code
-	Title  string // short, stable, human-readable summary
-	Type   string // stable problem type URI suffix, e.g. "personal-data"
-}
-
-// ProblemFor maps a kind to its HTTP problem. Unknown kinds map like INTERNAL.
-func ProblemFor(k Kind) Problem {
-	p, ok := problemFor(k)
-	if !ok {
-		p, _ = problemFor(KindInternal)
-	}
-	return p
-}
-
-func problemFor(k Kind) (Problem, bool) {
-	switch k {
-	case KindInvalidArgument:
-		return Problem{400, "Invalid argument", "invalid-argument"}, true
-	case KindPersonalData:
-		return Problem{422, "Value looks like personal data", "personal-data"}, true
-	case KindUnauthenticated:
-		return Problem{401, "Unauthenticated", "unauthenticated"}, true
-	case KindForbidden:
-		return Problem{403, "Forbidden", "forbidden"}, true
-	case KindNotFound:
-		return Problem{404, "Not found", "not-found"}, true
-	case KindAlreadyExists:
-		return Problem{409, "Already exists", "already-exists"}, true
-	case KindInvalidTransition:
-		return Problem{409, "Invalid transition", "invalid-transition"}, true
-	case KindDeadlinePassed:
-		return Problem{422, "Deadline passed", "deadline-passed"}, true
-	case KindDeadlineNotReached:
-		return Problem{409, "Deadline not reached", "deadline-not-reached"}, true
-	case KindConflict:
-		return Problem{409, "Conflict", "conflict"}, true
-	case KindClockSkew:
-		return Problem{503, "Clock skew between client and endorser", "clock-skew"}, true
-	case KindInternal:
-		return Problem{500, "Internal error", "internal"}, true
-	}
-	return Problem{}, false
 }

@@ -97,7 +97,7 @@ func TestProblemOf(t *testing.T) {
 		}
 	}
 	for _, k := range domain.Kinds() {
-		if p := problemOf(&domain.Error{Kind: k}); p.Status != domain.ProblemFor(k).Status || p.Code != string(k) {
+		if p := problemOf(&domain.Error{Kind: k}); p.Status != problems[string(k)].status || p.Code != string(k) {
 			t.Errorf("kind %s: %d %s", k, p.Status, p.Code)
 		}
 	}

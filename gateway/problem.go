@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,69 +16,75 @@ import (
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
 
-type ownProblem struct {
+// problemSpec is how the gateway answers one problem code.
+type problemSpec struct {
 	status int
 	title  string
+	typ    string // RFC 9457 type URI
+	// retryAfter, in seconds, is sent as Retry-After (0: none). Every 503
+	// has one; 502s (a lasting clock error, disagreeing endorsers) do not:
+	// retrying at once does not cure them.
+	retryAfter int
 }
 
-var ownProblems = map[string]ownProblem{
-	api.CodeIdempotencyKeyRequired: {http.StatusPreconditionRequired, "Idempotency-Key header required on writes"},
-	api.CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency-Key already used with another request"},
-	api.CodeRequestInProgress:      {http.StatusConflict, "A request with this Idempotency-Key is in progress"},
-	api.CodeOverloaded:             {http.StatusServiceUnavailable, "Too many requests in flight"},
-	api.CodeLedgerUnavailable:      {http.StatusServiceUnavailable, "Ledger unavailable; nothing was recorded"},
-	api.CodeOutcomeUnknown:         {http.StatusServiceUnavailable, "Outcome unknown; retry with the same Idempotency-Key"},
-	api.CodeCommitFailed:           {http.StatusBadGateway, "Transaction invalidated by the ledger"},
-	api.CodePrivacyUnavailable:     {http.StatusServiceUnavailable, "Privacy service unavailable"},
-	api.CodeUnknownLocalRef:        {http.StatusNotFound, "Local reference unknown to this agency"},
-	api.CodePayloadTooLarge:        {http.StatusRequestEntityTooLarge, "Payload too large"},
-	api.CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	api.CodeRouteNotFound:          {http.StatusNotFound, "No such route"},
-	api.CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
-	api.CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down"},
-	api.CodePositionExpired:        {http.StatusGone, "Event position no longer retained"},
-	api.CodeLedgerBehind:           {http.StatusServiceUnavailable, "The agency's peer has not reached the requested block yet"},
-	api.CodeEndorserBehind:         {http.StatusServiceUnavailable, "Another organisation's endorser refused before it had caught up; nothing was recorded; retry with the same Idempotency-Key"},
-	api.CodeEndorsersDisagree:      {http.StatusBadGateway, "Endorsers at the same height disagree about this write; nothing was recorded"},
-	api.CodeEndorserClockSkew:      {http.StatusBadGateway, "An endorser's clock has been off for a while; nothing was recorded; its operators must correct it"},
-	api.CodeStorageLow:             {http.StatusServiceUnavailable, "The gateway's data folder is almost full"},
+const (
+	kindType = "urn:caseledger:problem:"
+	ownType  = "urn:caseledger:gateway:problem:"
+)
+
+// problems is the one table of what /v1 answers: every chaincode error kind
+// (domain.Kinds) and every code of the gateway's own. A code not in it is
+// answered as INTERNAL.
+var problems = map[string]problemSpec{
+	string(domain.KindInvalidArgument):    {http.StatusBadRequest, "Invalid argument", kindType + "invalid-argument", 0},
+	string(domain.KindPersonalData):       {http.StatusUnprocessableEntity, "Value looks like personal data", kindType + "personal-data", 0},
+	string(domain.KindUnauthenticated):    {http.StatusUnauthorized, "Unauthenticated", kindType + "unauthenticated", 0},
+	string(domain.KindForbidden):          {http.StatusForbidden, "Forbidden", kindType + "forbidden", 0},
+	string(domain.KindNotFound):           {http.StatusNotFound, "Not found", kindType + "not-found", 0},
+	string(domain.KindAlreadyExists):      {http.StatusConflict, "Already exists", kindType + "already-exists", 0},
+	string(domain.KindInvalidTransition):  {http.StatusConflict, "Invalid transition", kindType + "invalid-transition", 0},
+	string(domain.KindDeadlinePassed):     {http.StatusUnprocessableEntity, "Deadline passed", kindType + "deadline-passed", 0},
+	string(domain.KindDeadlineNotReached): {http.StatusConflict, "Deadline not reached", kindType + "deadline-not-reached", 0},
+	string(domain.KindConflict):           {http.StatusConflict, "Conflict", kindType + "conflict", 0},
+	string(domain.KindClockSkew):          {http.StatusServiceUnavailable, "Clock skew between client and endorser", kindType + "clock-skew", 5},
+	string(domain.KindInternal):           {http.StatusInternalServerError, "Internal error", kindType + "internal", 0},
+
+	api.CodeIdempotencyKeyRequired: {http.StatusPreconditionRequired, "Idempotency-Key header required on writes", ownType + "idempotency-key-required", 0},
+	api.CodeIdempotencyKeyReused:   {http.StatusUnprocessableEntity, "Idempotency-Key already used with another request", ownType + "idempotency-key-reused", 0},
+	api.CodeRequestInProgress:      {http.StatusConflict, "A request with this Idempotency-Key is in progress", ownType + "request-in-progress", 1},
+	api.CodeOverloaded:             {http.StatusServiceUnavailable, "Too many requests in flight", ownType + "overloaded", 1},
+	api.CodeLedgerUnavailable:      {http.StatusServiceUnavailable, "Ledger unavailable; nothing was recorded", ownType + "ledger-unavailable", 1},
+	api.CodeOutcomeUnknown:         {http.StatusServiceUnavailable, "Outcome unknown; retry with the same Idempotency-Key", ownType + "outcome-unknown", 1},
+	api.CodeCommitFailed:           {http.StatusBadGateway, "Transaction invalidated by the ledger", ownType + "commit-failed", 0},
+	api.CodePrivacyUnavailable:     {http.StatusServiceUnavailable, "Privacy service unavailable", ownType + "privacy-unavailable", 1},
+	api.CodeUnknownLocalRef:        {http.StatusNotFound, "Local reference unknown to this agency", ownType + "unknown-local-ref", 0},
+	api.CodePayloadTooLarge:        {http.StatusRequestEntityTooLarge, "Payload too large", ownType + "payload-too-large", 0},
+	api.CodeUnsupportedMediaType:   {http.StatusUnsupportedMediaType, "Unsupported media type", ownType + "unsupported-media-type", 0},
+	api.CodeRouteNotFound:          {http.StatusNotFound, "No such route", ownType + "route-not-found", 0},
+	api.CodeMethodNotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed", ownType + "method-not-allowed", 0},
+	api.CodeShuttingDown:           {http.StatusServiceUnavailable, "Gateway shutting down", ownType + "shutting-down", 1},
+	api.CodePositionExpired:        {http.StatusGone, "Event position no longer retained", ownType + "position-expired", 0},
+	api.CodeLedgerBehind:           {http.StatusServiceUnavailable, "The agency's peer has not reached the requested block yet", ownType + "ledger-behind", 1},
+	api.CodeEndorserBehind:         {http.StatusServiceUnavailable, "Another organisation's endorser refused before it had caught up; nothing was recorded; retry with the same Idempotency-Key", ownType + "endorser-behind", 1},
+	api.CodeEndorsersDisagree:      {http.StatusBadGateway, "Endorsers at the same height disagree about this write; nothing was recorded", ownType + "endorsers-disagree", 0},
+	api.CodeEndorserClockSkew:      {http.StatusBadGateway, "An endorser's clock has been off for a while; nothing was recorded; its operators must correct it", ownType + "endorser-clock-skew", 0},
+	api.CodeStorageLow:             {http.StatusServiceUnavailable, "The gateway's data folder is almost full", ownType + "storage-low", 1},
 }
 
-// ProblemCodes lists every code the gateway may answer with (documentation
-// and the OpenAPI test).
+// ProblemCodes lists every code the gateway may answer with, sorted
+// (documentation and the OpenAPI test).
 func ProblemCodes() []string {
-	var out []string
-	for _, k := range domain.Kinds() {
-		out = append(out, string(k))
-	}
-	for c := range ownProblems {
-		out = append(out, c)
-	}
-	return out
+	return slices.Sorted(maps.Keys(problems))
 }
 
-// newProblem builds a problem of the gateway's own codes or of a domain kind.
+// newProblem builds the problem of a code from the table.
 func newProblem(code, detail string) *api.Problem {
-	if op, ok := ownProblems[code]; ok {
-		p := &api.Problem{Type: "urn:caseledger:gateway:problem:" + strings.ToLower(strings.ReplaceAll(code, "_", "-")),
-			Title: op.title, Status: op.status, Detail: detail, Code: code}
-		// 502s (a lasting clock error, disagreeing endorsers) carry no
-		// Retry-After: retrying at once does not cure them.
-		if op.status == http.StatusServiceUnavailable || code == api.CodeRequestInProgress {
-			p.RetryAfter = 1
-		}
-		return p
+	ps, ok := problems[code]
+	if !ok {
+		code = string(domain.KindInternal)
+		ps = problems[code]
 	}
-	k := domain.Kind(code)
-	dp := domain.ProblemFor(k)
-	if !k.Valid() {
-		k = domain.KindInternal
-	}
-	p := &api.Problem{Type: "urn:caseledger:problem:" + dp.Type, Title: dp.Title, Status: dp.Status, Detail: detail, Code: string(k)}
-	if k == domain.KindClockSkew {
-		p.RetryAfter = 5
-	}
-	return p
+	return &api.Problem{Type: ps.typ, Title: ps.title, Status: ps.status, Detail: detail, Code: code, RetryAfter: ps.retryAfter}
 }
 
 func problemf(code, format string, args ...any) *api.Problem {
