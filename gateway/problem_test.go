@@ -20,6 +20,14 @@ func TestProblemTable(t *testing.T) {
 			t.Errorf("%s and %s share problem type %s", code, other, ps.typ)
 		}
 		seen[ps.typ] = code
+		// Type URIs are stable: the code in lower case with hyphens.
+		prefix := ownType
+		if domain.Kind(code).Valid() {
+			prefix = kindType
+		}
+		if want := prefix + strings.ToLower(strings.ReplaceAll(code, "_", "-")); ps.typ != want {
+			t.Errorf("%s: type %s, want %s", code, ps.typ, want)
+		}
 		if ps.status == http.StatusServiceUnavailable && ps.retryAfter == 0 {
 			t.Errorf("%s: 503 without Retry-After", code)
 		}
