@@ -42,7 +42,7 @@ func (s *scenario) dublin(ctx context.Context) error {
 	}
 	s.did(s.aoDU, w, fmt.Sprintf("sent and received %s, recorded today (late, within the 30-day window)", req.ReceivedOn))
 	if v, err := s.aoDU.c.Case(ctx, api.CaseRef{Channel: "dublin", Pseudonym: d.Pseudonym}); err == nil && v.Case.Dublin != nil {
-		s.say("regime %s (application registered %s, after %s); evidence %s", v.Case.Dublin.Regime, req.ApplicationRegisteredOn, ammrSwitch, v.Case.Dublin.Evidence)
+		s.say("regime: %s (application registered %s, after %s); evidence %s", render.Regime(v.Case.Dublin.RegimeFacts()), req.ApplicationRegisteredOn, ammrSwitch, v.Case.Dublin.Evidence)
 		for _, dl := range v.Case.Dublin.Deadlines {
 			if dl.Kind == domain.DeadlineReply {
 				s.say("reply deadline: %s — the requesting state's claim alone does not start the partner state's period before the request was on its ledger", render.Deadline(dl))
