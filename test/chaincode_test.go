@@ -79,26 +79,6 @@ func errorText(err error) string {
 	return strings.Join(parts, " | ")
 }
 
-type caseState struct {
-	Pseudonym string   `json:"pseudonym"`
-	Status    string   `json:"status"`
-	Seq       int      `json:"seq"`
-	Holders   []string `json:"holders"`
-}
-
-func getCase(t *testing.T, org, role, ch, pseudonym string) caseState {
-	t.Helper()
-	b, err := contractFor(t, org, role, ch).EvaluateTransaction("cases:GetCase", pseudonym)
-	if err != nil {
-		t.Fatalf("GetCase: %s", errorText(err))
-	}
-	var s caseState
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("GetCase result %s: %v", b, err)
-	}
-	return s
-}
-
 // TestNationalProcedureOnLedger records a whole national procedure, each step by the agency and role
 // the workflow names, and reads the result as the auditor.
 func TestNationalProcedureOnLedger(t *testing.T) {

@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -55,3 +56,26 @@ func today() string { return time.Now().UTC().Format(time.DateOnly) }
 
 // daysAgo is the UTC date n days before today.
 func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
+
+// caseState is what the tests read of a case on the ledger.
+type caseState struct {
+	Pseudonym string   `json:"pseudonym"`
+	Status    string   `json:"status"`
+	Seq       int      `json:"seq"`
+	Holders   []string `json:"holders"`
+}
+
+// getCase reads a case as org's identity with role from org's own peer (or ledger), past the
+// gateways.
+func getCase(t *testing.T, org, role, ch, pseudonym string) caseState {
+	t.Helper()
+	b, err := cluster.Query(context.Background(), org, role, ch, "cases:GetCase", pseudonym)
+	if err != nil {
+		t.Fatalf("GetCase: %v", err)
+	}
+	var s caseState
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("GetCase result %s: %v", b, err)
+	}
+	return s
+}

@@ -9,10 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"google.golang.org/grpc/status"
+
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 	"github.com/caseledger/caseledger/network"
 	privacy "github.com/caseledger/caseledger/privacy-service"
 )
@@ -183,6 +188,36 @@ func (f *Fabric) StartGateway(ctx context.Context, org string) error {
 
 func (f *Fabric) Height(ctx context.Context, org, channel string) (uint64, error) {
 	return f.n.PeerHeight(ctx, org, channel)
+}
+
+// Query dials org's peer with the fabric-gateway client as org's identity for role.
+func (f *Fabric) Query(ctx context.Context, org, role, channel, fn string, args ...string) ([]byte, error) {
+	c, err := f.n.Connection(org)
+	if err != nil {
+		return nil, err
+	}
+	gw, conn, err := fabricconn.Dial(c, role, fabricconn.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("dial %s as %s: %w", org, role, err)
+	}
+	defer conn.Close()
+	defer gw.Close()
+	b, err := gw.GetNetwork(channel).GetContract(c.Chaincode).EvaluateWithContext(ctx, fn, client.WithArguments(args...))
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s as %s/%s: %s", fn, channel, org, role, errorText(err))
+	}
+	return b, nil
+}
+
+// errorText is the error and every detail the peers attached (the chaincode's "KIND: message").
+func errorText(err error) string {
+	parts := []string{err.Error()}
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			parts = append(parts, fmt.Sprint(d))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Block fetches block n with the peer CLI as org's admin (an independent client, no gateway).

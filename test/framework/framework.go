@@ -36,6 +36,10 @@ type Cluster interface {
 	StartGateway(ctx context.Context, org string) error
 	// Height is channel's block height as org's peer (or ledger) has it.
 	Height(ctx context.Context, org, channel string) (uint64, error)
+	// Query evaluates a chaincode function as org's identity with role on org's own peer (or
+	// ledger), past the gateway: what an honest member's own client reads. Errors carry the
+	// chaincode's "KIND: message".
+	Query(ctx context.Context, org, role, channel, fn string, args ...string) ([]byte, error)
 	// Block is block n of channel, fetched from org's peer (or ledger) in the bytes a peer
 	// delivers: what a scan for data that must never be on chain reads.
 	Block(ctx context.Context, org, channel string, n uint64) ([]byte, error)

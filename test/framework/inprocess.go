@@ -294,6 +294,17 @@ func (c *InProcess) Height(ctx context.Context, org, channel string) (uint64, er
 	return h, err
 }
 
+// Query evaluates on org's view of the in-process ledger.
+func (c *InProcess) Query(ctx context.Context, org, role, channel, fn string, args ...string) ([]byte, error) {
+	c.mu.Lock()
+	a, err := c.org(org)
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return a.ledger.Evaluate(ctx, domain.Role(role), channel, fn, args...)
+}
+
 // Block is block n of channel as org's ledger has it, marshalled as a peer delivers it.
 func (c *InProcess) Block(ctx context.Context, org, channel string, n uint64) ([]byte, error) {
 	c.mu.Lock()
