@@ -108,6 +108,7 @@ func TestRegistrationFactsRefused(t *testing.T) {
 		{"application without evidence", ProcedureDublin, de, EventFields{ApplicationRegisteredOn: "2026-08-03"}, KindInvalidArgument},
 		{"evidence without application", ProcedureDublin, de, EventFields{Evidence: EvidenceOther}, KindInvalidArgument},
 		{"hit without its date", ProcedureDublin, de, regFacts("2026-08-03", EvidenceEurodacHit, ""), KindInvalidArgument},
+		{"hit date alone", ProcedureDublin, de, EventFields{EvidenceReceivedOn: "2026-08-05"}, KindInvalidArgument},
 		{"application after the registration", ProcedureDublin, de, regFacts("2026-08-07", EvidenceOther, ""), KindInvalidArgument},
 	} {
 		t.Run(c.name, func(t *testing.T) {

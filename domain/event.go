@@ -240,7 +240,7 @@ func (f EventFields) validateValues() error {
 	if f.Evidence != "" && f.Evidence != EvidenceOther && f.EvidenceReceivedOn == "" {
 		return Errorf(KindInvalidArgument, "%s: required when evidence is a hit", FieldEvidenceOn)
 	}
-	if f.Evidence == EvidenceOther && f.EvidenceReceivedOn != "" {
+	if (f.Evidence == EvidenceOther || f.Evidence == "") && f.EvidenceReceivedOn != "" {
 		return Errorf(KindInvalidArgument, "%s: only with a Eurodac or VIS hit", FieldEvidenceOn)
 	}
 	urgent := f.Urgent != nil && *f.Urgent
