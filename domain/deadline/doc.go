@@ -39,7 +39,11 @@
 //     responsibility (41(1)), confirmed within 2 weeks, silence = confirmation
 //     (41(3)-(4)); transfer decision 2 weeks (42(1)); appeal 1-3 weeks
 //     (43(2)); transfer 6 months (46(1)); extensions and detention transfer
-//     NOT VERIFIED (46(2), 45(3)).
+//     NOT VERIFIED (46(2), 45(3)); re-examination only of an unconfirmed
+//     take back (2025/2055 Art 15(3), limits not retrieved) — the row
+//     REEXAMINATION_REQUEST_TAKE_CHARGE provides a take charge
+//     re-examination only once a period is configured for it
+//     (Clock.ReexaminationRule, ErrNotProvided).
 //   - AMMR_CRISIS: the AMMR table with the derogations of Reg (EU) 2024/1359
 //     Art 12(2) (V(ES)): take charge request 4 months, reply 2 months, take
 //     back notification and confirmation 1 month, transfer 1 year. RegimeFor
@@ -95,7 +99,10 @@
 // a transfer decision or appeal, the transfer (TransferDeadline, restarted
 // by a final suspensive appeal decision and extended only when the
 // extension is notified before the unextended deadline, 1560 Art 9(2)) —
-// and each Deadline carries the consequence of its lapse (Lapsed):
+// and each Deadline carries the consequence of its lapse (Lapsed) and the
+// flags of its period and consequence. A request limit's consequence says
+// what a request sent after it loses (Consequence.BarsLateRequest: the
+// requesting state stays responsible, so silence is no acceptance):
 // ImplicitAcceptance / ImplicitConfirmation allow IMPLICITLY_ACCEPTED,
 // ResponsibilityShifts allows RESPONSIBILITY_SHIFTED, ConsequenceNone allows
 // nothing (an AMMR take back notification sent late still binds the
