@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
@@ -580,19 +579,10 @@ func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	var texts []string
+	if ces := fabricconn.ChaincodeErrors(err); len(ces) > 0 {
+		return ces[0].Err
+	}
 	if st, ok := status.FromError(err); ok {
-		texts = append(texts, st.Message())
-		for _, d := range st.Details() {
-			if ed, ok := d.(interface{ GetMessage() string }); ok {
-				texts = append(texts, ed.GetMessage())
-			}
-		}
-		for _, t := range texts {
-			if kind, msg, ok := findKind(t); ok {
-				return &domain.Error{Kind: kind, Message: msg}
-			}
-		}
 		switch st.Code() {
 		case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.ResourceExhausted, codes.Aborted:
 			return fmt.Errorf("%w: %s", ErrLedgerUnavailable, st.Code())
@@ -602,17 +592,6 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrLedgerUnavailable, err)
 	}
 	return fmt.Errorf("%w: %s", ErrLedgerUnavailable, err.Error())
-}
-
-// findKind extracts a chaincode error kind from a message. ParseError
-// reports INTERNAL both for "INTERNAL: …" and for text without any kind; only
-// the former counts.
-func findKind(msg string) (domain.Kind, string, bool) {
-	kind, rest := domain.ParseError(msg)
-	if kind == domain.KindInternal && !strings.Contains(msg, string(domain.KindInternal)) {
-		return "", "", false
-	}
-	return kind, rest, true
 }
 
 func outcomeOf(err error) string {

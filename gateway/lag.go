@@ -11,10 +11,10 @@ import (
 	gwproto "github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // Refusals by other organisations' endorsers.
@@ -57,15 +57,9 @@ func (e *EndorserRefusal) Unwrap() error { return e.Err }
 // classifyEndorse is classify for a failed endorsement, naming the endorser
 // whose answer decided it.
 func classifyEndorse(err error) error {
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			ed, ok := d.(*gwproto.ErrorDetail)
-			if !ok {
-				continue
-			}
-			if kind, msg, ok := findKind(ed.GetMessage()); ok {
-				return &EndorserRefusal{MSPID: ed.GetMspId(), Address: ed.GetAddress(), Err: &domain.Error{Kind: kind, Message: msg}}
-			}
+	for _, ce := range fabricconn.ChaincodeErrors(err) {
+		if ce.FromPeer {
+			return &EndorserRefusal{MSPID: ce.MSPID, Address: ce.Address, Err: ce.Err}
 		}
 	}
 	return classify(err)

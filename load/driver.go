@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
 // Driver carries out operations against the network, one way or another (bare fabric-gateway
@@ -152,19 +153,13 @@ func ErrorText(err error) string {
 	return strings.Join(parts, " | ")
 }
 
-// chaincodeKind finds the chaincode's "KIND: message" in the error or in the details the peers
-// attached to its gRPC status.
+// chaincodeKind finds the chaincode's "KIND: message" in a Fabric error (its gRPC status or
+// the details the peers attached to it) or, for a ledger that is not Fabric (the in-process
+// one, the tests' fakes), in the error's text.
 func chaincodeKind(err error) (domain.Kind, bool) {
-	texts := []string{err.Error()}
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			texts = append(texts, fmt.Sprint(d))
-		}
+	if ces := fabricconn.ChaincodeErrors(err); len(ces) > 0 {
+		return ces[0].Err.Kind, true
 	}
-	for _, t := range texts {
-		if k, _, found := domain.FindKind(t); found {
-			return k, true
-		}
-	}
-	return "", false
+	k, _, found := domain.FindKind(err.Error())
+	return k, found
 }
