@@ -141,7 +141,7 @@ func problemOf(err error) *api.Problem {
 // privacyDetail keeps the privacy service's validation text: it never quotes
 // the rejected value (privacy-service/validate.go).
 func privacyDetail(err error) string {
-	var pp *privacy.Problem
+	var pp *privacy.ProblemError
 	if errors.As(err, &pp) {
 		return pp.Detail
 	}

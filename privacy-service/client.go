@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/caseledger/caseledger/api"
 )
 
 // Client calls a privacy service over HTTPS with mutual TLS. It implements
-// Vault; failures are *Problem errors that unwrap to the sentinel errors, and
+// Vault; failures are *ProblemError errors that unwrap to the sentinel errors, and
 // transport failures wrap ErrUnavailable.
 type Client struct {
 	base string
@@ -84,9 +86,9 @@ func (c *Client) call(ctx context.Context, path string, req, resp any) (int, err
 }
 
 func readProblem(res *http.Response) error {
-	p := &Problem{}
+	p := &ProblemError{}
 	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if err := json.Unmarshal(data, p); err == nil && p.Code != "" {
+	if err := json.Unmarshal(data, &p.Problem); err == nil && p.Code != "" {
 		return p
 	}
 	// Not a problem document (a proxy, say): classify by status.
@@ -103,7 +105,7 @@ func readProblem(res *http.Response) error {
 	case res.StatusCode >= 500:
 		code = CodeUnavailable
 	}
-	return &Problem{Code: string(code), Status: res.StatusCode, Title: http.StatusText(res.StatusCode)}
+	return &ProblemError{api.Problem{Code: string(code), Status: res.StatusCode, Title: http.StatusText(res.StatusCode)}}
 }
 
 func domainPath(domain, op string) string {

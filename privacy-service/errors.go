@@ -3,6 +3,8 @@ package privacy
 import (
 	"errors"
 	"net/http"
+
+	"github.com/caseledger/caseledger/api"
 )
 
 // Sentinel errors of the vault. Both Store and Client return errors that wrap
@@ -40,95 +42,81 @@ const (
 	CodeInternal             Code = "INTERNAL"
 )
 
-type codeInfo struct {
+// codeSpec is how the service answers one code, and the sentinel error the
+// code stands for.
+type codeSpec struct {
+	code Code
+	// err selects the code (errors.Is) and is what a client's error unwraps to.
 	err    error
 	status int
 	title  string
 }
 
-var codeTable = map[Code]codeInfo{
-	CodeInvalidInput:         {ErrInvalidInput, http.StatusBadRequest, "Invalid input"},
-	CodeUnknownDomain:        {ErrUnknownDomain, http.StatusBadRequest, "Unknown pseudonymisation domain"},
-	CodeNotFound:             {ErrNotFound, http.StatusNotFound, "Not found"},
-	CodeConflict:             {ErrConflict, http.StatusConflict, "Conflict"},
-	CodePayloadTooLarge:      {ErrTooLarge, http.StatusRequestEntityTooLarge, "Payload too large"},
-	CodeUnauthenticated:      {ErrUnauthenticated, http.StatusUnauthorized, "Unauthenticated"},
-	CodeForbidden:            {ErrForbidden, http.StatusForbidden, "Forbidden"},
-	CodeUnsupportedMediaType: {ErrInvalidInput, http.StatusUnsupportedMediaType, "Unsupported media type"},
-	CodeUnavailable:          {ErrUnavailable, http.StatusServiceUnavailable, "Service unavailable"},
-	CodeInternal:             {nil, http.StatusInternalServerError, "Internal error"},
+// codes is the service's one table of errors: code, sentinel, HTTP status,
+// title. The first row whose sentinel the error matches decides, so the more
+// specific sentinels (errUnsupportedMedia and ErrUnknownDomain wrap or refine
+// ErrInvalidInput) come first; an error matching none is INTERNAL.
+var codes = []codeSpec{
+	{CodeUnsupportedMediaType, errUnsupportedMedia, http.StatusUnsupportedMediaType, "Unsupported media type"},
+	{CodeUnknownDomain, ErrUnknownDomain, http.StatusBadRequest, "Unknown pseudonymisation domain"},
+	{CodeInvalidInput, ErrInvalidInput, http.StatusBadRequest, "Invalid input"},
+	{CodeNotFound, ErrNotFound, http.StatusNotFound, "Not found"},
+	{CodeConflict, ErrConflict, http.StatusConflict, "Conflict"},
+	{CodePayloadTooLarge, ErrTooLarge, http.StatusRequestEntityTooLarge, "Payload too large"},
+	{CodeUnauthenticated, ErrUnauthenticated, http.StatusUnauthorized, "Unauthenticated"},
+	{CodeForbidden, ErrForbidden, http.StatusForbidden, "Forbidden"},
+	{CodeUnavailable, ErrUnavailable, http.StatusServiceUnavailable, "Service unavailable"},
+	{CodeInternal, nil, http.StatusInternalServerError, "Internal error"},
+}
+
+func specOf(code Code) codeSpec {
+	for _, cs := range codes {
+		if cs.code == code {
+			return cs
+		}
+	}
+	return codes[len(codes)-1]
 }
 
 // CodeOf maps an error to its stable code; unknown errors are INTERNAL.
 func CodeOf(err error) Code {
-	var p *Problem
-	if errors.As(err, &p) && p.Code != "" {
-		return Code(p.Code)
+	var pe *ProblemError
+	if errors.As(err, &pe) && pe.Code != "" {
+		return Code(pe.Code)
 	}
-	switch {
-	case errors.Is(err, errUnsupportedMedia):
-		return CodeUnsupportedMediaType
-	case errors.Is(err, ErrUnknownDomain):
-		return CodeUnknownDomain
-	case errors.Is(err, ErrInvalidInput):
-		return CodeInvalidInput
-	case errors.Is(err, ErrNotFound):
-		return CodeNotFound
-	case errors.Is(err, ErrConflict):
-		return CodeConflict
-	case errors.Is(err, ErrTooLarge):
-		return CodePayloadTooLarge
-	case errors.Is(err, ErrUnauthenticated):
-		return CodeUnauthenticated
-	case errors.Is(err, ErrForbidden):
-		return CodeForbidden
-	case errors.Is(err, ErrUnavailable):
-		return CodeUnavailable
-	default:
-		return CodeInternal
+	for _, cs := range codes {
+		if cs.err != nil && errors.Is(err, cs.err) {
+			return cs.code
+		}
 	}
+	return CodeInternal
 }
 
-// Problem is an RFC 9457 problem document with a stable Code. The client
-// returns it as the error of a failed call; it unwraps to the sentinel error
-// of its code.
-type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-	Code   string `json:"code"`
-}
-
-func (p *Problem) Error() string {
-	if p.Detail != "" {
-		return p.Code + ": " + p.Detail
-	}
-	return p.Code + ": " + p.Title
+// ProblemError is a problem document (api.Problem) the service answered, as
+// the client returns it: it unwraps to the sentinel error of its code, so
+// errors.Is(err, ErrNotFound) works whatever the transport.
+type ProblemError struct {
+	api.Problem
 }
 
 // Unwrap lets errors.Is(err, ErrNotFound) work on errors from the client.
-func (p *Problem) Unwrap() error {
-	if info, ok := codeTable[Code(p.Code)]; ok && info.err != nil {
-		return info.err
-	}
-	return nil
+func (e *ProblemError) Unwrap() error {
+	return specOf(Code(e.Code)).err
 }
 
 // problemFor builds the problem document for err. The detail is taken from
 // the error text, which never carries a local reference (see validate.go).
-func problemFor(err error) *Problem {
-	code := CodeOf(err)
-	info := codeTable[code]
+func problemFor(err error) *api.Problem {
+	cs := specOf(CodeOf(err))
 	detail := err.Error()
-	if code == CodeInternal {
+	if cs.code == CodeInternal {
 		detail = "" // internal errors may name paths; keep them in the log only
 	}
-	return &Problem{
-		Type:   "urn:caseledger:privacy:problem:" + string(code),
-		Title:  info.title,
-		Status: info.status,
+	return &api.Problem{
+		Type:   "urn:caseledger:privacy:problem:" + string(cs.code),
+		Title:  cs.title,
+		Status: cs.status,
 		Detail: detail,
-		Code:   string(code),
+		Code:   string(cs.code),
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caseledger/caseledger/api"
 )
 
 // testPKI is an agency CA with server and client certificates, written as
@@ -256,7 +258,7 @@ func TestHTTPProblems(t *testing.T) {
 			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("content type %q", ct)
 			}
-			var pr Problem
+			var pr api.Problem
 			if err := json.Unmarshal(body, &pr); err != nil {
 				t.Fatal(err)
 			}
