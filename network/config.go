@@ -297,9 +297,13 @@ func (n *Network) OrdererAddress(i int) string { return addr(n.desc.OrdererPorts
 func (n *Network) Membership() domain.Membership { return n.desc.Membership() }
 
 // ChaincodeConfig is the one chaincode configuration all orgs' chaincode servers load.
-func (n *Network) ChaincodeConfig() api.ChaincodeConfig {
+func (n *Network) ChaincodeConfig() api.ChaincodeConfig { return n.desc.ChaincodeConfig() }
+
+// ChaincodeConfig is the chaincode configuration of the described network (also the in-process
+// ledger's, internal/inproc).
+func (d Description) ChaincodeConfig() api.ChaincodeConfig {
 	return api.ChaincodeConfig{
-		Membership:        n.Membership(),
+		Membership:        d.Membership(),
 		ClockTolerance:    api.DefaultClockTolerance,
 		LateRecordingDays: api.DefaultLateRecordingDays,
 		MaxPageSize:       api.DefaultMaxPageSize,

@@ -42,7 +42,6 @@ import (
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/chaincode"
 	"github.com/caseledger/caseledger/domain"
-	"github.com/caseledger/caseledger/domain/deadline"
 	"github.com/caseledger/caseledger/gateway/ledger"
 	"github.com/caseledger/caseledger/internal/fakestub"
 	"github.com/caseledger/caseledger/network"
@@ -101,18 +100,6 @@ type committed struct {
 	code  peer.TxValidationCode
 }
 
-// Config is the chaincode configuration for a description: the one every
-// organisation's chaincode server loads (network.Network.ChaincodeConfig).
-func Config(d network.Description) api.ChaincodeConfig {
-	return api.ChaincodeConfig{
-		Membership:        d.Membership(),
-		ClockTolerance:    api.DefaultClockTolerance,
-		LateRecordingDays: api.DefaultLateRecordingDays,
-		MaxPageSize:       api.DefaultMaxPageSize,
-		Deadlines:         deadline.DefaultConfig(),
-	}
-}
-
 // New builds the network: a CA, a peer identity and one client identity per
 // enrolled role for every organisation, and every channel's genesis block.
 func New(o Options) (*Network, error) {
@@ -126,7 +113,7 @@ func New(o Options) (*Network, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	n := &Network{desc: o.Topology, cfg: Config(o.Topology), chaincode: o.Topology.Chaincode.Name, now: o.Now,
+	n := &Network{desc: o.Topology, cfg: o.Topology.ChaincodeConfig(), chaincode: o.Topology.Chaincode.Name, now: o.Now,
 		msps: map[string]*msp{}, peers: map[string]*signer{}, ids: map[string]map[domain.Role]*signer{},
 		channels: map[string]*channel{}, writes: map[string]int{}, evals: map[string]int{}}
 	cc, err := chaincode.New(n.cfg, chaincode.WithClock(o.Now))
