@@ -302,11 +302,7 @@ func (g *Gateway) once(ctx context.Context, org, url, token, idempotencyKey stri
 // ParseProblem turns an error answer into a *ProblemError (status only, if the body is not a
 // problem document).
 func ParseProblem(status int, body []byte) *ProblemError {
-	var p struct {
-		Code   string `json:"code"`
-		Detail string `json:"detail"`
-		Title  string `json:"title"`
-	}
+	var p api.Problem
 	pe := &ProblemError{Status: status}
 	if json.Unmarshal(body, &p) == nil {
 		pe.Code, pe.Detail = p.Code, p.Detail
