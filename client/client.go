@@ -52,7 +52,7 @@ var (
 )
 
 // Problem is a problem+json answer of the gateway (RFC 9457 with a stable
-// Code, see gateway.ProblemCodes).
+// Code, see api.Problem and gateway.ProblemCodes).
 type Problem struct {
 	api.Problem
 	// RequestID is the gateway's X-Request-Id of the answer (its logs name it).
