@@ -3,8 +3,13 @@ package domain
 import "slices"
 
 // VocabularyVersion is the version of the closed event vocabulary. Every
-// recorded event carries it; a change to any list below (new code, new field,
-// new value) bumps it, and payloads naming another version are refused.
+// recorded event carries it, and payloads naming another version are refused.
+// The vocabulary may grow without a new version (a new code, a new optional
+// field, a new value): every payload valid before stays valid with the same
+// meaning, and every endorser runs the same chaincode. Removing or renaming
+// anything, making a field required or changing what a value means bumps it,
+// because a payload composed against the old lists would then be read
+// differently (docs/chaincode.md, "Vocabulary").
 const VocabularyVersion = 1
 
 // EventCode names a process step (DESIGN §4).
