@@ -311,9 +311,12 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, getenv fu
 	fs := flag.NewFlagSet("caseledger "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	runner := cmd.setup(fs)
-	a.role = cmd.role
 	a.g.register(fs)
 	pos, err := parseInterleaved(fs, rest)
+	a.role = cmd.role
+	if ch := fs.Lookup("channel"); a.role == "" && ch != nil && ch.Value.String() == "dublin" {
+		a.role = "dublin-officer" // the dublin channel is the Dublin units'
+	}
 	if err == nil && len(pos) > 0 && !cmd.positional {
 		err = usagef("unexpected argument %q", pos[0])
 	}

@@ -30,6 +30,7 @@ func writeProfile(t *testing.T, root string, info api.APIInfo) {
 func TestOrgWithoutRoleTakesTheRoleTheCommandNeeds(t *testing.T) {
 	g := newFakeGateway(t)
 	g.answer["GET /v1/dublin/deadlines"] = func([]byte) (int, any) { return 200, api.Board{Today: "2026-12-04"} }
+	g.answer["POST /v1/cases/state"] = func([]byte) (int, any) { return 200, api.CaseView{} }
 	g.answer["POST /v1/rights/rectify"] = func([]byte) (int, any) { return 200, api.RectifyResponse{Channel: "national"} }
 	root := t.TempDir()
 	writeProfile(t, root, api.APIInfo{Org: "asylum-office", MSPID: "AsylumOfficeMSP", URL: g.srv.URL, CAFile: g.caFile,
@@ -46,6 +47,8 @@ func TestOrgWithoutRoleTakesTheRoleTheCommandNeeds(t *testing.T) {
 	}{
 		{[]string{"--org", "asylum-office", "whoami"}, "/v1/whoami", "Bearer clg_cw", "asylum-office as caseworker (it also has admin, dublin-officer: choose with --role)"},
 		{[]string{"--org", "asylum-office", "deadlines"}, "/v1/dublin/deadlines", "Bearer clg_dub", "asylum-office as dublin-officer (it also has admin, caseworker"},
+		{[]string{"--org", "asylum-office", "show", "--channel", "dublin", "--ref", "D-1"}, "/v1/cases/state", "Bearer clg_dub", "asylum-office as dublin-officer"},
+		{[]string{"--org", "asylum-office", "show", "--channel", "national", "--ref", "N-1"}, "/v1/cases/state", "Bearer clg_cw", "asylum-office as caseworker"},
 		{[]string{"--org", "asylum-office", "rectify", "--channel", "national", "--ref", "A", "--new-ref", "B"}, "/v1/rights/rectify", "Bearer clg_admin", "asylum-office as admin"},
 		{[]string{"--org", "partner-state", "whoami"}, "/v1/whoami", "Bearer clg_ps_dub", "partner-state as dublin-officer (it also has admin"},
 		{[]string{"--org", "asylum-office", "--quiet", "whoami"}, "/v1/whoami", "Bearer clg_cw", ""},
