@@ -4,8 +4,11 @@
 // every write (retried with the same key when the outcome is unknown),
 // problem+json errors as *Problem, and the event stream with resume.
 //
-// The request and response types are the gateway's own (package gateway),
-// so the client cannot drift from the server.
+// The request and response types are those of package api, which the
+// gateway answers with too, so the client cannot drift from the server; the
+// client links none of the server (no Fabric, gRPC, Badger or Prometheus:
+// make check holds it to that). See the examples: connect, record an event,
+// follow the event stream.
 package client
 
 import (
