@@ -1,3 +1,6 @@
+// The files the network generates for an agency's own services: how to call
+// its gateway (APIInfo) and how to reach its peer (Connection).
+
 package api
 
 import (
@@ -90,7 +93,8 @@ func LoadAPIInfo(path string) (APIInfo, error) {
 	return a, nil
 }
 
-// Ports of one organisation's services (derived from BasePort and the org's position).
+// OrgPorts are the ports of one organisation's services (derived from the
+// network description's BasePort and the org's position).
 type OrgPorts struct {
 	CA, CAOps, TLSCA, TLSCAOps   int
 	Peer, PeerChaincode, PeerOps int
