@@ -140,9 +140,9 @@ func (n *Network) writeConfigtx() error {
 	for i := 0; i < oo.Orderers; i++ {
 		p := n.desc.OrdererPortsOf(i)
 		tlsCert := filepath.Join(n.ordererDir(i), "tls", "server.crt")
-		ordererAddrs = append(ordererAddrs, addr(p.Listen))
+		ordererAddrs = append(ordererAddrs, n.addr(p.Listen))
 		consenters = append(consenters, map[string]any{
-			"Host": "127.0.0.1", "Port": p.Listen, "ClientTLSCert": tlsCert, "ServerTLSCert": tlsCert,
+			"Host": n.desc.HostOf(oo.Name), "Port": p.Listen, "ClientTLSCert": tlsCert, "ServerTLSCert": tlsCert,
 		})
 	}
 	ordererOrg := map[string]any{
@@ -165,7 +165,7 @@ func (n *Network) writeConfigtx() error {
 				"Endorsement": policy("Signature", fmt.Sprintf("OR('%s.peer')", m)),
 			},
 			// Anchor peers go straight into the genesis block: no separate channel update.
-			"AnchorPeers": []map[string]any{{"Host": "127.0.0.1", "Port": n.desc.PortsOf(o.Name).Peer}},
+			"AnchorPeers": []map[string]any{{"Host": n.desc.HostOf(o.Name), "Port": n.desc.PortsOf(o.Name).Peer}},
 		}
 	}
 	meta := func(rule string) map[string]string { return policy("ImplicitMeta", rule) }
@@ -197,12 +197,22 @@ func (n *Network) writeConfigtx() error {
 				"EtcdRaft": map[string]any{
 					"Consenters": consenters,
 					"Options": map[string]any{
-						// 500 ms ticks: with 250 ms (a frozen leader replaced in 2.5-5 s instead of
-						// 5-10 s) two of three full fault runs left a restarted orderer's chain stuck
-						// (not ticking, "lease is not expired" to every pre-vote) and the channel without
-						// a leader once another orderer was killed (docs/performance.md, "Grey failures").
-						"TickInterval": "500ms", "ElectionTick": 10, "HeartbeatTick": 1,
-						"MaxInflightBlocks": 5, "SnapshotIntervalSize": "16 MB",
+						// 250 ms ticks (sample 500 ms): a frozen leader is replaced after 10-20 ticks,
+						// 2.5-5 s instead of 5-10 s in which nobody's block is cut.
+						//
+						// 256 KB snapshots (sample 16 MB): Fabric v2.5.0 can deadlock an orderer
+						// restarted while a channel's Raft log still holds the consenter additions
+						// it began with (hyperledger/fabric#4199: etcdraft chain.apply sends each
+						// replayed ConfChange on the unbuffered WALSyncC, chain.go:1153, while
+						// node.run may already wait to send the next Ready on applyC, node.go:156;
+						// the chain never ticks again and the channel loses its quorum at the next
+						// fault). The first snapshot drops them from the log for good; 16 MB left
+						// that window open for the channel's first ~4,000 transactions, 256 KB
+						// closes it while the network is set up. A follower more than 4 blocks
+						// behind at a snapshot catches up by pulling blocks from the other orderers
+						// (docs/performance.md, "Grey failures").
+						"TickInterval": "250ms", "ElectionTick": 10, "HeartbeatTick": 1,
+						"MaxInflightBlocks": 5, "SnapshotIntervalSize": "256 KB",
 					},
 				},
 				"Organizations": []map[string]any{ordererOrg},
@@ -268,7 +278,7 @@ func (n *Network) peerCLI(ctx context.Context, org, user string, args ...string)
 		"FABRIC_LOGGING_SPEC=WARN",
 		"CORE_PEER_LOCALMSPID="+o.MSPID,
 		"CORE_PEER_MSPCONFIGPATH="+n.UserMSPDir(org, user),
-		"CORE_PEER_ADDRESS="+addr(n.desc.PortsOf(org).Peer),
+		"CORE_PEER_ADDRESS="+n.addr(n.desc.PortsOf(org).Peer),
 		"CORE_PEER_TLS_ENABLED=true",
 		"CORE_PEER_TLS_ROOTCERT_FILE="+n.TLSCACert(org),
 	)
@@ -291,7 +301,7 @@ func (n *Network) PeerCLI(ctx context.Context, org, user string, args ...string)
 func (n *Network) OrdererTLSCA() string { return n.TLSCACert(n.desc.OrdererOrg.Name) }
 
 // OrdererAddress is the client address of orderer i.
-func (n *Network) OrdererAddress(i int) string { return addr(n.desc.OrdererPortsOf(i).Listen) }
+func (n *Network) OrdererAddress(i int) string { return n.addr(n.desc.OrdererPortsOf(i).Listen) }
 
 // Membership derives the chaincode's who-is-who from the description (Description.Membership).
 func (n *Network) Membership() domain.Membership { return n.desc.Membership() }

@@ -34,7 +34,7 @@ func (n *Network) ordererEnv(i int) []string {
 	return []string{
 		"FABRIC_CFG_PATH=" + n.configDir(),
 		"FABRIC_LOGGING_SPEC=INFO",
-		"ORDERER_GENERAL_LISTENADDRESS=127.0.0.1",
+		"ORDERER_GENERAL_LISTENADDRESS=" + n.desc.HostOf(n.desc.OrdererOrg.Name),
 		"ORDERER_GENERAL_LISTENPORT=" + strconv.Itoa(p.Listen),
 		"ORDERER_GENERAL_LOCALMSPID=" + n.desc.OrdererOrg.MSPID,
 		"ORDERER_GENERAL_LOCALMSPDIR=" + filepath.Join(dir, "msp"),
@@ -49,13 +49,13 @@ func (n *Network) ordererEnv(i int) []string {
 		"ORDERER_FILELEDGER_LOCATION=" + data.Ledger,
 		"ORDERER_CONSENSUS_WALDIR=" + data.WAL,
 		"ORDERER_CONSENSUS_SNAPDIR=" + data.Snapshot,
-		"ORDERER_OPERATIONS_LISTENADDRESS=" + addr(p.Ops),
+		"ORDERER_OPERATIONS_LISTENADDRESS=" + n.addr(p.Ops),
 		"ORDERER_OPERATIONS_TLS_ENABLED=true",
 		"ORDERER_OPERATIONS_TLS_CERTIFICATE=" + filepath.Join(tls, "server.crt"),
 		"ORDERER_OPERATIONS_TLS_PRIVATEKEY=" + filepath.Join(tls, "server.key"),
 		// /metrics needs a client certificate from the org's TLS CA (healthz stays open).
 		"ORDERER_OPERATIONS_TLS_CLIENTROOTCAS=[" + tlsCA + "]",
-		"ORDERER_ADMIN_LISTENADDRESS=" + addr(p.Admin),
+		"ORDERER_ADMIN_LISTENADDRESS=" + n.addr(p.Admin),
 		"ORDERER_ADMIN_TLS_ENABLED=true",
 		"ORDERER_ADMIN_TLS_PRIVATEKEY=" + filepath.Join(tls, "server.key"),
 		"ORDERER_ADMIN_TLS_CERTIFICATE=" + filepath.Join(tls, "server.crt"),
@@ -78,18 +78,21 @@ func (n *Network) peerEnv(o Org) []string {
 		"CORE_PEER_TLS_CERT_FILE=" + filepath.Join(tls, "server.crt"),
 		"CORE_PEER_TLS_KEY_FILE=" + filepath.Join(tls, "server.key"),
 		"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(tls, "ca.crt"),
-		"CORE_PEER_ADDRESS=" + addr(p.Peer),
-		"CORE_PEER_LISTENADDRESS=" + addr(p.Peer),
-		"CORE_PEER_CHAINCODEADDRESS=" + addr(p.PeerChaincode),
-		"CORE_PEER_CHAINCODELISTENADDRESS=" + addr(p.PeerChaincode),
-		"CORE_PEER_GOSSIP_BOOTSTRAP=" + addr(p.Peer),
+		"CORE_PEER_ADDRESS=" + n.addr(p.Peer),
+		"CORE_PEER_LISTENADDRESS=" + n.addr(p.Peer),
+		"CORE_PEER_CHAINCODEADDRESS=" + n.addr(p.PeerChaincode),
+		"CORE_PEER_CHAINCODELISTENADDRESS=" + n.addr(p.PeerChaincode),
+		"CORE_PEER_GOSSIP_BOOTSTRAP=" + n.addr(p.Peer),
 		// The gateway service finds other orgs' peers through gossip: every peer must advertise itself.
-		"CORE_PEER_GOSSIP_EXTERNALENDPOINT=" + addr(p.Peer),
+		"CORE_PEER_GOSSIP_EXTERNALENDPOINT=" + n.addr(p.Peer),
 		// Gossip defaults (5 s alive, 25 s reconnect) make a fresh or restarted peer wait up to half a
 		// minute before the gateway can find other orgs' endorsers; on a LAN of a few peers shorter
 		// intervals cost nothing.
 		"CORE_PEER_GOSSIP_ALIVETIMEINTERVAL=1s",
-		"CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s",
+		// How soon the others learn this peer's ledger height: a peer cut off from its orderer
+		// (frozen) pulls the blocks it misses from a peer whose height it has learnt (core.yaml,
+		// peer.gossip.state), so this bounds how far behind it commits while cut off.
+		"CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=500ms",
 		"CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s",
 		"CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s",
 		// The peer's gateway service tries the orderers in random order, each for at most this
@@ -105,7 +108,7 @@ func (n *Network) peerEnv(o Org) []string {
 		// The same folders the disk watcher watches (diskwatch.go).
 		"CORE_PEER_FILESYSTEMPATH=" + n.peerDataDir(o.Name),
 		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + n.peerSnapshotsDir(o.Name),
-		"CORE_OPERATIONS_LISTENADDRESS=" + addr(p.PeerOps),
+		"CORE_OPERATIONS_LISTENADDRESS=" + n.addr(p.PeerOps),
 		"CORE_OPERATIONS_TLS_ENABLED=true",
 		"CORE_OPERATIONS_TLS_CERT_FILE=" + filepath.Join(tls, "server.crt"),
 		"CORE_OPERATIONS_TLS_KEY_FILE=" + filepath.Join(tls, "server.key"),
@@ -181,13 +184,13 @@ func (n *Network) waitHealthz(ctx context.Context, name string, within time.Dura
 func (n *Network) opsEndpoint(node string) (url, caFile, clientTLS string, err error) {
 	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
 		if node == n.OrdererNode(i) {
-			return "https://" + addr(n.desc.OrdererPortsOf(i).Ops), n.OrdererTLSCA(),
+			return "https://" + n.addr(n.desc.OrdererPortsOf(i).Ops), n.OrdererTLSCA(),
 				filepath.Join(n.orgDir(n.desc.OrdererOrg.Name), "users", "admin", "tls"), nil
 		}
 	}
 	for _, o := range n.desc.Orgs {
 		if node == PeerNode(o.Name) {
-			return "https://" + addr(n.desc.PortsOf(o.Name).PeerOps), n.TLSCACert(o.Name), n.ServiceTLSDir(o.Name, "peer0"), nil
+			return "https://" + n.addr(n.desc.PortsOf(o.Name).PeerOps), n.TLSCACert(o.Name), n.ServiceTLSDir(o.Name, "peer0"), nil
 		}
 	}
 	return "", "", "", fmt.Errorf("%s has no operations endpoint", node)
@@ -319,7 +322,7 @@ func (n *Network) osnJoin(ctx context.Context, i int, ch string) error {
 	adminTLS := filepath.Join(n.orgDir(n.desc.OrdererOrg.Name), "users", "admin", "tls")
 	cmd := exec.CommandContext(ctx, n.bin("osnadmin"), "channel", "join",
 		"--channelID", ch, "--config-block", n.channelBlock(ch),
-		"-o", addr(n.desc.OrdererPortsOf(i).Admin),
+		"-o", n.addr(n.desc.OrdererPortsOf(i).Admin),
 		"--ca-file", n.OrdererTLSCA(),
 		"--client-cert", filepath.Join(adminTLS, "server.crt"),
 		"--client-key", filepath.Join(adminTLS, "server.key"))
@@ -335,7 +338,7 @@ func (n *Network) osnJoin(ctx context.Context, i int, ch string) error {
 func (n *Network) OrdererHeight(ctx context.Context, i int, ch string) (uint64, error) {
 	adminTLS := filepath.Join(n.orgDir(n.desc.OrdererOrg.Name), "users", "admin", "tls")
 	cmd := exec.CommandContext(ctx, n.bin("osnadmin"), "channel", "list", "--channelID", ch,
-		"-o", addr(n.desc.OrdererPortsOf(i).Admin), "--ca-file", n.OrdererTLSCA(),
+		"-o", n.addr(n.desc.OrdererPortsOf(i).Admin), "--ca-file", n.OrdererTLSCA(),
 		"--client-cert", filepath.Join(adminTLS, "server.crt"),
 		"--client-key", filepath.Join(adminTLS, "server.key"))
 	cmd.Env = baseEnv()

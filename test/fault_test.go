@@ -206,7 +206,7 @@ func faultUnderLoad(t *testing.T, spec faultSpec) {
 		if err := itNet.Supervisor().Kill(node); err != nil {
 			t.Fatalf("kill %s: %v", node, err)
 		}
-		t.Logf("SIGKILL %s", node)
+		t.Logf("SIGKILL %s at %s", node, killed.Format("15:04:05.000"))
 		time.Sleep(spec.downFor)
 		restartAt = time.Now()
 		if err := restart(fctx); err != nil {
@@ -320,6 +320,38 @@ func noteLoadRefs(tag string, cases []*load.Case) {
 	noteRealIdentifiers(ids...)
 }
 
+// awaitRaftSnapshots waits until every orderer has taken a Raft snapshot of every channel since
+// it started, so that a restart no longer replays the consenter additions each channel's Raft log
+// begins with. Fabric v2.5.0 can deadlock an orderer that replays them (hyperledger/fabric#4199,
+// fixed after v2.5.0): etcdraft chain.apply hands each replayed ConfChange to node.run on the
+// unbuffered WALSyncC (chain.go:1153) while node.run may already wait to hand the chain the next
+// Ready on applyC (node.go:156); that chain never ticks again and the channel loses its quorum at
+// the next fault. The channels' 256 KB snapshot interval (network/config.go) closes that window
+// after the first seconds of load (the quieter Dublin channel's ~60 blocks: ~15 s into the first
+// test); later tests find the snapshots there.
+func awaitRaftSnapshots(ctx context.Context, t *testing.T) {
+	t.Helper()
+	start := time.Now()
+	for i := range itNet.Description().OrdererOrg.Orderers {
+		node := itNet.OrdererNode(i)
+		for _, ch := range itNet.Description().Channels {
+			series := `consensus_etcdraft_snapshot_block_number{channel="` + ch.Name + `"}`
+			for {
+				// Fabric sets the gauge to the last snapshot's block at start, 0 without one.
+				if v, err := itNet.MetricValue(ctx, node, series); err == nil && v > 0 {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					t.Fatalf("%s took no Raft snapshot of %s: restarting it could deadlock its chain (fabric#4199)", node, ch.Name)
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+		}
+	}
+	t.Logf("every orderer has a Raft snapshot of every channel (waited %s)", time.Since(start).Round(100*time.Millisecond))
+}
+
 func restartOrderer(i int) func(context.Context) error {
 	return func(ctx context.Context) error { return itNet.StartOrderer(ctx, i) }
 }
@@ -333,6 +365,7 @@ var killedOrderers = map[int]bool{}
 
 func TestFaultRaftLeader(t *testing.T) {
 	faultUnderLoad(t, faultSpec{downFor: 3 * time.Second, target: func(ctx context.Context, t *testing.T) (string, func(context.Context) error) {
+		awaitRaftSnapshots(ctx, t)
 		i, err := itNet.RaftLeader(ctx, "national")
 		if err != nil {
 			t.Fatal(err)
@@ -344,6 +377,7 @@ func TestFaultRaftLeader(t *testing.T) {
 
 func TestFaultRaftFollower(t *testing.T) {
 	faultUnderLoad(t, faultSpec{downFor: 3 * time.Second, target: func(ctx context.Context, t *testing.T) (string, func(context.Context) error) {
+		awaitRaftSnapshots(ctx, t)
 		leader, err := itNet.RaftLeader(ctx, "national")
 		if err != nil {
 			t.Fatal(err)

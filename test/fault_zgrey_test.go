@@ -10,7 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -57,7 +56,7 @@ func freezeNode(t *testing.T, node string, spec faultSpec) time.Time {
 		if err := syscall.Kill(-pid, syscall.SIGSTOP); err != nil {
 			t.Fatalf("SIGSTOP %s: %v", node, err)
 		}
-		t.Logf("SIGSTOP %s (pid %d) for %s", node, pid, spec.downFor)
+		t.Logf("SIGSTOP %s (pid %d) for %s at %s", node, pid, spec.downFor, time.Now().Format("15:04:05.000"))
 		time.Sleep(spec.downFor)
 		if err := syscall.Kill(-pid, syscall.SIGCONT); err != nil {
 			t.Fatalf("SIGCONT %s: %v", node, err)
@@ -285,14 +284,10 @@ func retryFailedWrites(ctx context.Context, t *testing.T, gw *load.Gateway, case
 	return refused
 }
 
+// TestFaultGreyRaftLeader freezes the Raft leader of the national channel. It runs after the
+// SIGKILL tests, so two of the three orderers have been restarted: the stall once seen here was
+// one of them deadlocked since its restart (fabric#4199, see awaitRaftSnapshots), not the freeze.
 func TestFaultGreyRaftLeader(t *testing.T) {
-	// Opt-in until the Fabric orderer stall is understood: after the SIGKILL tests restarted two
-	// orderers, one restarted chain can stay stuck (its Raft node stops ticking), so freezing the
-	// leader leaves no quorum and nothing is written for the whole freeze (docs/performance.md,
-	// "Grey failures"; seen in 2 of 4 full runs). Nothing acknowledged was lost in those runs.
-	if os.Getenv("CASELEDGER_RAFT_FREEZE_TEST") == "" {
-		t.Skip("known Fabric orderer stall (docs/performance.md, Grey failures); set CASELEDGER_RAFT_FREEZE_TEST=1 to run")
-	}
 	faultUnderLoad(t, faultSpec{freeze: true, downFor: greyFreeze, target: func(ctx context.Context, t *testing.T) (string, func(context.Context) error) {
 		i, err := itNet.RaftLeader(ctx, "national")
 		if err != nil {
