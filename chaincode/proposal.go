@@ -5,9 +5,9 @@ import (
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/internal/protostrict"
 )
 
 // Besides the arguments, the proposal's header and chaincode input also go into the block as the
@@ -40,7 +40,7 @@ func checkProposal(sp *peer.SignedProposal) error {
 	var cis peer.ChaincodeInvocationSpec
 	// Each message's bytes come from the one decoded before it, hence one at a time.
 	decode := func(b []byte, m proto.Message) bool {
-		return proto.Unmarshal(b, m) == nil && !HasUnknownFields(m)
+		return proto.Unmarshal(b, m) == nil && !protostrict.HasUnknownFields(m)
 	}
 	if !decode(prop.Header, &hdr) || !decode(hdr.ChannelHeader, &chdr) || !decode(hdr.SignatureHeader, &shdr) ||
 		!decode(chdr.Extension, &ext) || !decode(shdr.Creator, &creator) || !decode(prop.Payload, &cpp) || !decode(cpp.Input, &cis) {
@@ -68,35 +68,4 @@ func checkProposal(sp *peer.SignedProposal) error {
 		return bad("timeout must be unset")
 	}
 	return nil
-}
-
-// HasUnknownFields reports unknown protobuf fields in m or any message within
-// it: bytes every decoder keeps and ignores, so a place to hide data. (The
-// auditor's verification uses it on the parts of a transaction the chaincode
-// never sees.)
-func HasUnknownFields(m proto.Message) bool { return hasUnknownFields(m.ProtoReflect()) }
-
-func hasUnknownFields(m protoreflect.Message) bool {
-	if len(m.GetUnknown()) != 0 {
-		return true
-	}
-	found := false
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList() && fd.Message() != nil:
-			l := v.List()
-			for i := 0; i < l.Len() && !found; i++ {
-				found = hasUnknownFields(l.Get(i).Message())
-			}
-		case fd.IsMap() && fd.MapValue().Message() != nil:
-			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
-				found = hasUnknownFields(mv.Message())
-				return !found
-			})
-		case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
-			found = hasUnknownFields(v.Message())
-		}
-		return !found
-	})
-	return found
 }

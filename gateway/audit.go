@@ -26,9 +26,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/chaincode"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/domain/deadline"
+	"github.com/caseledger/caseledger/internal/protostrict"
 )
 
 // Audit verification: the auditor's gateway reads every block of each of its
@@ -354,7 +354,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 		st.note(cr, n, pl.Data)
 		problem := ""
 		for _, m := range []proto.Message{&env, &pl, &chdr, &shdr, &id} {
-			if chaincode.HasUnknownFields(m) {
+			if protostrict.HasUnknownFields(m) {
 				problem = "unknown protobuf fields in the envelope or its header"
 			}
 		}
@@ -414,7 +414,7 @@ func (st *chainState) transactionProblem(data []byte) string {
 	var prp peer.ProposalResponsePayload
 	var act peer.ChaincodeAction
 	decode := func(b []byte, m proto.Message) bool {
-		return proto.Unmarshal(b, m) == nil && !chaincode.HasUnknownFields(m)
+		return proto.Unmarshal(b, m) == nil && !protostrict.HasUnknownFields(m)
 	}
 	if !decode(data, &tx) {
 		return "undecodable transaction, or unknown protobuf fields in it"
