@@ -437,7 +437,8 @@ func checkGuard(prev *CaseState, g Guard, actor Actor, env Env, occurred deadlin
 		return nil
 	case GuardNegativeDecision:
 		n := prev.National
-		if n == nil || !n.Outcome.Negative() || n.AppealOutcome == AppealUpheld {
+		// NegativeDecision, or for states recorded before it was derived, the outcome itself.
+		if n == nil || !(n.NegativeDecision || (n.Outcome.Negative() && n.AppealOutcome != AppealUpheld)) {
 			return Errorf(KindInvalidTransition, "return counselling follows an enforceable negative decision only")
 		}
 		return nil
@@ -568,11 +569,15 @@ func applyNational(next *CaseState, in EventInput) {
 	case EvDecisionIssued:
 		n.Outcome = in.Outcome
 		n.AppealSuspensive, n.AppealOutcome = nil, ""
+		n.NegativeDecision = in.Outcome.Negative()
 	case EvAppealFiled:
 		n.AppealSuspensive = in.Suspensive
 		n.AppealOutcome = ""
 	case EvAppealDecided:
 		n.AppealOutcome = in.AppealOutcome
+		if in.AppealOutcome == AppealUpheld {
+			n.NegativeDecision = false
+		}
 	}
 }
 

@@ -93,6 +93,19 @@ func allFields() []Field {
 // the transaction) happen in Apply. Errors are INVALID_ARGUMENT, or
 // PERSONAL_DATA when the refused input looks like personal data.
 func DecodeEventInput(data []byte) (EventInput, error) {
+	in, err := decodeEventShape(data)
+	if err != nil {
+		return EventInput{}, err
+	}
+	if err := in.validateStatic(); err != nil {
+		return EventInput{}, err
+	}
+	return in, nil
+}
+
+// decodeEventShape is DecodeEventInput without the checks of the payload's content: JSON shape,
+// known keys, value types. (Private details complete a payload before its content is checked.)
+func decodeEventShape(data []byte) (EventInput, error) {
 	var in EventInput
 	if len(data) > maxPayloadBytes {
 		return in, Errorf(KindPersonalData, "payload larger than %d bytes refused (free text?)", maxPayloadBytes)
@@ -139,9 +152,6 @@ func DecodeEventInput(data []byte) (EventInput, error) {
 	}
 	// Pass 2: the typed, strict decode.
 	if err := DecodeStrict(data, &in); err != nil {
-		return EventInput{}, err
-	}
-	if err := in.validateStatic(); err != nil {
 		return EventInput{}, err
 	}
 	return in, nil

@@ -71,6 +71,11 @@ type NationalFacts struct {
 	Outcome          Outcome       `json:"outcome,omitempty"`
 	AppealSuspensive *bool         `json:"appealSuspensive,omitempty"`
 	AppealOutcome    AppealOutcome `json:"appealOutcome,omitempty"`
+	// NegativeDecision: the last decision obliges the person to leave and no appeal annulled
+	// it. Derived on every endorser from the outcome it was given, and kept on the public
+	// record, because return counselling depends on it and its endorsers may not read the
+	// outcome's collection (docs/visibility.md).
+	NegativeDecision bool `json:"negativeDecision,omitempty"`
 }
 
 // RequestKind distinguishes the Dublin request types.
