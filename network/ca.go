@@ -27,9 +27,24 @@ type caServer struct {
 	home    string
 	port    int
 	opsPort int
+	// host is the org's host from the description: a name in every certificate the CA issues with
+	// the TLS profile, so other organisations can reach the org's nodes there.
+	host string
 }
 
-func (c caServer) url() string      { return "https://127.0.0.1:" + strconv.Itoa(c.port) }
+// url is where the org's own tools reach its CA. A CA serves only its own organisation, whose
+// identities are enrolled on the org's host, so the client is always local: the CA is never one
+// of the addresses other organisations need.
+func (c caServer) url() string { return "https://127.0.0.1:" + strconv.Itoa(c.port) }
+
+// tlsHosts are the names in a TLS certificate of the org: loopback for its own local clients,
+// plus the org's host from the description.
+func (c caServer) tlsHosts() string {
+	if c.host == "" || c.host == Loopback || c.host == "localhost" {
+		return "localhost,127.0.0.1"
+	}
+	return "localhost,127.0.0.1," + c.host
+}
 func (c caServer) tlsCert() string  { return filepath.Join(c.home, "tls-cert.pem") }
 func (c caServer) caCert() string   { return filepath.Join(c.home, "ca-cert.pem") }
 func (c caServer) adminMSP() string { return filepath.Join(c.home, "admin", "msp") }
@@ -37,8 +52,9 @@ func (c caServer) adminMSP() string { return filepath.Join(c.home, "admin", "msp
 // caServers returns the CA pair of an org (enrollment CA, TLS CA).
 func (n *Network) caServers(org string, p api.OrgPorts) (caServer, caServer) {
 	dir := n.orgDir(org)
-	return caServer{node: "ca." + org, home: filepath.Join(dir, "ca"), port: p.CA, opsPort: p.CAOps},
-		caServer{node: "tlsca." + org, home: filepath.Join(dir, "tlsca"), port: p.TLSCA, opsPort: p.TLSCAOps}
+	h := n.desc.HostOf(org)
+	return caServer{node: "ca." + org, home: filepath.Join(dir, "ca"), port: p.CA, opsPort: p.CAOps, host: h},
+		caServer{node: "tlsca." + org, home: filepath.Join(dir, "tlsca"), port: p.TLSCA, opsPort: p.TLSCAOps, host: h}
 }
 
 // startCA starts (or restarts, keeping its database) one CA server and waits until it answers.
@@ -71,7 +87,7 @@ func (n *Network) startCA(ctx context.Context, c caServer) error {
 // serverArgs are the fabric-ca-server arguments shared by init and start (no secret among them).
 func (c caServer) serverArgs() []string {
 	return []string{"--home", c.home, "--port", strconv.Itoa(c.port),
-		"--tls.enabled", "--csr.hosts", "localhost,127.0.0.1", "--csr.cn", c.node, "--ca.name", c.node}
+		"--tls.enabled", "--csr.hosts", c.tlsHosts(), "--csr.cn", c.node, "--ca.name", c.node}
 }
 
 func (c caServer) configFile() string { return filepath.Join(c.home, "fabric-ca-server-config.yaml") }
@@ -160,7 +176,7 @@ func redact(s, secret string) string {
 // caIdentity is one registered and enrolled identity.
 type caIdentity struct {
 	name, idType, role string // role empty: no role attribute
-	// tls: enroll with the TLS profile (server+client auth, SANs localhost/127.0.0.1).
+	// tls: enroll with the TLS profile (server+client auth, SANs localhost/127.0.0.1 and the org's host).
 	tls bool
 }
 
@@ -193,7 +209,7 @@ func (n *Network) registerEnroll(ctx context.Context, c caServer, id caIdentity,
 	}
 	eargs := []string{"enroll", "--mspdir", dir, "--csr.cn", id.name}
 	if id.tls {
-		eargs = append(eargs, "--enrollment.profile", "tls", "--csr.hosts", "localhost,127.0.0.1")
+		eargs = append(eargs, "--enrollment.profile", "tls", "--csr.hosts", c.tlsHosts())
 	}
 	if err := n.caClient(ctx, c, enrollEnv(c, id.name, secret), eargs...); err != nil {
 		return err

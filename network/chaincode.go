@@ -56,7 +56,7 @@ func (n *Network) packageChaincode(org string) (path, id string, err error) {
 		return string(b)
 	}
 	conn := map[string]any{
-		"address":              addr(p.ChaincodeServer),
+		"address":              n.addr(p.ChaincodeServer),
 		"dial_timeout":         "10s",
 		"tls_required":         true,
 		"client_auth_required": true,
@@ -128,7 +128,7 @@ func (n *Network) StartChaincodeServer(ctx context.Context, org string) error {
 	port := n.desc.PortsOf(org).ChaincodeServer
 	env := []string{
 		"CHAINCODE_ID=" + strings.TrimSpace(string(idb)),
-		"CHAINCODE_SERVER_ADDRESS=" + addr(port),
+		"CHAINCODE_SERVER_ADDRESS=" + n.addr(port),
 		"CHAINCODE_TLS_CERT_FILE=" + filepath.Join(tlsDir, "server.crt"),
 		"CHAINCODE_TLS_KEY_FILE=" + filepath.Join(tlsDir, "server.key"),
 		"CHAINCODE_TLS_CLIENT_CA_FILE=" + n.TLSCACert(org),
@@ -150,7 +150,7 @@ func (n *Network) StartChaincodeServer(ctx context.Context, org string) error {
 	return n.sup.WaitReady(wctx, name, func(ctx context.Context) error {
 		// A completed mTLS handshake means the server is up with the right certificates.
 		d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}}} //nolint:gosec // liveness probe only
-		c, err := d.DialContext(ctx, "tcp", addr(port))
+		c, err := d.DialContext(ctx, "tcp", n.addr(port))
 		if err != nil {
 			return err
 		}
@@ -162,10 +162,13 @@ func (n *Network) StartChaincodeServer(ctx context.Context, org string) error {
 // its peer, has every member approve, and commits the definition on each channel with the
 // channel's endorsement policy. Steps already done (markers) are skipped on a restart.
 func (n *Network) deployChaincode(ctx context.Context) error {
+	if len(n.localOrgs()) == 0 {
+		return nil // the orderer org's host runs no chaincode
+	}
 	if err := n.buildChaincodeServer(ctx); err != nil {
 		return err
 	}
-	err := parallel(n.desc.Orgs, func(o Org) error {
+	err := parallel(n.localOrgs(), func(o Org) error {
 		if !n.done("installed." + o.Name) {
 			path, id, err := n.packageChaincode(o.Name)
 			if err != nil {
@@ -187,7 +190,7 @@ func (n *Network) deployChaincode(ctx context.Context) error {
 		return err
 	}
 	for _, ch := range n.desc.Channels {
-		if n.done("committed." + ch.Name) {
+		if n.done("committed."+ch.Name) || len(n.localMembers(ch)) == 0 {
 			continue
 		}
 		if err := n.approveAndCommit(ctx, ch); err != nil {
@@ -215,22 +218,75 @@ func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 	common := []string{"--channelID", ch.Name, "--name", cc.Name, "--version", cc.Version, "--sequence", "1",
 		"--signature-policy", n.EndorsementPolicy(ch),
 		"-o", n.OrdererAddress(0), "--tls", "--cafile", n.OrdererTLSCA()}
-	err := parallel(ch.Members, func(org string) error {
+	err := parallel(n.localMembers(ch), func(org string) error {
 		idb, err := os.ReadFile(filepath.Join(n.chaincodeDir(org), "package-id"))
 		if err != nil {
 			return err
 		}
 		args := append([]string{"lifecycle", "chaincode", "approveformyorg", "--package-id", strings.TrimSpace(string(idb))}, common...)
-		_, err = n.peerCLI(ctx, org, "admin", args...)
-		return err
+		// On a host of its own, an org may be up before the orderers answer: retry.
+		return n.retry(ctx, 2*time.Minute, func() error { _, err := n.peerCLI(ctx, org, "admin", args...); return err })
 	})
 	if err != nil {
 		return err
 	}
+	committer := ch.Governance.Orgs[0]
+	if !n.Local(committer) {
+		// Another host commits once every member approved; this host waits for the definition, so
+		// `up` returns with the chaincode usable here.
+		org := n.localMembers(ch)[0]
+		return n.retry(ctx, 5*time.Minute, func() error {
+			_, err := n.peerCLI(ctx, org, "admin", "lifecycle", "chaincode", "querycommitted", "--channelID", ch.Name, "--name", cc.Name)
+			return err
+		})
+	}
+	if n.local != nil {
+		// The other members approve on their own hosts: commit only once each of them has (an org
+		// that has not approved could not run the chaincode).
+		rargs := []string{"lifecycle", "chaincode", "checkcommitreadiness", "--output", "json", "--channelID", ch.Name,
+			"--name", cc.Name, "--version", cc.Version, "--sequence", "1", "--signature-policy", n.EndorsementPolicy(ch)}
+		err := n.retry(ctx, 5*time.Minute, func() error {
+			out, err := n.peerCLI(ctx, committer, "admin", rargs...)
+			if err != nil {
+				return err
+			}
+			var r struct {
+				Approvals map[string]bool `json:"approvals"`
+			}
+			if err := json.Unmarshal(out, &r); err != nil {
+				return fmt.Errorf("checkcommitreadiness: %w", err)
+			}
+			for _, m := range ch.Members {
+				if o, _ := n.desc.Org(m); !r.Approvals[o.MSPID] {
+					return fmt.Errorf("%s has not approved the definition on %s yet", o.MSPID, ch.Name)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	args := append([]string{"lifecycle", "chaincode", "commit"}, common...)
 	for _, org := range ch.Members {
-		args = append(args, "--peerAddresses", addr(n.desc.PortsOf(org).Peer), "--tlsRootCertFiles", n.TLSCACert(org))
+		args = append(args, "--peerAddresses", n.addr(n.desc.PortsOf(org).Peer), "--tlsRootCertFiles", n.TLSCACert(org))
 	}
-	_, err = n.peerCLI(ctx, ch.Members[0], "admin", args...)
+	_, err = n.peerCLI(ctx, committer, "admin", args...)
 	return err
+}
+
+// retry runs f until it succeeds, within, or ctx ends; the last error is returned.
+func (n *Network) retry(ctx context.Context, within time.Duration, f func() error) error {
+	deadline := time.Now().Add(within)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -23,7 +23,7 @@ func (n *Network) Connection(org string) (api.Connection, error) {
 	}
 	c := api.Connection{
 		Org: o.Name, MSPID: o.MSPID, Kind: o.Kind, MemberState: o.MemberState,
-		Peer:      api.Endpoint{Address: addr(n.desc.PortsOf(org).Peer), TLSCACert: n.TLSCACert(org)},
+		Peer:      api.Endpoint{Address: n.addr(n.desc.PortsOf(org).Peer), TLSCACert: n.TLSCACert(org)},
 		Chaincode: n.desc.Chaincode.Name,
 		Services:  map[string]api.TLSSet{},
 		Ports:     n.desc.PortsOf(org),
@@ -48,7 +48,7 @@ func (n *Network) Connection(org string) (api.Connection, error) {
 }
 
 func (n *Network) writeConnectionProfiles() error {
-	for _, o := range n.desc.Orgs {
+	for _, o := range n.localOrgs() {
 		c, err := n.Connection(o.Name)
 		if err != nil {
 			return err

@@ -59,13 +59,14 @@ func (n *Network) ordererData(i int) ordererData {
 type diskWatcher struct {
 	Org     string
 	Port    int
+	Listen  string // host:port, at the org's host
 	Folders []diskspace.Folder
 }
 
 // diskWatchPlan lists the watchers: the orderer org's first, then one per
 // peer org, each with the folders of its own Fabric nodes.
 func (n *Network) diskWatchPlan() []diskWatcher {
-	oo := diskWatcher{Org: n.desc.OrdererOrg.Name, Port: n.desc.OrdererOrgPorts().DiskWatchOps}
+	oo := diskWatcher{Org: n.desc.OrdererOrg.Name, Port: n.desc.OrdererOrgPorts().DiskWatchOps, Listen: n.addr(n.desc.OrdererOrgPorts().DiskWatchOps)}
 	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
 		d, name := n.ordererData(i), n.OrdererNode(i)
 		oo.Folders = append(oo.Folders,
@@ -73,9 +74,12 @@ func (n *Network) diskWatchPlan() []diskWatcher {
 			diskspace.Folder{Name: name + "-wal", Path: d.WAL},
 			diskspace.Folder{Name: name + "-snapshot", Path: d.Snapshot})
 	}
-	out := []diskWatcher{oo}
-	for _, o := range n.desc.Orgs {
-		out = append(out, diskWatcher{Org: o.Name, Port: n.desc.PortsOf(o.Name).DiskWatchOps, Folders: []diskspace.Folder{
+	var out []diskWatcher
+	if n.Local(oo.Org) {
+		out = append(out, oo)
+	}
+	for _, o := range n.localOrgs() {
+		out = append(out, diskWatcher{Org: o.Name, Port: n.desc.PortsOf(o.Name).DiskWatchOps, Listen: n.addr(n.desc.PortsOf(o.Name).DiskWatchOps), Folders: []diskspace.Folder{
 			{Name: "peer0-ledger", Path: n.peerDataDir(o.Name)},
 			{Name: "peer0-snapshots", Path: n.peerSnapshotsDir(o.Name)},
 		}})
@@ -84,7 +88,7 @@ func (n *Network) diskWatchPlan() []diskWatcher {
 }
 
 func (w diskWatcher) args() []string {
-	args := []string{"--listen", addr(w.Port), "--min-free", fmt.Sprint(DiskWatchMinFree)}
+	args := []string{"--listen", w.Listen, "--min-free", fmt.Sprint(DiskWatchMinFree)}
 	for _, f := range w.Folders {
 		args = append(args, "--folder", f.Name+"="+f.Path)
 	}
@@ -95,7 +99,7 @@ func (w diskWatcher) args() []string {
 func (n *Network) DiskWatchURL(org string) string {
 	for _, w := range n.diskWatchPlan() {
 		if w.Org == org {
-			return "http://" + addr(w.Port)
+			return "http://" + w.Listen
 		}
 	}
 	return ""
@@ -153,7 +157,7 @@ func (n *Network) startDiskWatchers(ctx context.Context) error {
 		defer cl.CloseIdleConnections()
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		base := "http://" + addr(w.Port)
+		base := "http://" + w.Listen
 		if err := n.sup.WaitReady(wctx, name, func(ctx context.Context) error { return getOK(ctx, cl, base+"/healthz") }); err != nil {
 			return err
 		}

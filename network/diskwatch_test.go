@@ -85,7 +85,7 @@ func TestDiskWatchersWatchTheFoldersTheNodesWrite(t *testing.T) {
 		if !slices.Equal(got, want[w.Org]) {
 			t.Errorf("%s watches %v, want %v", w.Org, got, want[w.Org])
 		}
-		if listen != addr(w.Port) || n.DiskWatchURL(w.Org) != "http://"+listen {
+		if listen != n.addr(w.Port) || n.DiskWatchURL(w.Org) != "http://"+listen {
 			t.Errorf("%s listens on %s, URL %s", w.Org, listen, n.DiskWatchURL(w.Org))
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -28,7 +27,11 @@ type Options struct {
 	// Profiling starts the privacy services and gateways with Go's
 	// /debug/pprof/ on their operations ports (load and profiling runs).
 	Profiling bool
-	Logger    *slog.Logger
+	// Orgs, when set, are the organisations this host runs (its part of a multi-host network, from
+	// a bundle: WriteBundles): only their nodes are started, only their steps taken. Empty: every
+	// organisation, the whole network on this machine.
+	Orgs   []string
+	Logger *slog.Logger
 }
 
 // Network is one generated network on this machine.
@@ -39,6 +42,7 @@ type Network struct {
 	moduleDir string
 	sup       *Supervisor
 	profiling bool
+	local     map[string]bool // nil: every org runs here
 	log       *slog.Logger
 }
 
@@ -54,11 +58,40 @@ func New(desc Description, opts Options) (*Network, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	var local map[string]bool
+	for _, org := range opts.Orgs {
+		if _, ok := desc.Org(org); !ok && org != desc.OrdererOrg.Name {
+			return nil, fmt.Errorf("%w: this host's org %q is not in the description", ErrInvalidDescription, org)
+		}
+		if local == nil {
+			local = map[string]bool{}
+		}
+		local[org] = true
+	}
 	return &Network{
 		desc: desc, root: root, fabricBin: opts.FabricBin, moduleDir: opts.ModuleDir,
-		sup: NewSupervisor(root, opts.TieToParent), profiling: opts.Profiling, log: opts.Logger,
+		sup: NewSupervisor(root, opts.TieToParent), profiling: opts.Profiling, local: local, log: opts.Logger,
 	}, nil
 }
+
+// Local reports whether org (a peer org or the orderer org) runs on this host.
+func (n *Network) Local(org string) bool { return n.local == nil || n.local[org] }
+
+// localOrgs are the peer organisations this host runs, in description order.
+func (n *Network) localOrgs() []Org {
+	var out []Org
+	for _, o := range n.desc.Orgs {
+		if n.Local(o.Name) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// addr is host:port of a port of the description, at the host of the org whose block holds it:
+// every listen and advertised address comes from the description, never from an assumption that
+// the other side runs on this machine.
+func (n *Network) addr(port int) string { return n.desc.HostPort(port) }
 
 // Description returns the description the network was built from.
 func (n *Network) Description() Description { return n.desc }
@@ -92,6 +125,11 @@ func (n *Network) markDone(step string) error {
 // not take the healthy ones down with it (netctl down stops everything on purpose).
 func (n *Network) Up(ctx context.Context) error {
 	start := time.Now()
+	if n.local != nil && !n.done("generated") {
+		// A host's part of a multi-host network runs from its bundle; wiping it would destroy
+		// its only copy of its keys.
+		return fmt.Errorf("%s is not a generated bundle (netctl bundle writes one per organisation)", n.root)
+	}
 	if !n.done("generated") {
 		// A half-generated root (an earlier up died) cannot be resumed safely: CA registrations
 		// are not repeatable. Start it afresh.
@@ -195,9 +233,12 @@ func parallel[T any](items []T, f func(T) error) error {
 
 // allCAs lists every CA server of the network: the orderer org's pair first.
 func (n *Network) allCAs() []caServer {
-	ca, tlsca := n.caServersOf(n.desc.OrdererOrg.Name)
-	out := []caServer{ca, tlsca}
-	for _, o := range n.desc.Orgs {
+	var out []caServer
+	if n.Local(n.desc.OrdererOrg.Name) {
+		ca, tlsca := n.caServersOf(n.desc.OrdererOrg.Name)
+		out = append(out, ca, tlsca)
+	}
+	for _, o := range n.localOrgs() {
 		ca, tlsca := n.caServersOf(o.Name)
 		out = append(out, ca, tlsca)
 	}
@@ -324,4 +365,13 @@ func (n *Network) generateOrg(ctx context.Context, org string, each func(yield f
 	return os.WriteFile(filepath.Join(msp, "config.yaml"), []byte(nodeOUConfig), 0o644)
 }
 
-func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+// localMembers are the channel's members that run on this host.
+func (n *Network) localMembers(ch Channel) []string {
+	var out []string
+	for _, m := range ch.Members {
+		if n.Local(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -149,6 +149,9 @@ func (n *Network) StartPeer(ctx context.Context, org string) error {
 }
 
 func (n *Network) startOrderers(ctx context.Context) error {
+	if !n.Local(n.desc.OrdererOrg.Name) {
+		return nil
+	}
 	var idx []int
 	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
 		idx = append(idx, i)
@@ -157,7 +160,7 @@ func (n *Network) startOrderers(ctx context.Context) error {
 }
 
 func (n *Network) startPeers(ctx context.Context) error {
-	return parallel(n.desc.Orgs, func(o Org) error { return n.StartPeer(ctx, o.Name) })
+	return parallel(n.localOrgs(), func(o Org) error { return n.StartPeer(ctx, o.Name) })
 }
 
 // healthWait is how long to wait for a node's health after Start returned err: a node that was
@@ -287,7 +290,7 @@ func getOK(ctx context.Context, cl *http.Client, url string) error {
 // peer to its channels. Each join is done once; a restart finds the markers and skips them.
 func (n *Network) createChannels(ctx context.Context) error {
 	for _, ch := range n.desc.Channels {
-		if !n.done("orderers-joined." + ch.Name) {
+		if n.Local(n.desc.OrdererOrg.Name) && !n.done("orderers-joined." + ch.Name) {
 			var idx []int
 			for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
 				idx = append(idx, i)
@@ -304,7 +307,7 @@ func (n *Network) createChannels(ctx context.Context) error {
 		if n.done("peers-joined." + ch.Name) {
 			continue
 		}
-		err := parallel(ch.Members, func(org string) error {
+		err := parallel(n.localMembers(ch), func(org string) error {
 			_, err := n.peerCLI(ctx, org, "admin", "channel", "join", "-b", n.channelBlock(ch.Name))
 			return err
 		})
@@ -418,7 +421,7 @@ func (n *Network) waitGossip(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	for _, ch := range n.desc.Channels {
-		for _, org := range ch.Members {
+		for _, org := range n.localMembers(ch) {
 			want := len(ch.Members) - 1
 			err := n.sup.WaitReady(wctx, PeerNode(org), func(ctx context.Context) error {
 				known, err := n.MetricValue(ctx, PeerNode(org), `gossip_membership_total_peers_known{channel="`+ch.Name+`"}`)

@@ -24,13 +24,15 @@ func (n *Network) portPlan() []portUse {
 			portUse{"ca." + org, "CA", p.CA}, portUse{"ca." + org, "CA operations", p.CAOps},
 			portUse{"tlsca." + org, "TLS CA", p.TLSCA}, portUse{"tlsca." + org, "TLS CA operations", p.TLSCAOps})
 	}
-	ca(n.desc.OrdererOrg.Name, n.desc.OrdererOrgPorts())
-	for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
+	if n.Local(n.desc.OrdererOrg.Name) {
+		ca(n.desc.OrdererOrg.Name, n.desc.OrdererOrgPorts())
+	}
+	for i := 0; i < n.desc.OrdererOrg.Orderers && n.Local(n.desc.OrdererOrg.Name); i++ {
 		p := n.desc.OrdererPortsOf(i)
 		name := n.OrdererNode(i)
 		out = append(out, portUse{name, "orderer", p.Listen}, portUse{name, "orderer admin", p.Admin}, portUse{name, "orderer operations", p.Ops})
 	}
-	for _, o := range n.desc.Orgs {
+	for _, o := range n.localOrgs() {
 		p := n.desc.PortsOf(o.Name)
 		ca(o.Name, p)
 		out = append(out,
@@ -54,7 +56,7 @@ func (n *Network) checkPorts() error {
 		if _, ours := n.sup.Running(u.node); ours {
 			continue
 		}
-		l, err := net.Listen("tcp", addr(u.port))
+		l, err := net.Listen("tcp", n.addr(u.port))
 		if err != nil {
 			busy = append(busy, fmt.Sprintf("%d (%s of %s)", u.port, u.what, u.node))
 			continue

@@ -107,7 +107,7 @@ func TestUpRefusesTakenPortsNamingTheNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", addr(d.PortsOf("border-police").Peer))
+	l, err := net.Listen("tcp", d.HostPort(d.PortsOf("border-police").Peer))
 	if err != nil {
 		t.Skipf("cannot hold the port for the test: %v", err)
 	}

@@ -45,12 +45,12 @@ func (n *Network) API(org string) (api.APIInfo, error) { return api.LoadAPIInfo(
 
 // GatewayURL is the base URL of an org's gateway.
 func (n *Network) GatewayURL(org string) string {
-	return "https://" + addr(n.desc.PortsOf(org).Gateway)
+	return "https://" + n.addr(n.desc.PortsOf(org).Gateway)
 }
 
 // PrivacyURL is the base URL of an org's privacy service.
 func (n *Network) PrivacyURL(org string) string {
-	return "https://" + addr(n.desc.PortsOf(org).Privacy)
+	return "https://" + n.addr(n.desc.PortsOf(org).Privacy)
 }
 
 func (n *Network) serviceBin(name string) string { return filepath.Join(n.root, "bin", name) }
@@ -161,7 +161,7 @@ func (n *Network) UpServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = parallel(n.desc.Orgs, func(o Org) error {
+	err = parallel(n.localOrgs(), func(o Org) error {
 		if err := n.startPrivacy(ctx, o.Name); err != nil {
 			return err
 		}
@@ -201,8 +201,8 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 	}
 	args := []string{"serve",
 		"--data-dir", dataDir, "--kek-file", kek, "--domains", strings.Join(domains, ","),
-		"--listen", addr(n.desc.PortsOf(org).Privacy),
-		"--ops-listen", addr(n.desc.PortsOf(org).PrivacyOps),
+		"--listen", n.addr(n.desc.PortsOf(org).Privacy),
+		"--ops-listen", n.addr(n.desc.PortsOf(org).PrivacyOps),
 		"--tls-cert", filepath.Join(tlsDir, "server.crt"), "--tls-key", filepath.Join(tlsDir, "server.key"),
 		"--client-ca", n.TLSCACert(org),
 		// Only the agency's own gateway may call it: its client certificate's public key is
@@ -252,8 +252,8 @@ func (n *Network) startGateway(ctx context.Context, org string) error {
 	args := []string{"serve",
 		"--connection", n.ConnectionPath(org),
 		"--privacy-url", n.PrivacyURL(org),
-		"--listen", addr(n.desc.PortsOf(org).Gateway),
-		"--ops-listen", addr(n.desc.PortsOf(org).GatewayOps),
+		"--listen", n.addr(n.desc.PortsOf(org).Gateway),
+		"--ops-listen", n.addr(n.desc.PortsOf(org).GatewayOps),
 		"--data-dir", dataDir,
 		"--tokens", n.gatewayTokens(org),
 		// Webhook receivers of the local demo and the tests listen on plain

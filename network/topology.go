@@ -8,9 +8,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -52,6 +54,8 @@ type OrdererOrg struct {
 	Name     string `yaml:"name"`
 	MSPID    string `yaml:"mspId"`
 	Orderers int    `yaml:"orderers"`
+	// Host is the address (IP or DNS name) of the host that runs the org's orderers; see Org.Host.
+	Host string `yaml:"host,omitempty"`
 }
 
 // Org is one agency: one CA pair, one peer, one chaincode server, one privacy service, one gateway.
@@ -62,6 +66,10 @@ type Org struct {
 	MemberState string `yaml:"memberState"`
 	DublinUnit  bool   `yaml:"dublinUnit"`
 	Users       []User `yaml:"users"`
+	// Host is the address (IP or DNS name) of the agency's own host: every node of the org listens
+	// on it and every other org reaches it there (anchor peer, gossip endpoint, chaincode server,
+	// TLS certificate names). Empty: 127.0.0.1, the whole network on one machine.
+	Host string `yaml:"host,omitempty"`
 }
 
 // Enrolled lists the org's client identities: an admin, then its users.
@@ -122,7 +130,45 @@ var (
 	mspRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{1,40}MSP$`)
 	roleRE = regexp.MustCompile(`^(caseworker|dublin-officer|auditor|admin)$`)
 	chanRE = regexp.MustCompile(`^[a-z][a-z0-9.-]{0,48}$`)
+	// A host name (RFC 1123 labels) or an IPv4 address; IPv6 would need brackets in every
+	// host:port Fabric takes and is not supported.
+	hostRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
 )
+
+// Loopback is the host of an org whose description names none: the whole network on one machine.
+const Loopback = "127.0.0.1"
+
+// HostOf returns the host of a peer organisation or of the orderer organisation.
+func (d Description) HostOf(org string) string {
+	h := d.OrdererOrg.Host
+	if org != d.OrdererOrg.Name {
+		o, _ := d.Org(org)
+		h = o.Host
+	}
+	if h == "" {
+		return Loopback
+	}
+	return h
+}
+
+// OrgOfPort names the organisation whose port block holds port (the orderer org owns block 0), or
+// "" for a port outside every block.
+func (d Description) OrgOfPort(port int) string {
+	i := (port - d.BasePort) / portsPerOrg
+	switch {
+	case port < d.BasePort || i > len(d.Orgs):
+		return ""
+	case i == 0:
+		return d.OrdererOrg.Name
+	default:
+		return d.Orgs[i-1].Name
+	}
+}
+
+// HostPort is host:port for a port of the description, at the host of the org that owns it.
+func (d Description) HostPort(port int) string {
+	return net.JoinHostPort(d.HostOf(d.OrgOfPort(port)), strconv.Itoa(port))
+}
 
 // LoadBuiltin loads one of the descriptions shipped with the module (e.g. "demo").
 func LoadBuiltin(name string) (Description, error) {
@@ -180,6 +226,9 @@ func (d Description) Validate() error {
 	if !nameRE.MatchString(d.OrdererOrg.Name) || !mspRE.MatchString(d.OrdererOrg.MSPID) {
 		return bad("orderer org needs a name and an MSP id ending in MSP")
 	}
+	if h := d.OrdererOrg.Host; h != "" && !hostRE.MatchString(h) {
+		return bad("orderer org: host %q is not a host name or IPv4 address", h)
+	}
 	// Raft tolerates f crashes with 2f+1 nodes; the port block holds at most 5 orderers.
 	if d.OrdererOrg.Orderers < 1 || d.OrdererOrg.Orderers > 5 {
 		return bad("orderers must be 1..5, got %d", d.OrdererOrg.Orderers)
@@ -198,6 +247,9 @@ func (d Description) Validate() error {
 		seen[o.Name], seen[o.MSPID] = true, true
 		if o.Kind == "" {
 			return bad("org %q: kind is required", o.Name)
+		}
+		if o.Host != "" && !hostRE.MatchString(o.Host) {
+			return bad("org %q: host %q is not a host name or IPv4 address", o.Name, o.Host)
 		}
 		users := map[string]bool{"admin": true}
 		for _, u := range o.Users {

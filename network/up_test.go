@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func fakeCA(t *testing.T, c caServer) {
 	if err := os.WriteFile(c.tlsCert(), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", addr(c.port))
+	ln, err := net.Listen("tcp", net.JoinHostPort(Loopback, strconv.Itoa(c.port)))
 	if err != nil {
 		t.Fatal(err)
 	}

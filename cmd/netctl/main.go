@@ -5,7 +5,11 @@
 //	netctl down    [--purge]                               stop every node by PID (purge: delete data)
 //	netctl restart                                         stop and start again, keeping ledger data
 //	netctl status                                          list nodes, PIDs and RSS, free space of the Fabric folders
-//	netctl smoke                                           register one case through fabric-gateway, timed
+//	netctl smoke   [--org name]                            register one case through fabric-gateway, timed
+//	netctl bundle  --out dir                               generate identities and genesis blocks once and
+//	                                                       write one bundle per organisation (dir/<org>)
+//	netctl up --org name --root dir/<org>                  start one organisation's part from its bundle
+//	                                                       (also down, restart, status, smoke with --org)
 package main
 
 import (
@@ -47,6 +51,8 @@ func run(args []string) error {
 	purge := fs.Bool("purge", false, "down: also delete identities and ledger data")
 	noServices := fs.Bool("no-services", false, "up/restart: only the Fabric network, without privacy services and gateways")
 	profiling := fs.Bool("pprof", false, "up/restart: serve /debug/pprof/ on the privacy services' and gateways' operations ports")
+	org := fs.String("org", "", "run only this organisation's part, from its bundle in --root (multi-host); smoke: submit as this org")
+	out := fs.String("out", "", "bundle: folder that receives one bundle per organisation")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +64,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	topologySet := false
+	fs.Visit(func(f *flag.Flag) { topologySet = topologySet || f.Name == "topology" })
+	if *org != "" && !topologySet && *root != "" {
+		// A bundle carries the description it was generated from.
+		*topology = filepath.Join(*root, "network.yaml")
+	}
 	desc, err := loadDescription(*topology)
 	if err != nil {
 		return err
@@ -66,7 +78,18 @@ func run(args []string) error {
 		*root = filepath.Join(moduleDir, ".run", desc.Name)
 	}
 	opts := network.Options{Root: *root, ModuleDir: moduleDir, Profiling: *profiling, Logger: log}
-	if cmd == "up" || cmd == "restart" {
+	if *org != "" && cmd != "smoke" {
+		opts.Orgs = []string{*org}
+	}
+	if cmd == "bundle" {
+		if *out == "" {
+			return errors.New("bundle: --out is required")
+		}
+		// The provisioning root holds every organisation's keys: it lives only until the bundles
+		// are written.
+		opts.Root = filepath.Join(*out, ".provision")
+	}
+	if cmd == "up" || cmd == "restart" || cmd == "bundle" {
 		if opts.FabricBin, err = network.EnsureFabric(ctx, moduleDir); err != nil {
 			return err
 		}
@@ -93,7 +116,9 @@ func run(args []string) error {
 	case "status":
 		return printStatus(n)
 	case "smoke":
-		return smoke(ctx, n)
+		return smoke(ctx, n, *org)
+	case "bundle":
+		return bundle(ctx, n, *out)
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -112,9 +137,10 @@ func up(ctx context.Context, n *network.Network, noServices bool) error {
 
 // smoke submits one RegisterCase through the fabric-gateway client as the first org's caseworker
 // on its first channel and waits for the commit: the first committed transaction of a fresh network.
-func smoke(ctx context.Context, n *network.Network) error {
-	d := n.Description()
-	org := d.Orgs[0].Name
+func smoke(ctx context.Context, n *network.Network, org string) error {
+	if org == "" {
+		org = n.Description().Orgs[0].Name
+	}
 	c, err := n.Connection(org)
 	if err != nil {
 		return err
@@ -133,6 +159,27 @@ func smoke(ctx context.Context, n *network.Network) error {
 		return fmt.Errorf("smoke transaction: %w", err)
 	}
 	fmt.Printf("committed a RegisterCase on %s as %s caseworker in %s\n", c.Channels[0].Name, org, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// bundle generates the network once and writes one bundle per organisation, then deletes the
+// provisioning root, so the bundles are the only copies of each organisation's keys.
+func bundle(ctx context.Context, n *network.Network, out string) error {
+	start := time.Now()
+	err := n.Generate(ctx)
+	if err == nil {
+		err = n.WriteBundles(out)
+	}
+	if rerr := os.RemoveAll(n.Root()); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+	for _, org := range n.Description().BundleOrgs() {
+		fmt.Printf("%s\t%s\n", org, filepath.Join(out, org))
+	}
+	fmt.Fprintf(os.Stderr, "bundles written in %s; ship each to its organisation's host over a channel only it can read\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
