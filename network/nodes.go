@@ -290,7 +290,7 @@ func getOK(ctx context.Context, cl *http.Client, url string) error {
 // peer to its channels. Each join is done once; a restart finds the markers and skips them.
 func (n *Network) createChannels(ctx context.Context) error {
 	for _, ch := range n.desc.Channels {
-		if n.Local(n.desc.OrdererOrg.Name) && !n.done("orderers-joined." + ch.Name) {
+		if n.Local(n.desc.OrdererOrg.Name) && !n.done("orderers-joined."+ch.Name) {
 			var idx []int
 			for i := 0; i < n.desc.OrdererOrg.Orderers; i++ {
 				idx = append(idx, i)
