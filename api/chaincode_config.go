@@ -27,7 +27,23 @@ type ChaincodeConfig struct {
 	// MaxPageSize caps every paginated query.
 	MaxPageSize int             `json:"maxPageSize"`
 	Deadlines   deadline.Config `json:"deadlines"`
+	// Visibility: need to know (docs/visibility.md); optional, default auditor "hashes".
+	Visibility VisibilityConfig `json:"visibility"`
 }
+
+// VisibilityConfig holds the configured choices of the visibility policy. The network generates
+// the private data collections from the same choice, so chaincode and collections agree.
+type VisibilityConfig struct {
+	// Auditor: "hashes" (default) or "details".
+	Auditor domain.AuditorAccess `json:"auditor"`
+	// RefusePublicDetails refuses a withheld detail sent as a public argument. Off only while
+	// clients still send details in payloads; private details in the transient map are accepted
+	// either way.
+	RefusePublicDetails bool `json:"refusePublicDetails"`
+}
+
+// Policy is the visibility policy in force.
+func (v VisibilityConfig) Policy() (domain.Visibility, error) { return domain.NewVisibility(v.Auditor) }
 
 // Defaults for optional settings.
 const (
@@ -39,11 +55,12 @@ const (
 
 // chaincodeConfigJSON is the file form: the tolerance is a Go duration string ("5m").
 type chaincodeConfigJSON struct {
-	Membership        json.RawMessage `json:"membership"`
-	ClockTolerance    *string         `json:"clockTolerance"`
-	LateRecordingDays *int            `json:"lateRecordingDays"`
-	MaxPageSize       *int            `json:"maxPageSize"`
-	Deadlines         json.RawMessage `json:"deadlines"`
+	Membership        json.RawMessage   `json:"membership"`
+	ClockTolerance    *string           `json:"clockTolerance"`
+	LateRecordingDays *int              `json:"lateRecordingDays"`
+	MaxPageSize       *int              `json:"maxPageSize"`
+	Deadlines         json.RawMessage   `json:"deadlines"`
+	Visibility        *VisibilityConfig `json:"visibility"`
 }
 
 // MarshalJSON writes the file form.
@@ -55,7 +72,8 @@ func (c ChaincodeConfig) MarshalJSON() ([]byte, error) {
 		LateRecordingDays int               `json:"lateRecordingDays"`
 		MaxPageSize       int               `json:"maxPageSize"`
 		Deadlines         deadline.Config   `json:"deadlines"`
-	}{c.Membership, tol, c.LateRecordingDays, c.MaxPageSize, c.Deadlines})
+		Visibility        VisibilityConfig  `json:"visibility"`
+	}{c.Membership, tol, c.LateRecordingDays, c.MaxPageSize, c.Deadlines, c.Visibility})
 }
 
 // ParseChaincodeConfig strictly decodes and validates a configuration document.
@@ -105,6 +123,12 @@ func ParseChaincodeConfig(data []byte) (ChaincodeConfig, error) {
 	if raw.MaxPageSize != nil {
 		cfg.MaxPageSize = *raw.MaxPageSize
 	}
+	if raw.Visibility != nil {
+		cfg.Visibility = *raw.Visibility
+	}
+	if cfg.Visibility.Auditor == "" {
+		cfg.Visibility.Auditor = domain.AuditorHashes
+	}
 	if err := cfg.Validate(); err != nil {
 		return ChaincodeConfig{}, err
 	}
@@ -127,6 +151,9 @@ func (c ChaincodeConfig) Validate() error {
 	}
 	if c.MaxPageSize < 1 || c.MaxPageSize > 1000 {
 		return errors.New("chaincode config: maxPageSize must lie between 1 and 1000")
+	}
+	if c.Visibility.Auditor != "" && !c.Visibility.Auditor.Valid() {
+		return errors.New(`chaincode config: visibility.auditor must be "hashes" or "details"`)
 	}
 	return nil
 }
