@@ -218,7 +218,12 @@ func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 	common := []string{"--channelID", ch.Name, "--name", cc.Name, "--version", cc.Version, "--sequence", "1",
 		"--signature-policy", n.EndorsementPolicy(ch),
 		"-o", n.OrdererAddress(0), "--tls", "--cafile", n.OrdererTLSCA()}
-	err := parallel(n.localMembers(ch), func(org string) error {
+	colls, err := n.collectionsArgs(ch)
+	if err != nil {
+		return err
+	}
+	common = append(common, colls...)
+	err = parallel(n.localMembers(ch), func(org string) error {
 		idb, err := os.ReadFile(filepath.Join(n.chaincodeDir(org), "package-id"))
 		if err != nil {
 			return err
