@@ -23,6 +23,7 @@
 package fakestub
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -54,6 +55,10 @@ type Ledger struct {
 	commits uint64
 	events  []Event
 	txSeq   int
+	// private: committed private data per collection (purged keys removed); privateHashes the
+	// SHA-256 of each value, which every peer keeps and a purge keeps too.
+	private       map[string]map[string][]byte
+	privateHashes map[string]map[string][]byte
 }
 
 // Event is a committed chaincode event.
@@ -126,6 +131,10 @@ type Tx struct {
 	reads  map[string]*kvrwset.Version
 	rorder []string
 	ranges []*kvrwset.RangeQueryInfo
+	// transient is the proposal's transient map; pvt the private writes per collection (nil
+	// value: purge).
+	transient map[string][]byte
+	pvt       map[string]map[string][]byte
 }
 
 // NewTx starts a transaction with the given creator (see Identity.Creator),
@@ -163,7 +172,7 @@ func (l *Ledger) NewTxFromProposal(sp *peer.SignedProposal) (*Tx, error) {
 	}
 	return &Tx{ledger: l, txID: chdr.TxId, timestamp: chdr.GetTimestamp().AsTime(), creator: shdr.Creator,
 		args: cis.GetChaincodeSpec().GetInput().GetArgs(), writes: map[string][]byte{},
-		reads: map[string]*kvrwset.Version{}, proposal: sp}, nil
+		reads: map[string]*kvrwset.Version{}, proposal: sp, transient: cpp.TransientMap}, nil
 }
 
 // Proposal builds the signed proposal fabric-gateway sends for a chaincode
@@ -201,6 +210,71 @@ func (t *Tx) Commit() {
 	if t.event != nil {
 		l.events = append(l.events, *t.event)
 	}
+	l.applyPrivate(t.pvt)
+}
+
+// SetTransient sets the transaction's transient map (what a client sends beside the proposal).
+func (t *Tx) SetTransient(m map[string][]byte) { t.transient = m }
+
+// PrivateWrites returns the transaction's private writes per collection (nil value: purge).
+func (t *Tx) PrivateWrites() map[string]map[string][]byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]map[string][]byte{}
+	for c, kv := range t.pvt {
+		out[c] = map[string][]byte{}
+		for k, v := range kv {
+			out[c][k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+// CommitPrivate applies private writes of a transaction committed with CommitRWSet.
+func (l *Ledger) CommitPrivate(w map[string]map[string][]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.applyPrivate(w)
+}
+
+func (l *Ledger) applyPrivate(w map[string]map[string][]byte) {
+	if l.private == nil {
+		l.private, l.privateHashes = map[string]map[string][]byte{}, map[string]map[string][]byte{}
+	}
+	for c, kv := range w {
+		if l.private[c] == nil {
+			l.private[c], l.privateHashes[c] = map[string][]byte{}, map[string][]byte{}
+		}
+		for k, v := range kv {
+			if v == nil {
+				delete(l.private[c], k) // purged: the value goes, its hash stays
+				continue
+			}
+			l.private[c][k] = slices.Clone(v)
+			h := sha256.Sum256(v)
+			l.privateHashes[c][k] = h[:]
+		}
+	}
+}
+
+// PrivateData returns a committed private value (test inspection).
+func (l *Ledger) PrivateData(collection, key string) ([]byte, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.private[collection][key]
+	return slices.Clone(v), ok
+}
+
+// PrivateKeys lists the keys a collection holds values for, sorted.
+func (l *Ledger) PrivateKeys(collection string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var keys []string
+	for k := range l.private[collection] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // apply writes a transaction's writes at version ver (l.mu held).
@@ -349,12 +423,18 @@ func (t *Tx) GetArgsSlice() ([]byte, error) {
 	}
 	return out, nil
 }
-func (t *Tx) GetTxID() string                          { return t.txID }
-func (t *Tx) GetChannelID() string                     { return t.ledger.channel }
-func (t *Tx) GetCreator() ([]byte, error)              { return t.creator, nil }
-func (t *Tx) GetTransient() (map[string][]byte, error) { return map[string][]byte{}, nil }
-func (t *Tx) GetBinding() ([]byte, error)              { return nil, errUnsupported }
-func (t *Tx) GetDecorations() map[string][]byte        { return nil }
+func (t *Tx) GetTxID() string             { return t.txID }
+func (t *Tx) GetChannelID() string        { return t.ledger.channel }
+func (t *Tx) GetCreator() ([]byte, error) { return t.creator, nil }
+func (t *Tx) GetTransient() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for k, v := range t.transient {
+		out[k] = slices.Clone(v)
+	}
+	return out, nil
+}
+func (t *Tx) GetBinding() ([]byte, error)       { return nil, errUnsupported }
+func (t *Tx) GetDecorations() map[string][]byte { return nil }
 func (t *Tx) GetSignedProposal() (*peer.SignedProposal, error) {
 	return t.proposal, nil
 }
@@ -565,11 +645,48 @@ func (t *Tx) GetHistoryForKey(key string) (shim.HistoryQueryIteratorInterface, e
 
 // Private data is not used by this chaincode.
 
-func (t *Tx) GetPrivateData(string, string) ([]byte, error)     { return nil, errUnsupported }
-func (t *Tx) GetPrivateDataHash(string, string) ([]byte, error) { return nil, errUnsupported }
-func (t *Tx) PutPrivateData(string, string, []byte) error       { return errUnsupported }
-func (t *Tx) DelPrivateData(string, string) error               { return errUnsupported }
-func (t *Tx) PurgePrivateData(string, string) error             { return errUnsupported }
+// Private data: one store for the channel (which peer holds what is the real network's to show);
+// reads see committed values only, writes and purges apply at commit.
+func (t *Tx) GetPrivateData(collection, key string) ([]byte, error) {
+	v, _ := t.ledger.PrivateData(collection, key)
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+func (t *Tx) GetPrivateDataHash(collection, key string) ([]byte, error) {
+	t.ledger.mu.Lock()
+	defer t.ledger.mu.Unlock()
+	return slices.Clone(t.ledger.privateHashes[collection][key]), nil
+}
+
+func (t *Tx) PutPrivateData(collection, key string, value []byte) error {
+	if collection == "" || key == "" || len(value) == 0 {
+		return errors.New("fakestub: collection, key and a non-empty value required")
+	}
+	t.pvtPut(collection, key, slices.Clone(value))
+	return nil
+}
+
+func (t *Tx) DelPrivateData(collection, key string) error { t.pvtPut(collection, key, nil); return nil }
+
+func (t *Tx) PurgePrivateData(collection, key string) error {
+	t.pvtPut(collection, key, nil)
+	return nil
+}
+
+func (t *Tx) pvtPut(collection, key string, v []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pvt == nil {
+		t.pvt = map[string]map[string][]byte{}
+	}
+	if t.pvt[collection] == nil {
+		t.pvt[collection] = map[string][]byte{}
+	}
+	t.pvt[collection][key] = v
+}
 func (t *Tx) SetPrivateDataValidationParameter(string, string, []byte) error {
 	return errUnsupported
 }
