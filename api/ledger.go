@@ -143,3 +143,15 @@ type Anchor struct {
 	RecordedOn   string              `json:"recordedOn"`
 	TxID         string              `json:"txId"`
 }
+
+// ChaincodeInfo is what GetChaincodeInfo returns.
+type ChaincodeInfo struct {
+	ChaincodeVersion  string            `json:"chaincodeVersion"`
+	VocabularyVersion int               `json:"vocabularyVersion"`
+	Channel           string            `json:"channel"`
+	Procedure         domain.Procedure  `json:"procedure"`
+	Config            ChaincodeConfig   `json:"config"`
+	Caller            domain.Member     `json:"caller"`
+	CallerRole        domain.Role       `json:"callerRole"`
+	Rules             [][]deadline.Rule `json:"rules,omitempty"`
+}

@@ -20,18 +20,6 @@ func (ac *AdminContract) GetEvaluateTransactions() []string {
 	return []string{"GetChaincodeInfo", "GetVocabulary"}
 }
 
-// Info is what GetChaincodeInfo returns.
-type Info struct {
-	ChaincodeVersion  string              `json:"chaincodeVersion"`
-	VocabularyVersion int                 `json:"vocabularyVersion"`
-	Channel           string              `json:"channel"`
-	Procedure         domain.Procedure    `json:"procedure"`
-	Config            api.ChaincodeConfig `json:"config"`
-	Caller            domain.Member       `json:"caller"`
-	CallerRole        domain.Role         `json:"callerRole"`
-	Rules             [][]deadline.Rule   `json:"rules,omitempty"`
-}
-
 // GetChaincodeInfo returns versions, this channel's procedure, the configuration and
 // the caller's membership entry as the chaincode sees it.
 func (ac *AdminContract) GetChaincodeInfo(ctx contractapi.TransactionContextInterface) (string, error) {
@@ -39,7 +27,7 @@ func (ac *AdminContract) GetChaincodeInfo(ctx contractapi.TransactionContextInte
 	if err != nil {
 		return "", wire(err)
 	}
-	info := Info{
+	info := api.ChaincodeInfo{
 		ChaincodeVersion: Version, VocabularyVersion: domain.VocabularyVersion,
 		Channel: t.channel.Name, Procedure: t.channel.Procedure, Config: ac.c.cfg,
 		Caller: a.Member, CallerRole: a.Role,

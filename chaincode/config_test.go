@@ -118,7 +118,7 @@ func FuzzParseConfig(f *testing.F) {
 
 func TestAdminQueries(t *testing.T) {
 	n := newNet(t, t0)
-	info := decode[Info](t, n.must("dublin", "at-do", "admin:GetChaincodeInfo"))
+	info := decode[api.ChaincodeInfo](t, n.must("dublin", "at-do", "admin:GetChaincodeInfo"))
 	if info.Channel != "dublin" || info.Procedure != domain.ProcedureDublin || info.Caller.MSPID != "PartnerStateMSP" ||
 		info.CallerRole != domain.RoleDublinOfficer || info.VocabularyVersion != domain.VocabularyVersion || len(info.Rules) == 0 {
 		t.Fatalf("info %+v", info)
