@@ -80,7 +80,10 @@ func (x *Chaincode) checkInvocation(stub shim.ChaincodeStubInterface) error {
 	if !ok {
 		return domain.Errorf(domain.KindInternal, "channel %s is not in the membership configuration", stub.GetChannelID())
 	}
-	return rule.check(x.c, ch, params)
+	if err := rule.check(x.c, ch, params); err != nil {
+		return err
+	}
+	return x.checkTransient(stub, args[0], ch, params)
 }
 
 // Functions lists every transaction the gate admits, sorted ("contract:Function").
@@ -166,10 +169,6 @@ func documentTypeArg(s string) func() error {
 	}
 }
 
-func payloadArg(s string) func() error {
-	return func() error { _, err := domain.DecodeCanonicalEventInput([]byte(s)); return err }
-}
-
 func holidaysArg(s string) func() error {
 	return func() error {
 		var h deadline.Holidays
@@ -200,7 +199,8 @@ func argRules() map[string]argRule {
 	return map[string]argRule{
 		api.FnRegisterCase: write3("occurredOn"),
 		api.FnRecordEvent: {params: []string{"requestId", "pseudonym", "payload"}, check: func(_ *core, _ domain.Channel, a []string) error {
-			return all(reqArg(a[0]), pseudoArg(a[1]), payloadArg(a[2]))
+			// The payload is checked with the transient details that complete it (checkTransient).
+			return all(reqArg(a[0]), pseudoArg(a[1]))
 		}},
 		api.FnGetCase: {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
 			return all(pseudoArg(a[0]))

@@ -2,6 +2,7 @@ package chaincode
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -39,11 +40,29 @@ func (cc *CasesContract) RecordEvent(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	in, err := domain.DecodeCanonicalEventInput([]byte(payload))
+	details, err := transientDetails(ctx.GetStub())
 	if err != nil {
 		return "", wire(err)
 	}
-	return cc.c.recordEvent(t, a, api.FnRecordEvent, requestID, pseudonym, []string{pseudonym, payload}, submitted(pseudonym, a, in))
+	in, d, coll, err := cc.c.visibility().DecodeEvent(cc.c.cfg.Membership, t.channel, []byte(payload), details, cc.c.cfg.Visibility.RefusePublicDetails)
+	if err != nil {
+		return "", wire(err)
+	}
+	if d == nil {
+		return cc.c.recordEvent(t, a, api.FnRecordEvent, requestID, pseudonym, []string{pseudonym, payload}, submitted(pseudonym, a, in))
+	}
+	if !slices.Contains(coll.Writers, a.Member.MSPID) {
+		return "", wire(domain.Errorf(domain.KindForbidden, "details: the caller is not in the audience of this collection"))
+	}
+	// The details (salted) are part of what a retry with the same requestId must repeat.
+	step := func(prev *domain.CaseState, env domain.Env) (domain.CaseState, domain.Event, error) {
+		next, ev, err := domain.Apply(prev, pseudonym, in, a, env)
+		if err != nil {
+			return next, ev, err
+		}
+		return t.withhold(d, coll, next, ev)
+	}
+	return cc.c.recordEvent(t, a, api.FnRecordEvent, requestID, pseudonym, []string{pseudonym, payload, string(details)}, step)
 }
 
 // GetCase returns the current state of a case.
@@ -76,7 +95,7 @@ func (t *tx) mustCase(pseudonym string) (*domain.CaseState, error) {
 
 // GetTimeline returns a case's events in sequence order, paginated.
 func (cc *CasesContract) GetTimeline(ctx contractapi.TransactionContextInterface, pseudonym, bookmark, pageSize string) (string, error) {
-	t, _, err := cc.c.reader(ctx)
+	t, a, err := cc.c.reader(ctx)
 	if err != nil {
 		return "", wire(err)
 	}
@@ -95,6 +114,7 @@ func (cc *CasesContract) GetTimeline(ctx contractapi.TransactionContextInterface
 		if sup, ok := s.Dublin.SupersededBy(ev.Seq); ok && domain.IsWorkflowEvent(ev.Code) {
 			ev.SupersededBy = &sup
 		}
+		t.revealDetails(a, &ev)
 		page.Items = append(page.Items, ev)
 		return nil
 	})

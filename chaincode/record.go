@@ -119,6 +119,12 @@ func (t *tx) commit(prev *domain.CaseState, next domain.CaseState, ev domain.Eve
 			return api.WriteResult{}, err
 		}
 	}
+	if ev.Code == domain.EvErasureConfirmed && next.Erasure != nil && next.Erasure.CompletedOn != "" {
+		// Confirmed by every holder: the case's details leave every member peer.
+		if err := t.purgeDetails(next); err != nil {
+			return api.WriteResult{}, err
+		}
+	}
 	if err := t.emit(api.EventCase, api.CaseEvent{Pseudonym: p, Code: ev.Code, Seq: ev.Seq, Procedure: next.Procedure, Supersedes: ev.Supersedes}); err != nil {
 		return api.WriteResult{}, err
 	}

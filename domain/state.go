@@ -31,6 +31,10 @@ type Event struct {
 	// SupersededBy is set only in timeline answers, never stored: the later
 	// step that superseded this event (or the consequence it built on).
 	SupersededBy *Supersession `json:"supersededBy,omitempty"`
+	// Withheld names the private data collection that holds this event's coded details
+	// ("details withheld: <collection>", docs/visibility.md); the public record keeps none of
+	// their values. A timeline answer to a member of that collection carries them.
+	Withheld string `json:"withheld,omitempty"`
 	EventFields
 }
 

@@ -347,7 +347,9 @@ func (v Visibility) privateFields(p Procedure, code EventCode) []Field {
 }
 
 // PrivateFields lists the private fields of a code on a procedure, in table order.
-func (v Visibility) PrivateFields(p Procedure, code EventCode) []Field { return v.privateFields(p, code) }
+func (v Visibility) PrivateFields(p Procedure, code EventCode) []Field {
+	return v.privateFields(p, code)
+}
 
 // Present lists the fields that carry a value.
 func (f EventFields) Present() []Field { return f.present() }
@@ -469,9 +471,7 @@ func (v Visibility) DecodeEvent(m Membership, ch Channel, payload, details []byt
 	if err != nil {
 		return EventInput{}, nil, CollectionSpec{}, err
 	}
-	if err := RequireCanonical(payload, in); err != nil {
-		return EventInput{}, nil, CollectionSpec{}, err
-	}
+	public := in
 	priv := v.privateFields(ch.Procedure, in.Code)
 	if refusePublic {
 		for _, f := range in.present() {
@@ -507,6 +507,10 @@ func (v Visibility) DecodeEvent(m Membership, ch Channel, payload, details []byt
 		d, coll = &di, c
 	}
 	if err := in.validateStatic(); err != nil {
+		return EventInput{}, nil, CollectionSpec{}, err
+	}
+	// After the content checks, as DecodeCanonicalEventInput: a personal value is named as such.
+	if err := RequireCanonical(payload, public); err != nil {
 		return EventInput{}, nil, CollectionSpec{}, err
 	}
 	return in, d, coll, nil

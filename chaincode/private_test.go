@@ -1,0 +1,165 @@
+package chaincode
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/domain"
+)
+
+const (
+	salt1 = "8d1f0c6b2a4e9f3d5c7b1a0e2d4f6a8c9b3e5d7f1a2c4e6b8d0f2a4c6e8b0d2f"
+	salt2 = "0f2a4c6e8b0d2f8d1f0c6b2a4e9f3d5c7b1a0e2d4f6a8c9b3e5d7f1a2c4e6b8d"
+)
+
+// newPrivateNet is newNet with withheld details refused as public arguments.
+func newPrivateNet(t *testing.T) *net {
+	n := newNet(t, t0)
+	cfg := n.cc.c.cfg
+	cfg.Visibility.RefusePublicDetails = true
+	cc, err := New(cfg, WithClock(n.clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.cc = cc
+	return n
+}
+
+// invokeT is invoke with a transient map.
+func (n *net) invokeT(channel, identity string, transient map[string][]byte, fn string, args ...string) result {
+	n.t.Helper()
+	tx := n.ledger[channel].NewTx(n.ids[identity], n.clock(), append([]string{fn}, args...)...)
+	tx.SetTransient(transient)
+	resp := n.cc.Invoke(tx)
+	if resp.Status == 200 {
+		tx.Commit()
+	}
+	return result{status: resp.Status, payload: string(resp.Payload), message: resp.Message, tx: tx}
+}
+
+func details(coll, salt, fields string) map[string][]byte {
+	return map[string][]byte{domain.TransientDetailsKey: []byte(`{"collection":"` + coll + `","salt":"` + salt + `"` + fields + `}`)}
+}
+
+func (n *net) timeline(identity, p string) []domain.Event {
+	return decode[api.Page[domain.Event]](n.t, n.must("national", identity, "cases:GetTimeline", p, "", "")).Items
+}
+
+func TestPrivateDetails(t *testing.T) {
+	n := newPrivateNet(t)
+	led := n.ledger["national"]
+	p := newID()
+	today := n.today()
+	n.must("national", "bp", "cases:RegisterCase", newID(), p, today)
+	ok := func(identity string, tr map[string][]byte, fn string, args ...string) {
+		t.Helper()
+		if r := n.invokeT("national", identity, tr, fn, args...); r.status != 200 {
+			t.Fatalf("%s as %s: %s", fn, identity, r.message)
+		}
+	}
+	refuse := func(want domain.Kind, msg, identity string, tr map[string][]byte, fn string, args ...string) {
+		t.Helper()
+		r := n.invokeT("national", identity, tr, fn, args...)
+		if r.status == 200 || r.kind() != want || !strings.Contains(r.message, msg) {
+			t.Fatalf("%s as %s: %d %s, want %s containing %q", fn, identity, r.status, r.message, want, msg)
+		}
+		if len(r.tx.Writes()) != 0 || len(r.tx.PrivateWrites()) != 0 {
+			t.Fatalf("%s as %s: a refused transaction left writes", fn, identity)
+		}
+	}
+	check := payload(domain.EvIdentityChecked, today, nil)
+
+	// Refusals, each without a trace.
+	refuse(domain.KindInvalidArgument, "withheld detail sent as a public argument", "bp", nil,
+		"cases:RecordEvent", newID(), p, payload(domain.EvIdentityChecked, today, map[string]any{"eurodacHit": "CATEGORY_1"}))
+	refuse(domain.KindInvalidArgument, "no such collection", "bp", details("national-everything", salt1, `,"eurodacHit":"CATEGORY_1"`), "cases:RecordEvent", newID(), p, check)
+	refuse(domain.KindInvalidArgument, "no details for this collection", "bp", details("national-decision", salt1, `,"eurodacHit":"CATEGORY_1"`), "cases:RecordEvent", newID(), p, check)
+	refuse(domain.KindInvalidArgument, "salt", "bp", details("national-agencies", "abc", `,"eurodacHit":"CATEGORY_1"`), "cases:RecordEvent", newID(), p, check)
+	refuse(domain.KindPersonalData, "", "bp", map[string][]byte{"details": []byte(`{"collection":"national-agencies","salt":"` + salt1 + `","eurodacHit":"Max Mustermann","eurodacHit":"CATEGORY_1"}`)}, "cases:RecordEvent", newID(), p, check)
+	refuse(domain.KindInvalidArgument, "only the key", "bp", map[string][]byte{"details": nil, "name": []byte("Max")}, "cases:RecordEvent", newID(), p, check)
+	refuse(domain.KindInvalidArgument, "accepted by cases:RecordEvent only", "bp", details("national-agencies", salt1, `,"eurodacHit":"CATEGORY_1"`), "cases:GetCase", p)
+	refuse(domain.KindInvalidArgument, "accepted by cases:RecordEvent only", "bp", details("national-agencies", salt1, `,"eurodacHit":"CATEGORY_1"`), "cases:RegisterCase", newID(), newID(), today)
+
+	// The identity check: details to national-agencies, a marker on the public event.
+	ok("bp", details("national-agencies", salt1, `,"eurodacHit":"CATEGORY_1"`), "cases:RecordEvent", newID(), p, check)
+	pub, _ := led.Get(eventKey(p, 2))
+	if strings.Contains(string(pub), "CATEGORY_1") || !strings.Contains(string(pub), `"withheld":"national-agencies"`) {
+		t.Fatalf("public event: %s", pub)
+	}
+	rec, _ := led.PrivateData("national-agencies", eventKey(p, 2))
+	if string(rec) != `{"pseudonym":"`+p+`","seq":2,"code":"IDENTITY_CHECKED","salt":"`+salt1+`","eurodacHit":"CATEGORY_1"}` {
+		t.Fatalf("private record: %s", rec)
+	}
+
+	n.must("national", "ao", "cases:RecordEvent", newID(), p, payload(domain.EvFileCreated, today, nil))
+	n.must("national", "ao", "cases:RecordEvent", newID(), p, payload(domain.EvApplicationLodged, today, nil))
+	decision := payload(domain.EvDecisionIssued, today, nil)
+	// The border police is not in the decision's audience (nor may it decide).
+	refuse(domain.KindForbidden, "not in the audience", "bp", details("national-decision", salt2, `,"outcome":"REJECTED"`), "cases:RecordEvent", newID(), p, decision)
+	req := newID()
+	ok("ao", details("national-decision", salt2, `,"outcome":"REJECTED"`), "cases:RecordEvent", req, p, decision)
+	// A retry with other details under the same request id is a conflict, not a second record.
+	refuse(domain.KindConflict, "", "ao", details("national-decision", salt2, `,"outcome":"INADMISSIBLE"`), "cases:RecordEvent", req, p, decision)
+
+	st := n.getCase("national", p)
+	if st.National == nil || st.National.Outcome != "" || st.National.EurodacHit != "" || !st.National.NegativeDecision {
+		t.Fatalf("public state: %+v", st.National)
+	}
+	raw, _ := led.Get(caseKey(p))
+	if strings.Contains(string(raw), "REJECTED") {
+		t.Fatalf("public state holds the outcome: %s", raw)
+	}
+
+	// Each agency's timeline: details where it is in the audience, the marker otherwise.
+	for _, c := range []struct {
+		who          string
+		outcome, hit string
+	}{
+		{"ao", "REJECTED", "CATEGORY_1"}, {"ia", "REJECTED", "CATEGORY_1"}, {"bp", "", "CATEGORY_1"}, {"aud", "", ""},
+	} {
+		evs := n.timeline(c.who, p)
+		if len(evs) != 5 || evs[4].Withheld != "national-decision" || string(evs[4].Outcome) != c.outcome ||
+			evs[1].Withheld != "national-agencies" || string(evs[1].EurodacHit) != c.hit {
+			b, _ := json.Marshal(evs)
+			t.Errorf("timeline as %s: %s", c.who, b)
+		}
+	}
+
+	// Return counselling follows on the derived public fact.
+	n.must("national", "ia", "cases:RecordEvent", newID(), p, payload(domain.EvReturnCounselling, today, nil))
+
+	// Erasure: details stay until every holder confirmed, then are purged; hashes remain.
+	n.must("national", "bp", "erasure:RequestErasure", newID(), p, today)
+	n.must("national", "bp", "erasure:ConfirmErasure", newID(), p, today)
+	n.must("national", "ao", "erasure:ConfirmErasure", newID(), p, today)
+	if len(led.PrivateKeys("national-decision")) != 1 {
+		t.Fatal("details purged before every holder confirmed")
+	}
+	n.must("national", "ia", "erasure:ConfirmErasure", newID(), p, today)
+	for _, coll := range []string{"national-agencies", "national-decision"} {
+		if keys := led.PrivateKeys(coll); len(keys) != 0 {
+			t.Errorf("%s after erasure: %q", coll, keys)
+		}
+	}
+	probe := led.NewTx(nil, n.clock(), "probe")
+	if h, _ := probe.GetPrivateDataHash("national-decision", eventKey(p, 5)); len(h) != 32 {
+		t.Error("the hash of the purged record is gone")
+	}
+	if evs := n.timeline("ia", p); evs[4].Withheld != "national-decision" || evs[4].Outcome != "" {
+		t.Errorf("timeline after purge: %+v", evs[4])
+	}
+}
+
+// Without RefusePublicDetails (clients that still send details in payloads) a public detail is
+// recorded as before, and transient details are withheld all the same.
+func TestPublicDetailsAcceptedUntilRefused(t *testing.T) {
+	n := newNet(t, t0)
+	p := newID()
+	n.must("national", "bp", "cases:RegisterCase", newID(), p, n.today())
+	n.record("national", "bp", p, domain.EvIdentityChecked, n.today(), map[string]any{"eurodacHit": "NONE"})
+	if st := n.getCase("national", p); st.National.EurodacHit != domain.EurodacNone {
+		t.Fatalf("legacy payload: %+v", st.National)
+	}
+}
