@@ -195,9 +195,12 @@ type Authenticator struct {
 
 	mu      sync.Mutex
 	entries []authEntry
-	modTime time.Time
-	size    int64
-	checked time.Time
+	// sessions are tokens minted in memory for people signed in to the
+	// console (MintSessionToken), never written to the token file.
+	sessions []authEntry
+	modTime  time.Time
+	size     int64
+	checked  time.Time
 }
 
 type authEntry struct {
@@ -276,7 +279,7 @@ func (a *Authenticator) maybeReload() {
 func (a *Authenticator) Authenticate(token string) (Caller, bool) {
 	a.mu.Lock()
 	a.maybeReload()
-	entries := a.entries
+	entries := append(slices.Clip(a.entries), a.sessions...)
 	a.mu.Unlock()
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 128 {
 		return Caller{}, false
@@ -299,4 +302,32 @@ func (a *Authenticator) Count() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.entries)
+}
+
+// MintSessionToken creates an in-memory token of this agency for a person
+// signed in to the console (package console): it authenticates as the
+// user's role, with token id "user:<name>", so the request and audit logs
+// name the person. It is never written anywhere and dies with the session
+// (RevokeSessionToken) or the process.
+func (a *Authenticator) MintSessionToken(user string, role domain.Role) (string, error) {
+	if !role.Valid() || user == "" || len(user) > 64 {
+		return "", fmt.Errorf("%w: invalid session user or role", ErrTokenFile)
+	}
+	tok, err := NewToken()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(tok))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sessions = append(a.sessions, authEntry{hash: sum[:], c: Caller{TokenID: "user:" + user, Name: user, MSPID: a.mspID, Role: role}})
+	return tok, nil
+}
+
+// RevokeSessionToken forgets a session token.
+func (a *Authenticator) RevokeSessionToken(token string) {
+	sum := sha256.Sum256([]byte(token))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sessions = slices.DeleteFunc(a.sessions, func(e authEntry) bool { return subtle.ConstantTimeCompare(e.hash, sum[:]) == 1 })
 }

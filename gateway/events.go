@@ -363,7 +363,14 @@ func (s *Server) hEvents(c *call) {
 	if pos == "" {
 		pos = c.r.URL.Query().Get("after")
 	}
-	after, ours, err := s.evlog.parsePosition(pos)
+	var after uint64
+	var ours bool
+	if pos == "now" { // only what is logged from now on (the console's live feed)
+		after, _ = s.evlog.changed()
+		ours, pos = true, ""
+	} else {
+		after, ours, err = s.evlog.parsePosition(pos)
+	}
 	if err != nil {
 		writeProblem(c.w, newProblem(string(domain.KindInvalidArgument), "Last-Event-ID: not a position of this gateway"))
 		return
