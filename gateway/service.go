@@ -45,6 +45,10 @@ type ServiceConfig struct {
 	Server Config
 	// OnListen, if set, is told the bound API address.
 	OnListen func(api net.Addr)
+	// Mount, if set, builds the API listener's handler around the API's own
+	// (cmd/gatewayd mounts the web console, package console, which calls the
+	// API in process with session tokens minted by auth).
+	Mount func(api http.Handler, auth *Authenticator) (http.Handler, error)
 }
 
 // Run serves the gateway until ctx ends, then shuts down gracefully: stop
@@ -138,6 +142,12 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 	if err != nil {
 		return err
 	}
+	handler := srv.Handler()
+	if cfg.Mount != nil {
+		if handler, err = cfg.Mount(handler, auth); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -145,7 +155,7 @@ func Run(ctx context.Context, cfg ServiceConfig) error {
 	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	// No WriteTimeout: event streams are long-lived; every ledger call has
 	// its own deadline.
-	api := &http.Server{Handler: srv.Handler(), TLSConfig: serverTLS, ReadHeaderTimeout: 10 * time.Second,
+	api := &http.Server{Handler: handler, TLSConfig: serverTLS, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
 	servers := []*http.Server{api}
 	errc := make(chan error, 2)
