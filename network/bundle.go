@@ -147,9 +147,12 @@ func (n *Network) inBundle(org, rel, own string, chans []string) bool {
 		if strings.HasPrefix(rel, own) {
 			return true
 		}
-		// Another org: its MSP definition (CA and TLS CA certificates, NodeOUs) and its TLS CA
-		// certificate, public material every channel member holds anyway.
-		return len(parts) >= 3 && (parts[2] == "msp" || (len(parts) == 4 && parts[2] == "tlsca" && parts[3] == "ca-cert.pem"))
+		// Another org: its MSP definition (CA and TLS CA certificates, NodeOUs), its TLS CA
+		// certificate and the orderers' TLS certificates (the Raft consenters of every channel
+		// configuration), public material every channel member holds anyway. With them any member
+		// can compute a channel configuration update from the description (ProposeChannelUpdate).
+		return len(parts) >= 3 && (parts[2] == "msp" || (len(parts) == 4 && parts[2] == "tlsca" && parts[3] == "ca-cert.pem") ||
+			(parts[1] == n.desc.OrdererOrg.Name && len(parts) == 5 && strings.HasPrefix(parts[2], "orderer") && parts[3] == "tls" && parts[4] == "server.crt"))
 	}
 	return false
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -215,7 +216,9 @@ func (n *Network) EndorsementPolicy(ch Channel) string {
 
 func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 	cc := n.desc.Chaincode
-	common := []string{"--channelID", ch.Name, "--name", cc.Name, "--version", cc.Version, "--sequence", "1",
+	// The sequence this root last approved (1 on a new network; ApproveDefinition moves it on).
+	seq := strconv.Itoa(n.approvedSequence(ch.Name))
+	common := []string{"--channelID", ch.Name, "--name", cc.Name, "--version", cc.Version,
 		"--signature-policy", n.EndorsementPolicy(ch),
 		"-o", n.OrdererAddress(0), "--tls", "--cafile", n.OrdererTLSCA()}
 	colls, err := n.collectionsArgs(ch)
@@ -228,9 +231,18 @@ func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 		if err != nil {
 			return err
 		}
-		args := append([]string{"lifecycle", "chaincode", "approveformyorg", "--package-id", strings.TrimSpace(string(idb))}, common...)
-		// On a host of its own, an org may be up before the orderers answer: retry.
-		return n.retry(ctx, 2*time.Minute, func() error { _, err := n.peerCLI(ctx, org, "admin", args...); return err })
+		// On a host of its own, an org may be up before the orderers answer: retry. An org that
+		// joins a running channel approves the definition in force, whose sequence its peer learns
+		// as it catches up (so each attempt asks again).
+		return n.retry(ctx, 2*time.Minute, func() error {
+			s := seq
+			if c, ok := n.committedSequence(ctx, org, ch.Name); ok && c > n.approvedSequence(ch.Name) {
+				s = strconv.Itoa(c)
+			}
+			args := append([]string{"lifecycle", "chaincode", "approveformyorg", "--package-id", strings.TrimSpace(string(idb)), "--sequence", s}, common...)
+			_, err := n.peerCLI(ctx, org, "admin", args...)
+			return err
+		})
 	})
 	if err != nil {
 		return err
@@ -249,7 +261,8 @@ func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 		// The other members approve on their own hosts: commit only once each of them has (an org
 		// that has not approved could not run the chaincode).
 		rargs := []string{"lifecycle", "chaincode", "checkcommitreadiness", "--output", "json", "--channelID", ch.Name,
-			"--name", cc.Name, "--version", cc.Version, "--sequence", "1", "--signature-policy", n.EndorsementPolicy(ch)}
+			"--name", cc.Name, "--version", cc.Version, "--sequence", seq, "--signature-policy", n.EndorsementPolicy(ch)}
+		rargs = append(rargs, colls...)
 		err := n.retry(ctx, 5*time.Minute, func() error {
 			out, err := n.peerCLI(ctx, committer, "admin", rargs...)
 			if err != nil {
@@ -272,7 +285,7 @@ func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 			return err
 		}
 	}
-	args := append([]string{"lifecycle", "chaincode", "commit"}, common...)
+	args := append([]string{"lifecycle", "chaincode", "commit", "--sequence", seq}, common...)
 	for _, org := range ch.Members {
 		args = append(args, "--peerAddresses", n.addr(n.desc.PortsOf(org).Peer), "--tlsRootCertFiles", n.TLSCACert(org))
 	}

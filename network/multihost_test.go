@@ -221,6 +221,8 @@ func TestBundlesHoldOnlyTheirOrgsSecrets(t *testing.T) {
 		write("orgs/"+org+"/users/admin/msp/keystore/KEY_sk", "ADMIN KEY "+org, 0o600)
 		write("orgs/"+org+"/peer0/tls/server.key", "TLS KEY "+org, 0o600)
 	}
+	write("orgs/orderer/orderer0/tls/server.crt", "cert", 0o644)
+	write("orgs/orderer/orderer0/tls/server.key", "TLS KEY orderer", 0o600)
 	out := t.TempDir()
 	if err := n.WriteBundles(out); err != nil {
 		t.Fatal(err)
@@ -252,7 +254,8 @@ func TestBundlesHoldOnlyTheirOrgsSecrets(t *testing.T) {
 		}
 		for _, want := range []string{"network.yaml", "state/generated", "config/core.yaml", "builder/bin/detect",
 			"orgs/" + org + "/users/admin/msp/keystore/KEY_sk", "orgs/" + org + "/ca/fabric-ca-server.db",
-			"secrets/ca." + org, "orgs/orderer/tlsca/ca-cert.pem", "orgs/auditor/msp/cacerts/ca.pem"} {
+			"secrets/ca." + org, "orgs/orderer/tlsca/ca-cert.pem", "orgs/auditor/msp/cacerts/ca.pem",
+			"orgs/orderer/orderer0/tls/server.crt"} {
 			if !slices.Contains(files, want) {
 				t.Errorf("bundle %s lacks %s", org, want)
 			}

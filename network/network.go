@@ -300,26 +300,29 @@ func (n *Network) generateIdentities(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return parallel(n.desc.Orgs, func(o Org) error {
-		return n.generateOrg(ctx, o.Name, func(yield func(string, caIdentity, bool) error) error {
-			if err := yield(filepath.Join("peer0", "msp"), caIdentity{name: "peer0", idType: "peer"}, false); err != nil {
+	return parallel(n.desc.Orgs, func(o Org) error { return n.generatePeerOrg(ctx, o) })
+}
+
+// generatePeerOrg registers and enrolls every identity of one agency at its own CAs.
+func (n *Network) generatePeerOrg(ctx context.Context, o Org) error {
+	return n.generateOrg(ctx, o.Name, func(yield func(string, caIdentity, bool) error) error {
+		if err := yield(filepath.Join("peer0", "msp"), caIdentity{name: "peer0", idType: "peer"}, false); err != nil {
+			return err
+		}
+		for _, u := range o.Users {
+			if err := yield(filepath.Join("users", u.Name, "msp"), caIdentity{name: u.Name, idType: "client", role: u.Role}, false); err != nil {
 				return err
 			}
-			for _, u := range o.Users {
-				if err := yield(filepath.Join("users", u.Name, "msp"), caIdentity{name: u.Name, idType: "client", role: u.Role}, false); err != nil {
-					return err
-				}
+		}
+		// gateway serves the public API; gateway-client is the gateway's own key towards the
+		// privacy service, which pins it (a leaked API key is not a vault key).
+		for _, svc := range []string{"peer0", "ccserver", "privacy", "gateway", "gateway-client"} {
+			if err := yield(filepath.Join(svc, "tls"), caIdentity{name: svc, idType: "client", tls: true}, true); err != nil {
+				return err
 			}
-			// gateway serves the public API; gateway-client is the gateway's own key towards the
-			// privacy service, which pins it (a leaked API key is not a vault key).
-			for _, svc := range []string{"peer0", "ccserver", "privacy", "gateway", "gateway-client"} {
-				if err := yield(filepath.Join(svc, "tls"), caIdentity{name: svc, idType: "client", tls: true}, true); err != nil {
-					return err
-				}
-			}
-			// The privacy service's admin identity (backup and restore over its API).
-			return yield(filepath.Join(privacyAdminCN, "tls"), caIdentity{name: privacyAdminCN, idType: "client", tls: true}, true)
-		})
+		}
+		// The privacy service's admin identity (backup and restore over its API).
+		return yield(filepath.Join(privacyAdminCN, "tls"), caIdentity{name: privacyAdminCN, idType: "client", tls: true}, true)
 	})
 }
 

@@ -10,6 +10,21 @@
 //	                                                       write one bundle per organisation (dir/<org>)
 //	netctl up --org name --root dir/<org>                  start one organisation's part from its bundle
 //	                                                       (also down, restart, status, smoke with --org)
+//
+// An organisation joins a running channel (docs/operations.md; every step on its party's own host):
+//
+//	netctl org bundle   --org member --root B --topology grown.yaml --new joiner --out J   the joiner's starting bundle
+//	netctl org init     --org joiner --root J                          its CAs and identities, on its host
+//	netctl org export   --org joiner --root J --out P                  its public material (MSP, TLS CA)
+//	netctl org import   --org member --root B --topology grown.yaml --new joiner --from P
+//	netctl channel propose --org member --root B --topology grown.yaml --channel C --out U
+//	netctl channel sign    --org X --root B_X --update U               each governing admin on its own host
+//	netctl channel submit  --org X --root B_X --channel C --update U   signs too, sends, waits for the block
+//	netctl channel members --org X --root B_X --channel C              MSP ids in the channel's configuration
+//	netctl org revoke   --org X --root B_X --ids caseworker1[,…]        at X's own CA; CRL into X's MSP definition
+//	                                                                   (then export, import, propose, sign, submit)
+//	netctl chaincode approve --org X --root B_X --topology grown.yaml --channel C   next definition sequence
+//	netctl chaincode commit  --org X --root B_X --topology grown.yaml --channel C   once the governance rule is met
 package main
 
 import (
@@ -21,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -45,6 +61,9 @@ func run(args []string) error {
 		return errors.New("usage: netctl up|down|restart|status [flags]")
 	}
 	cmd, args := args[0], args[1:]
+	if (cmd == "org" || cmd == "channel" || cmd == "chaincode") && len(args) > 0 {
+		cmd, args = cmd+" "+args[0], args[1:]
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	topology := fs.String("topology", "demo", "built-in topology name or path to a network description (YAML)")
 	root := fs.String("root", "", "network folder (default .run/<name> in the module root)")
@@ -52,7 +71,12 @@ func run(args []string) error {
 	noServices := fs.Bool("no-services", false, "up/restart: only the Fabric network, without privacy services and gateways")
 	profiling := fs.Bool("pprof", false, "up/restart: serve /debug/pprof/ on the privacy services' and gateways' operations ports")
 	org := fs.String("org", "", "run only this organisation's part, from its bundle in --root (multi-host); smoke: submit as this org")
-	out := fs.String("out", "", "bundle: folder that receives one bundle per organisation")
+	out := fs.String("out", "", "bundle: folder that receives one bundle per organisation; org bundle, org export, channel propose: output")
+	newOrg := fs.String("new", "", "org bundle, org import: the organisation that joins")
+	from := fs.String("from", "", "org import: folder written by org export")
+	channel := fs.String("channel", "", "channel propose, submit, members: the channel")
+	update := fs.String("update", "", "channel sign, submit: the update envelope file")
+	ids := fs.String("ids", "", "org revoke: comma-separated enrollment ids to revoke")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,7 +113,7 @@ func run(args []string) error {
 		// are written.
 		opts.Root = filepath.Join(*out, ".provision")
 	}
-	if cmd == "up" || cmd == "restart" || cmd == "bundle" {
+	if cmd == "up" || cmd == "restart" || cmd == "bundle" || strings.HasPrefix(cmd, "channel ") || strings.HasPrefix(cmd, "chaincode ") || cmd == "org init" || cmd == "org revoke" {
 		if opts.FabricBin, err = network.EnsureFabric(ctx, moduleDir); err != nil {
 			return err
 		}
@@ -119,6 +143,55 @@ func run(args []string) error {
 		return smoke(ctx, n, *org)
 	case "bundle":
 		return bundle(ctx, n, *out)
+	case "chaincode approve", "chaincode commit":
+		if err := checkGrowth(n); err != nil {
+			return err
+		}
+		start := time.Now()
+		var seq int
+		if cmd == "chaincode approve" {
+			seq, err = n.ApproveDefinition(ctx, *org, *channel)
+		} else {
+			seq, err = n.CommitDefinition(ctx, *org, *channel, 5*time.Minute)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s: sequence %d on %s as %s in %s\n", cmd, seq, *channel, *org, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "org bundle", "org import", "channel propose":
+		if err := checkGrowth(n); err != nil {
+			return err
+		}
+		switch cmd {
+		case "org bundle":
+			return n.WriteJoinBundle(*newOrg, *out)
+		case "org import":
+			return n.ImportPublic(*newOrg, *from)
+		}
+		return n.ProposeChannelUpdate(ctx, *org, *channel, *out)
+	case "org init":
+		start := time.Now()
+		if err := n.InitOrg(ctx); err != nil {
+			return err
+		}
+		fmt.Printf("identities of %s created in %s; CAs running; send `netctl org export` output to a member\n", *org, time.Since(start).Round(time.Millisecond))
+		return nil
+	case "org revoke":
+		return n.RevokeIdentities(ctx, *org, strings.Split(*ids, ","))
+	case "org export":
+		return n.ExportPublic(*org, *out)
+	case "channel sign":
+		return n.SignChannelUpdate(ctx, *org, *update)
+	case "channel submit":
+		return n.SubmitChannelUpdate(ctx, *org, *channel, *update)
+	case "channel members":
+		ms, err := n.ChannelMembersOnLedger(ctx, *org, *channel)
+		if err != nil {
+			return err
+		}
+		fmt.Println(strings.Join(ms, "\n"))
+		return nil
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
@@ -160,6 +233,16 @@ func smoke(ctx context.Context, n *network.Network, org string) error {
 	}
 	fmt.Printf("committed a RegisterCase on %s as %s caseworker in %s\n", c.Channels[0].Name, org, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// checkGrowth: a grown description keeps every running organisation in its place (its bundle's
+// network.yaml is the running description).
+func checkGrowth(n *network.Network) error {
+	running, err := network.Load(filepath.Join(n.Root(), "network.yaml"))
+	if err != nil {
+		return err
+	}
+	return network.CheckGrowth(running, n.Description())
 }
 
 // bundle generates the network once and writes one bundle per organisation, then deletes the

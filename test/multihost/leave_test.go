@@ -1,0 +1,108 @@
+//go:build integration
+
+package multihost
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// shrunkChannels: the border police leaves the national channel. It stays in the description's
+// organisations (its port block and MSP id stay taken; the chaincode still knows who wrote its
+// cases) but is no member, endorser or governor of any channel.
+const shrunkChannels = `channels:
+  - name: national
+    procedure: national
+    members: [asylum-office, immigration-authority, immigration-authority-2]
+    endorsement: {outOf: 2, orgs: [asylum-office, immigration-authority, immigration-authority-2]}
+    governance: {outOf: 2, orgs: [asylum-office, immigration-authority, immigration-authority-2]}
+`
+
+// testLeave: an organisation is removed by the same signed procedure, under load; its next
+// signature is refused; what it wrote stays on everybody's ledger.
+func testLeave(ctx context.Context, t *testing.T, m *mh, grown string) {
+	g, err := os.ReadFile(grown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shrunk := filepath.Join(m.work, "shrunk.yaml")
+	s := string(g)
+	if err := os.WriteFile(shrunk, []byte(s[:strings.Index(s, "channels:")]+shrunkChannels), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := func(org string) string { return filepath.Join(m.bundles, org) }
+	upd := filepath.Join(m.work, "national-remove-bp.pb")
+	step := func(name, org string, args ...string) {
+		t.Helper()
+		start := time.Now()
+		out, err := m.lab.exec(ctx, org, m.moduleDir, m.env, append([]string{m.netctl}, args...)...)
+		if err != nil {
+			t.Fatalf("%s (netctl %s) on %s's host: %v\n%s", name, strings.Join(args, " "), org, err, lastLines(out, 20))
+		}
+		t.Logf("%-44s %-24s %s", name, org, time.Since(start).Round(time.Millisecond))
+	}
+	// Before: the border police writes (cases of its own that must stay readable).
+	before := filepath.Join(m.work, "bp-before-leave.txt")
+	t.Log(strings.TrimSpace(m.client(ctx, t, "border-police", "submit", "--channel", "national", "--for", "2s", "--workers", "1", "--out", before)))
+
+	// Its certificates revoked first (say a caseworker's key was lost): its own CA revokes, the CRL
+	// goes into its MSP definition on the channel by an update that only its own admin may make.
+	pubCRL, updCRL := filepath.Join(m.work, "bp-public-crl"), filepath.Join(m.work, "national-bp-crl.pb")
+	step("0a border police revokes its caseworker", "border-police", "org", "revoke", "--org", "border-police", "--root", root("border-police"), "--ids", "caseworker1")
+	step("0b border police exports its MSP with the CRL", "border-police", "org", "export", "--org", "border-police", "--root", root("border-police"), "--out", pubCRL)
+	step("0c member imports it", "asylum-office", "org", "import", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", grown, "--new", "border-police", "--from", pubCRL)
+	step("0d member computes the update", "asylum-office", "channel", "propose", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", grown, "--channel", "national", "--out", updCRL)
+	step("0e border police's admin signs and submits", "border-police", "channel", "submit", "--org", "border-police", "--root", root("border-police"), "--channel", "national", "--update", updCRL)
+	// Sent to the other agencies' peers directly: they refuse to endorse for it.
+	revoked, err := m.lab.exec(ctx, "border-police", m.work, nil, m.nsclient, "submit", "--root", root("border-police"), "--org", "border-police",
+		"--channel", "national", "--for", "2s", "--workers", "1", "--endorsers", "AsylumOfficeMSP,ImmigrationAuthorityMSP", "--out", filepath.Join(m.work, "bp-revoked.txt"))
+	t.Logf("the revoked caseworker's write: %s", lastLines(revoked, 3))
+	if err != nil || !strings.Contains(revoked, "acked 0 ") {
+		t.Errorf("a revoked certificate still signs valid writes (%v): %s", err, revoked)
+	}
+
+	acked := filepath.Join(m.work, "leave.txt")
+	var load string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		load = m.client(ctx, t, "asylum-office", "submit", "--channel", "national", "--for", "30s", "--workers", "2", "--out", acked)
+	}()
+	// Governance is 3 of 4 admins now; the new agency is one of them.
+	step("1 member computes the removal", "asylum-office", "channel", "propose", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", shrunk, "--channel", "national", "--out", upd)
+	step("2 asylum office's admin signs", "asylum-office", "channel", "sign", "--org", "asylum-office", "--root", root("asylum-office"), "--update", upd)
+	step("3 immigration authority's admin signs", "immigration-authority", "channel", "sign", "--org", "immigration-authority", "--root", root("immigration-authority"), "--update", upd)
+	step("4 new agency's admin signs and submits", "immigration-authority-2", "channel", "submit", "--org", "immigration-authority-2", "--root", root("immigration-authority-2"), "--channel", "national", "--update", upd)
+	out, err := m.lab.exec(ctx, "asylum-office", m.moduleDir, m.env, m.netctl, "channel", "members", "--org", "asylum-office", "--root", root("asylum-office"), "--channel", "national")
+	if err != nil || strings.Contains(out, "BorderPoliceMSP") {
+		t.Fatalf("the border police is still in the channel configuration: %v\n%s", err, out)
+	}
+	// The chaincode definition without it, by the remaining governing orgs.
+	for _, org := range []string{"asylum-office", "immigration-authority", "immigration-authority-2"} {
+		step("5 "+org+" approves the next definition", org, "chaincode", "approve", "--org", org, "--root", root(org), "--topology", shrunk, "--channel", "national")
+	}
+	step("6 asylum office commits it", "asylum-office", "chaincode", "commit", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", shrunk, "--channel", "national")
+	<-done
+	t.Logf("load during the removal: %s", strings.TrimSpace(load))
+	if !strings.Contains(load, " failed 0") {
+		t.Errorf("writes refused during the removal: %s", load)
+	}
+	// Its next signature is refused: its own client, through its own peer, gets nothing committed.
+	// (its admin's, asked of the remaining agencies' peers directly)
+	refused, err := m.lab.exec(ctx, "border-police", m.work, nil, m.nsclient, "submit", "--root", root("border-police"), "--org", "border-police",
+		"--channel", "national", "--for", "3s", "--workers", "1", "--role", "admin", "--endorsers", "AsylumOfficeMSP,ImmigrationAuthority2MSP", "--out", filepath.Join(m.work, "bp-after-leave.txt"))
+	t.Logf("the removed agency's write after the removal: %s", lastLines(refused, 3))
+	if err != nil || !strings.Contains(refused, "acked 0 ") {
+		t.Errorf("the removed agency still writes (%v): %s", err, refused)
+	}
+	// What it wrote, and everything acknowledged meanwhile, stays on the others' ledgers.
+	for _, org := range []string{"asylum-office", "immigration-authority", "immigration-authority-2"} {
+		for _, f := range []string{before, acked} {
+			t.Log(strings.TrimSpace(m.client(ctx, t, org, "check", "--channel", "national", "--txids", f, "--wait", "60s")))
+		}
+	}
+}
