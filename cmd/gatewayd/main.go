@@ -6,6 +6,14 @@
 //	gatewayd token add    --tokens T (--msp-id M | --connection C) --role R [--name N] [--json]
 //	gatewayd token list   --tokens T
 //	gatewayd token revoke --tokens T --id ID
+//	gatewayd users add     (--data-dir D | --users F) --name N --role R [--password-stdin] [--json]
+//	gatewayd users list    (--data-dir D | --users F)
+//	gatewayd users passwd  (--data-dir D | --users F) --name N [--password-stdin]
+//	gatewayd users disable|enable (--data-dir D | --users F) --name N
+//
+// serve also serves the web console (package console) under /console/ on
+// the API listener, for the accounts of the users file (default
+// <data-dir>/console-users.json; --no-console turns it off).
 //
 // Every flag falls back to the environment variable GATEWAYD_<FLAG> (upper
 // case, dashes as underscores).
@@ -19,8 +27,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,6 +38,7 @@ import (
 	"time"
 
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/console"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/gateway"
 	"github.com/caseledger/caseledger/internal/diskspace"
@@ -85,8 +96,13 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 			return fmt.Errorf("token: add, list or revoke: %w", flag.ErrHelp)
 		}
 		return token(args[0], args[1:], out)
+	case "users":
+		if len(args) == 0 {
+			return fmt.Errorf("users: add, list, passwd, disable or enable: %w", flag.ErrHelp)
+		}
+		return users(args[0], args[1:], os.Stdin, out)
 	default:
-		return fmt.Errorf("unknown command %q (serve, token): %w", cmd, flag.ErrHelp)
+		return fmt.Errorf("unknown command %q (serve, token, users): %w", cmd, flag.ErrHelp)
 	}
 }
 
@@ -131,6 +147,10 @@ func serve(ctx context.Context, args []string) error {
 	profiling := f.flag("pprof", "serve Go's /debug/pprof/ on the ops listener (loopback or a management network only)")
 	minFree := f.str("min-free", "1GiB", "readiness is false while the data folder's file system has less available (bytes, or with KiB, MiB, GiB, TiB)")
 	retention := f.dur("event-retention", 30*24*time.Hour, "trim event-log entries older than this once every webhook and the erasure executor passed them (0: keep all)")
+	noConsole := f.flag("no-console", "do not serve the web console under /console/")
+	usersFile := f.str("users", "", "console accounts (gatewayd users; default <data-dir>/"+console.DefaultUsersFile+")")
+	consoleIdle := f.dur("console-idle", console.DefaultIdleTimeout, "a console session unused this long ends")
+	consoleMax := f.dur("console-max-session", console.DefaultMaxSession, "a console session this old ends")
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
@@ -150,7 +170,17 @@ func serve(ctx context.Context, args []string) error {
 		lvl = slog.LevelInfo
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	var mount func(http.Handler, *gateway.Authenticator) (http.Handler, error)
+	if !*noConsole {
+		if *usersFile == "" && *dataDir != "" {
+			*usersFile = filepath.Join(*dataDir, console.DefaultUsersFile)
+		}
+		mount = func(apiHandler http.Handler, auth *gateway.Authenticator) (http.Handler, error) {
+			return mountConsole(ctx, apiHandler, auth, *conn, *usersFile, *consoleIdle, *consoleMax, log)
+		}
+	}
 	return gateway.Run(ctx, gateway.ServiceConfig{
+		Mount:          mount,
 		ConnectionFile: *conn, PrivacyURL: *privacyURL, Listen: *listen, OpsListen: *opsListen, Profiling: *profiling,
 		TokensFile: *tokens, TLSCert: *cert, TLSKey: *key,
 		Timeouts: gateway.Timeouts{Evaluate: *evalT, Endorse: *endorseT, Submit: *submitT, CommitStatus: *commitT,
