@@ -36,13 +36,26 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// lockedBuffer is the log sink: the server's goroutines write, the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
 type rig struct {
 	t     *testing.T
 	clock *fakeClock
 	gw    *fakeGateway
 	con   *Console
 	srv   *httptest.Server
-	logs  *bytes.Buffer
+	logs  *lockedBuffer
 	users string
 }
 
@@ -69,7 +82,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	gw := newFakeGateway()
-	logs := &bytes.Buffer{}
+	logs := &lockedBuffer{}
 	con, err := New(Config{API: gw, Tokens: gw, Users: users, Org: "asylum-office", MSPID: "AsylumOfficeMSP", MemberState: "DE",
 		Kind: domain.AgencyAsylumOffice, Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
@@ -157,8 +170,8 @@ func TestNoPageWithoutSignIn(t *testing.T) {
 	if res := r.do(c, "POST", "/console/case/record", url.Values{"csrf": {"x"}}); res.status != http.StatusUnauthorized {
 		t.Errorf("POST without a session: %d", res.status)
 	}
-	if len(r.gw.calls) != 0 {
-		t.Errorf("the API was called without a session: %v", r.gw.calls)
+	if len(r.gw.callList()) != 0 {
+		t.Errorf("the API was called without a session: %v", r.gw.callList())
 	}
 }
 
@@ -331,7 +344,7 @@ func TestDisabledAccountIsSignedOut(t *testing.T) {
 func TestFormsNeedTheSessionsCSRFToken(t *testing.T) {
 	r := newRig(t)
 	c, tok := r.signIn("alice")
-	form := url.Values{"channel": {"national"}, "p": {r.gw.state.Pseudonym}, "step": {"IDENTITY_CHECKED"},
+	form := url.Values{"channel": {"national"}, "p": {r.gw.pseudonym()}, "step": {"IDENTITY_CHECKED"},
 		"occurredOn": {"2026-12-04"}, "f.eurodacHit": {"NONE"}, "idem": {"k1"}}
 	for name, f := range map[string]url.Values{"none": form, "wrong": with(form, "csrf", "x"+tok[1:])} {
 		if res := r.do(c, "POST", "/console/case/record", f); res.status != http.StatusForbidden {
@@ -350,22 +363,22 @@ func TestFormsNeedTheSessionsCSRFToken(t *testing.T) {
 	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-origin POST: %v %v", res.StatusCode, err)
 	}
-	if r.gw.state.Status != domain.StRegistered {
+	if r.gw.status() != domain.StRegistered {
 		t.Fatal("a refused form recorded the step")
 	}
 	res := r.do(c, "POST", "/console/case/record", with(form, "csrf", tok))
-	if res.status != http.StatusSeeOther || r.gw.state.Status != domain.StIdentityChecked {
-		t.Fatalf("with the token: %d %s", res.status, r.gw.state.Status)
+	if res.status != http.StatusSeeOther || r.gw.status() != domain.StIdentityChecked {
+		t.Fatalf("with the token: %d %s", res.status, r.gw.status())
 	}
 	// The same form sent again is the same write (same Idempotency-Key).
-	if res := r.do(c, "POST", "/console/case/record", with(form, "csrf", tok)); res.status != http.StatusSeeOther || len(r.gw.events) != 1 {
-		t.Fatalf("resent form: %d, %d events", res.status, len(r.gw.events))
+	if res := r.do(c, "POST", "/console/case/record", with(form, "csrf", tok)); res.status != http.StatusSeeOther || r.gw.eventCount() != 1 {
+		t.Fatalf("resent form: %d, %d events", res.status, r.gw.eventCount())
 	}
 	if !strings.Contains(r.logs.String(), `"action":"record","user":"alice","role":"caseworker","outcome":"OK"`) {
 		t.Errorf("no audit line naming the user:\n%s", r.logs)
 	}
-	if !slicesContainsPrefix(r.gw.calls, "user:alice/caseworker POST /v1/cases/events") {
-		t.Errorf("the API was not called as the user: %v", r.gw.calls)
+	if !slicesContainsPrefix(r.gw.callList(), "user:alice/caseworker POST /v1/cases/events") {
+		t.Errorf("the API was not called as the user: %v", r.gw.callList())
 	}
 }
 
@@ -394,7 +407,7 @@ func TestWorklistCaseAndRefusalInPlainWords(t *testing.T) {
 	if wl.status != 200 || !strings.Contains(wl.body, "BAMF-7") || !strings.Contains(wl.body, "Identity checked") {
 		t.Fatalf("worklist: %d\n%s", wl.status, wl.body)
 	}
-	pg := r.do(c, "GET", "/console/case?channel=national&p="+r.gw.state.Pseudonym+"&step=IDENTITY_CHECKED", nil)
+	pg := r.do(c, "GET", "/console/case?channel=national&p="+r.gw.pseudonym()+"&step=IDENTITY_CHECKED", nil)
 	if pg.status != 200 || !strings.Contains(pg.body, `name="f.eurodacHit"`) || !strings.Contains(pg.body, `<option value="CATEGORY_1"`) {
 		t.Fatalf("step form: %d\n%s", pg.status, pg.body)
 	}
@@ -403,14 +416,14 @@ func TestWorklistCaseAndRefusalInPlainWords(t *testing.T) {
 	if strings.Contains(pg.body, "step=FILE_CREATED") {
 		t.Error("the case page offers a step the workflow does not allow")
 	}
-	res := r.do(c, "POST", "/console/case/record", url.Values{"csrf": {tok}, "channel": {"national"}, "p": {r.gw.state.Pseudonym},
+	res := r.do(c, "POST", "/console/case/record", url.Values{"csrf": {tok}, "channel": {"national"}, "p": {r.gw.pseudonym()},
 		"step": {"IDENTITY_CHECKED"}, "occurredOn": {"2026-12-04"}, "idem": {"k2"}})
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "A value is invalid or missing.") ||
 		!strings.Contains(res.body, "eurodacHit: required") || !strings.Contains(res.body, "INVALID_ARGUMENT") {
 		t.Fatalf("refusal: %d\n%s", res.status, res.body)
 	}
 	// A step out of order (crafted form): the API's refusal, in plain words.
-	res = r.do(c, "POST", "/console/case/record", url.Values{"csrf": {tok}, "channel": {"national"}, "p": {r.gw.state.Pseudonym},
+	res = r.do(c, "POST", "/console/case/record", url.Values{"csrf": {tok}, "channel": {"national"}, "p": {r.gw.pseudonym()},
 		"step": {"HEARING_HELD"}, "occurredOn": {"2026-12-04"}, "idem": {"k3"}})
 	if !strings.Contains(res.body, "This step is not possible in the case&#39;s current status.") || !strings.Contains(res.body, "INVALID_TRANSITION") {
 		t.Fatalf("out-of-order step: %d\n%s", res.status, res.body)
@@ -462,7 +475,7 @@ func TestPagesMeetTheWCAGBasics(t *testing.T) {
 	pages := map[string]string{
 		"signin":   r.do(anon, "GET", "/console/signin", nil).body,
 		"worklist": r.do(c, "GET", "/console/", nil).body,
-		"case":     r.do(c, "GET", "/console/case?channel=national&p="+r.gw.state.Pseudonym+"&step=IDENTITY_CHECKED", nil).body,
+		"case":     r.do(c, "GET", "/console/case?channel=national&p="+r.gw.pseudonym()+"&step=IDENTITY_CHECKED", nil).body,
 		"feed":     r.do(c, "GET", "/console/feed", nil).body,
 		"error":    r.do(c, "GET", "/console/nothing", nil).body,
 	}

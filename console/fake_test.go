@@ -45,6 +45,15 @@ func (g *fakeGateway) RevokeSessionToken(tok string) {
 	delete(g.tokens, tok)
 }
 
+func (g *fakeGateway) status() domain.Status { g.mu.Lock(); defer g.mu.Unlock(); return g.state.Status }
+func (g *fakeGateway) pseudonym() string     { g.mu.Lock(); defer g.mu.Unlock(); return g.state.Pseudonym }
+func (g *fakeGateway) eventCount() int       { g.mu.Lock(); defer g.mu.Unlock(); return len(g.events) }
+func (g *fakeGateway) callList() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.calls...)
+}
+
 func (g *fakeGateway) live() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
