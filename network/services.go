@@ -232,6 +232,10 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 	return n.waitHTTPSReady(ctx, name, org, n.PrivacyURL(org)+"/readyz", 60*time.Second)
 }
 
+// GatewayDataDir is org's gateway data folder (its Badger store, and the
+// web console's user file, console.DefaultUsersFile).
+func (n *Network) GatewayDataDir(org string) string { return filepath.Join(n.orgDir(org), "gateway", "data") }
+
 func (n *Network) startGateway(ctx context.Context, org string) error {
 	o, ok := n.desc.Org(org)
 	if !ok {
@@ -245,7 +249,7 @@ func (n *Network) startGateway(ctx context.Context, org string) error {
 	if err := n.ensureTokens(ctx, o); err != nil {
 		return err
 	}
-	dataDir := filepath.Join(n.orgDir(org), "gateway", "data")
+	dataDir := n.GatewayDataDir(org)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
 	}
