@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string) error {
 		rootFlag = n.Root()
 	}
 	scenario.PrintNext(os.Stdout, rep, n.Root(), rootFlag)
-	return nil
+	return printConsole(os.Stdout, n)
 }
 
 func loadDescription(s string) (network.Description, error) {
