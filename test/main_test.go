@@ -6,9 +6,13 @@
 // folders, the real chaincode over an in-process ledger; no Fabric needed. Built with the
 // integration tag (`make test` sets it) they run against a real Fabric network that TestMain brings
 // up from nothing in a temporary folder and tears down afterwards; files with that tag hold the
-// tests only the real network can run (killed nodes, raw block files, a dishonest member talking to
-// the peers directly) and the final scan of every block, file and log for the identifiers the tests
-// sent.
+// tests only the real network can run (killed or frozen nodes, raw ledger files and logs, a
+// dishonest member talking to the peers directly). After every test, TestMain runs
+// TestNoPersonalDataOnLedger: every block (both runners), every node's files and every log (real
+// network) searched for the identifiers the tests sent.
+//
+// A new test goes in a file without a build tag if it needs only what framework.Cluster offers;
+// otherwise in a file with `//go:build integration`, where itNet is the real network.
 package test
 
 import (
