@@ -236,8 +236,11 @@ func (n *Network) approveAndCommit(ctx context.Context, ch Channel) error {
 		// as it catches up (so each attempt asks again).
 		return n.retry(ctx, 2*time.Minute, func() error {
 			s := seq
-			if c, ok := n.committedSequence(ctx, org, ch.Name); ok && c > n.approvedSequence(ch.Name) {
-				s = strconv.Itoa(c)
+			// (With the whole network here nothing was committed before this very step: no query.)
+			if n.local != nil {
+				if c, ok := n.committedSequence(ctx, org, ch.Name); ok && c > n.approvedSequence(ch.Name) {
+					s = strconv.Itoa(c)
+				}
 			}
 			args := append([]string{"lifecycle", "chaincode", "approveformyorg", "--package-id", strings.TrimSpace(string(idb)), "--sequence", s}, common...)
 			_, err := n.peerCLI(ctx, org, "admin", args...)

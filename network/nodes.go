@@ -312,8 +312,7 @@ func (n *Network) createChannels(ctx context.Context) error {
 			continue
 		}
 		err := parallel(n.localMembers(ch), func(org string) error {
-			_, err := n.peerCLI(ctx, org, "admin", "channel", "join", "-b", n.channelBlock(ch.Name))
-			return err
+			return n.joinChannel(ctx, org, ch.Name)
 		})
 		if err != nil {
 			return err

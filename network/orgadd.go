@@ -328,12 +328,14 @@ func (n *Network) SignChannelUpdate(ctx context.Context, org, file string) error
 }
 
 // SubmitChannelUpdate signs the update as org's admin and sends it to the orderers; they apply it
-// only if the signatures meet the policies of everything it changes.
+// only if the signatures meet the policies of everything it changes. It returns once org's own peer
+// has committed the new configuration block (later steps, e.g. approvals under the new policies,
+// depend on it).
 func (n *Network) SubmitChannelUpdate(ctx context.Context, org, ch, file string) error {
 	if !n.Local(org) {
 		return fmt.Errorf("%s does not run on this host", org)
 	}
-	before, err := n.PeerHeight(ctx, org, ch)
+	before, err := n.configBlockNumber(ctx, org, ch)
 	if err != nil {
 		return err
 	}
@@ -341,15 +343,49 @@ func (n *Network) SubmitChannelUpdate(ctx context.Context, org, ch, file string)
 		"-o", n.OrdererAddress(0), "--tls", "--cafile", n.OrdererTLSCA()); err != nil {
 		return err
 	}
-	// Accepted by the orderer is not yet in force: wait for the configuration block on this
-	// org's peer.
-	return n.retry(ctx, time.Minute, func() error {
-		h, err := n.PeerHeight(ctx, org, ch)
-		if err == nil && h <= before {
-			err = fmt.Errorf("%s: configuration block not committed yet", ch)
+	var cfg uint64
+	err = n.retry(ctx, time.Minute, func() error {
+		var err error
+		if cfg, err = n.configBlockNumber(ctx, org, ch); err == nil && cfg <= before {
+			err = fmt.Errorf("%s: no new configuration block yet", ch)
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return n.retry(ctx, time.Minute, func() error {
+		h, err := n.PeerHeight(ctx, org, ch)
+		if err == nil && h <= cfg {
+			err = fmt.Errorf("%s: configuration block %d not on %s's peer yet (height %d)", ch, cfg, org, h)
+		}
+		return err
+	})
+}
+
+// configBlockNumber is the number of channel ch's latest configuration block, from the orderers.
+func (n *Network) configBlockNumber(ctx context.Context, org, ch string) (uint64, error) {
+	tmp, err := os.MkdirTemp(n.root, "config-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := n.fetchConfig(ctx, org, ch, filepath.Join(tmp, "c.block")); err != nil {
+		return 0, err
+	}
+	raw, err := n.decode(ctx, "common.Block", filepath.Join(tmp, "c.block"))
+	if err != nil {
+		return 0, err
+	}
+	var b struct {
+		Header struct {
+			Number json.RawMessage `json:"number"` // a uint64: quoted by protojson
+		} `json:"header"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(strings.Trim(string(b.Header.Number), `"`), 10, 64)
 }
 
 // ChannelMembersOnLedger lists the MSP ids of the Application organisations in channel ch's current
@@ -549,4 +585,81 @@ func (n *Network) RevokeIdentities(ctx context.Context, org string, names []stri
 		return err
 	}
 	return copyFile(filepath.Join(ca.adminMSP(), "crls", "crl.pem"), filepath.Join(n.OrgMSPDir(org), "crls", "crl.pem"), 0o644)
+}
+
+// SnapshotInto has org's peer (on this host) take a ledger snapshot of channel ch at its last
+// committed block and copies it to dir/<channel>: a joiner whose bundle holds snapshots/<channel>
+// joins from it (peer channel joinbysnapshot) instead of pulling every block from the orderers.
+// Before trusting a snapshot of another organisation, compare its hash
+// (_snapshot_additional_metadata.json) with a snapshot of the same height from a second one.
+func (n *Network) SnapshotInto(ctx context.Context, org, ch, dir string) (string, error) {
+	if !n.Local(org) {
+		return "", fmt.Errorf("%s does not run on this host", org)
+	}
+	completed := filepath.Join(n.peerSnapshotsDir(org), "completed", ch)
+	before, _ := os.ReadDir(completed)
+	if _, err := n.peerCLI(ctx, org, "admin", "snapshot", "submitrequest", "-c", ch, "-b", "0",
+		"--peerAddress", n.addr(n.desc.PortsOf(org).Peer), "--tlsRootCertFile", n.TLSCACert(org)); err != nil {
+		return "", err
+	}
+	var src string
+	err := n.retry(ctx, 5*time.Minute, func() error {
+		entries, err := os.ReadDir(completed)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if slices.ContainsFunc(before, func(b os.DirEntry) bool { return b.Name() == e.Name() }) {
+				continue
+			}
+			// A completed snapshot is renamed into place whole, metadata last.
+			if _, err := os.Stat(filepath.Join(completed, e.Name(), "_snapshot_additional_metadata.json")); err == nil {
+				src = filepath.Join(completed, e.Name())
+				return nil
+			}
+		}
+		return fmt.Errorf("snapshot of %s not completed yet", ch)
+	})
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, ch)
+	files, err := os.ReadDir(src)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if err := copyKeepMode(filepath.Join(src, f.Name()), filepath.Join(dst, f.Name())); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Base(src), nil
+}
+
+// joinSnapshot is the snapshot a joiner's bundle carries for channel ch, if any.
+func (n *Network) joinSnapshot(ch string) (string, bool) {
+	p := filepath.Join(n.root, "snapshots", ch)
+	_, err := os.Stat(filepath.Join(p, "_snapshot_additional_metadata.json"))
+	return p, err == nil
+}
+
+// joinChannel joins org's peer to ch: from the bundle's snapshot if it carries one (the peer then
+// pulls only the blocks after it), else with the genesis block (every block from the orderers).
+func (n *Network) joinChannel(ctx context.Context, org, ch string) error {
+	snap, ok := n.joinSnapshot(ch)
+	if !ok {
+		_, err := n.peerCLI(ctx, org, "admin", "channel", "join", "-b", n.channelBlock(ch))
+		return err
+	}
+	if _, err := n.peerCLI(ctx, org, "admin", "channel", "joinbysnapshot", "--snapshotpath", snap); err != nil {
+		return err
+	}
+	// The import runs in the peer after the call returns.
+	return n.retry(ctx, 10*time.Minute, func() error {
+		out, err := n.peerCLI(ctx, org, "admin", "channel", "joinbysnapshotstatus")
+		if err == nil && strings.Contains(string(out), "is in progress for") {
+			err = fmt.Errorf("%s: snapshot still being imported", ch)
+		}
+		return err
+	})
 }

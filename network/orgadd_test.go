@@ -147,3 +147,41 @@ func TestJoinMaterialIsPublic(t *testing.T) {
 		t.Error("imported an MSP folder holding a key store")
 	}
 }
+
+func TestApprovedSequenceAndJoinSnapshot(t *testing.T) {
+	d, _ := demoOnHosts(t)
+	n, err := New(d, Options{Root: t.TempDir(), Orgs: []string{"auditor"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := n.approvedSequence("national"); got != 1 {
+		t.Errorf("no state: sequence %d", got)
+	}
+	for content, want := range map[string]int{"2\n": 2, "17": 17, "x": 1, "0": 1, "-3": 1} {
+		if err := os.MkdirAll(filepath.Dir(n.marker("sequence.national")), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(n.marker("sequence.national"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.approvedSequence("national"); got != want {
+			t.Errorf("state %q: sequence %d, want %d", content, got, want)
+		}
+	}
+	if _, ok := n.joinSnapshot("national"); ok {
+		t.Error("a bundle without snapshots joins by snapshot")
+	}
+	snap := filepath.Join(n.Root(), "snapshots", "national")
+	if err := os.MkdirAll(snap, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := n.joinSnapshot("national"); ok {
+		t.Error("an incomplete snapshot (no metadata) is used")
+	}
+	if err := os.WriteFile(filepath.Join(snap, "_snapshot_additional_metadata.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := n.joinSnapshot("national"); !ok || p != snap {
+		t.Errorf("snapshot not found: %s %v", p, ok)
+	}
+}

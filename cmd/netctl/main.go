@@ -14,6 +14,7 @@
 // An organisation joins a running channel (docs/operations.md; every step on its party's own host):
 //
 //	netctl org bundle   --org member --root B --topology grown.yaml --new joiner --out J   the joiner's starting bundle
+//	                    [--snapshot]                                   with a ledger snapshot of the member's peer per channel
 //	netctl org init     --org joiner --root J                          its CAs and identities, on its host
 //	netctl org export   --org joiner --root J --out P                  its public material (MSP, TLS CA)
 //	netctl org import   --org member --root B --topology grown.yaml --new joiner --from P
@@ -77,6 +78,7 @@ func run(args []string) error {
 	channel := fs.String("channel", "", "channel propose, submit, members: the channel")
 	update := fs.String("update", "", "channel sign, submit: the update envelope file")
 	ids := fs.String("ids", "", "org revoke: comma-separated enrollment ids to revoke")
+	snapshot := fs.Bool("snapshot", false, "org bundle: add a ledger snapshot of each of the joiner's channels from this member's peer (the joiner's peer joins from it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,7 +115,7 @@ func run(args []string) error {
 		// are written.
 		opts.Root = filepath.Join(*out, ".provision")
 	}
-	if cmd == "up" || cmd == "restart" || cmd == "bundle" || strings.HasPrefix(cmd, "channel ") || strings.HasPrefix(cmd, "chaincode ") || cmd == "org init" || cmd == "org revoke" {
+	if cmd == "up" || cmd == "restart" || cmd == "bundle" || strings.HasPrefix(cmd, "channel ") || strings.HasPrefix(cmd, "chaincode ") || cmd == "org init" || cmd == "org revoke" || (cmd == "org bundle" && *snapshot) {
 		if opts.FabricBin, err = network.EnsureFabric(ctx, moduleDir); err != nil {
 			return err
 		}
@@ -165,7 +167,18 @@ func run(args []string) error {
 		}
 		switch cmd {
 		case "org bundle":
-			return n.WriteJoinBundle(*newOrg, *out)
+			if err := n.WriteJoinBundle(*newOrg, *out); err != nil || !*snapshot {
+				return err
+			}
+			for _, ch := range n.Description().ChannelsOf(*newOrg) {
+				start := time.Now()
+				h, err := n.SnapshotInto(ctx, *org, ch.Name, filepath.Join(*out, "snapshots"))
+				if err != nil {
+					return err
+				}
+				fmt.Printf("snapshot of %s at block %s in %s\n", ch.Name, h, time.Since(start).Round(time.Millisecond))
+			}
+			return nil
 		case "org import":
 			return n.ImportPublic(*newOrg, *from)
 		}

@@ -57,9 +57,10 @@ func testLeave(ctx context.Context, t *testing.T, m *mh, grown string) {
 	step("0c member imports it", "asylum-office", "org", "import", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", grown, "--new", "border-police", "--from", pubCRL)
 	step("0d member computes the update", "asylum-office", "channel", "propose", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", grown, "--channel", "national", "--out", updCRL)
 	step("0e border police's admin signs and submits", "border-police", "channel", "submit", "--org", "border-police", "--root", root("border-police"), "--channel", "national", "--update", updCRL)
-	// Sent to the other agencies' peers directly: they refuse to endorse for it.
+	// Sent by the revoked caseworker straight to the asylum office's peer (as a dishonest member
+	// would): refused.
 	revoked, err := m.lab.exec(ctx, "border-police", m.work, nil, m.nsclient, "submit", "--root", root("border-police"), "--org", "border-police",
-		"--channel", "national", "--for", "2s", "--workers", "1", "--endorsers", "AsylumOfficeMSP,ImmigrationAuthorityMSP", "--out", filepath.Join(m.work, "bp-revoked.txt"))
+		"--channel", "national", "--for", "2s", "--workers", "1", "--via", "asylum-office", "--out", filepath.Join(m.work, "bp-revoked.txt"))
 	t.Logf("the revoked caseworker's write: %s", lastLines(revoked, 3))
 	if err != nil || !strings.Contains(revoked, "acked 0 ") {
 		t.Errorf("a revoked certificate still signs valid writes (%v): %s", err, revoked)
@@ -92,9 +93,9 @@ func testLeave(ctx context.Context, t *testing.T, m *mh, grown string) {
 		t.Errorf("writes refused during the removal: %s", load)
 	}
 	// Its next signature is refused: its own client, through its own peer, gets nothing committed.
-	// (its admin's, asked of the remaining agencies' peers directly)
+	// (its admin, whose certificate was never revoked, straight to the asylum office's peer)
 	refused, err := m.lab.exec(ctx, "border-police", m.work, nil, m.nsclient, "submit", "--root", root("border-police"), "--org", "border-police",
-		"--channel", "national", "--for", "3s", "--workers", "1", "--role", "admin", "--endorsers", "AsylumOfficeMSP,ImmigrationAuthority2MSP", "--out", filepath.Join(m.work, "bp-after-leave.txt"))
+		"--channel", "national", "--for", "3s", "--workers", "1", "--role", "admin", "--via", "asylum-office", "--out", filepath.Join(m.work, "bp-after-leave.txt"))
 	t.Logf("the removed agency's write after the removal: %s", lastLines(refused, 3))
 	if err != nil || !strings.Contains(refused, "acked 0 ") {
 		t.Errorf("the removed agency still writes (%v): %s", err, refused)

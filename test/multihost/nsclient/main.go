@@ -23,6 +23,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/api"
@@ -50,6 +51,7 @@ func run(args []string) error {
 	workers := fs.Int("workers", 2, "submit: concurrent submitters")
 	out := fs.String("out", "", "submit: file that receives one acknowledged transaction id per line")
 	asRole := fs.String("role", "caseworker", "submit: sign as the org's identity with this role")
+	via := fs.String("via", "", "submit: send to this other organisation's peer directly (its address and TLS CA from the description and the bundle's public material), as a member that bypasses its own peer would")
 	endorsers := fs.String("endorsers", "", "submit: endorse by exactly these MSP ids (comma-separated); default: the gateway's choice")
 	txids := fs.String("txids", "", "check: file of transaction ids")
 	wait := fs.Duration("wait", 90*time.Second, "check: how long the peer may take to hold them all")
@@ -67,6 +69,9 @@ func run(args []string) error {
 	c, err := n.Connection(*org)
 	if err != nil {
 		return err
+	}
+	if *via != "" {
+		c.Peer = api.Endpoint{Address: desc.HostPort(desc.PortsOf(*via).Peer), TLSCACert: n.TLSCACert(*via)}
 	}
 	role := *asRole
 	if cmd != "submit" {
@@ -123,14 +128,14 @@ func submit(ctx context.Context, gw *client.Gateway, c api.Connection, channel s
 				// (bounded); what counts is that the caller's write ends up on the ledger once.
 				for try := 0; try < 3 && errors.Is(err, errInvalidated) && strings.Contains(err.Error(), "MVCC_READ_CONFLICT"); try++ {
 					mu.Lock()
-					errs["retried: "+firstLine(err.Error())]++
+					errs["retried: "+firstLine(err)]++
 					mu.Unlock()
 					txid, err = submitOne(ctx, contract, endorsers)
 				}
 				mu.Lock()
 				if err != nil {
 					failed++
-					errs[firstLine(err.Error())]++
+					errs[firstLine(err)]++
 				} else {
 					acked++
 					fmt.Fprintln(f, txid)
@@ -243,10 +248,19 @@ func height(ctx context.Context, gw *client.Gateway, c api.Connection, channel s
 	return info.Height, nil
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 160 {
-		s = s[:160]
+// firstLine is the error's first line and the first endorser's reason (gateway.ErrorDetail).
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	if st, ok := status.FromError(err); ok {
+		for _, d := range st.Details() {
+			if m, ok := d.(interface{ GetMessage() string }); ok {
+				s += " | " + m.GetMessage()
+				break
+			}
+		}
+	}
+	if len(s) > 400 {
+		s = s[:400]
 	}
 	return s
 }
