@@ -29,6 +29,9 @@ func (ac *AnchorsContract) AnchorDocument(ctx contractapi.TransactionContextInte
 	if err != nil {
 		return "", wire(err)
 	}
+	if err := ac.c.publicArgument(t.channel, domain.EvDocumentAnchored, domain.FieldDocumentType, documentType); err != nil {
+		return "", wire(err)
+	}
 	in := domain.EventInput{
 		VocabularyVersion: domain.VocabularyVersion, Code: domain.EvDocumentAnchored, OccurredOn: occurredOn,
 		EventFields: domain.EventFields{DocumentHash: documentHash, DocumentType: domain.DocumentType(documentType)},

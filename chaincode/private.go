@@ -119,3 +119,17 @@ func (t *tx) purgeDetails(next domain.CaseState) error {
 	}
 	return nil
 }
+
+// publicArgument refuses a withheld detail given as a proposal argument of a function that has a
+// parameter for it (anchors:AnchorDocument's documentType): such details go through
+// cases:RecordEvent with transient details.
+func (c *core) publicArgument(ch domain.Channel, code domain.EventCode, f domain.Field, value string) error {
+	if value == "" || !c.cfg.Visibility.RefusePublicDetails {
+		return nil
+	}
+	if r, ok := c.visibility().Rule(ch.Procedure, code, f); ok && r.Private() {
+		return domain.Errorf(domain.KindInvalidArgument,
+			"%s: a withheld detail sent as a public argument; record %s through %s with transient details", f, code, api.FnRecordEvent)
+	}
+	return nil
+}

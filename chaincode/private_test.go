@@ -163,3 +163,26 @@ func TestPublicDetailsAcceptedUntilRefused(t *testing.T) {
 		t.Fatalf("legacy payload: %+v", st.National)
 	}
 }
+
+func TestAnchorDocumentTypeIsADetail(t *testing.T) {
+	n := newPrivateNet(t)
+	p := newID()
+	n.must("national", "bp", "cases:RegisterCase", newID(), p, n.today())
+	hash := strings.Repeat("cd", 32)
+	n.refuse(domain.KindInvalidArgument, "national", "bp", "anchors:AnchorDocument", newID(), p, hash, "DECISION", n.today())
+	n.must("national", "bp", "anchors:AnchorDocument", newID(), p, hash, "", n.today())
+	// With its type as a detail, through RecordEvent.
+	hash2 := strings.Repeat("ef", 32)
+	r := n.invokeT("national", "bp", details("national-agencies", salt1, `,"documentType":"DECISION"`), "cases:RecordEvent", newID(), p,
+		payload(domain.EvDocumentAnchored, n.today(), map[string]any{"documentHash": hash2}))
+	if r.status != 200 {
+		t.Fatal(r.message)
+	}
+	v := decode[api.Verification](t, n.must("national", "aud", "anchors:VerifyAnchor", p, hash2))
+	if !v.Anchored || v.Anchor == nil || v.Anchor.DocumentType != "" {
+		t.Fatalf("public anchor: %+v", v)
+	}
+	if evs := n.timeline("ia", p); evs[2].DocumentType != "DECISION" || evs[2].Withheld != "national-agencies" {
+		t.Fatalf("timeline as a member: %+v", evs[2])
+	}
+}
