@@ -41,6 +41,15 @@ func TestGovernanceLifecycleNeedsTheAgencies(t *testing.T) {
 			weak := "OR('AsylumOfficeMSP.peer')"
 			common := []string{"--channelID", tc.ch, "--name", "caseledger", "--version", "evil", "--sequence", seq,
 				"--signature-policy", weak, "-o", itNet.OrdererAddress(0), "--tls", "--cafile", itNet.OrdererTLSCA()}
+			// The channel's private data collections stay as they are (a definition that drops them is
+			// refused for that reason first), so only the endorsement policy can stop this commit.
+			chDesc, ok := itNet.Description().Channel(tc.ch)
+			if !ok {
+				t.Fatalf("no channel %s in the description", tc.ch)
+			}
+			if p := itNet.CollectionsConfigPath(chDesc); fileExists(p) {
+				common = append(common, "--collections-config", p)
+			}
 			for _, org := range tc.signers {
 				// Approving is each org's own business: it succeeds, and is not enough.
 				if _, err := itNet.PeerCLI(ctx, org, "admin", append([]string{"lifecycle", "chaincode", "approveformyorg"}, common...)...); err != nil {
@@ -262,4 +271,9 @@ func jsonEqual(a, b map[string]any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

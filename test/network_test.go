@@ -86,7 +86,9 @@ func TestSingleOrgEndorsementIsInvalidated(t *testing.T) {
 }
 
 // TestRestartedNodesCatchUp stops one orderer and one peer, commits blocks without them, restarts
-// them and waits until every orderer and member peer reports the same height.
+// them and waits until every orderer and member peer reports the same height, and until the
+// restarted peer serves its agency's writes again (its discovery sees the other endorsers: gossip
+// membership is rebuilt after the ledger has caught up, so equal heights alone do not say it).
 func TestRestartedNodesCatchUp(t *testing.T) {
 	ctx := context.Background()
 	const ch, org = "national", "border-police"
@@ -140,6 +142,11 @@ func TestRestartedNodesCatchUp(t *testing.T) {
 			}
 		}
 		return nil
+	})
+	own := contractFor(t, org, "caseworker", ch)
+	eventually(t, 60*time.Second, "the restarted peer's agency writes again", func(context.Context) error {
+		_, err := own.SubmitTransaction("cases:RegisterCase", uuid.NewString(), uuid.NewString(), today())
+		return err
 	})
 }
 
