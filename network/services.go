@@ -234,7 +234,9 @@ func (n *Network) startPrivacy(ctx context.Context, org string) error {
 
 // GatewayDataDir is org's gateway data folder (its Badger store, and the
 // web console's user file, console.DefaultUsersFile).
-func (n *Network) GatewayDataDir(org string) string { return filepath.Join(n.orgDir(org), "gateway", "data") }
+func (n *Network) GatewayDataDir(org string) string {
+	return filepath.Join(n.orgDir(org), "gateway", "data")
+}
 
 func (n *Network) startGateway(ctx context.Context, org string) error {
 	o, ok := n.desc.Org(org)
