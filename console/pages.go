@@ -139,7 +139,14 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	lang := c.lang(r)
-	tok := randomToken()
+	// One token per browser for ten minutes: a second sign-in page (another
+	// tab, a reload) must not invalidate the form of the first.
+	tok := ""
+	if ck, err := r.Cookie(c.signinCookie()); err == nil && len(ck.Value) == 43 {
+		tok = ck.Value
+	} else {
+		tok = randomToken()
+	}
 	setCookie(w, c.signinCookie(), tok, 600)
 	c.render(w, status, "signin", page{Lang: lang, Title: c.msg.t(lang, "title.signin"), Path: r.URL.RequestURI(),
 		Org: c.cfg.Org, MSPID: c.cfg.MSPID, CSRF: tok, Error: errMsg,
