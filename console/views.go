@@ -22,7 +22,7 @@ import (
 // plain words with the API's code.
 
 // pageTimeout bounds the API calls behind one page.
-const pageTimeout = 20 * time.Second
+const pageTimeout = 60 * time.Second
 
 func (q *request) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(q.r.Context(), pageTimeout)
