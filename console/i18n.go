@@ -109,6 +109,7 @@ func newCatalog() catalog {
 		"case.holders":                   {"Beteiligte Behörden", "Holding agencies"},
 		"case.timeline":                  {"Verlauf", "Timeline"},
 		"case.withheld":                  {"Angaben nicht für Ihre Behörde (%s)", "details not for your agency (%s)"},
+		"case.private":                   {"vertrauliche Angaben (%s)", "private details (%s)"},
 		"case.superseded":                {"überholt (%s)", "superseded (%s)"},
 		"case.late":                      {"%d Tage nachträglich erfasst", "recorded %d days late"},
 		"case.documents":                 {"Verankerte Dokumente", "Documents anchored"},

@@ -247,8 +247,11 @@ func (c *Console) details(lang string, e domain.Event) string {
 		}
 		parts = append(parts, c.msg.field(lang, k)+": "+v)
 	}
-	if e.Withheld != "" {
+	switch {
+	case e.Withheld != "" && len(parts) == 0: // the gateway withheld them from this agency
 		parts = append(parts, c.msg.t(lang, "case.withheld", e.Withheld))
+	case e.Withheld != "": // this agency is in the audience: the details came from the collection
+		parts = append(parts, c.msg.t(lang, "case.private", e.Withheld))
 	}
 	if e.SupersededBy != nil {
 		parts = append(parts, c.msg.t(lang, "case.superseded", string(e.SupersededBy.Code)))

@@ -340,6 +340,7 @@ func consoleFlow(t *testing.T, env consoleEnv) {
 	if s := text(aoTab, ".problem"); !strings.Contains(s, "Your agency or your role may not do this.") || !strings.Contains(s, "FORBIDDEN") {
 		t.Errorf("caseworker on the audit page: %q", s)
 	}
+	check(aoTab, "audit-refused")
 
 	// Session checks outside the browser: no session without sign-in, the asylum office's
 	// session cookie is worthless at the border police's console, an API token cannot sign in.
