@@ -67,12 +67,15 @@ func (cc *CasesContract) RecordEvent(ctx contractapi.TransactionContextInterface
 
 // GetCase returns the current state of a case.
 func (cc *CasesContract) GetCase(ctx contractapi.TransactionContextInterface, pseudonym string) (string, error) {
-	t, _, err := cc.c.reader(ctx)
+	t, a, err := cc.c.reader(ctx)
 	if err != nil {
 		return "", wire(err)
 	}
 	s, err := t.mustCase(pseudonym)
 	if err != nil {
+		return "", wire(err)
+	}
+	if err := t.revealFacts(a, s); err != nil {
 		return "", wire(err)
 	}
 	return marshalResult(s)

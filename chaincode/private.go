@@ -133,3 +133,25 @@ func (c *core) publicArgument(ch domain.Channel, code domain.EventCode, f domain
 	}
 	return nil
 }
+
+// revealFacts completes a case state with the national facts withheld from the public record, as
+// far as the reader's organisation is a member of their collections and its peer holds them:
+// each withheld event's details are applied in sequence, as the workflow applied them.
+func (t *tx) revealFacts(a domain.Actor, s *domain.CaseState) error {
+	if s.National == nil {
+		return nil
+	}
+	for seq := uint64(1); seq <= s.Seq; seq++ {
+		var ev domain.Event
+		found, err := t.getJSON(eventKey(s.Pseudonym, seq), &ev)
+		if err != nil {
+			return err
+		}
+		if !found || ev.Withheld == "" {
+			continue
+		}
+		t.revealDetails(a, &ev)
+		domain.ApplyNationalFacts(s, ev.Code, ev.EventFields)
+	}
+	return nil
+}

@@ -127,6 +127,16 @@ func TestPrivateDetails(t *testing.T) {
 		}
 	}
 
+	// Each agency's case view: the facts it is entitled to, from its own peer's private data.
+	for _, c := range []struct{ who, outcome, hit string }{
+		{"ao", "REJECTED", "CATEGORY_1"}, {"ia", "REJECTED", "CATEGORY_1"}, {"bp", "", "CATEGORY_1"}, {"aud", "", ""},
+	} {
+		st := decode[domain.CaseState](t, n.must("national", c.who, "cases:GetCase", p))
+		if string(st.National.Outcome) != c.outcome || string(st.National.EurodacHit) != c.hit || !st.National.NegativeDecision {
+			t.Errorf("case as %s: %+v", c.who, st.National)
+		}
+	}
+
 	// Return counselling follows on the derived public fact.
 	n.must("national", "ia", "cases:RecordEvent", newID(), p, payload(domain.EvReturnCounselling, today, nil))
 

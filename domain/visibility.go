@@ -538,3 +538,16 @@ func tokensLookPersonal(data []byte) bool {
 		}
 	}
 }
+
+// ApplyNationalFacts applies an event's national facts to a state, as recording it did: for a
+// reader that holds the withheld details of a case (chaincode GetCase).
+func ApplyNationalFacts(s *CaseState, code EventCode, f EventFields) {
+	if s.Procedure != ProcedureNational || len(f.present()) == 0 {
+		return
+	}
+	neg := s.National != nil && s.National.NegativeDecision
+	applyNational(s, EventInput{Code: code, EventFields: f})
+	if s.National.Outcome == "" { // the decision itself withheld from this reader
+		s.National.NegativeDecision = neg
+	}
+}

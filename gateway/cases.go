@@ -114,7 +114,22 @@ func (c *call) submitTx(ch api.ChannelInfo, fn string, args ...string) (Receipt,
 	if err := c.awaitMinBlock(ch.Name); err != nil {
 		return Receipt{}, err
 	}
-	rec, err := c.s.ledger.Submit(c.wctx(), c.idem, c.caller.Role, ch.Name, fn, reqID, args...)
+	var rec Receipt
+	var err error
+	if fn == api.FnRecordEvent && len(args) == 2 {
+		// args: pseudonym, payload. Coded details go in the transient map (visibility.go).
+		payload, details, derr := c.withholdDetails(ch, args[1])
+		if derr != nil {
+			return Receipt{}, derr
+		}
+		if details != nil {
+			rec, err = c.s.ledger.SubmitPrivate(c.wctx(), c.idem, c.caller.Role, ch.Name, fn, reqID, details, args[0], payload)
+		} else {
+			rec, err = c.s.ledger.Submit(c.wctx(), c.idem, c.caller.Role, ch.Name, fn, reqID, args...)
+		}
+	} else {
+		rec, err = c.s.ledger.Submit(c.wctx(), c.idem, c.caller.Role, ch.Name, fn, reqID, args...)
+	}
 	if err != nil {
 		return Receipt{}, err
 	}

@@ -274,6 +274,16 @@ func (l *FabricLedger) Evaluate(ctx context.Context, role domain.Role, channel, 
 //     a new one with the same requestID is safe because the chaincode
 //     executes a requestID once.
 func (l *FabricLedger) Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
+	return l.submit(ctx, journal, role, channel, fn, requestID, nil, args)
+}
+
+// SubmitPrivate implements Ledger: the details travel in the transient map (fabric-gateway's
+// WithTransient), and the gateway service then endorses only on the collection's members.
+func (l *FabricLedger) SubmitPrivate(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, details []byte, args ...string) (Receipt, error) {
+	return l.submit(ctx, journal, role, channel, fn, requestID, map[string][]byte{domain.TransientDetailsKey: details}, args)
+}
+
+func (l *FabricLedger) submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, transient map[string][]byte, args []string) (Receipt, error) {
 	start := time.Now()
 	gw, err := l.gateway(role)
 	if err != nil {
@@ -305,7 +315,7 @@ func (l *FabricLedger) Submit(ctx context.Context, journal TxJournal, role domai
 	bo := backoff{base: 150 * time.Millisecond, max: 2 * time.Second}
 	var lag *lagWait
 	for attempt, tx := 1, 1; ; tx++ {
-		rec, err := l.submitOnce(ctx, journal, gw, contract, channel, requestID, fn, full)
+		rec, err := l.submitOnce(ctx, journal, gw, contract, channel, requestID, fn, full, transient)
 		rec.Attempts = tx
 		if err == nil {
 			l.observe("submit", "ok", start)
@@ -384,8 +394,12 @@ func (l *FabricLedger) Submit(ctx context.Context, journal TxJournal, role domai
 // than the chaincode's answer: retrying with a new proposal is safe.
 var errEndorseUnavailable = errors.New("endorsement not collected")
 
-func (l *FabricLedger) submitOnce(ctx context.Context, journal TxJournal, gw *client.Gateway, contract *client.Contract, channel, requestID, fn string, args []string) (Receipt, error) {
-	proposal, err := contract.NewProposal(fn, client.WithArguments(args...))
+func (l *FabricLedger) submitOnce(ctx context.Context, journal TxJournal, gw *client.Gateway, contract *client.Contract, channel, requestID, fn string, args []string, transient map[string][]byte) (Receipt, error) {
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if transient != nil {
+		opts = append(opts, client.WithTransient(transient))
+	}
+	proposal, err := contract.NewProposal(fn, opts...)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("build proposal: %w", err)
 	}

@@ -85,17 +85,35 @@ type testLedger struct {
 var _ Ledger = (*testLedger)(nil)
 
 func (l *testLedger) Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
+	journal, err := l.faults(ctx, journal, fn, requestID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return l.Ledger.Submit(ctx, journal, role, channel, fn, requestID, args...)
+}
+
+// SubmitPrivate is Submit with transient details, under the same faults.
+func (l *testLedger) SubmitPrivate(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, details []byte, args ...string) (Receipt, error) {
+	journal, err := l.faults(ctx, journal, fn, requestID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return l.Ledger.SubmitPrivate(ctx, journal, role, channel, fn, requestID, details, args...)
+}
+
+// faults applies the test's injected faults to a write and notes its requestID.
+func (l *testLedger) faults(ctx context.Context, journal TxJournal, fn, requestID string) (TxJournal, error) {
 	n := l.n
 	if n.blockSubmit != nil {
 		select {
 		case <-n.blockSubmit:
 		case <-ctx.Done():
-			return Receipt{}, ErrLedgerUnavailable
+			return nil, ErrLedgerUnavailable
 		}
 	}
 	if n.failSubmit != nil {
 		if err := n.failSubmit(fn); err != nil {
-			return Receipt{}, err
+			return nil, err
 		}
 	}
 	n.mu.Lock()
@@ -104,7 +122,7 @@ func (l *testLedger) Submit(ctx context.Context, journal TxJournal, role domain.
 	if n.failJournal != nil && journal != nil {
 		journal = failingJournal{journal, n}
 	}
-	return l.Ledger.Submit(ctx, journal, role, channel, fn, requestID, args...)
+	return journal, nil
 }
 
 // failingJournal keeps what it is given (and shows it in n.journaled),

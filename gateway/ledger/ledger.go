@@ -39,6 +39,10 @@ type Ledger interface {
 	// requestID check makes safe but which may leave a transaction of the
 	// first attempt in flight.
 	Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error)
+	// SubmitPrivate is Submit with an event's private details in the proposal's transient map
+	// (domain.TransientDetailsKey), never in the arguments, which the block stores for every
+	// member (docs/visibility.md).
+	SubmitPrivate(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, details []byte, args ...string) (Receipt, error)
 	// ChaincodeEvents streams the chaincode's events on channel after the
 	// checkpoint (from block 0 when the checkpoint is zero). The channel
 	// closes when ctx ends or the stream breaks; callers reconnect.

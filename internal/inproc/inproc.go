@@ -93,6 +93,9 @@ type channel struct {
 	events []ledger.ChainEvent
 	txs    map[string]committed // by transaction id
 	notify chan struct{}        // closed and replaced on every block
+	// pvt: the private writes of endorsed transactions, by transaction id, applied when the
+	// transaction commits valid (a peer receives them beside the block, never in it).
+	pvt map[string]map[string]map[string][]byte
 }
 
 type committed struct {
@@ -239,6 +242,11 @@ func (n *Network) Case(channel, pseudonym string) *domain.CaseState {
 // endorse simulates args (function first) as s on channel ch: the proposal
 // and what the chaincode did, or the chaincode's refusal as *domain.Error.
 func (n *Network) endorse(s *signer, ch *channel, args []string) (*proposal, simulation, error) {
+	return n.endorseWith(s, ch, args, nil)
+}
+
+// endorseWith is endorse with a transient map (private details, docs/visibility.md).
+func (n *Network) endorseWith(s *signer, ch *channel, args []string, transient map[string][]byte) (*proposal, simulation, error) {
 	p, err := newProposal(s, ch.name, n.chaincode, n.now(), args)
 	if err != nil {
 		return nil, simulation{}, err
@@ -247,12 +255,21 @@ func (n *Network) endorse(s *signer, ch *channel, args []string) (*proposal, sim
 	if err != nil {
 		return nil, simulation{}, err
 	}
+	tx.SetTransient(transient)
 	resp := n.cc.Invoke(tx)
 	if resp.Status != 200 {
 		kind, msg := domain.ParseError(resp.Message)
 		return nil, simulation{}, &domain.Error{Kind: kind, Message: msg}
 	}
 	sim := simulation{rwset: tx.RWSet(), response: &peer.Response{Status: resp.Status, Message: resp.Message, Payload: resp.Payload}}
+	if w := tx.PrivateWrites(); len(w) > 0 {
+		ch.mu.Lock()
+		if ch.pvt == nil {
+			ch.pvt = map[string]map[string]map[string][]byte{}
+		}
+		ch.pvt[p.txID] = w
+		ch.mu.Unlock()
+	}
 	if ev, ok := tx.Event(); ok {
 		sim.event = &peer.ChaincodeEvent{ChaincodeId: n.chaincode, TxId: p.txID, EventName: ev.Name, Payload: ev.Payload}
 	}
@@ -296,6 +313,12 @@ func (n *Network) order(ch *channel, p *prepared) (uint64, peer.TxValidationCode
 	}
 	ch.blocks = append(ch.blocks, b)
 	ch.txs[p.txID] = committed{block: number, code: code}
+	if w, ok := ch.pvt[p.txID]; ok {
+		delete(ch.pvt, p.txID)
+		if code == peer.TxValidationCode_VALID {
+			ch.state.CommitPrivate(w)
+		}
+	}
 	if code == peer.TxValidationCode_VALID {
 		if p.event != nil {
 			ch.events = append(ch.events, ledger.ChainEvent{Channel: ch.name, Block: number, TxID: p.txID, Name: p.event.EventName, Payload: p.event.Payload})
@@ -396,6 +419,15 @@ func (l *Ledger) Evaluate(ctx context.Context, role domain.Role, channel, fn str
 // as FabricLedger does: the journaled transaction of requestID is
 // resubmitted first, and every new one is saved before it is ordered.
 func (l *Ledger) Submit(ctx context.Context, journal ledger.TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (ledger.Receipt, error) {
+	return l.submit(ctx, journal, role, channel, fn, requestID, nil, args)
+}
+
+// SubmitPrivate implements ledger.Ledger: Submit with private details in the transient map.
+func (l *Ledger) SubmitPrivate(ctx context.Context, journal ledger.TxJournal, role domain.Role, channel, fn, requestID string, details []byte, args ...string) (ledger.Receipt, error) {
+	return l.submit(ctx, journal, role, channel, fn, requestID, map[string][]byte{domain.TransientDetailsKey: details}, args)
+}
+
+func (l *Ledger) submit(ctx context.Context, journal ledger.TxJournal, role domain.Role, channel, fn, requestID string, transient map[string][]byte, args []string) (ledger.Receipt, error) {
 	s, ch, err := l.caller(role, channel)
 	if err != nil {
 		return ledger.Receipt{}, err
@@ -419,7 +451,7 @@ func (l *Ledger) Submit(ctx context.Context, journal ledger.TxJournal, role doma
 		if err := ctx.Err(); err != nil {
 			return ledger.Receipt{Attempts: attempt - 1}, fmt.Errorf("%w: %w", ledger.ErrLedgerUnavailable, err)
 		}
-		p, sim, err := l.n.endorse(s, ch, full)
+		p, sim, err := l.n.endorseWith(s, ch, full, transient)
 		if err != nil {
 			return ledger.Receipt{Attempts: attempt}, err
 		}
