@@ -196,3 +196,37 @@ func TestAnchorDocumentTypeIsADetail(t *testing.T) {
 		t.Fatalf("timeline as a member: %+v", evs[2])
 	}
 }
+
+// BenchmarkRecordEventDetails: one endorsement of a DOCUMENT_ANCHORED write with its type as a
+// public payload field (before need to know) and as transient details (salted private record,
+// marker on the public event, docs/performance.md).
+func BenchmarkRecordEventDetails(b *testing.B) {
+	for _, private := range []bool{false, true} {
+		name := "public"
+		if private {
+			name = "private"
+		}
+		b.Run(name, func(b *testing.B) {
+			n := newNet(b, t0)
+			p := newID()
+			n.must("national", "ao", "cases:RegisterCase", newID(), p, n.today())
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				fields := map[string]any{"documentHash": hashOf(i)}
+				var tr map[string][]byte
+				if private {
+					tr = details("national-agencies", salt1, `,"documentType":"DECISION"`)
+				} else {
+					fields["documentType"] = "DECISION"
+				}
+				tx := n.ledger["national"].NewTx(n.ids["ao"], n.clock(), "cases:RecordEvent", newID(), p,
+					payload(domain.EvDocumentAnchored, n.today(), fields))
+				tx.SetTransient(tr)
+				if resp := n.cc.Invoke(tx); resp.Status != 200 {
+					b.Fatal(resp.Message)
+				}
+			}
+		})
+	}
+}
