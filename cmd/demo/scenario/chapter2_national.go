@@ -65,5 +65,40 @@ func (s *scenario) nationalProcedure(ctx context.Context) error {
 		return fmt.Errorf("immigration authority sees %d events and references %v of case A, want 10 and its own", len(tl.Items), tl.LocalRefs)
 	}
 	s.indent(func(w io.Writer) { render.Timeline(w, tl) })
+	if err := s.needToKnow(ctx); err != nil {
+		return err
+	}
 	return s.views(ctx, "national", map[string]string{"case A": s.rep.CaseA.National, "case B": s.rep.CaseB.National}, s.bp, s.ao, s.ia, s.aud)
+}
+
+// needToKnow shows what two agencies' own peers answer about case A's decision: the immigration
+// authority (in the decision's audience) sees the outcome, the border police only that a decision
+// exists and its details are withheld (docs/visibility.md).
+func (s *scenario) needToKnow(ctx context.Context) error {
+	s.say("")
+	s.say("need to know — case A's decision as each agency's own peer answers it:")
+	for _, a := range []struct {
+		who  string
+		ag   actor
+		want string
+	}{{"immigration-authority", s.ia, "SUBSIDIARY_PROTECTION"}, {"border-police", s.bp, ""}} {
+		tl, err := a.ag.c.FullTimeline(ctx, api.CaseRef{Channel: "national", Pseudonym: s.rep.CaseA.National})
+		if err != nil {
+			return stepErr(a.who+"'s timeline", err)
+		}
+		for _, e := range tl.Items {
+			if e.Code != domain.EvDecisionIssued {
+				continue
+			}
+			if string(e.Outcome) != a.want {
+				return fmt.Errorf("%s sees the decision's outcome %q, want %q", a.who, e.Outcome, a.want)
+			}
+			if e.Outcome != "" {
+				s.say("  %-22s DECISION_ISSUED outcome %s (from its collection %s)", a.who, e.Outcome, e.Withheld)
+			} else {
+				s.say("  %-22s DECISION_ISSUED — details exist and are withheld (%s)", a.who, e.Withheld)
+			}
+		}
+	}
+	return nil
 }
