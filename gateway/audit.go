@@ -177,10 +177,10 @@ type chainState struct {
 
 // verifyChain checks one channel from block 0 to the peer's height.
 // tolerance is the chaincode's clock tolerance (lateTimestamps).
-func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) api.ChainReport {
-	cr := api.ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
+func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.Time, tolerance time.Duration) (cr api.ChainReport) {
+	cr = api.ChainReport{Channel: channel, ValidationCodes: map[string]int{}, StartedAt: now().UTC(),
 		NoWrites: []api.TxNote{}, LateTimestamps: []api.TxNote{}, LateTolerance: tolerance.String(), UnexpectedContent: []api.TxNote{}, Invalid: []api.TxNote{}}
-	defer func() { cr.FinishedAt = now().UTC() }()
+	defer func() { cr.FinishedAt = now().UTC() }() // a named result: the deferred write reaches the caller
 	height, current, err := l.ChainInfo(ctx, channel)
 	if err != nil {
 		cr.Error = "chain info: " + err.Error()
