@@ -282,6 +282,9 @@ func TestAuditNotes(t *testing.T) {
 	if !cr.Intact {
 		t.Fatalf("chain not intact: %+v", cr)
 	}
+	if cr.StartedAt.IsZero() || cr.FinishedAt.IsZero() {
+		t.Fatalf("report times: started %s, finished %s", cr.StartedAt, cr.FinishedAt)
+	}
 	// Block 3's first transaction is MVCC_READ_CONFLICT (chainBuilder.add), hence not listed.
 	wantNo := []api.TxNote{{Block: 2, Tx: 0, Creator: "Org1MSP", Function: "dublin:DeadlinesDue", Timestamp: t0.Add(time.Minute)},
 		{Block: 3, Tx: 1, Creator: "Org1MSP", Timestamp: t0.Add(2 * time.Minute)}}
