@@ -3,6 +3,7 @@ package console
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -228,7 +229,8 @@ const chartDays = 14
 
 // eventsPerDay counts, per day and agency, the events recorded in the last
 // chartDays days (GET /v1/audit/writes for every agency the auditor's lists
-// name; at most 300 cases per agency and channel are read).
+// and a page of cases per status name; at most 300 cases per agency and
+// channel are read).
 func (c *Console) eventsPerDay(ctx context.Context, q *request, chans []auditChannel) ([]dayCount, error) {
 	to := c.now().UTC()
 	from := to.AddDate(0, 0, -(chartDays - 1)).Format(time.DateOnly)
@@ -255,6 +257,28 @@ func (c *Console) eventsPerDay(ctx context.Context, q *request, chans []auditCha
 				for _, n := range l {
 					add(n.Creator)
 				}
+			}
+		}
+	}
+	// The API names no channel's members to the auditor: the agencies that
+	// registered or hold cases (a page of each status) stand for them.
+	for _, ch := range chans {
+		raw, err := q.api.Vocabulary(ctx, ch.Name)
+		if err != nil {
+			return nil, err
+		}
+		var v api.Vocabulary
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		for _, st := range v.Statuses {
+			list, err := q.api.Cases(ctx, ch.Name, string(st), client.Page{PageSize: 20})
+			if err != nil {
+				return nil, err
+			}
+			for _, cv := range list.Items {
+				add(cv.Case.RegisteredBy)
+				add(cv.Case.Holders...)
 			}
 		}
 	}
