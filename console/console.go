@@ -36,6 +36,7 @@ const (
 	DefaultMaxSession   = 10 * time.Hour
 	DefaultSignInLimit  = 5
 	DefaultSignInWindow = 15 * time.Minute
+	maxForm             = 64 << 10
 )
 
 // Config assembles a console.
@@ -154,6 +155,9 @@ func (c *Console) Handler() http.Handler {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 		if !strings.HasPrefix(r.URL.Path, Prefix+"static/") {
 			h.Set("Cache-Control", "no-store")
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm) // every form is small
 		}
 		c.mux.ServeHTTP(w, r)
 	})
