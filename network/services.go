@@ -156,6 +156,9 @@ func (n *Network) ensureService(ctx context.Context, name string) error {
 // UpServices builds both binaries once and starts every org's privacy
 // service and gateway, orgs in parallel. Call it after Up.
 func (n *Network) UpServices(ctx context.Context) error {
+	if len(n.localOrgs()) == 0 {
+		return nil // the orderer org's host runs no agency services
+	}
 	start := time.Now()
 	err := parallel([]string{"privacyd", "gatewayd"}, func(name string) error { return n.buildService(ctx, name) })
 	if err != nil {
