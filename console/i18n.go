@@ -164,6 +164,7 @@ func newCatalog() catalog {
 		"feed.connecting":                {"Verbinde …", "Connecting …"},
 		"feed.lost":                      {"Verbindung unterbrochen; verbinde erneut …", "Connection lost; reconnecting …"},
 		"feed.list":                      {"Ereignisse, neueste zuerst", "Events, newest first"},
+		"feed.block":                     {"Block", "block"},
 		"feed.held":                      {"Ihr Fall", "your case"},
 		"audit.intro":                    {"Prüfung jedes Kanals auf dem eigenen Peer: Hash-Kette, Signaturen, Validierungscodes.", "Verification of every channel on your own peer: hash chain, signatures, validation codes."},
 		"audit.verify":                   {"Jetzt prüfen", "Verify now"},

@@ -49,7 +49,20 @@ func (c *Console) parseTemplates() error {
 			}
 			return p
 		},
-		"join":    strings.Join,
+		"join": strings.Join,
+		// codes is the vocabulary's codes in the page's language, as JSON
+		// for the live feed's script (an attribute value, escaped by the
+		// template).
+		"codes": func(lang string) string {
+			m := map[string]string{}
+			for k := range c.msg {
+				if code, ok := strings.CutPrefix(k, "code."); ok {
+					m[code] = c.msg.t(lang, k)
+				}
+			}
+			b, _ := json.Marshal(m)
+			return string(b)
+		},
 		"urgency": urgency,
 		"field":   func(lang, name string) string { return c.msg.field(lang, name) },
 		"details": func(lang string, e domain.Event) string { return c.details(lang, e) },

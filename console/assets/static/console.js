@@ -6,6 +6,8 @@
   var list = document.getElementById("feed");
   var status = document.getElementById("feed-status");
   if (!list || !window.EventSource) { return; }
+  var codes = {};
+  try { codes = JSON.parse(list.getAttribute("data-codes") || "{}"); } catch (err) { codes = {}; }
   var say = function (key) { if (status) { status.textContent = status.getAttribute("data-" + key) || ""; } };
   say("connecting");
   var es = new EventSource(list.getAttribute("data-stream"));
@@ -21,7 +23,7 @@
     li.appendChild(time);
     var code = document.createElement("span");
     code.className = "code";
-    code.textContent = ev.code || ev.name;
+    code.textContent = codes[ev.code] || ev.code || ev.name;
     li.appendChild(code);
     li.appendChild(document.createTextNode(" · " + ev.channel + " · "));
     if (ev.pseudonym) {
@@ -33,7 +35,7 @@
     } else if (ev.memberState) {
       li.appendChild(document.createTextNode(ev.memberState + " " + ev.year));
     }
-    li.appendChild(document.createTextNode(" · block " + ev.block));
+    li.appendChild(document.createTextNode(" · " + list.getAttribute("data-block") + " " + ev.block));
     list.insertBefore(li, list.firstChild);
     while (list.children.length > 200) { list.removeChild(list.lastChild); }
   };
