@@ -37,6 +37,7 @@ const (
 	DefaultSignInLimit  = 5
 	DefaultSignInWindow = 15 * time.Minute
 	maxForm             = 64 << 10
+	maxHashing          = 2
 )
 
 // Config assembles a console.
@@ -72,6 +73,9 @@ type Console struct {
 	msg    catalog
 	static http.Handler
 	mux    *http.ServeMux
+	// hashing bounds the password hashes computed at once: each takes
+	// Argon2id's 64 MiB, and sign-ins are not behind the API's admission.
+	hashing chan struct{}
 }
 
 // New builds the console.
@@ -102,7 +106,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	c := &Console{cfg: cfg, log: cfg.Logger, now: cfg.Now, msg: newCatalog(),
 		sess: newSessions(cfg.IdleTimeout, cfg.MaxSession, cfg.Now, cfg.Tokens),
-		thr:  newThrottle(cfg.SignInLimit, cfg.SignInWindow, cfg.Now)}
+		thr:  newThrottle(cfg.SignInLimit, cfg.SignInWindow, cfg.Now), hashing: make(chan struct{}, maxHashing)}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -615,3 +615,23 @@ func FuzzParseUserFile(f *testing.F) {
 		}
 	})
 }
+
+// Password hashes (64 MiB each) are computed at most maxHashing at once;
+// a sign-in that cannot get a slot within seconds is told to retry.
+func TestSignInsShareFewHashingSlots(t *testing.T) {
+	r := newRig(t)
+	for range maxHashing {
+		r.con.hashing <- struct{}{}
+	}
+	c := r.browser()
+	pg := r.do(c, "GET", "/console/signin", nil)
+	res := r.do(c, "POST", "/console/signin", url.Values{"csrf": {csrfOf(t, pg.body)}, "user": {"alice"}, "password": {pw}})
+	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" {
+		t.Fatalf("sign-in with every slot taken: %d", res.status)
+	}
+	<-r.con.hashing
+	pg = r.do(c, "GET", "/console/signin", nil)
+	if res := r.do(c, "POST", "/console/signin", url.Values{"csrf": {csrfOf(t, pg.body)}, "user": {"alice"}, "password": {pw}}); res.status != http.StatusSeeOther {
+		t.Fatalf("with a slot free: %d", res.status)
+	}
+}

@@ -195,7 +195,18 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusTooManyRequests, c.msg.t(lang, "err.throttled", durationMinutes(wait)))
 		return
 	}
+	t := time.NewTimer(3 * time.Second)
+	select {
+	case c.hashing <- struct{}{}:
+		t.Stop()
+	case <-t.C:
+		c.audit("signin-busy", logName, "", "OVERLOADED")
+		w.Header().Set("Retry-After", "2")
+		c.showSignIn(w, r, http.StatusServiceUnavailable, c.msg.t(lang, "problem.OVERLOADED"))
+		return
+	}
 	u, ok := c.cfg.Users.Authenticate(name, pw)
+	<-c.hashing
 	if !ok {
 		c.thr.fail("user:" + name)
 		c.thr.fail("ip:" + ip)
