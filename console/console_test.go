@@ -635,3 +635,21 @@ func TestSignInsShareFewHashingSlots(t *testing.T) {
 		t.Fatalf("with a slot free: %d", res.status)
 	}
 }
+
+func TestSessionsPerUserAreBounded(t *testing.T) {
+	r := newRig(t)
+	var first *http.Client
+	for i := range maxSessionsPerUser + 1 {
+		c, _ := r.signIn("alice")
+		if i == 0 {
+			first = c
+		}
+		r.clock.Add(time.Second)
+	}
+	if r.gw.live() != maxSessionsPerUser {
+		t.Fatalf("%d session tokens live", r.gw.live())
+	}
+	if res := r.do(first, "GET", "/console/feed", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("the oldest session survived: %d", res.status)
+	}
+}

@@ -65,11 +65,29 @@ func (s *sessions) create(u User) (*Session, error) {
 	now := s.now()
 	ss := &Session{ID: randomToken(), User: u.Name, Role: u.Role, CSRF: randomToken(), APIToken: tok, Created: now, LastSeen: now}
 	s.mu.Lock()
-	s.m[ss.ID] = ss
 	s.sweepLocked(now)
+	// A person has at most maxSessionsPerUser sessions (browsers, devices):
+	// the oldest ends, so the table cannot grow with sign-ins.
+	var oldest *Session
+	n := 0
+	for _, o := range s.m {
+		if o.User == u.Name {
+			n++
+			if oldest == nil || o.Created.Before(oldest.Created) {
+				oldest = o
+			}
+		}
+	}
+	if n >= maxSessionsPerUser {
+		s.endLocked(oldest)
+	}
+	s.m[ss.ID] = ss
 	s.mu.Unlock()
 	return ss, nil
 }
+
+// maxSessionsPerUser bounds one person's concurrent sessions.
+const maxSessionsPerUser = 10
 
 // get returns a live session and marks it used; an idle or too old one is
 // ended. The id is compared by map lookup on a 256-bit random value.
