@@ -232,7 +232,7 @@ func CollectionName(p Procedure, a Audience) string { return string(p) + "-" + s
 type CollectionSpec struct {
 	Name     string
 	Audience Audience
-	// Members read the collection (memberOnlyRead) and may write it (memberOnlyWrite): the
+	// Members read the collection (memberOnlyRead) and hold its records: the
 	// channel members of the audience's kinds, the auditor too when it reads details.
 	Members []string
 	// Writers are the members that endorse a write (collection-level endorsement policy): the

@@ -56,7 +56,13 @@ func collectionsOf(cfg api.ChaincodeConfig, channel string) ([]CollectionConfig,
 			MaxPeerCount:      len(c.Members) - 1,
 			BlockToLive:       0, // kept until an erasure purges it
 			MemberOnlyRead:    true,
-			MemberOnlyWrite:   true,
+			// Not memberOnlyWrite: the erasure confirmation that completes an erasure purges
+			// every collection of the case, and its creator may be a holder outside an audience
+			// (the border police confirming last). Writes of details stay the audience's: the
+			// chaincode refuses details from a caller outside it (FORBIDDEN, on every endorser),
+			// and the collection's endorsement policy below makes every write — a purge too —
+			// need the audience's own peers.
+			MemberOnlyWrite: false,
 		}
 		// A write must be endorsed by its audience: every writer where there are at most two, a
 		// majority otherwise (the same rule as the channel's endorsement policy).

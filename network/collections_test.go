@@ -15,9 +15,9 @@ func TestCollectionsOfTheDemoNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"national": `[{"name":"national-agencies","policy":"OR('AsylumOfficeMSP.member','BorderPoliceMSP.member','ImmigrationAuthorityMSP.member')","requiredPeerCount":0,"maxPeerCount":2,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true,"endorsementPolicy":{"signaturePolicy":"OutOf(2,'AsylumOfficeMSP.peer','BorderPoliceMSP.peer','ImmigrationAuthorityMSP.peer')"}},` +
-			`{"name":"national-decision","policy":"OR('AsylumOfficeMSP.member','ImmigrationAuthorityMSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true,"endorsementPolicy":{"signaturePolicy":"OutOf(2,'AsylumOfficeMSP.peer','ImmigrationAuthorityMSP.peer')"}}]`,
-		"dublin": `[{"name":"dublin-states","policy":"OR('AsylumOfficeMSP.member','PartnerStateMSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true,"endorsementPolicy":{"signaturePolicy":"OutOf(2,'AsylumOfficeMSP.peer','PartnerStateMSP.peer')"}}]`,
+		"national": `[{"name":"national-agencies","policy":"OR('AsylumOfficeMSP.member','BorderPoliceMSP.member','ImmigrationAuthorityMSP.member')","requiredPeerCount":0,"maxPeerCount":2,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":false,"endorsementPolicy":{"signaturePolicy":"OutOf(2,'AsylumOfficeMSP.peer','BorderPoliceMSP.peer','ImmigrationAuthorityMSP.peer')"}},` +
+			`{"name":"national-decision","policy":"OR('AsylumOfficeMSP.member','ImmigrationAuthorityMSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":false,"endorsementPolicy":{"signaturePolicy":"OutOf(2,'AsylumOfficeMSP.peer','ImmigrationAuthorityMSP.peer')"}}]`,
+		"dublin": `[{"name":"dublin-states","policy":"OR('AsylumOfficeMSP.member','PartnerStateMSP.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":false,"endorsementPolicy":{"signaturePolicy":"OutOf(2,'AsylumOfficeMSP.peer','PartnerStateMSP.peer')"}}]`,
 	}
 	for _, ch := range d.Channels {
 		cs, err := d.Collections(ch)
