@@ -86,7 +86,9 @@ func (n *Network) startCA(ctx context.Context, c caServer) error {
 
 // serverArgs are the fabric-ca-server arguments shared by init and start (no secret among them).
 func (c caServer) serverArgs() []string {
-	return []string{"--home", c.home, "--port", strconv.Itoa(c.port),
+	// Bound to loopback (fabric-ca-server's default is every interface): only the org's own tools
+	// on its own host ever call its CA, so on a host of its own nobody else can reach it.
+	return []string{"--home", c.home, "--address", Loopback, "--port", strconv.Itoa(c.port),
 		"--tls.enabled", "--csr.hosts", c.tlsHosts(), "--csr.cn", c.node, "--ca.name", c.node}
 }
 
