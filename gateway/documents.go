@@ -47,7 +47,16 @@ func (s *Server) hAnchor(c *call) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	res, err := c.submit(ch, api.FnAnchorDocument, p, hash, string(req.DocumentType), req.OccurredOn)
+	// DOCUMENT_ANCHORED through cases:RecordEvent (the same event as anchors:AnchorDocument), so
+	// the document type, a withheld detail, leaves in the transient map (visibility.go).
+	payload, err := domain.EncodeCanonical(domain.EventInput{
+		VocabularyVersion: domain.VocabularyVersion, Code: domain.EvDocumentAnchored, OccurredOn: req.OccurredOn,
+		EventFields: domain.EventFields{DocumentHash: hash, DocumentType: req.DocumentType},
+	})
+	if err != nil {
+		return 0, nil, domain.Errorf(domain.KindInternal, "encoding failed")
+	}
+	res, err := c.submit(ch, api.FnRecordEvent, p, string(payload))
 	if err != nil {
 		return 0, nil, err
 	}
