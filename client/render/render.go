@@ -238,7 +238,27 @@ func fields(v any) string {
 }
 
 // EventDetails renders an event's payload fields.
-func EventDetails(e domain.Event) string { return fields(e.EventFields) }
+func EventDetails(e domain.Event) string {
+	s := fields(e.EventFields)
+	if e.Withheld != "" && !hasWithheldFields(e) {
+		// Need to know (docs/visibility.md): the details exist, this agency's peer does not hold them.
+		return strings.TrimSpace(s + " [details withheld: " + e.Withheld + "]")
+	}
+	return s
+}
+
+// hasWithheldFields reports whether the reader received the event's withheld details.
+func hasWithheldFields(e domain.Event) bool {
+	v, present := domain.DefaultVisibility(), e.EventFields.Present()
+	for _, p := range []domain.Procedure{domain.ProcedureNational, domain.ProcedureDublin} {
+		for _, f := range v.PrivateFields(p, e.Code) {
+			if slices.Contains(present, f) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Timeline prints a case's events as a table.
 func Timeline(w io.Writer, tl api.TimelineResponse) {
