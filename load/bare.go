@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/caseledger/caseledger/api"
-	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
@@ -158,30 +157,21 @@ func (b *Bare) Do(ctx context.Context, op Op) (Ack, error) {
 		entries, err := b.Timeline(ctx, op.Actor, c.Channel, c.Pseudonym)
 		return Ack{Events: len(entries)}, err
 	case OpRegister:
-		return b.write(ctx, op, api.FnRegisterCase, nil, op.RequestID, c.Pseudonym, op.Event.OccurredOn)
+		return b.write(ctx, op, api.FnRegisterCase, op.RequestID, c.Pseudonym, op.Event.OccurredOn)
 	case OpEvent:
-		// Withheld details travel in the transient map, never as arguments (docs/visibility.md).
-		payload, details, err := op.Event.Split(domain.Procedure(c.Procedure))
-		if err != nil {
-			return Ack{}, fmt.Errorf("bare driver: %s: %w", op.Event.Code, err)
-		}
-		return b.write(ctx, op, api.FnRecordEvent, details, op.RequestID, c.Pseudonym, payload)
+		return b.write(ctx, op, api.FnRecordEvent, op.RequestID, c.Pseudonym, op.Event.Payload())
 	case OpResolve:
-		return b.write(ctx, op, api.FnResolveDeadlines, nil, op.RequestID, c.Pseudonym)
+		return b.write(ctx, op, api.FnResolveDeadlines, op.RequestID, c.Pseudonym)
 	}
 	return Ack{}, fmt.Errorf("bare driver: unknown operation %v", op.Kind)
 }
 
-func (b *Bare) write(ctx context.Context, op Op, fn string, details []byte, args ...string) (Ack, error) {
+func (b *Bare) write(ctx context.Context, op Op, fn string, args ...string) (Ack, error) {
 	contract, err := b.contract(op.Actor, op.Case.Channel)
 	if err != nil {
 		return Ack{}, err
 	}
-	opts := []client.ProposalOption{client.WithArguments(args...)}
-	if details != nil {
-		opts = append(opts, client.WithTransient(map[string][]byte{domain.TransientDetailsKey: details}))
-	}
-	res, err := b.SubmitProposal(ctx, contract, fn, opts...)
+	res, err := b.Submit(ctx, contract, fn, args...)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -196,12 +186,7 @@ func (b *Bare) write(ctx context.Context, op Op, fn string, details []byte, args
 // stage. A missing commit status is ambiguous (the orderer may have dropped the transaction):
 // the same signed transaction is submitted again, up to Resubmits times.
 func (b *Bare) Submit(ctx context.Context, contract *client.Contract, fn string, args ...string) ([]byte, error) {
-	return b.SubmitProposal(ctx, contract, fn, client.WithArguments(args...))
-}
-
-// SubmitProposal is Submit with any proposal options (arguments, transient data).
-func (b *Bare) SubmitProposal(ctx context.Context, contract *client.Contract, fn string, opts ...client.ProposalOption) ([]byte, error) {
-	prop, err := contract.NewProposal(fn, opts...)
+	prop, err := contract.NewProposal(fn, client.WithArguments(args...))
 	if err != nil {
 		return nil, err
 	}
