@@ -36,8 +36,9 @@ type ChaincodeConfig struct {
 type VisibilityConfig struct {
 	// Auditor: "hashes" (default) or "details".
 	Auditor domain.AuditorAccess `json:"auditor"`
-	// RefusePublicDetails refuses a withheld detail sent as a public argument. Off only while
-	// clients still send details in payloads; private details in the transient map are accepted
+	// RefusePublicDetails refuses a withheld detail sent as a public argument: arguments are
+	// stored in the block for every member. The network generates it on
+	// (network.Description.ChaincodeConfig); private details in the transient map are accepted
 	// either way.
 	RefusePublicDetails bool `json:"refusePublicDetails"`
 }

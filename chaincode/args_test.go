@@ -47,7 +47,8 @@ func newArgWorld(t *testing.T) *argWorld {
 	w := &argWorld{n: n, p1: newID(), p2: newID(), d1: newID(), hash: strings.Repeat("1f", 32)}
 	n.must("national", "bp", "cases:RegisterCase", newID(), w.p1, "2026-02-27") // late
 	n.must("national", "bp", "cases:RegisterCase", newID(), w.p2, "2026-02-28") // late
-	n.must("national", "bp", "anchors:AnchorDocument", newID(), w.p1, w.hash, "OTHER", n.today())
+	// A typed anchor: the type is a withheld detail, so through RecordEvent (transient details).
+	n.must("national", "bp", "cases:RecordEvent", newID(), w.p1, payload(domain.EvDocumentAnchored, n.today(), map[string]any{"documentHash": w.hash, "documentType": "OTHER"}))
 	n.must("national", "bp", "anchors:AnchorDocument", newID(), w.p1, strings.Repeat("2e", 32), "", n.today())
 	d2 := newID()
 	for _, d := range []string{w.d1, d2} {
@@ -184,8 +185,8 @@ func argCases(w *argWorld) map[string]argCase {
 			extra: map[int][]variant{1: {{"leading zero", "02026", true}, {"short", "26", true}}}},
 
 		"anchors:AnchorDocument": {channel: "national", id: "bp", honest: func() []string {
-			return []string{newID(), w.p1, strings.ReplaceAll(newID()+newID(), "-", "")[:64], "DECISION", today}
-		}, extra: map[int][]variant{3: {{"lower case", "decision", true}, {"free text", "Minutes of the hearing", false}}}},
+			return []string{newID(), w.p1, strings.ReplaceAll(newID()+newID(), "-", "")[:64], "", today}
+		}, extra: map[int][]variant{3: {{"withheld detail", "DECISION", true}, {"lower case", "decision", true}, {"free text", "Minutes of the hearing", false}}}},
 		"anchors:VerifyAnchor": {channel: "national", id: "aud", honest: fixed(w.p1, w.hash),
 			extra: map[int][]variant{1: {{"short", w.hash[:63], false}, {"0x", "0x" + w.hash[:62], false}}}},
 		"anchors:ListAnchors": {channel: "national", id: "aud", honest: fixed(w.p1, w.anchorBM, "1"),

@@ -24,7 +24,7 @@ func TestRegisterRecordGet(t *testing.T) {
 	if w.Seq != 2 || w.Status != domain.StIdentityChecked {
 		t.Fatalf("record result = %+v", w)
 	}
-	s := n.getCase("national", p)
+	s := n.getCaseAs("national", "bp", p) // the Eurodac hit is national-agencies' detail
 	if s.Status != domain.StIdentityChecked || s.Seq != 2 || s.National == nil || s.National.EurodacHit != domain.EurodacCategory1 {
 		t.Fatalf("state = %+v", s)
 	}
@@ -74,7 +74,7 @@ func TestNationalProcedure(t *testing.T) {
 			t.Fatalf("%s: %+v", st.code, w)
 		}
 	}
-	s := n.getCase("national", p)
+	s := n.getCaseAs("national", "ao", p) // outcome and region are national-decision's details
 	if s.Status != domain.StClosed || s.Seq != 12 || s.National.Outcome != domain.OutcomeRejected || s.National.RegionCode != "DE-BE" {
 		t.Fatalf("final state %+v", s)
 	}

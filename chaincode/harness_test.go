@@ -1,6 +1,8 @@
 package chaincode
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -99,13 +101,70 @@ func (n *net) invoke(channel, identity, fn string, args ...string) result {
 	return n.invokeAt(channel, identity, n.clock(), fn, args...)
 }
 
+// invokeAt sends a canonical cases:RecordEvent payload as a gateway does (docs/visibility.md):
+// its withheld details leave in the transient map (gatewaySplit). Every other call, and a payload
+// that is not canonical (a test of a refusal), goes as given; invokeRaw always does.
 func (n *net) invokeAt(channel, identity string, ts time.Time, fn string, args ...string) result {
+	n.t.Helper()
+	args, transient := n.gatewaySplit(channel, fn, args)
+	return n.send(channel, identity, ts, transient, fn, args...)
+}
+
+// invokeRaw sends the arguments exactly as given, as a client calling the peers directly may:
+// withheld details included.
+func (n *net) invokeRaw(channel, identity, fn string, args ...string) result {
+	n.t.Helper()
+	return n.send(channel, identity, n.clock(), nil, fn, args...)
+}
+
+// gatewaySplit moves the withheld details of a canonical RecordEvent payload into transient
+// details {collection, salt, fields}. The salt is derived from the request id and the payload, so
+// a retry sends identical details and other content other details (as the gateway's memoised
+// salt).
+func (n *net) gatewaySplit(channel, fn string, args []string) ([]string, map[string][]byte) {
+	if fn != api.FnRecordEvent || len(args) != 3 {
+		return args, nil
+	}
+	ch, ok := n.cc.c.cfg.Membership.Channel(channel)
+	if !ok {
+		return args, nil
+	}
+	in, err := domain.DecodeEventInput([]byte(args[2]))
+	if err != nil {
+		return args, nil
+	}
+	if b, err := domain.EncodeCanonical(in); err != nil || string(b) != args[2] {
+		return args, nil
+	}
+	v := domain.DefaultVisibility()
+	pub, priv := v.Split(ch.Procedure, in.Code, in.EventFields)
+	if len(priv.Present()) == 0 {
+		return args, nil
+	}
+	sum := sha256.Sum256([]byte(args[0] + "\x00" + args[2]))
+	in.EventFields = pub
+	pb, err := domain.EncodeCanonical(in)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	db, err := domain.EncodeCanonical(domain.DetailsInput{Collection: domain.CollectionName(ch.Procedure, v.EventAudience(ch.Procedure, in.Code)),
+		Salt: hex.EncodeToString(sum[:]), EventFields: priv})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return []string{args[0], args[1], string(pb)}, map[string][]byte{domain.TransientDetailsKey: db}
+}
+
+func (n *net) send(channel, identity string, ts time.Time, transient map[string][]byte, fn string, args ...string) result {
 	n.t.Helper()
 	creator, ok := n.ids[identity]
 	if !ok {
 		n.t.Fatalf("unknown identity %s", identity)
 	}
 	tx := n.ledger[channel].NewTx(creator, ts, append([]string{fn}, args...)...)
+	if transient != nil {
+		tx.SetTransient(transient)
+	}
 	resp := n.cc.Invoke(tx)
 	if resp.Status == 200 {
 		tx.Commit()
@@ -173,9 +232,16 @@ func payload(code domain.EventCode, occurredOn string, fields map[string]any) st
 	return string(b)
 }
 
+// getCase is the case as the auditor reads it: withheld facts absent.
 func (n *net) getCase(channel, p string) domain.CaseState {
 	n.t.Helper()
-	return decode[domain.CaseState](n.t, n.must(channel, "aud", "cases:GetCase", p))
+	return n.getCaseAs(channel, "aud", p)
+}
+
+// getCaseAs is the case as identity reads it: withheld facts of its audiences included.
+func (n *net) getCaseAs(channel, identity, p string) domain.CaseState {
+	n.t.Helper()
+	return decode[domain.CaseState](n.t, n.must(channel, identity, "cases:GetCase", p))
 }
 
 // record records an event and returns the write result.

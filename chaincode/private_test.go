@@ -2,6 +2,7 @@ package chaincode
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,11 +15,12 @@ const (
 	salt2 = "0f2a4c6e8b0d2f8d1f0c6b2a4e9f3d5c7b1a0e2d4f6a8c9b3e5d7f1a2c4e6b8d"
 )
 
-// newPrivateNet is newNet with withheld details refused as public arguments.
-func newPrivateNet(t *testing.T) *net {
+// newLegacyNet is newNet with refusePublicDetails off: withheld details accepted as public
+// arguments (no generated configuration does this; TestPublicDetailsAcceptedUntilRefused).
+func newLegacyNet(t *testing.T) *net {
 	n := newNet(t, t0)
 	cfg := n.cc.c.cfg
-	cfg.Visibility.RefusePublicDetails = true
+	cfg.Visibility.RefusePublicDetails = false
 	cc, err := New(cfg, WithClock(n.clock))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func (n *net) timeline(identity, p string) []domain.Event {
 }
 
 func TestPrivateDetails(t *testing.T) {
-	n := newPrivateNet(t)
+	n := newNet(t, t0)
 	led := n.ledger["national"]
 	p := newID()
 	today := n.today()
@@ -162,20 +164,95 @@ func TestPrivateDetails(t *testing.T) {
 	}
 }
 
-// Without RefusePublicDetails (clients that still send details in payloads) a public detail is
-// recorded as before, and transient details are withheld all the same.
+// Only with RefusePublicDetails explicitly off (no generated configuration) is a public detail
+// recorded as before, in the block and the public state for every member.
 func TestPublicDetailsAcceptedUntilRefused(t *testing.T) {
-	n := newNet(t, t0)
+	n := newLegacyNet(t)
 	p := newID()
 	n.must("national", "bp", "cases:RegisterCase", newID(), p, n.today())
-	n.record("national", "bp", p, domain.EvIdentityChecked, n.today(), map[string]any{"eurodacHit": "NONE"})
+	r := n.invokeRaw("national", "bp", "cases:RecordEvent", newID(), p, payload(domain.EvIdentityChecked, n.today(), map[string]any{"eurodacHit": "NONE"}))
+	if r.status != 200 {
+		t.Fatal(r.message)
+	}
 	if st := n.getCase("national", p); st.National.EurodacHit != domain.EurodacNone {
 		t.Fatalf("legacy payload: %+v", st.National)
+	}
+	n.must("national", "bp", "anchors:AnchorDocument", newID(), p, strings.Repeat("ab", 32), "DECISION", n.today())
+}
+
+// TestPublicDetailsRefusedByDefault: with the configuration the network generates
+// (testdata/config.json, tied to it by network's TestMembershipFixturesAreTheDemoTopology), every
+// withheld detail of the visibility table sent as a public argument by a client calling the peers
+// directly is refused with INVALID_ARGUMENT and leaves no trace: no public or private write, no
+// event; the message names the field, never the value. The same detail in the transient map is
+// recorded.
+func TestPublicDetailsRefusedByDefault(t *testing.T) {
+	n := newNet(t, t0)
+	if !n.cc.c.cfg.Visibility.RefusePublicDetails {
+		t.Fatal("refusePublicDetails is off in the default configuration")
+	}
+	// A valid value for every withheld field, and the public fields its event needs.
+	samples := map[domain.Field]any{
+		"eurodacHit": "CATEGORY_2", "regionCode": "DE-HH", "outcome": "INADMISSIBLE", "suspensive": true,
+		"appealOutcome": "UPHELD", "closureReason": "DEPARTED", "documentType": "HEARING_MINUTES",
+	}
+	needs := map[domain.EventCode]map[string]any{domain.EvDocumentAnchored: {"documentHash": strings.Repeat("9c", 32)}}
+	who := map[domain.Procedure]struct{ channel, id string }{"national": {"national", "ao"}, "dublin": {"dublin", "ao-do"}}
+	cases := map[domain.Procedure]string{"national": newID(), "dublin": newID()}
+	n.must("national", "bp", "cases:RegisterCase", newID(), cases["national"], n.today())
+	n.must("dublin", "ao-do", "cases:RegisterCase", newID(), cases["dublin"], n.today())
+	tried := 0
+	for _, rule := range domain.DefaultVisibility().Rules {
+		if !rule.Private() {
+			continue
+		}
+		t.Run(string(rule.Procedure)+"/"+string(rule.Code)+"/"+string(rule.Field), func(t *testing.T) {
+			value, ok := samples[rule.Field]
+			if !ok {
+				t.Fatalf("no sample value for the withheld field %s: add one", rule.Field)
+			}
+			c := who[rule.Procedure]
+			fields := map[string]any{string(rule.Field): value}
+			for k, v := range needs[rule.Code] {
+				fields[k] = v
+			}
+			led := n.ledger[c.channel]
+			before := len(led.Keys())
+			events := len(led.Events())
+			r := n.invokeRaw(c.channel, c.id, "cases:RecordEvent", newID(), cases[rule.Procedure], payload(rule.Code, n.today(), fields))
+			if r.status == 200 || r.kind() != domain.KindInvalidArgument || !strings.Contains(r.message, "withheld detail sent as a public argument") {
+				t.Fatalf("public %s: %d %s, want INVALID_ARGUMENT", rule.Field, r.status, r.message)
+			}
+			if s := fmt.Sprint(value); s != "true" && strings.Contains(r.message, s) {
+				t.Fatalf("the refusal echoes the value: %s", r.message)
+			}
+			if len(r.tx.Writes()) != 0 || len(r.tx.PrivateWrites()) != 0 || len(led.Keys()) != before || len(led.Events()) != events {
+				t.Fatal("a refused transaction left a trace")
+			}
+		})
+		tried++
+	}
+	if tried < 9 {
+		t.Fatalf("only %d withheld fields in the table", tried)
+	}
+	// AnchorDocument's documentType is the same detail under another function.
+	r := n.invokeRaw("national", "bp", "anchors:AnchorDocument", newID(), cases["national"], strings.Repeat("7a", 32), "DECISION", n.today())
+	if r.kind() != domain.KindInvalidArgument || len(r.tx.Writes()) != 0 {
+		t.Fatalf("AnchorDocument with a public documentType: %d %s", r.status, r.message)
+	}
+	// The same detail in the transient map is what an honest client sends: recorded, withheld.
+	ok := n.invokeT("national", "bp", details("national-agencies", salt1, `,"eurodacHit":"CATEGORY_2"`), "cases:RecordEvent", newID(), cases["national"],
+		payload(domain.EvIdentityChecked, n.today(), nil))
+	if ok.status != 200 {
+		t.Fatal(ok.message)
+	}
+	if pub, _ := n.ledger["national"].Get(eventKey(cases["national"], 2)); strings.Contains(string(pub), "CATEGORY_2") {
+		t.Fatalf("public event holds the detail: %s", pub)
 	}
 }
 
 func TestAnchorDocumentTypeIsADetail(t *testing.T) {
-	n := newPrivateNet(t)
+	n := newNet(t, t0)
 	p := newID()
 	n.must("national", "bp", "cases:RegisterCase", newID(), p, n.today())
 	hash := strings.Repeat("cd", 32)

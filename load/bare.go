@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/internal/fabricconn"
 )
 
@@ -157,21 +158,30 @@ func (b *Bare) Do(ctx context.Context, op Op) (Ack, error) {
 		entries, err := b.Timeline(ctx, op.Actor, c.Channel, c.Pseudonym)
 		return Ack{Events: len(entries)}, err
 	case OpRegister:
-		return b.write(ctx, op, api.FnRegisterCase, op.RequestID, c.Pseudonym, op.Event.OccurredOn)
+		return b.write(ctx, op, api.FnRegisterCase, nil, op.RequestID, c.Pseudonym, op.Event.OccurredOn)
 	case OpEvent:
-		return b.write(ctx, op, api.FnRecordEvent, op.RequestID, c.Pseudonym, op.Event.Payload())
+		// Withheld details travel in the transient map, never as arguments (docs/visibility.md).
+		payload, details, err := op.Event.Split(domain.Procedure(c.Procedure))
+		if err != nil {
+			return Ack{}, fmt.Errorf("bare driver: %s: %w", op.Event.Code, err)
+		}
+		return b.write(ctx, op, api.FnRecordEvent, details, op.RequestID, c.Pseudonym, payload)
 	case OpResolve:
-		return b.write(ctx, op, api.FnResolveDeadlines, op.RequestID, c.Pseudonym)
+		return b.write(ctx, op, api.FnResolveDeadlines, nil, op.RequestID, c.Pseudonym)
 	}
 	return Ack{}, fmt.Errorf("bare driver: unknown operation %v", op.Kind)
 }
 
-func (b *Bare) write(ctx context.Context, op Op, fn string, args ...string) (Ack, error) {
+func (b *Bare) write(ctx context.Context, op Op, fn string, details []byte, args ...string) (Ack, error) {
 	contract, err := b.contract(op.Actor, op.Case.Channel)
 	if err != nil {
 		return Ack{}, err
 	}
-	res, err := b.Submit(ctx, contract, fn, args...)
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if details != nil {
+		opts = append(opts, client.WithTransient(map[string][]byte{domain.TransientDetailsKey: details}))
+	}
+	res, err := b.SubmitProposal(ctx, contract, fn, opts...)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -186,7 +196,12 @@ func (b *Bare) write(ctx context.Context, op Op, fn string, args ...string) (Ack
 // stage. A missing commit status is ambiguous (the orderer may have dropped the transaction):
 // the same signed transaction is submitted again, up to Resubmits times.
 func (b *Bare) Submit(ctx context.Context, contract *client.Contract, fn string, args ...string) ([]byte, error) {
-	prop, err := contract.NewProposal(fn, client.WithArguments(args...))
+	return b.SubmitProposal(ctx, contract, fn, client.WithArguments(args...))
+}
+
+// SubmitProposal is Submit with any proposal options (arguments, transient data).
+func (b *Bare) SubmitProposal(ctx context.Context, contract *client.Contract, fn string, opts ...client.ProposalOption) ([]byte, error) {
+	prop, err := contract.NewProposal(fn, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@
 package load
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,9 +58,13 @@ type Event struct {
 	Code       string
 	OccurredOn string
 	Fields     map[string]any
+	// Salt is the private record's salt (64 hex, 32 crypto-random bytes), drawn once per write so
+	// that the same operation always sends the same details.
+	Salt string
 }
 
-// Payload is the event JSON cases:RecordEvent takes (docs/chaincode.md §5).
+// Payload is the whole event JSON, withheld details included, as a gateway's client sends it
+// (docs/chaincode.md §5); the bare driver sends Split's parts instead.
 func (e Event) Payload() string {
 	m := map[string]any{"vocabularyVersion": 1, "code": e.Code, "occurredOn": e.OccurredOn}
 	for k, v := range e.Fields {
@@ -77,6 +83,44 @@ func (e Event) Payload() string {
 		panic(fmt.Sprintf("load: event payload: %v", err))
 	}
 	return string(b)
+}
+
+// Split is what cases:RecordEvent takes on a channel of procedure p, as the gateway sends it
+// (docs/visibility.md): the canonical public payload, and the canonical transient details
+// {collection, salt, fields} of the event's audience (nil when the event has no withheld
+// detail). A withheld detail sent as an argument would be stored in the block for every member,
+// and the chaincode refuses it.
+func (e Event) Split(p domain.Procedure) (payload string, details []byte, err error) {
+	in, err := domain.DecodeEventInput([]byte(e.Payload()))
+	if err != nil {
+		return "", nil, err
+	}
+	v := domain.DefaultVisibility()
+	pub, priv := v.Split(p, in.Code, in.EventFields)
+	if len(priv.Present()) == 0 {
+		return e.Payload(), nil, nil
+	}
+	if !domain.IsHash64(e.Salt) {
+		return "", nil, fmt.Errorf("%s has withheld details but no salt (Workload draws one per write)", e.Code)
+	}
+	in.EventFields = pub
+	pb, err := domain.EncodeCanonical(in)
+	if err != nil {
+		return "", nil, err
+	}
+	details, err = domain.EncodeCanonical(domain.DetailsInput{
+		Collection: domain.CollectionName(p, v.EventAudience(p, in.Code)), Salt: e.Salt, EventFields: priv})
+	if err != nil {
+		return "", nil, err
+	}
+	return string(pb), details, nil
+}
+
+// newSalt draws 32 random bytes: the salt makes a private record's on-chain hash unguessable.
+func newSalt() string {
+	b := make([]byte, 32)
+	_, _ = crand.Read(b) // never fails (crypto/rand: it crashes the program instead)
+	return hex.EncodeToString(b)
 }
 
 // Actor is an agency acting with one of its roles.
@@ -295,7 +339,7 @@ func (b *scriptBuilder) day(daysAgo int) string {
 
 func (b *scriptBuilder) write(kind OpKind, a Actor, code string, occurredOn string, fields map[string]any) {
 	b.c.Ops = append(b.c.Ops, Op{Kind: kind, Case: b.c, Actor: a, RequestID: uuid.NewString(),
-		Event: Event{Code: code, OccurredOn: occurredOn, Fields: fields}})
+		Event: Event{Code: code, OccurredOn: occurredOn, Fields: fields, Salt: newSalt()}})
 	if b.rng.Float64() < b.w.mix.ReadShare {
 		b.c.Ops = append(b.c.Ops, Op{Kind: OpTimeline, Case: b.c, Actor: a})
 	}

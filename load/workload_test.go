@@ -46,6 +46,14 @@ func TestScriptsFollowTheWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := n.ChaincodeConfig()
+	if !cfg.Visibility.RefusePublicDetails {
+		t.Fatal("the generated chaincode configuration accepts withheld details as arguments")
+	}
+	vis, err := cfg.Visibility.Policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withheld := map[string]int{}
 	for _, now := range []string{"2026-11-27T12:00:00Z", "2027-01-01T11:00:00Z", "2027-03-01T12:30:00Z", "2027-08-15T10:00:00Z"} {
 		t.Run(now, func(t *testing.T) {
 			clock := fixedClock(now)
@@ -91,9 +99,22 @@ func TestScriptsFollowTheWorkflow(t *testing.T) {
 					default:
 						in := domain.EventInput{VocabularyVersion: 1, Code: domain.EventCode(op.Event.Code), OccurredOn: op.Event.OccurredOn}
 						if op.Kind == OpEvent {
-							in, err = domain.DecodeEventInput([]byte(op.Event.Payload()))
+							// What the bare driver sends, checked as the chaincode checks it
+							// (withheld details refused as arguments, as the network configures it).
+							pl, det, err := op.Event.Split(ch.Procedure)
 							if err != nil {
-								t.Fatalf("case %d %s payload %s: %v", id, op.Event.Code, op.Event.Payload(), err)
+								t.Fatalf("case %d %s split: %v", id, op.Event.Code, err)
+							}
+							var d *domain.DetailsInput
+							in, d, _, err = vis.DecodeEvent(cfg.Membership, ch, []byte(pl), det, cfg.Visibility.RefusePublicDetails)
+							if err != nil {
+								t.Fatalf("case %d %s payload %s details %s: %v", id, op.Event.Code, pl, det, err)
+							}
+							if want := len(vis.PrivateFields(ch.Procedure, in.Code)) > 0 && len(op.Event.Fields) > 0; (d != nil) != want {
+								t.Fatalf("case %d %s: details %s", id, op.Event.Code, det)
+							}
+							if d != nil {
+								withheld[d.Collection]++
 							}
 						}
 						next, ev, err = domain.Apply(state, c.Pseudonym, in, actor, env)
@@ -124,6 +145,49 @@ func TestScriptsFollowTheWorkflow(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The script's withheld details reach both national audiences in the transient map.
+	if withheld["national-agencies"] == 0 || withheld["national-decision"] == 0 {
+		t.Fatalf("transient details by collection: %v", withheld)
+	}
+}
+
+// TestEventSplit: the bare driver's transient details are the canonical {collection, salt,
+// fields} of the event's audience with the operation's own 64-hex salt, the same for a retry of
+// the operation, and the public payload keeps the rest.
+func TestEventSplit(t *testing.T) {
+	e := Event{Code: "DECISION_ISSUED", OccurredOn: "2027-01-04", Fields: map[string]any{"outcome": "REJECTED"}, Salt: newSalt()}
+	pl, det, err := e.Split("national")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"vocabularyVersion":1,"code":"DECISION_ISSUED","occurredOn":"2027-01-04"}`; pl != want {
+		t.Fatalf("payload %s, want %s", pl, want)
+	}
+	if want := `{"collection":"national-decision","salt":"` + e.Salt + `","outcome":"REJECTED"}`; string(det) != want {
+		t.Fatalf("details %s, want %s", det, want)
+	}
+	if !domain.IsHash64(e.Salt) {
+		t.Fatalf("salt %q", e.Salt)
+	}
+	if _, again, _ := e.Split("national"); string(again) != string(det) {
+		t.Fatal("a retry of the operation sends other details")
+	}
+	if newSalt() == e.Salt {
+		t.Fatal("salts repeat")
+	}
+	// No withheld field: no details. On the Dublin channel the scheduled date stays public.
+	for _, c := range []struct {
+		p string
+		e Event
+	}{
+		{"national", Event{Code: "HEARING_HELD", OccurredOn: "2027-01-04", Salt: newSalt()}},
+		{"dublin", Event{Code: "TRANSFER_SCHEDULED", OccurredOn: "2027-01-04", Fields: map[string]any{"scheduledFor": "2027-01-20"}, Salt: newSalt()}},
+	} {
+		pl, det, err := c.e.Split(domain.Procedure(c.p))
+		if err != nil || det != nil || pl != c.e.Payload() {
+			t.Fatalf("%s %s: %s %s %v", c.p, c.e.Code, pl, det, err)
+		}
 	}
 }
 

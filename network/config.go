@@ -318,6 +318,9 @@ func (d Description) ChaincodeConfig() api.ChaincodeConfig {
 		LateRecordingDays: api.DefaultLateRecordingDays,
 		MaxPageSize:       api.DefaultMaxPageSize,
 		Deadlines:         deadline.DefaultConfig(),
+		// Withheld details only in the transient map: a detail sent as an argument would be
+		// stored in the block for every member (docs/visibility.md).
+		Visibility: api.VisibilityConfig{Auditor: domain.AuditorHashes, RefusePublicDetails: true},
 	}
 }
 

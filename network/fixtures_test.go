@@ -46,4 +46,9 @@ func TestMembershipFixturesAreTheDemoTopology(t *testing.T) {
 			t.Errorf("%s:\n%s\nthe demo description generates\n%s", name, b, want)
 		}
 	}
+	// The chaincode's unit tests run with the visibility choices the network generates
+	// (refusePublicDetails on): a test that relied on the old default would not notice.
+	if gen := d.ChaincodeConfig().Visibility; cfg.Visibility != gen || !gen.RefusePublicDetails {
+		t.Errorf("chaincode/testdata/config.json visibility %+v, the demo description generates %+v", cfg.Visibility, gen)
+	}
 }

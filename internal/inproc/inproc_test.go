@@ -86,7 +86,7 @@ func TestConcurrentWritesConflictAndRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	anchor := func(i int) error {
-		_, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "anchors:AnchorDocument", uuid.NewString(), p, hashHex(i), "OTHER", "2026-03-02")
+		_, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "anchors:AnchorDocument", uuid.NewString(), p, hashHex(i), "", "2026-03-02")
 		return err
 	}
 	const k = 6
@@ -131,7 +131,7 @@ func TestReadConflictInvalidates(t *testing.T) {
 	var reqs []string
 	for i := range 2 {
 		req := uuid.NewString()
-		prop, sim, err := n.endorse(s, ch, []string{"anchors:AnchorDocument", req, p, hashHex(i), "OTHER", "2026-03-02"})
+		prop, sim, err := n.endorse(s, ch, []string{"anchors:AnchorDocument", req, p, hashHex(i), "", "2026-03-02"})
 		if err != nil {
 			t.Fatal(err)
 		}
