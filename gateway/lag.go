@@ -172,6 +172,15 @@ func (l *FabricLedger) awaitEndorser(ctx context.Context, gw *client.Gateway, ch
 // (the heights are read after its refusal, which may have been given below
 // them); only that answer is final.
 
+// unreadHeightWait bounds how long other organisations' heights are asked
+// again when unreadable (about how long a restarted peer's discovery took to
+// find the others again on the test network: 3 s); stateSettle is the pause
+// before the own peer is asked the final time.
+const (
+	unreadHeightWait = 3 * time.Second
+	stateSettle      = 200 * time.Millisecond
+)
+
 // ownMayLag: the own peer refused, with a kind lag can cause.
 func (l *FabricLedger) ownMayLag(er *EndorserRefusal) bool {
 	return l.mspID != "" && er.MSPID == l.mspID && lagKinds[er.Err.Kind]
@@ -189,24 +198,38 @@ func (l *FabricLedger) awaitOwnPeer(ctx context.Context, gw *client.Gateway, cha
 	if err != nil {
 		return false, nil
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	ahead := own
-	for _, org := range orgs {
-		if org == l.mspID {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if h, err := l.heightOn(ctx, gw, channel, org); err == nil {
-				mu.Lock()
-				ahead = max(ahead, h)
-				mu.Unlock()
+	// Another organisation's height may be unreadable for a few seconds
+	// after the own peer thawed or restarted: its gossip view of the others
+	// expired while it stood still, and discovery finds them again only
+	// once it hears from them. "No peer is ahead" must not be concluded
+	// from that, so unread heights are asked again for a short while.
+	ahead, unread := own, 0
+	for askUntil := time.Now().Add(unreadHeightWait); ; {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		unread = 0
+		for _, org := range orgs {
+			if org == l.mspID {
+				continue
 			}
-		}()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h, err := l.heightOn(ctx, gw, channel, org)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					unread++
+					return
+				}
+				ahead = max(ahead, h)
+			}()
+		}
+		wg.Wait()
+		if unread == 0 || ahead > own || time.Now().After(askUntil) || !sleepCtx(ctx, 200*time.Millisecond) {
+			break
+		}
 	}
-	wg.Wait()
 	if ahead <= own {
 		// No peer has seen more now. The refusal was given at some earlier
 		// height, though (a peer thawed or reconnected catches up within
@@ -219,6 +242,12 @@ func (l *FabricLedger) awaitOwnPeer(ctx context.Context, gw *client.Gateway, cha
 		w.ownRecheck = true
 		w.rounds++
 		w.target = max(w.target, own)
+		// A peer reports a block's height once the block is stored, a moment
+		// before its world state holds the block's writes: let it apply them
+		// before the answer that will be final.
+		if !sleepCtx(ctx, stateSettle) {
+			return false, ctx.Err()
+		}
 		return true, nil
 	}
 	w.rounds++

@@ -37,34 +37,38 @@ func TestAdversarialCanonicalArguments(t *testing.T) {
 	pd := personalData
 	escaped := `\u004c\u0065\u0079\u006c\u0061 \u0052\u0061\u0068\u0069\u006d\u0069` // "Leyla Rahimi", escaped
 	noteMarkers(pd.name, pd.birth, pd.fileNo, pd.email, pd.all, escaped)
-	good := canonical(t, domain.EventInput{Code: domain.EvIdentityChecked, OccurredOn: today(), EventFields: domain.EventFields{EurodacHit: "NONE"}})
+	// The base is a payload an honest client sends as it is: a coded field that stays on the
+	// channel (a withheld detail as an argument is refused for that reason alone, since
+	// visibility.refusePublicDetails, so it would not test the variants).
 	d := today()
-	head := `{"vocabularyVersion":1,"code":"IDENTITY_CHECKED","occurredOn":"` + d + `"`
+	good := canonical(t, domain.EventInput{Code: domain.EvHearingScheduled, OccurredOn: d, EventFields: domain.EventFields{ScheduledFor: d}})
+	head := `{"vocabularyVersion":1,"code":"HEARING_SCHEDULED","occurredOn":"` + d + `"`
+	field := `"scheduledFor":"` + d + `"`
 	variants := []struct{ name, payload string }{
-		{"duplicate key, personal data first", head + `,"eurodacHit":"` + pd.all + `","eurodacHit":"NONE"}`},
-		{"duplicate key, name first", head + `,"eurodacHit":"` + pd.name + `","eurodacHit":"NONE"}`},
-		{"duplicate occurredOn, birth date first", `{"vocabularyVersion":1,"code":"IDENTITY_CHECKED","occurredOn":"` + pd.birth + `","occurredOn":"` + d + `","eurodacHit":"NONE"}`},
-		{"duplicate code, e-mail first", `{"vocabularyVersion":1,"code":"` + pd.email + `","code":"IDENTITY_CHECKED","occurredOn":"` + d + `","eurodacHit":"NONE"}`},
-		{"duplicate vocabularyVersion, file number first", `{"vocabularyVersion":"` + pd.fileNo + `","vocabularyVersion":1,"code":"IDENTITY_CHECKED","occurredOn":"` + d + `","eurodacHit":"NONE"}`},
-		{"duplicate key, same value", head + `,"eurodacHit":"NONE","eurodacHit":"NONE"}`},
-		{"duplicate key, escaped name first", head + `,"eurodacHit":"` + escaped + `","eurodacHit":"NONE"}`},
-		{"case-folded duplicate key, name first", head + `,"EURODACHIT":"` + pd.name + `","eurodacHit":"NONE"}`},
-		{"case-folded key", head + `,"EurodacHit":"NONE"}`},
-		{"key order", `{"code":"IDENTITY_CHECKED","vocabularyVersion":1,"occurredOn":"` + d + `","eurodacHit":"NONE"}`},
+		{"duplicate key, personal data first", head + `,"scheduledFor":"` + pd.all + `",` + field + `}`},
+		{"duplicate key, name first", head + `,"scheduledFor":"` + pd.name + `",` + field + `}`},
+		{"duplicate occurredOn, birth date first", `{"vocabularyVersion":1,"code":"HEARING_SCHEDULED","occurredOn":"` + pd.birth + `","occurredOn":"` + d + `",` + field + `}`},
+		{"duplicate code, e-mail first", `{"vocabularyVersion":1,"code":"` + pd.email + `","code":"HEARING_SCHEDULED","occurredOn":"` + d + `",` + field + `}`},
+		{"duplicate vocabularyVersion, file number first", `{"vocabularyVersion":"` + pd.fileNo + `","vocabularyVersion":1,"code":"HEARING_SCHEDULED","occurredOn":"` + d + `",` + field + `}`},
+		{"duplicate key, same value", head + `,` + field + `,` + field + `}`},
+		{"duplicate key, escaped name first", head + `,"scheduledFor":"` + escaped + `",` + field + `}`},
+		{"case-folded duplicate key, name first", head + `,"SCHEDULEDFOR":"` + pd.name + `",` + field + `}`},
+		{"case-folded key", head + `,"ScheduledFor":"` + d + `"}`},
+		{"key order", `{"code":"HEARING_SCHEDULED","vocabularyVersion":1,"occurredOn":"` + d + `",` + field + `}`},
 		{"space after colon", strings.Replace(good, `"code":`, `"code": `, 1)},
 		{"leading space", " " + good},
 		{"trailing newline", good + "\n"},
 		{"pretty-printed", strings.NewReplacer(`{`, "{\n  ", `,`, ",\n  ", `}`, "\n}").Replace(good)},
 		{"byte order mark", "\ufeff" + good},
-		{"escaped letter in a code", strings.Replace(good, `"NONE"`, `"\u004eONE"`, 1)},
-		{"escaped underscore in the code", strings.Replace(good, `"IDENTITY_CHECKED"`, `"IDENTITY\u005fCHECKED"`, 1)},
+		{"escaped letter in a code", strings.Replace(good, `"HEARING_SCHEDULED"`, `"\u0048EARING_SCHEDULED"`, 1)},
+		{"escaped underscore in the code", strings.Replace(good, `"HEARING_SCHEDULED"`, `"HEARING\u005fSCHEDULED"`, 1)},
 		{"number as 1.0", strings.Replace(good, `:1,`, `:1.0,`, 1)},
 		{"number as 1e0", strings.Replace(good, `:1,`, `:1e0,`, 1)},
 		{"null field", strings.Replace(good, `}`, `,"regionCode":null}`, 1)},
 		{"empty optional field", strings.Replace(good, `}`, `,"regionCode":""}`, 1)},
 		{"trailing NUL", good + "\x00"},
-		{"invalid UTF-8 in a value", strings.Replace(good, `"NONE"`, "\"NONE\xff\"", 1)},
-		{"second JSON value", good + `{"eurodacHit":"` + pd.name + `"}`},
+		{"invalid UTF-8 in a value", strings.Replace(good, field, `"scheduledFor":"`+d+"\xff\"", 1)},
+		{"second JSON value", good + `{"scheduledFor":"` + pd.name + `"}`},
 	}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
@@ -110,8 +114,12 @@ func TestAdversarialCanonicalArguments(t *testing.T) {
 	}
 	w.unchanged(t, before, "non-canonical arguments")
 
-	// Control: the canonical payload is accepted and recorded once.
-	if _, code, _ := a.submit(a.propose(bp, "national", time.Now(), "cases:RecordEvent", strArgs(newID(), p, good)...), endorsers...); code != peer.TxValidationCode_VALID {
+	// Controls: the canonical base passes every argument check (the border police may not
+	// schedule a hearing: the workflow's FORBIDDEN, nothing about the arguments), and a canonical
+	// identity check with its withheld detail in the transient map is accepted and recorded once.
+	a.expectRefused(a.propose(bp, "national", time.Now(), "cases:RecordEvent", strArgs(newID(), p, good)...), "FORBIDDEN", endorsers...)
+	check := canonical(t, domain.EventInput{Code: domain.EvIdentityChecked, OccurredOn: d, EventFields: domain.EventFields{EurodacHit: "NONE"}})
+	if _, code, _ := a.submit(a.proposeWithDetails(bp, "national", time.Now(), "cases:RecordEvent", newID(), p, check), endorsers...); code != peer.TxValidationCode_VALID {
 		t.Fatalf("canonical payload: %s", code)
 	}
 	if s := getCase(t, "auditor", "auditor", "national", p); s.Seq != 2 || s.Status != "IDENTITY_CHECKED" {

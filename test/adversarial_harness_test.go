@@ -186,6 +186,21 @@ type rawProposal struct {
 // propose builds and signs a proposal for fn(args...) on ch with the given transaction timestamp.
 func (a *adversary) propose(s *advSigner, ch string, ts time.Time, fn string, args ...[]byte) *rawProposal {
 	a.t.Helper()
+	return a.proposeT(s, ch, ts, fn, nil, args...)
+}
+
+// proposeWithDetails is propose as a gateway sends it (gatewaySplit): a canonical RecordEvent's
+// withheld details in the transient map, so a test of another refusal is not refused for them.
+func (a *adversary) proposeWithDetails(s *advSigner, ch string, ts time.Time, fn string, args ...string) *rawProposal {
+	a.t.Helper()
+	pub, transient := gatewaySplit(a.t, ch, fn, args)
+	return a.proposeT(s, ch, ts, fn, transient, strArgs(pub...)...)
+}
+
+// proposeT is propose with a transient map: it is signed with the proposal, never part of the
+// transaction (ccPayload stays without it, as the peers build it).
+func (a *adversary) proposeT(s *advSigner, ch string, ts time.Time, fn string, transient map[string][]byte, args ...[]byte) *rawProposal {
+	a.t.Helper()
 	t := a.t
 	nonce := make([]byte, 24)
 	if _, err := rand.Read(nonce); err != nil {
@@ -206,7 +221,7 @@ func (a *adversary) propose(s *advSigner, ch string, ts time.Time, fn string, ar
 		Input:       &peer.ChaincodeInput{Args: input},
 	}})
 	ccPayload := mustMarshal(t, &peer.ChaincodeProposalPayload{Input: spec})
-	propBytes := mustMarshal(t, &peer.Proposal{Header: header, Payload: ccPayload})
+	propBytes := mustMarshal(t, &peer.Proposal{Header: header, Payload: mustMarshal(t, &peer.ChaincodeProposalPayload{Input: spec, TransientMap: transient})})
 	return &rawProposal{ch: ch, txID: txID, signer: s, header: header, sigHeader: sigHdr, ccPayload: ccPayload,
 		signed: &peer.SignedProposal{ProposalBytes: propBytes, Signature: s.signBytes(t, propBytes)}}
 }

@@ -63,7 +63,7 @@ func TestAdversarialHolders(t *testing.T) {
 		closeEv := canonical(t, domain.EventInput{Code: domain.EvCaseClosed, OccurredOn: d, EventFields: domain.EventFields{ClosureReason: "NO_APPLICATION"}})
 		eraseEv := canonical(t, domain.EventInput{Code: domain.EvErasureRequested, OccurredOn: d})
 		for name, p := range map[string]*rawProposal{
-			"close":                          a.propose(ia, "national", time.Now(), "cases:RecordEvent", strArgs(newID(), reg.Pseudonym, closeEv)...),
+			"close":                          a.proposeWithDetails(ia, "national", time.Now(), "cases:RecordEvent", newID(), reg.Pseudonym, closeEv),
 			"request erasure":                a.propose(ia, "national", time.Now(), "erasure:RequestErasure", strArgs(newID(), reg.Pseudonym, d)...),
 			"request erasure as RecordEvent": a.propose(ia, "national", time.Now(), "cases:RecordEvent", strArgs(newID(), reg.Pseudonym, eraseEv)...),
 			"confirm an erasure":             a.propose(ia, "national", time.Now(), "erasure:ConfirmErasure", strArgs(newID(), reg.Pseudonym, d)...),
@@ -87,8 +87,8 @@ func TestAdversarialHolders(t *testing.T) {
 			"request erasure": a.propose(ps, "dublin", time.Now(), "erasure:RequestErasure", strArgs(newID(), f.dub, d)...),
 			"request erasure as RecordEvent": a.propose(ps, "dublin", time.Now(), "cases:RecordEvent",
 				strArgs(newID(), f.dub, canonical(t, domain.EventInput{Code: domain.EvErasureRequested, OccurredOn: d}))...),
-			"close the case": a.propose(ps, "dublin", time.Now(), "cases:RecordEvent",
-				strArgs(newID(), f.dub, canonical(t, domain.EventInput{Code: domain.EvCaseClosed, OccurredOn: d, EventFields: domain.EventFields{ClosureReason: "WITHDRAWN"}}))...),
+			"close the case": a.proposeWithDetails(ps, "dublin", time.Now(), "cases:RecordEvent",
+				newID(), f.dub, canonical(t, domain.EventInput{Code: domain.EvCaseClosed, OccurredOn: d, EventFields: domain.EventFields{ClosureReason: "WITHDRAWN"}})),
 		} {
 			t.Run(name, func(t *testing.T) {
 				a := a.in(t)

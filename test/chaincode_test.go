@@ -4,6 +4,8 @@ package test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,19 +45,77 @@ func payload(code, occurredOn string, fields map[string]any) string {
 	return string(b)
 }
 
+// asGateway is how a gateway sends a step: a canonical cases:RecordEvent payload's withheld
+// details leave in the transient map (docs/visibility.md), with a salt derived from the request
+// id and the payload, so a retry sends identical details. Anything else goes as given.
+func asGateway(t *testing.T, ch string, s step) []client.ProposalOption {
+	t.Helper()
+	args, transient := gatewaySplit(t, ch, s.fn, s.args)
+	opts := []client.ProposalOption{client.WithArguments(args...)}
+	if transient != nil {
+		opts = append(opts, client.WithTransient(transient))
+	}
+	return opts
+}
+
+// gatewaySplit is asGateway's split of the arguments: the public arguments and the transient map
+// (nil when nothing is withheld).
+func gatewaySplit(t *testing.T, ch, fn string, args []string) ([]string, map[string][]byte) {
+	t.Helper()
+	if fn != "cases:RecordEvent" || len(args) != 3 {
+		return args, nil
+	}
+	c, ok := itNet.Membership().Channel(ch)
+	if !ok {
+		t.Fatalf("no channel %s", ch)
+	}
+	in, err := domain.DecodeEventInput([]byte(args[2]))
+	if err != nil {
+		return args, nil
+	}
+	if b, err := domain.EncodeCanonical(in); err != nil || string(b) != args[2] {
+		return args, nil
+	}
+	v := domain.DefaultVisibility()
+	pub, priv := v.Split(c.Procedure, in.Code, in.EventFields)
+	if len(priv.Present()) == 0 {
+		return args, nil
+	}
+	sum := sha256.Sum256([]byte(args[0] + "\x00" + args[2]))
+	in.EventFields = pub
+	pb, err := domain.EncodeCanonical(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := domain.EncodeCanonical(domain.DetailsInput{Collection: domain.CollectionName(c.Procedure, v.EventAudience(c.Procedure, in.Code)),
+		Salt: hex.EncodeToString(sum[:]), EventFields: priv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{args[0], args[1], string(pb)}, map[string][]byte{domain.TransientDetailsKey: db}
+}
+
 func submit(t *testing.T, ch string, s step) []byte {
 	t.Helper()
-	res, err := contractFor(t, s.org, s.role, ch).SubmitTransaction(s.fn, s.args...)
+	res, err := contractFor(t, s.org, s.role, ch).Submit(s.fn, asGateway(t, ch, s)...)
 	if err != nil {
 		t.Fatalf("%s as %s/%s on %s: %s", s.fn, s.org, s.role, ch, errorText(err))
 	}
 	return res
 }
 
-// refuse submits and expects the chaincode to refuse with the given error kind at endorsement.
+// refuse submits as a gateway would (asGateway) and expects the chaincode to refuse with the
+// given error kind at endorsement.
 func refuse(t *testing.T, ch, kind string, s step) {
 	t.Helper()
-	_, err := contractFor(t, s.org, s.role, ch).SubmitTransaction(s.fn, s.args...)
+	refuseWith(t, ch, kind, s, asGateway(t, ch, s)...)
+}
+
+// refuseWith submits with exactly the given proposal options (a client calling the peers directly
+// as it likes) and expects the chaincode to refuse with kind at endorsement.
+func refuseWith(t *testing.T, ch, kind string, s step, opts ...client.ProposalOption) {
+	t.Helper()
+	_, err := contractFor(t, s.org, s.role, ch).Submit(s.fn, opts...)
 	if err == nil {
 		t.Fatalf("%s as %s/%s on %s: accepted, want %s", s.fn, s.org, s.role, ch, kind)
 	}
@@ -162,7 +222,13 @@ func TestRefusals(t *testing.T) {
 	refuse(t, ch, "INVALID_ARGUMENT", rec("border-police", "caseworker", "IDENTITY_CHECKED", map[string]any{"eurodacHit": realIdentifiers[3]}))
 	// Free text where a code belongs, and a birth date as the day of the act.
 	noteRealIdentifiers("Haddad, Amina")
-	refuse(t, ch, "PERSONAL_DATA", rec("asylum-office", "caseworker", "ALLOCATED", map[string]any{"regionCode": "Haddad, Amina"}))
+	refuseWith(t, ch, "PERSONAL_DATA", step{"asylum-office", "caseworker", "cases:RecordEvent", nil},
+		client.WithArguments(uuid.NewString(), p, payload("ALLOCATED", today(), nil)),
+		client.WithTransient(map[string][]byte{domain.TransientDetailsKey: []byte(`{"collection":"national-decision","salt":"` + strings.Repeat("5e", 32) + `","regionCode":"Haddad, Amina"}`)}))
+	// A withheld detail sent as a public argument (stored in the block for every member) is
+	// refused as the network configures the chaincode (visibility.refusePublicDetails).
+	pub := rec("border-police", "caseworker", "IDENTITY_CHECKED", map[string]any{"eurodacHit": "NONE"})
+	refuseWith(t, ch, "INVALID_ARGUMENT", pub, client.WithArguments(pub.args...))
 	refuse(t, ch, "INVALID_ARGUMENT", step{"asylum-office", "caseworker", "cases:RecordEvent", []string{uuid.NewString(), p, payload("FILE_CREATED", realIdentifiers[3], nil)}})
 	// A file number where a pseudonym belongs, a name where an MSP id or code belongs.
 	for _, bad := range []string{realIdentifiers[0], realIdentifiers[1], realIdentifiers[4]} {

@@ -129,15 +129,25 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 
 	// Bad input, straight to the peers: refused, nothing written.
 	t.Run("refusals", func(t *testing.T) {
+		// The network generates the chaincode configuration with withheld details refused as
+		// arguments (arguments are stored in the block for every member).
+		cfg, err := api.LoadChaincodeConfig(itNet.ChaincodeConfigPath())
+		if err != nil || !cfg.Visibility.RefusePublicDetails {
+			t.Fatalf("generated chaincode config: refusePublicDetails %v (%v)", cfg.Visibility.RefusePublicDetails, err)
+		}
+		publicOutcome, _ := domain.EncodeCanonical(domain.EventInput{VocabularyVersion: 1, Code: domain.EvDecisionIssued, OccurredOn: today,
+			EventFields: domain.EventFields{Outcome: domain.OutcomeInadmissible}})
 		before, _ := fabric.Height(ctx, "auditor", "national")
 		for _, c := range []struct {
 			name, org, want string
 			tr              map[string][]byte
+			payload         string
 		}{
-			{"details for an audience the caller is not part of", "border-police", "FORBIDDEN", withDetailsNoSave("national-decision", domain.EventFields{Outcome: domain.OutcomeRejected})},
-			{"a collection that does not exist", "asylum-office", "no such collection", withDetailsNoSave("national-secrets", domain.EventFields{Outcome: domain.OutcomeRejected})},
+			{"details for an audience the caller is not part of", "border-police", "FORBIDDEN", withDetailsNoSave("national-decision", domain.EventFields{Outcome: domain.OutcomeRejected}), payload(domain.EvDecisionIssued)},
+			{"a collection that does not exist", "asylum-office", "no such collection", withDetailsNoSave("national-secrets", domain.EventFields{Outcome: domain.OutcomeRejected}), payload(domain.EvDecisionIssued)},
+			{"a withheld detail sent as a public argument", "asylum-office", "INVALID_ARGUMENT: outcome: a withheld detail sent as a public argument", nil, string(publicOutcome)},
 		} {
-			err := submit(c.org, api.FnRecordEvent, c.tr, uuid.NewString(), p, payload(domain.EvDecisionIssued))
+			err := submit(c.org, api.FnRecordEvent, c.tr, uuid.NewString(), p, c.payload)
 			if err == nil || !strings.Contains(errorTextOf(err), c.want) {
 				t.Errorf("%s: %v, want %s", c.name, err, c.want)
 			}
