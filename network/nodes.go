@@ -109,6 +109,19 @@ func (n *Network) peerEnv(o Org) []string {
 		// is only late and then also sent to the next orderer is the same transaction, committed
 		// once (docs/performance.md, "Grey failures").
 		"CORE_PEER_GATEWAY_BROADCASTTIMEOUT=200ms",
+		// A transaction marked invalid (a resubmitted copy is DUPLICATE_TXID) writes nothing, so its
+		// private data is not needed. With the default (pull it anyway) every block holding a
+		// resubmitted copy of a private-data transaction stalled this peer's commits for the whole
+		// pull threshold: the endorsers had purged their transient copy when the first one
+		// committed, so the pull never succeeds. A gateway restarted after a kill resubmits its
+		// journal, and the asylum office's peer then committed one block a minute (TestFaultGateway).
+		"CORE_PEER_GOSSIP_PVTDATA_SKIPPULLINGINVALIDTRANSACTIONSDURINGCOMMIT=true",
+		// Private data of a valid transaction is pushed to every member peer at endorsement
+		// (collections.go: maxPeerCount); one that missed the push pulls it at commit. If no
+		// endorser can serve it within this bound the block commits without it and the reconciler
+		// fetches it later, so a frozen endorser costs the others seconds instead of a minute (default 60 s).
+		"CORE_PEER_GOSSIP_PVTDATA_PULLRETRYTHRESHOLD=5s",
+		"CORE_PEER_GOSSIP_PVTDATA_RECONCILESLEEPINTERVAL=10s",
 		// The same folders the disk watcher watches (diskwatch.go).
 		"CORE_PEER_FILESYSTEMPATH=" + n.peerDataDir(o.Name),
 		"CORE_LEDGER_SNAPSHOTS_ROOTDIR=" + n.peerSnapshotsDir(o.Name),
