@@ -270,9 +270,10 @@ func (l *FabricLedger) Evaluate(ctx context.Context, role domain.Role, channel, 
 //     resubmitted (a duplicate transaction id can never commit twice) and its
 //     status awaited again; at the end the chaincode's record of requestID
 //     decides.
-//   - MVCC_READ_CONFLICT / PHANTOM_READ_CONFLICT invalidated the transaction:
-//     a new one with the same requestID is safe because the chaincode
-//     executes a requestID once.
+//   - MVCC_READ_CONFLICT / PHANTOM_READ_CONFLICT or ENDORSEMENT_POLICY_FAILURE
+//     (the policy changed between endorsement and validation) invalidated the
+//     transaction: a new one with the same requestID is safe because the
+//     chaincode executes a requestID once.
 func (l *FabricLedger) Submit(ctx context.Context, journal TxJournal, role domain.Role, channel, fn, requestID string, args ...string) (Receipt, error) {
 	return l.submit(ctx, journal, role, channel, fn, requestID, nil, args)
 }
@@ -367,6 +368,13 @@ func (l *FabricLedger) submit(ctx context.Context, journal TxJournal, role domai
 		switch {
 		case errors.As(err, &cf) && (cf.Code == peer.TxValidationCode_MVCC_READ_CONFLICT.String() || cf.Code == peer.TxValidationCode_PHANTOM_READ_CONFLICT.String()):
 			retry = "mvcc"
+		case errors.As(err, &cf) && cf.Code == peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE.String():
+			// Endorsed under a chaincode definition or membership that changed before
+			// it was validated (an agency joined or left): a new proposal is planned
+			// against the current policy. Invalidated, it wrote nothing, so the same
+			// requestID is safe; a policy the gateway cannot meet stays bounded by
+			// MaxRetries and is then reported.
+			retry = "policy"
 		case errors.Is(err, errEndorseUnavailable):
 			retry = "endorse"
 		}

@@ -220,26 +220,47 @@ func TestSubmitResubmitsTheSameSignedTransaction(t *testing.T) {
 	}
 }
 
-// TestSubmitRetriesMVCCAsNewTransaction: an MVCC conflict invalidated the
-// transaction; a new one with the same requestID is endorsed.
-func TestSubmitRetriesMVCCAsNewTransaction(t *testing.T) {
-	f := &fakePeer{
-		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
-		commit: func(n int, _ string) (peer.TxValidationCode, bool) {
-			if n == 1 {
-				return peer.TxValidationCode_MVCC_READ_CONFLICT, false
+// TestSubmitRetriesInvalidatedAsNewTransaction: an MVCC conflict, or an
+// endorsement policy that changed between endorsement and validation,
+// invalidated the transaction; a new one with the same requestID is endorsed.
+// A code no new proposal can cure is reported at once.
+func TestSubmitRetriesInvalidatedAsNewTransaction(t *testing.T) {
+	for _, tc := range []struct {
+		code  peer.TxValidationCode
+		retry bool
+	}{
+		{peer.TxValidationCode_MVCC_READ_CONFLICT, true},
+		{peer.TxValidationCode_PHANTOM_READ_CONFLICT, true},
+		{peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE, true},
+		{peer.TxValidationCode_BAD_PAYLOAD, false},
+	} {
+		t.Run(tc.code.String(), func(t *testing.T) {
+			f := &fakePeer{
+				endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
+				commit: func(n int, _ string) (peer.TxValidationCode, bool) {
+					if n == 1 {
+						return tc.code, false
+					}
+					return peer.TxValidationCode_VALID, false
+				},
 			}
-			return peer.TxValidationCode_VALID, false
-		},
-	}
-	l := fabricOver(t, f)
-	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(f.endorsements) != 2 || f.endorsements[0].txID == f.endorsements[1].txID ||
-		f.endorsements[0].args[1] != reqID || f.endorsements[1].args[1] != reqID || rec.Attempts != 2 || rec.TxID != f.endorsements[1].txID {
-		t.Fatalf("endorsements %+v, receipt %+v", f.endorsements, rec)
+			l := fabricOver(t, f)
+			rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+			if !tc.retry {
+				var cf *CommitFailure
+				if !errors.As(err, &cf) || cf.Code != tc.code.String() || len(f.endorsements) != 1 {
+					t.Fatalf("err %v, endorsements %d; want the commit failure after one endorsement", err, len(f.endorsements))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f.endorsements) != 2 || f.endorsements[0].txID == f.endorsements[1].txID ||
+				f.endorsements[0].args[1] != reqID || f.endorsements[1].args[1] != reqID || rec.Attempts != 2 || rec.TxID != f.endorsements[1].txID {
+				t.Fatalf("endorsements %+v, receipt %+v", f.endorsements, rec)
+			}
+		})
 	}
 }
 
@@ -274,11 +295,12 @@ func TestSubmitEndorsementOutcomes(t *testing.T) {
 			return errors.As(err, &de) && de.Kind == domain.KindInvalidTransition && de.Message == "not from REGISTERED"
 		}, 1},
 		{"endorsement not collected once", flaky, valid, func(err error) bool { return err == nil }, 2},
-		{"policy failure", func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil }, policy,
+		// A policy no new proposal meets: retried within MaxRetries (3 here), then reported.
+		{"policy failure that persists", func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil }, policy,
 			func(err error) bool {
 				var cf *CommitFailure
 				return errors.As(err, &cf) && cf.Code == "ENDORSEMENT_POLICY_FAILURE" && errors.Is(err, ErrCommitFailed)
-			}, 1},
+			}, 4},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

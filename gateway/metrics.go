@@ -55,7 +55,7 @@ func NewMetrics() (*Metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"kind", "outcome"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_ledger_retries_total", Help: "Ledger retries by reason (mvcc, endorse, resubmit).",
+			Name: "gateway_ledger_retries_total", Help: "Ledger retries by reason (mvcc, policy, endorse, resubmit, journal, lag).",
 		}, []string{"reason"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_chaincode_events_total", Help: "Chaincode events appended to the event log, by channel.",
