@@ -129,30 +129,12 @@ func (n *net) gatewaySplit(channel, fn string, args []string) ([]string, map[str
 	if !ok {
 		return args, nil
 	}
-	in, err := domain.DecodeEventInput([]byte(args[2]))
-	if err != nil {
-		return args, nil
-	}
-	if b, err := domain.EncodeCanonical(in); err != nil || string(b) != args[2] {
-		return args, nil
-	}
-	v := domain.DefaultVisibility()
-	pub, priv := v.Split(ch.Procedure, in.Code, in.EventFields)
-	if len(priv.Present()) == 0 {
-		return args, nil
-	}
 	sum := sha256.Sum256([]byte(args[0] + "\x00" + args[2]))
-	in.EventFields = pub
-	pb, err := domain.EncodeCanonical(in)
-	if err != nil {
-		n.t.Fatal(err)
+	pub, details, err := domain.DefaultVisibility().SplitPayload(ch.Procedure, []byte(args[2]), func() (string, error) { return hex.EncodeToString(sum[:]), nil })
+	if err != nil || details == nil {
+		return args, nil
 	}
-	db, err := domain.EncodeCanonical(domain.DetailsInput{Collection: domain.CollectionName(ch.Procedure, v.EventAudience(ch.Procedure, in.Code)),
-		Salt: hex.EncodeToString(sum[:]), EventFields: priv})
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	return []string{args[0], args[1], string(pb)}, map[string][]byte{domain.TransientDetailsKey: db}
+	return []string{args[0], args[1], string(pub)}, map[string][]byte{domain.TransientDetailsKey: details}
 }
 
 func (n *net) send(channel, identity string, ts time.Time, transient map[string][]byte, fn string, args ...string) result {

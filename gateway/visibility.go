@@ -18,31 +18,13 @@ import (
 // transient details of the event's audience (nil when it has none). The salt is memoised with
 // the Idempotency-Key's record, so a retry sends byte-identical details.
 func (c *call) withholdDetails(ch api.ChannelInfo, payload string) (string, []byte, error) {
-	in, err := domain.DecodeEventInput([]byte(payload))
-	if err != nil {
-		return "", nil, err
-	}
-	v := domain.DefaultVisibility()
-	pub, priv := v.Split(ch.Procedure, in.Code, in.EventFields)
-	if len(priv.Present()) == 0 {
-		return payload, nil, nil
-	}
-	salt, err := c.memo("details-salt/"+ch.Name, newSalt)
-	if err != nil {
-		return "", nil, err
-	}
-	in.EventFields = pub
-	pb, err := domain.EncodeCanonical(in)
-	if err != nil {
-		return "", nil, domain.Errorf(domain.KindInternal, "encoding failed")
-	}
-	db, err := domain.EncodeCanonical(domain.DetailsInput{
-		Collection: domain.CollectionName(ch.Procedure, v.EventAudience(ch.Procedure, in.Code)), Salt: salt, EventFields: priv,
+	pub, details, err := domain.DefaultVisibility().SplitPayload(ch.Procedure, []byte(payload), func() (string, error) {
+		return c.memo("details-salt/"+ch.Name, newSalt)
 	})
 	if err != nil {
-		return "", nil, domain.Errorf(domain.KindInternal, "encoding failed")
+		return "", nil, err
 	}
-	return string(pb), db, nil
+	return string(pub), details, nil
 }
 
 // newSalt draws the 32 random bytes that make a private record's on-chain hash unguessable.

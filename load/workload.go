@@ -91,29 +91,16 @@ func (e Event) Payload() string {
 // detail). A withheld detail sent as an argument would be stored in the block for every member,
 // and the chaincode refuses it.
 func (e Event) Split(p domain.Procedure) (payload string, details []byte, err error) {
-	in, err := domain.DecodeEventInput([]byte(e.Payload()))
+	pub, details, err := domain.DefaultVisibility().SplitPayload(p, []byte(e.Payload()), func() (string, error) {
+		if !domain.IsHash64(e.Salt) {
+			return "", fmt.Errorf("%s has withheld details but no salt (Workload draws one per write)", e.Code)
+		}
+		return e.Salt, nil
+	})
 	if err != nil {
 		return "", nil, err
 	}
-	v := domain.DefaultVisibility()
-	pub, priv := v.Split(p, in.Code, in.EventFields)
-	if len(priv.Present()) == 0 {
-		return e.Payload(), nil, nil
-	}
-	if !domain.IsHash64(e.Salt) {
-		return "", nil, fmt.Errorf("%s has withheld details but no salt (Workload draws one per write)", e.Code)
-	}
-	in.EventFields = pub
-	pb, err := domain.EncodeCanonical(in)
-	if err != nil {
-		return "", nil, err
-	}
-	details, err = domain.EncodeCanonical(domain.DetailsInput{
-		Collection: domain.CollectionName(p, v.EventAudience(p, in.Code)), Salt: e.Salt, EventFields: priv})
-	if err != nil {
-		return "", nil, err
-	}
-	return string(pb), details, nil
+	return string(pub), details, nil
 }
 
 // newSalt draws 32 random bytes: the salt makes a private record's on-chain hash unguessable.
