@@ -52,6 +52,15 @@ multihost: fabric
 fault: fabric
 	CASELEDGER_FAULT_TESTS=1 $(GO) test $(IT_TAGS) -count=1 -timeout 30m -v -run 'TestFault|TestNoPersonalDataOnLedger' ./test/
 
+## perf-visibility: throughput, latency and CPU per write before the visibility policy (details as
+## public arguments, chaincode servers restarted with refusePublicDetails off) and after it (transient
+## map, private data), alternated ABBA on one fresh demo network (docs/performance.md, "Need to know";
+## about 8 minutes; PERF_BASEPORT moves its ports, PERF_ARGS adds loadgen flags, e.g. --rate 40)
+PERF_BASEPORT ?= 0
+.PHONY: perf-visibility
+perf-visibility: fabric
+	$(GO) run ./cmd/loadgen --fresh --base-port $(PERF_BASEPORT) --drivers bare-public,bare --workers 64 --rounds 4 --duration 30s $(PERF_ARGS)
+
 ## fabric: build the pinned Fabric binaries once (cached outside the clone)
 fabric:
 	@scripts/fabric-bins.sh >/dev/null

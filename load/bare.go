@@ -78,6 +78,8 @@ type Bare struct {
 	mu        sync.Mutex
 	gateways  map[Actor]*client.Gateway
 	grpcConns []*grpc.ClientConn
+	// public sends withheld details as public arguments (DriverBarePublic).
+	public bool
 }
 
 // NewBare prepares the driver; connections are dialled on first use. Every peer must be on the
@@ -93,8 +95,24 @@ func NewBare(conns []api.Connection, t StageTimeouts) (*Bare, error) {
 	return b, nil
 }
 
+// NewBarePublic is NewBare sending every detail as a public argument, as clients did before the
+// visibility policy (DriverBarePublic; the chaincode must not refuse them).
+func NewBarePublic(conns []api.Connection, t StageTimeouts) (*Bare, error) {
+	b, err := NewBare(conns, t)
+	if err != nil {
+		return nil, err
+	}
+	b.public = true
+	return b, nil
+}
+
 // Name implements Driver.
-func (b *Bare) Name() string { return "bare" }
+func (b *Bare) Name() string {
+	if b.public {
+		return DriverBarePublic
+	}
+	return "bare"
+}
 
 // Close implements Driver.
 func (b *Bare) Close() error {
@@ -160,8 +178,9 @@ func (b *Bare) Do(ctx context.Context, op Op) (Ack, error) {
 	case OpRegister:
 		return b.write(ctx, op, api.FnRegisterCase, nil, op.RequestID, c.Pseudonym, op.Event.OccurredOn)
 	case OpEvent:
-		// Withheld details travel in the transient map, never as arguments (docs/visibility.md).
-		payload, details, err := op.Event.Split(domain.Procedure(c.Procedure))
+		// Withheld details travel in the transient map, never as arguments (docs/visibility.md),
+		// except in the "before" driver.
+		payload, details, err := eventArgs(op.Event, domain.Procedure(c.Procedure), b.public)
 		if err != nil {
 			return Ack{}, fmt.Errorf("bare driver: %s: %w", op.Event.Code, err)
 		}

@@ -39,6 +39,9 @@ type Plan struct {
 	SampleEvery time.Duration // process sampling interval
 	Pause       time.Duration // quiet time between phases, so one phase's tail does not load the next
 	NewDriver   DriverFactory // nil: only "bare"
+	// BeforePhase, if set, is called before each phase with its driver's name (outside the
+	// phase's measurement), e.g. to configure the network for that driver (DetailsSwitch).
+	BeforePhase func(ctx context.Context, driver string) error
 	Log         *slog.Logger
 	Out         io.Writer
 }
@@ -108,6 +111,11 @@ func (p Plan) Execute(ctx context.Context) (Outcome, error) {
 				}
 				cfg := p.Run
 				cfg.Workers = workers
+				if p.BeforePhase != nil {
+					if err := p.BeforePhase(ctx, name); err != nil {
+						return out, err
+					}
+				}
 				p.Log.Info("phase", "round", round, "driver", name, "workers", workers, "maxOps", cfg.MaxOps, "duration", cfg.Duration)
 				sampler := NewSampler(p.Root, "/proc", Proc{Name: "loadgen (this process)", PID: os.Getpid()})
 				sampler.Start(p.SampleEvery)
@@ -182,6 +190,12 @@ func NewDriver(ctx context.Context, name, root string, desc network.Description)
 			return nil, err
 		}
 		return NewBare(conns, DefaultStageTimeouts())
+	case DriverBarePublic:
+		conns, err := LoadConnections(root)
+		if err != nil {
+			return nil, err
+		}
+		return NewBarePublic(conns, DefaultStageTimeouts())
 	case "gateway":
 		apis, err := LoadAPIInfos(root)
 		if err != nil {
@@ -189,5 +203,5 @@ func NewDriver(ctx context.Context, name, root string, desc network.Description)
 		}
 		return NewGateway(apis, GatewayOptions{Retry: true})
 	}
-	return nil, fmt.Errorf("%w %q (known: bare, gateway)", ErrUnknownDriver, name)
+	return nil, fmt.Errorf("%w %q (known: bare, bare-public, gateway)", ErrUnknownDriver, name)
 }

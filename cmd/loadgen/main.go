@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,7 +40,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	root := fs.String("root", "", "network folder (default .run/demo in the module root; with --fresh a new temporary folder)")
-	drivers := fs.String("drivers", "bare", "drivers to run at each level, in order: bare, gateway")
+	drivers := fs.String("drivers", "bare", "drivers to run at each level, in order: bare, gateway, bare-public (details as public arguments, chaincode servers restarted to accept them: the state before the visibility policy)")
 	workers := fs.String("workers", "16,64", "concurrency levels (comma-separated)")
 	ops := fs.Int("ops", 3000, "operations per phase (0: bounded by --duration only)")
 	duration := fs.Duration("duration", 60*time.Second, "wall time per phase (0: bounded by --ops only)")
@@ -72,6 +73,7 @@ func run(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var freshNet *network.Network
 	if *fresh {
 		f, err := load.StartFresh(ctx, load.FreshOptions{Topology: *topology, BasePort: *basePort, BatchTimeout: *batchTimeout,
 			MaxMessageCount: *maxMessages, Root: *root, Profiling: *profiling, Logger: log})
@@ -88,12 +90,13 @@ func run(args []string) error {
 			d.Name, (f.NodesUp + f.ServicesUp).Round(time.Millisecond), f.NodesUp.Round(time.Millisecond), f.ServicesUp.Round(time.Millisecond),
 			d.BatchTimeout, d.MaxMessageCount)
 		*root = f.Net.Root()
+		freshNet = f.Net
+	}
+	moduleDir, err := network.FindModuleDir(".")
+	if err != nil {
+		return err
 	}
 	if *root == "" {
-		moduleDir, err := network.FindModuleDir(".")
-		if err != nil {
-			return err
-		}
 		*root = filepath.Join(moduleDir, ".run", "demo")
 	}
 	plan := load.Plan{
@@ -106,6 +109,27 @@ func run(args []string) error {
 		Verify:      *verify,
 		SampleEvery: time.Second, Pause: *pause,
 		NewDriver: load.NewDriver, Log: log, Out: os.Stdout,
+	}
+	if slices.Contains(plan.Drivers, load.DriverBarePublic) {
+		// The "before" driver needs the chaincode servers to accept details as arguments; every
+		// other phase runs with the generated configuration (docs/performance.md, issue 15).
+		n := freshNet
+		if n == nil {
+			desc, err := network.Load(filepath.Join(*root, "network.yaml"))
+			if err != nil {
+				return err
+			}
+			if n, err = network.New(desc, network.Options{Root: *root, ModuleDir: moduleDir, Logger: log}); err != nil {
+				return err
+			}
+		}
+		sw := load.NewNetworkDetailsSwitch(n, log)
+		plan.BeforePhase = sw.BeforePhase
+		defer func() {
+			if err := sw.Restore(context.WithoutCancel(ctx)); err != nil {
+				log.Error("restore the generated chaincode configuration", "err", err)
+			}
+		}()
 	}
 	out, err := plan.Execute(ctx)
 	if *jsonOut != "" && len(out.Results) > 0 {
