@@ -6,6 +6,8 @@
 //	netctl restart                                         stop and start again, keeping ledger data
 //	netctl status                                          list nodes, PIDs and RSS, free space of the Fabric folders
 //	netctl smoke   [--org name]                            register one case through fabric-gateway, timed
+//	netctl compact --org name                              after erasures: stop the org's peer, compact its
+//	                                                       LevelDB stores (purged values leave the files), restart
 //	netctl bundle  --out dir                               generate identities and genesis blocks once and
 //	                                                       write one bundle per organisation (dir/<org>)
 //	netctl up --org name --root dir/<org>                  start one organisation's part from its bundle
@@ -115,7 +117,7 @@ func run(args []string) error {
 		// are written.
 		opts.Root = filepath.Join(*out, ".provision")
 	}
-	if cmd == "up" || cmd == "restart" || cmd == "bundle" || strings.HasPrefix(cmd, "channel ") || strings.HasPrefix(cmd, "chaincode ") || cmd == "org init" || cmd == "org revoke" || (cmd == "org bundle" && *snapshot) {
+	if cmd == "up" || cmd == "restart" || cmd == "compact" || cmd == "bundle" || strings.HasPrefix(cmd, "channel ") || strings.HasPrefix(cmd, "chaincode ") || cmd == "org init" || cmd == "org revoke" || (cmd == "org bundle" && *snapshot) {
 		if opts.FabricBin, err = network.EnsureFabric(ctx, moduleDir); err != nil {
 			return err
 		}
@@ -143,6 +145,8 @@ func run(args []string) error {
 		return printStatus(n)
 	case "smoke":
 		return smoke(ctx, n, *org)
+	case "compact":
+		return compact(ctx, n, *org)
 	case "bundle":
 		return bundle(ctx, n, *out)
 	case "chaincode approve", "chaincode commit":
