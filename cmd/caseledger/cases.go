@@ -59,10 +59,7 @@ func setupRegister(fs *flag.FlagSet) runner {
 	evidenceOn := fs.String("evidence-received", "", "Dublin: day the hit was received (required with a hit)")
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
-		if err := requireFlag("channel", *channel); err != nil {
-			return err
-		}
-		if err := requireFlag("ref", *ref); err != nil {
+		if err := requireFlags("channel", *channel, "ref", *ref); err != nil {
 			return err
 		}
 		if (*appReg == "") != (*evidence == "") || *evidenceOn != "" && *appReg == "" {

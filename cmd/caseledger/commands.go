@@ -98,6 +98,16 @@ func requireFlag(name, v string) error {
 	return nil
 }
 
+// requireFlags checks name/value pairs in order and reports the first flag left empty.
+func requireFlags(nameValue ...string) error {
+	for i := 0; i+1 < len(nameValue); i += 2 {
+		if err := requireFlag(nameValue[i], nameValue[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "—"

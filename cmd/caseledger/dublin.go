@@ -45,16 +45,7 @@ func setupDublinRequest(fs *flag.FlagSet) runner {
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
 		check := func() error {
-			if err := requireFlag("to", *to); err != nil {
-				return err
-			}
-			if err := requireFlag("received", *received); err != nil {
-				return err
-			}
-			if err := requireFlag("application-registered", *appReg); err != nil {
-				return err
-			}
-			if err := requireFlag("evidence", *evidence); err != nil {
+			if err := requireFlags("to", *to, "received", *received, "application-registered", *appReg, "evidence", *evidence); err != nil {
 				return err
 			}
 			return oneOf("kind", *kind, string(domain.TakeCharge), string(domain.TakeBack), string(domain.TakeBackNotifyKind))

@@ -42,13 +42,7 @@ func setupRectify(fs *flag.FlagSet) runner {
 	newRef := fs.String("new-ref", "", "the correct reference (required)")
 	key := idemFlag(fs)
 	return func(ctx context.Context, a *app, _ []string) error {
-		if err := requireFlag("channel", *channel); err != nil {
-			return err
-		}
-		if err := requireFlag("ref", *ref); err != nil {
-			return err
-		}
-		if err := requireFlag("new-ref", *newRef); err != nil {
+		if err := requireFlags("channel", *channel, "ref", *ref, "new-ref", *newRef); err != nil {
 			return err
 		}
 		if *ref == *newRef {
