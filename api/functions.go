@@ -35,6 +35,11 @@ const (
 	FnGetVocabulary    = "admin:GetVocabulary"
 	FnGetChaincodeInfo = "admin:GetChaincodeInfo"
 
+	// Membership governance (api/governance.go, docs/operations.md).
+	FnApproveMembership = "gov:ApproveMembership"
+	FnSetMembership     = "gov:SetMembership"
+	FnGetMembership     = "gov:GetMembership"
+
 	// FnGetMetadata is contractapi's own description of the contracts.
 	FnGetMetadata = "org.hyperledger.fabric:GetMetadata"
 )
@@ -47,6 +52,7 @@ func Functions() []string {
 		FnAnchorDocument, FnVerifyAnchor, FnListAnchors,
 		FnRequestErasure, FnConfirmErasure, FnGetErasureStatus, FnListOpenErasures,
 		FnListLateEvents, FnGetVocabulary, FnGetChaincodeInfo, FnGetMetadata,
+		FnApproveMembership, FnSetMembership, FnGetMembership,
 	}
 	slices.Sort(fs)
 	return fs

@@ -27,9 +27,12 @@ func (ac *AdminContract) GetChaincodeInfo(ctx contractapi.TransactionContextInte
 	if err != nil {
 		return "", wire(err)
 	}
+	// The configuration in force: its membership is the channel's (gov:GetMembership).
+	cfg := ac.c.cfg
+	cfg.Membership = t.membership
 	info := api.ChaincodeInfo{
 		ChaincodeVersion: Version, VocabularyVersion: domain.VocabularyVersion,
-		Channel: t.channel.Name, Procedure: t.channel.Procedure, Config: ac.c.cfg,
+		Channel: t.channel.Name, Procedure: t.channel.Procedure, Config: cfg,
 		Caller: a.Member, CallerRole: a.Role,
 	}
 	if t.channel.Procedure == domain.ProcedureDublin {

@@ -31,7 +31,15 @@ type Chaincode struct {
 // argRule is the parameter list of one transaction and the check of its arguments.
 type argRule struct {
 	params []string
-	check  func(c *core, ch domain.Channel, a []string) error
+	check  func(s scope, a []string) error
+}
+
+// scope is what an argument check may consult: the configuration, and the membership in force
+// with the transaction's channel in it (read from the state once per transaction, membershipOf).
+type scope struct {
+	c  *core
+	m  domain.Membership
+	ch domain.Channel
 }
 
 // Init runs at instantiation only when a definition requires it; it takes no arguments.
@@ -42,48 +50,57 @@ func (x *Chaincode) Init(stub shim.ChaincodeStubInterface) *peer.Response {
 	return x.Invoke(stub)
 }
 
-// Invoke checks the invocation and hands it to the contracts.
+// Invoke checks the invocation and hands it to the contracts, with the membership the gate read
+// from the state (gatedStub: the contracts use the same value, not a second read).
 func (x *Chaincode) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
-	if err := x.checkInvocation(stub); err != nil {
+	ms, err := x.checkInvocation(stub)
+	if err != nil {
 		return shim.Error(wire(err).Error())
 	}
-	return x.cc.Invoke(stub)
+	return x.cc.Invoke(&gatedStub{ChaincodeStubInterface: stub, ms: ms})
 }
 
-// checkInvocation is the gate. Errors never quote an argument.
-func (x *Chaincode) checkInvocation(stub shim.ChaincodeStubInterface) error {
+// checkInvocation is the gate; it returns the membership in force. Errors never quote an argument.
+func (x *Chaincode) checkInvocation(stub shim.ChaincodeStubInterface) (*membershipInForce, error) {
 	args := stub.GetStringArgs()
 	if len(args) == 0 {
-		return domain.Errorf(domain.KindInvalidArgument, "no function named")
+		return nil, domain.Errorf(domain.KindInvalidArgument, "no function named")
 	}
 	// Decorations travel in the chaincode input, hence into the block; this network's peers add
 	// none, so any are caller-chosen bytes.
 	if len(stub.GetDecorations()) != 0 {
-		return domain.Errorf(domain.KindInvalidArgument, "proposal decorations are not accepted")
+		return nil, domain.Errorf(domain.KindInvalidArgument, "proposal decorations are not accepted")
 	}
 	sp, err := stub.GetSignedProposal()
 	if err != nil {
-		return domain.Errorf(domain.KindInternal, "signed proposal unavailable")
+		return nil, domain.Errorf(domain.KindInternal, "signed proposal unavailable")
 	}
 	if err := checkProposal(sp); err != nil {
-		return err
+		return nil, err
 	}
 	rule, ok := x.rules[args[0]]
 	if !ok {
-		return domain.Errorf(domain.KindInvalidArgument, "unknown function (name it exactly, as contract:Function)")
+		return nil, domain.Errorf(domain.KindInvalidArgument, "unknown function (name it exactly, as contract:Function)")
 	}
 	params := args[1:]
 	if len(params) != len(rule.params) {
-		return domain.Errorf(domain.KindInvalidArgument, "%s takes %d arguments, got %d", args[0], len(rule.params), len(params))
+		return nil, domain.Errorf(domain.KindInvalidArgument, "%s takes %d arguments, got %d", args[0], len(rule.params), len(params))
 	}
-	ch, ok := x.c.cfg.Membership.Channel(stub.GetChannelID())
+	ms, err := x.c.loadMembership(stub)
+	if err != nil {
+		return nil, err
+	}
+	ch, ok := ms.m.Channel(stub.GetChannelID())
 	if !ok {
-		return domain.Errorf(domain.KindInternal, "channel %s is not in the membership configuration", stub.GetChannelID())
+		return nil, domain.Errorf(domain.KindInternal, "channel %s is not in the membership", stub.GetChannelID())
 	}
-	if err := rule.check(x.c, ch, params); err != nil {
-		return err
+	if err := rule.check(scope{c: x.c, m: ms.m, ch: ch}, params); err != nil {
+		return nil, err
 	}
-	return x.checkTransient(stub, args[0], ch, params)
+	if err := x.checkTransient(stub, args[0], ms.m, ch, params); err != nil {
+		return nil, err
+	}
+	return ms, nil
 }
 
 // Functions lists every transaction the gate admits, sorted ("contract:Function").
@@ -129,9 +146,9 @@ func (c *core) pageArg(s string) func() error {
 	return func() error { _, err := c.pageSize(s); return err }
 }
 
-func (c *core) memberArg(s string) func() error {
+func (sc scope) memberArg(s string) func() error {
 	return func() error {
-		if _, ok := c.cfg.Membership.Member(s); !ok {
+		if _, ok := sc.m.Member(s); !ok {
 			return domain.Errorf(domain.KindInvalidArgument, "mspId: not a member of the network")
 		}
 		return nil
@@ -190,84 +207,92 @@ func statusArg(ch domain.Channel, s string) func() error {
 
 // argRules is the parameter list and argument check of every transaction.
 func argRules() map[string]argRule {
-	none := argRule{params: nil, check: func(*core, domain.Channel, []string) error { return nil }}
+	none := argRule{params: nil, check: func(scope, []string) error { return nil }}
 	write3 := func(third string) argRule {
-		return argRule{params: []string{"requestId", "pseudonym", third}, check: func(_ *core, _ domain.Channel, a []string) error {
+		return argRule{params: []string{"requestId", "pseudonym", third}, check: func(_ scope, a []string) error {
 			return all(reqArg(a[0]), pseudoArg(a[1]), dateArg(third, a[2]))
 		}}
 	}
 	return map[string]argRule{
 		api.FnRegisterCase: write3("occurredOn"),
-		api.FnRecordEvent: {params: []string{"requestId", "pseudonym", "payload"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnRecordEvent: {params: []string{"requestId", "pseudonym", "payload"}, check: func(_ scope, a []string) error {
 			// The payload is checked with the transient details that complete it (checkTransient).
 			return all(reqArg(a[0]), pseudoArg(a[1]))
 		}},
-		api.FnGetCase: {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetCase: {params: []string{"pseudonym"}, check: func(_ scope, a []string) error {
 			return all(pseudoArg(a[0]))
 		}},
-		api.FnGetTimeline: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
-			return all(pseudoArg(a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objEvent, []string{a[0]}, isSeqText) })
+		api.FnGetTimeline: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
+			return all(pseudoArg(a[0]), s.c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objEvent, []string{a[0]}, isSeqText) })
 		}},
-		api.FnGetHistory: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
-			return all(pseudoArg(a[0]), c.pageArg(a[2]), func() error { _, err := historyBookmark(a[1]); return err })
+		api.FnGetHistory: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
+			return all(pseudoArg(a[0]), s.c.pageArg(a[2]), func() error { _, err := historyBookmark(a[1]); return err })
 		}},
-		api.FnListByStatus: {params: []string{"status", "bookmark", "pageSize"}, check: func(c *core, ch domain.Channel, a []string) error {
-			return all(statusArg(ch, a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objStatus, []string{a[0]}, domain.IsUUIDv4) })
+		api.FnListByStatus: {params: []string{"status", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
+			return all(statusArg(s.ch, a[0]), s.c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objStatus, []string{a[0]}, domain.IsUUIDv4) })
 		}},
-		api.FnListByAgency: {params: []string{"mspId", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
-			return all(c.memberArg(a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objAgency, []string{a[0]}, domain.IsUUIDv4) })
+		api.FnListByAgency: {params: []string{"mspId", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
+			return all(s.memberArg(a[0]), s.c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objAgency, []string{a[0]}, domain.IsUUIDv4) })
 		}},
-		api.FnGetRequestResult: {params: []string{"requestId"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetRequestResult: {params: []string{"requestId"}, check: func(_ scope, a []string) error {
 			return all(reqArg(a[0]))
 		}},
 
-		api.FnResolveDeadlines: {params: []string{"requestId", "pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnResolveDeadlines: {params: []string{"requestId", "pseudonym"}, check: func(_ scope, a []string) error {
 			return all(reqArg(a[0]), pseudoArg(a[1]))
 		}},
-		api.FnDeadlinesDue: {params: []string{"beforeDate", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnDeadlinesDue: {params: []string{"beforeDate", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
 			return all(func() error {
 				if _, err := deadline.ParseDate(a[0]); err != nil {
 					return domain.Errorf(domain.KindInvalidArgument, "beforeDate: must be a date YYYY-MM-DD")
 				}
 				return nil
-			}, c.pageArg(a[2]), func() error { _, err := dueBookmark(a[1], a[0]); return err })
+			}, s.c.pageArg(a[2]), func() error { _, err := dueBookmark(a[1], a[0]); return err })
 		}},
-		api.FnSetHolidays: {params: []string{"requestId", "memberState", "year", "dates"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnSetHolidays: {params: []string{"requestId", "memberState", "year", "dates"}, check: func(_ scope, a []string) error {
 			return all(reqArg(a[0]), memberStateArg(a[1]), yearArg(a[2]), holidaysArg(a[3]))
 		}},
-		api.FnGetHolidays: {params: []string{"memberState", "year"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetHolidays: {params: []string{"memberState", "year"}, check: func(_ scope, a []string) error {
 			return all(memberStateArg(a[0]), yearArg(a[1]))
 		}},
 
-		api.FnAnchorDocument: {params: []string{"requestId", "pseudonym", "documentHash", "documentType", "occurredOn"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnAnchorDocument: {params: []string{"requestId", "pseudonym", "documentHash", "documentType", "occurredOn"}, check: func(_ scope, a []string) error {
 			return all(reqArg(a[0]), pseudoArg(a[1]), hashArg(a[2]), documentTypeArg(a[3]), dateArg("occurredOn", a[4]))
 		}},
-		api.FnVerifyAnchor: {params: []string{"pseudonym", "documentHash"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnVerifyAnchor: {params: []string{"pseudonym", "documentHash"}, check: func(_ scope, a []string) error {
 			return all(pseudoArg(a[0]), hashArg(a[1]))
 		}},
-		api.FnListAnchors: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
-			return all(pseudoArg(a[0]), c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objAnchor, []string{a[0]}, domain.IsHash64) })
+		api.FnListAnchors: {params: []string{"pseudonym", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
+			return all(pseudoArg(a[0]), s.c.pageArg(a[2]), func() error { return checkIndexBookmark(a[1], objAnchor, []string{a[0]}, domain.IsHash64) })
 		}},
 
 		api.FnRequestErasure: write3("occurredOn"),
 		api.FnConfirmErasure: write3("occurredOn"),
-		api.FnGetErasureStatus: {params: []string{"pseudonym"}, check: func(_ *core, _ domain.Channel, a []string) error {
+		api.FnGetErasureStatus: {params: []string{"pseudonym"}, check: func(_ scope, a []string) error {
 			return all(pseudoArg(a[0]))
 		}},
-		api.FnListOpenErasures: {params: []string{"bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
-			return all(c.pageArg(a[1]), func() error { return checkIndexBookmark(a[0], objErasure, nil, domain.IsUUIDv4) })
+		api.FnListOpenErasures: {params: []string{"bookmark", "pageSize"}, check: func(s scope, a []string) error {
+			return all(s.c.pageArg(a[1]), func() error { return checkIndexBookmark(a[0], objErasure, nil, domain.IsUUIDv4) })
 		}},
 
-		api.FnListLateEvents: {params: []string{"mspId", "bookmark", "pageSize"}, check: func(c *core, _ domain.Channel, a []string) error {
+		api.FnListLateEvents: {params: []string{"mspId", "bookmark", "pageSize"}, check: func(s scope, a []string) error {
 			if a[0] == "" { // all agencies: the bookmark names the agency too
-				return all(c.pageArg(a[2]), func() error {
-					return checkIndexBookmark(a[1], objLate, nil, c.isMember, domain.IsUUIDv4, isSeqText)
+				return all(s.c.pageArg(a[2]), func() error {
+					return checkIndexBookmark(a[1], objLate, nil, s.isMember, domain.IsUUIDv4, isSeqText)
 				})
 			}
-			return all(c.memberArg(a[0]), c.pageArg(a[2]), func() error {
+			return all(s.memberArg(a[0]), s.c.pageArg(a[2]), func() error {
 				return checkIndexBookmark(a[1], objLate, []string{a[0]}, domain.IsUUIDv4, isSeqText)
 			})
 		}},
+
+		api.FnApproveMembership: {params: []string{"sequence", "membershipHash"}, check: func(_ scope, a []string) error {
+			return all(sequenceArg(a[0]), membershipHashArg(a[1]))
+		}},
+		api.FnSetMembership: {params: []string{"document"}, check: func(_ scope, a []string) error {
+			return all(membershipDocArg(a[0]))
+		}},
+		api.FnGetMembership: none,
 
 		api.FnGetChaincodeInfo: none,
 		api.FnGetVocabulary:    none,
@@ -276,7 +301,7 @@ func argRules() map[string]argRule {
 	}
 }
 
-func (c *core) isMember(s string) bool {
-	_, ok := c.cfg.Membership.Member(s)
+func (sc scope) isMember(s string) bool {
+	_, ok := sc.m.Member(s)
 	return ok
 }

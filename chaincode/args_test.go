@@ -29,6 +29,7 @@ type argWorld struct {
 	lateBM, lateAllBM string // ListLateEvents(BorderPoliceMSP | "", 1)
 	dueBM             string // DeadlinesDue(2027-01-01, 1)
 	hash              string // anchored on p1
+	grownDoc          string // a membership document the national channel may change to
 }
 
 func bookmarkOf(t *testing.T, out string) string {
@@ -45,6 +46,7 @@ func bookmarkOf(t *testing.T, out string) string {
 func newArgWorld(t *testing.T) *argWorld {
 	n := newNet(t, t0)
 	w := &argWorld{n: n, p1: newID(), p2: newID(), d1: newID(), hash: strings.Repeat("1f", 32)}
+	_, w.grownDoc = grown(t, n)
 	n.must("national", "bp", "cases:RegisterCase", newID(), w.p1, "2026-02-27") // late
 	n.must("national", "bp", "cases:RegisterCase", newID(), w.p2, "2026-02-28") // late
 	// A typed anchor: the type is a withheld detail, so through RecordEvent (transient details).
@@ -200,6 +202,12 @@ func argCases(w *argWorld) map[string]argCase {
 
 		"audit:ListLateEvents": {channel: "national", id: "aud", honest: fixed("BorderPoliceMSP", w.lateBM, "1"),
 			extra: map[int][]variant{0: {{"unknown MSP", "StrangerMSP", true}}, 1: bookmarkVariants(w.lateBM, w.agencyBM), 2: pageVariants()}},
+
+		"gov:ApproveMembership": {channel: "national", id: "ao-admin", honest: fixed("1", w.hash),
+			extra: map[int][]variant{0: {{"leading zero", "01", true}, {"zero", "0", true}, {"plus", "+1", true}}}},
+		"gov:SetMembership": {channel: "national", id: "ao-admin", honest: fixed(w.grownDoc), mayFail: true,
+			extra: map[int][]variant{0: membershipVariants(w.grownDoc)}},
+		"gov:GetMembership": {channel: "national", id: "aud", honest: fixed()},
 
 		"admin:GetChaincodeInfo":             {channel: "national", id: "aud", honest: fixed()},
 		"admin:GetVocabulary":                {channel: "dublin", id: "aud", honest: fixed()},

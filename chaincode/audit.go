@@ -32,7 +32,7 @@ func (ac *AuditContract) ListLateEvents(ctx contractapi.TransactionContextInterf
 	}
 	var attrs []string
 	if mspID != "" {
-		if _, ok := ac.c.cfg.Membership.Member(mspID); !ok {
+		if _, ok := t.membership.Member(mspID); !ok {
 			return "", wire(domain.Errorf(domain.KindInvalidArgument, "mspId: not a member of the network"))
 		}
 		attrs = []string{mspID}

@@ -44,7 +44,7 @@ func (cc *CasesContract) RecordEvent(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	in, d, coll, err := cc.c.visibility().DecodeEvent(cc.c.cfg.Membership, t.channel, []byte(payload), details, cc.c.cfg.Visibility.RefusePublicDetails)
+	in, d, coll, err := cc.c.visibility().DecodeEvent(t.membership, t.channel, []byte(payload), details, cc.c.cfg.Visibility.RefusePublicDetails)
 	if err != nil {
 		return "", wire(err)
 	}
@@ -210,7 +210,7 @@ func (cc *CasesContract) ListByAgency(ctx contractapi.TransactionContextInterfac
 	if err != nil {
 		return "", wire(err)
 	}
-	if _, ok := cc.c.cfg.Membership.Member(mspID); !ok {
+	if _, ok := t.membership.Member(mspID); !ok {
 		return "", wire(domain.Errorf(domain.KindInvalidArgument, "mspId: not a member of the network"))
 	}
 	res, err := t.listCases(objAgency, []string{mspID}, 1, bookmark, pageSize)

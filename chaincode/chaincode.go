@@ -38,15 +38,18 @@ func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
 }
 
-// core is shared by all contracts of the chaincode.
+// core is shared by all contracts of the chaincode. It holds only what the configuration fixes:
+// the membership in force is read from the state by each transaction (governance.go).
 type core struct {
 	cfg   api.ChaincodeConfig
 	now   func() time.Time
 	zones map[string]*time.Location
+	// start is the configuration's membership as sequence 0 (used while the state holds none).
+	start *membershipInForce
 }
 
 // New builds the chaincode: the argument gate (args.go) in front of the
-// contracts cases (default), dublin, anchors, erasure, audit and admin.
+// contracts cases (default), dublin, anchors, erasure, audit, admin and gov.
 func New(cfg api.ChaincodeConfig, opts ...Option) (*Chaincode, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -55,7 +58,11 @@ func New(cfg api.ChaincodeConfig, opts ...Option) (*Chaincode, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c := &core{cfg: cfg, now: o.now, zones: map[string]*time.Location{}}
+	start, err := startingMembership(cfg.Membership)
+	if err != nil {
+		return nil, err
+	}
+	c := &core{cfg: cfg, now: o.now, zones: map[string]*time.Location{}, start: start}
 	for _, ms := range domain.MemberStates() {
 		loc, err := time.LoadLocation(domain.TimeZone(ms))
 		if err != nil {
@@ -73,6 +80,7 @@ func New(cfg api.ChaincodeConfig, opts ...Option) (*Chaincode, error) {
 		&ErasureContract{Contract: info("erasure", "erasure requests and confirmations"), c: c},
 		&AuditContract{Contract: info("audit", "auditor queries: late entries"), c: c},
 		&AdminContract{Contract: info("admin", "configuration and vocabulary"), c: c},
+		&GovContract{Contract: info("gov", "membership governance: approvals and changes of the channel's membership"), c: c},
 	)
 	if err != nil {
 		return nil, fmt.Errorf("chaincode: %w", err)
@@ -84,24 +92,32 @@ func New(cfg api.ChaincodeConfig, opts ...Option) (*Chaincode, error) {
 
 // tx bundles what one transaction needs.
 type tx struct {
-	c       *core
-	ctx     contractapi.TransactionContextInterface
-	channel domain.Channel
-	txTime  time.Time
+	c   *core
+	ctx contractapi.TransactionContextInterface
+	// inForce is the membership read from the channel's state for this transaction (governance.go);
+	// membership is its document, channel this channel's entry in it.
+	inForce    *membershipInForce
+	membership domain.Membership
+	channel    domain.Channel
+	txTime     time.Time
 }
 
-// begin resolves the channel's procedure and the transaction time.
+// begin resolves the membership in force, the channel's procedure and the transaction time.
 func (c *core) begin(ctx contractapi.TransactionContextInterface) (*tx, error) {
 	stub := ctx.GetStub()
-	ch, ok := c.cfg.Membership.Channel(stub.GetChannelID())
+	ms, err := c.membershipOf(stub)
+	if err != nil {
+		return nil, err
+	}
+	ch, ok := ms.m.Channel(stub.GetChannelID())
 	if !ok {
-		return nil, domain.Errorf(domain.KindInternal, "channel %s is not in the membership configuration", stub.GetChannelID())
+		return nil, domain.Errorf(domain.KindInternal, "channel %s is not in the membership", stub.GetChannelID())
 	}
 	ts, err := stub.GetTxTimestamp()
 	if err != nil || ts == nil {
 		return nil, domain.Errorf(domain.KindInternal, "transaction timestamp unavailable")
 	}
-	return &tx{c: c, ctx: ctx, channel: ch, txTime: ts.AsTime().UTC()}, nil
+	return &tx{c: c, ctx: ctx, inForce: ms, membership: ms.m, channel: ch, txTime: ts.AsTime().UTC()}, nil
 }
 
 // checkClock refuses a transaction whose timestamp is further from this
@@ -139,7 +155,7 @@ func (t *tx) actor() (domain.Actor, error) {
 	if err != nil {
 		return domain.Actor{}, domain.Errorf(domain.KindUnauthenticated, "client MSP id unavailable")
 	}
-	m, ok := t.c.cfg.Membership.Member(mspID)
+	m, ok := t.membership.Member(mspID)
 	if !ok || !t.channel.OnChannel(mspID) {
 		return domain.Actor{}, domain.Errorf(domain.KindForbidden, "%s is not a member of channel %s", mspID, t.channel.Name)
 	}
@@ -157,7 +173,7 @@ func (t *tx) actor() (domain.Actor, error) {
 // env builds the domain environment of a write.
 func (t *tx) env(requestID string) domain.Env {
 	return domain.Env{
-		Membership:     t.c.cfg.Membership,
+		Membership:     t.membership,
 		Channel:        t.channel,
 		TxTime:         t.txTime,
 		Today:          t.today,

@@ -26,7 +26,10 @@ const (
 	objErasure  = "erasure"  // [pseudonym] → 0x00 while confirmations are pending
 	objHolidays = "holidays" // [memberState, year(4 digits)] → deadline.Holidays
 	objRequest  = "request"  // [mspId, requestId] → requestRecord
-	duePrefix   = "due/"     // due/<YYYY-MM-DD>/<kind>/<pseudonym> → 0x00
+	// Membership governance (governance.go).
+	objMembership = "membership"          // [] → membershipRecord, the membership in force
+	objApproval   = "membership-approval" // [sequence(10 digits), mspId] → api.MembershipApproval
+	duePrefix     = "due/"                // due/<YYYY-MM-DD>/<kind>/<pseudonym> → 0x00
 )
 
 // indexValue is stored under index keys: an empty value would be a delete.
@@ -57,6 +60,10 @@ func holidaysKey(ms string, year int) string {
 	return ck(objHolidays, ms, fmt.Sprintf("%04d", year))
 }
 func requestKey(msp, id string) string { return ck(objRequest, msp, id) }
+func membershipKey() string            { return ck(objMembership) }
+func approvalKey(seq uint64, msp string) string {
+	return ck(objApproval, seqText(seq), msp)
+}
 func dueKey(due string, kind domain.DeadlineKind, p string) string {
 	return duePrefix + due + "/" + string(kind) + "/" + p
 }

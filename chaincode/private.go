@@ -47,7 +47,7 @@ func transientDetails(stub shim.ChaincodeStubInterface) ([]byte, error) {
 
 // checkTransient is the gate's part for the transient map: only RecordEvent takes details, and
 // its payload is checked together with them.
-func (x *Chaincode) checkTransient(stub shim.ChaincodeStubInterface, function string, ch domain.Channel, params []string) error {
+func (x *Chaincode) checkTransient(stub shim.ChaincodeStubInterface, function string, m domain.Membership, ch domain.Channel, params []string) error {
 	details, err := transientDetails(stub)
 	if err != nil {
 		return err
@@ -58,7 +58,7 @@ func (x *Chaincode) checkTransient(stub shim.ChaincodeStubInterface, function st
 		}
 		return nil
 	}
-	_, _, _, err = x.c.visibility().DecodeEvent(x.c.cfg.Membership, ch, []byte(params[2]), details, x.c.cfg.Visibility.RefusePublicDetails)
+	_, _, _, err = x.c.visibility().DecodeEvent(m, ch, []byte(params[2]), details, x.c.cfg.Visibility.RefusePublicDetails)
 	return err
 }
 
@@ -86,7 +86,7 @@ func (t *tx) revealDetails(a domain.Actor, ev *domain.Event) {
 	if ev.Withheld == "" {
 		return
 	}
-	coll, ok := t.c.visibility().CollectionByName(t.c.cfg.Membership, t.channel, ev.Withheld)
+	coll, ok := t.c.visibility().CollectionByName(t.membership, t.channel, ev.Withheld)
 	if !ok || !slices.Contains(coll.Members, a.Member.MSPID) {
 		return
 	}

@@ -312,6 +312,7 @@ func TestEvaluateMetadata(t *testing.T) {
 	submits := map[string]bool{
 		"cases:RegisterCase": true, "cases:RecordEvent": true, "dublin:ResolveDeadlines": true, "dublin:SetHolidays": true,
 		"anchors:AnchorDocument": true, "erasure:RequestErasure": true, "erasure:ConfirmErasure": true,
+		"gov:ApproveMembership": true, "gov:SetMembership": true,
 	}
 	var exposed []string
 	for cname, c := range md.Contracts {
@@ -339,6 +340,7 @@ func TestEvaluateMetadata(t *testing.T) {
 		"cases:ListByAgency", "cases:ListByStatus", "cases:RecordEvent", "cases:RegisterCase",
 		"dublin:DeadlinesDue", "dublin:GetHolidays", "dublin:ResolveDeadlines", "dublin:SetHolidays",
 		"erasure:ConfirmErasure", "erasure:GetErasureStatus", "erasure:ListOpenErasures", "erasure:RequestErasure",
+		"gov:ApproveMembership", "gov:GetMembership", "gov:SetMembership",
 	}
 	if !slices.Equal(exposed, want) {
 		t.Errorf("exposed transactions %v, want %v", exposed, want)

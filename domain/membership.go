@@ -75,6 +75,18 @@ type Channel struct {
 	Name      string    `json:"name"`
 	Procedure Procedure `json:"procedure"`
 	Members   []string  `json:"members"` // MSP ids
+	// Governance is who approves a change of this membership on the channel (gov:SetMembership);
+	// absent: DefaultGovernance.
+	Governance *Governance `json:"governance,omitempty"`
+}
+
+// Governance is a channel's governance rule as data: OutOf of the Orgs' admins must approve a
+// change. It mirrors the network description's rule, which also sets the channel's Admins and
+// LifecycleEndorsement policies, so the chaincode's membership and the channel configuration are
+// governed by the same organisations.
+type Governance struct {
+	OutOf int      `json:"outOf"`
+	Orgs  []string `json:"orgs"` // MSP ids
 }
 
 // MembershipVersion is the only document version this code accepts.
@@ -201,6 +213,116 @@ func (m Membership) Validate() error {
 				}
 				state = mem.MemberState
 			}
+		}
+		if ch.Governance != nil {
+			if msg := ch.Governance.problem(ch, seen); msg != "" {
+				return bad("channels[%d].governance: %s", i, msg)
+			}
+		}
+	}
+	return nil
+}
+
+// governors are the channel's members that may govern: every member that is not an auditor (the
+// auditor reads and verifies, it never tips a vote), in the channel's order.
+func governors(ch Channel, members map[string]Member) []string {
+	var out []string
+	for _, id := range ch.Members {
+		if members[id].Kind != AgencyAuditor {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// problem describes what is wrong with a channel's governance rule, "" if nothing: the governing
+// organisations are exactly the channel's members that are not auditors (in any order, each once),
+// OutOf is at least a majority of them, and on a Dublin channel all of them (every member state
+// agrees to a change of its rules).
+func (g *Governance) problem(ch Channel, members map[string]Member) string {
+	want := governors(ch, members)
+	if len(g.Orgs) != len(want) {
+		return "orgs must list every member of the channel that is not an auditor"
+	}
+	seen := map[string]bool{}
+	for _, id := range g.Orgs {
+		if !slices.Contains(want, id) || seen[id] {
+			return "orgs must list every member of the channel that is not an auditor, each once"
+		}
+		seen[id] = true
+	}
+	if g.OutOf <= len(g.Orgs)/2 || g.OutOf > len(g.Orgs) {
+		return "outOf must be a majority of orgs, at most all of them"
+	}
+	if ch.Procedure == ProcedureDublin && g.OutOf != len(g.Orgs) {
+		return "a dublin channel changes only with every member state (outOf = all orgs)"
+	}
+	return ""
+}
+
+// GovernanceOf is the channel's governance rule in force: its own, or the default one — a majority
+// of the members that are not auditors (Fabric's MAJORITY Admins over the agencies), all of them on
+// a Dublin channel.
+func (m Membership) GovernanceOf(ch Channel) Governance {
+	if ch.Governance != nil {
+		return Governance{OutOf: ch.Governance.OutOf, Orgs: slices.Clone(ch.Governance.Orgs)}
+	}
+	members := make(map[string]Member, len(m.Members))
+	for _, mem := range m.Members {
+		members[mem.MSPID] = mem
+	}
+	orgs := governors(ch, members)
+	g := Governance{OutOf: len(orgs)/2 + 1, Orgs: orgs}
+	if ch.Procedure == ProcedureDublin {
+		g.OutOf = len(orgs)
+	}
+	return g
+}
+
+// ParseMembershipDocument decodes a membership document given as a transaction argument: strictly,
+// in exactly its canonical encoding (EncodeCanonical; DecodeCanonical says why), and validated.
+// So the bytes an approval's hash covers are the only bytes that decode to that membership.
+func ParseMembershipDocument(data []byte) (Membership, error) {
+	var m Membership
+	if len(data) > maxMembershipB {
+		return m, Errorf(KindInvalidArgument, "membership: document larger than %d bytes", maxMembershipB)
+	}
+	if err := DecodeCanonical(data, &m); err != nil {
+		return Membership{}, fmt.Errorf("membership: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return Membership{}, err
+	}
+	return m, nil
+}
+
+// CheckSuccessor reports whether next may replace m as the membership of channel: the channel
+// stays, with its procedure (its cases were recorded under it); every channel stays with its
+// procedure; the channel keeps an organisation that governs it; and every member stays with its
+// entry unchanged (kind, state and Dublin unit decide
+// what its past writes meant; an organisation that leaves is taken off the channel's members and
+// keeps its entry). Members and channels may be added.
+func (m Membership) CheckSuccessor(next Membership, channel string) error {
+	bad := func(format string, args ...any) error {
+		return Errorf(KindInvalidArgument, "membership: "+format, args...)
+	}
+	nc, ok := next.Channel(channel)
+	if !ok {
+		return bad("the document does not describe channel %s", channel)
+	}
+	if len(next.GovernanceOf(nc).Orgs) == 0 {
+		return bad("channel %s must keep an organisation that governs it", channel)
+	}
+	for _, ch := range m.Channels {
+		nc, ok := next.Channel(ch.Name)
+		if !ok || nc.Procedure != ch.Procedure {
+			return bad("channel %s must stay, with procedure %s", ch.Name, ch.Procedure)
+		}
+	}
+	for _, mem := range m.Members {
+		nm, ok := next.Member(mem.MSPID)
+		if !ok || nm != mem {
+			return bad("member %s must stay with its entry unchanged (take it off the channels to remove it)", mem.MSPID)
 		}
 	}
 	return nil

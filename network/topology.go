@@ -92,6 +92,13 @@ func (d Description) Membership() domain.Membership {
 			o, _ := d.Org(org)
 			c.Members = append(c.Members, o.MSPID)
 		}
+		// The chaincode's membership is governed by the rule that governs the channel.
+		g := &domain.Governance{OutOf: ch.Governance.OutOf}
+		for _, org := range ch.Governance.Orgs {
+			o, _ := d.Org(org)
+			g.Orgs = append(g.Orgs, o.MSPID)
+		}
+		c.Governance = g
 		m.Channels = append(m.Channels, c)
 	}
 	return m
