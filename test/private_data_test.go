@@ -6,11 +6,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,7 +90,8 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 
 	today := time.Now().In(mustZone(t, "Europe/Berlin")).Format(time.DateOnly)
 	p := uuid.NewString()
-	salts := map[string]string{} // collection -> the salt of its record on this case
+	salts := map[string]string{}                  // collection -> the salt of its record on this case
+	records := map[string]domain.PrivateDetails{} // collection -> the record the chaincode writes
 	submit := func(org, fn string, transient map[string][]byte, args ...string) error {
 		t.Helper()
 		c := contractFor(t, org, "caseworker", "national")
@@ -122,10 +122,23 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 	must(submit("border-police", api.FnRegisterCase, nil, uuid.NewString(), p, today))
 	must(submit("border-police", api.FnRecordEvent, withDetails("national-agencies", domain.EventFields{EurodacHit: domain.EurodacCategory1}),
 		uuid.NewString(), p, payload(domain.EvIdentityChecked)))
+	records["national-agencies"] = domain.PrivateDetails{Pseudonym: p, Seq: 2, Code: domain.EvIdentityChecked, Salt: salts["national-agencies"],
+		EventFields: domain.EventFields{EurodacHit: domain.EurodacCategory1}}
 	must(submit("asylum-office", api.FnRecordEvent, nil, uuid.NewString(), p, payload(domain.EvFileCreated)))
 	must(submit("asylum-office", api.FnRecordEvent, nil, uuid.NewString(), p, payload(domain.EvApplicationLodged)))
 	must(submit("asylum-office", api.FnRecordEvent, withDetails("national-decision", domain.EventFields{Outcome: domain.OutcomeRejected}),
 		uuid.NewString(), p, payload(domain.EvDecisionIssued)))
+	records["national-decision"] = domain.PrivateDetails{Pseudonym: p, Seq: 5, Code: domain.EvDecisionIssued, Salt: salts["national-decision"],
+		EventFields: domain.EventFields{Outcome: domain.OutcomeRejected}}
+	// A control case whose details are not erased: after the compaction the scan must still find
+	// its record at its audience's peers, or a scan finding nothing would prove nothing.
+	q := uuid.NewString()
+	must(submit("border-police", api.FnRegisterCase, nil, uuid.NewString(), q, today))
+	controlSalt := saltHex()
+	controlDetails, _ := domain.EncodeCanonical(domain.DetailsInput{Collection: "national-agencies", Salt: controlSalt,
+		EventFields: domain.EventFields{EurodacHit: domain.EurodacCategory2}})
+	must(submit("border-police", api.FnRecordEvent, map[string][]byte{domain.TransientDetailsKey: controlDetails},
+		uuid.NewString(), q, payload(domain.EvIdentityChecked)))
 
 	// Bad input, straight to the peers: refused, nothing written.
 	t.Run("refusals", func(t *testing.T) {
@@ -208,6 +221,12 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 	// Erasure: the holders are the border police and the asylum office. Their gateways' erasure
 	// executors confirm by themselves when they run; otherwise each holder confirms here (the
 	// border police last: a holder outside the decision's audience completes the erasure).
+	purgeLogFrom := map[string]int64{} // org -> size of its peer's log before the erasure
+	for _, o := range desc.Orgs {
+		if fi, err := os.Stat(itNet.Supervisor().LogFile(network.PeerNode(o.Name))); err == nil {
+			purgeLogFrom[o.Name] = fi.Size()
+		}
+	}
 	must(submit("border-police", api.FnRequestErasure, nil, uuid.NewString(), p, today))
 	complete := time.Now().Add(90 * time.Second)
 	for {
@@ -245,25 +264,85 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 				t.Errorf("%s after erasure: %+v", o, page.Items)
 			}
 		}
-		// Measured limit (docs/visibility.md, "Purge and the peers' files"): PurgePrivateData
-		// deletes the records from the private data store, the private state and the transient
-		// store, but the LevelDB journals of those stores keep the old bytes until LevelDB
-		// compacts them, which Fabric gives no means to force. What must hold: they are in no
-		// other file (blocks, history, snapshots) and at no peer outside the audience.
-		allowed := []string{"ledgersData/pvtdataStore/", "ledgersData/stateLeveldb/", "transientstore/"}
+	})
+
+	// Purged values leave every file (docs/operations.md, "Compaction after erasures"): each
+	// member peer applies the purge to its private data store (purgeInterval 1), then the
+	// operator's maintenance step compacts every peer's LevelDB stores.
+	t.Run("after the compaction no file holds a purged value", func(t *testing.T) {
+		national, _ := desc.Channel("national")
+		for _, org := range national.Members {
+			waitPurgeLogged(t, org, purgeLogFrom[org])
+		}
 		for coll, salt := range salts {
-			members := collectionMembers(t, coll)
 			for _, o := range desc.Orgs {
-				files := peerFilesContaining(t, o.Name, salt)
-				for _, f := range files {
-					leveldb := strings.HasSuffix(f, ".log") || strings.HasSuffix(f, ".ldb")
-					if !slices.ContainsFunc(allowed, func(a string) bool { return strings.HasPrefix(f, a) }) || !leveldb || !slices.Contains(members, o.MSPID) {
-						t.Errorf("%s record at %s in %s after the purge", coll, o.Name, f)
-					}
+				if files := peerFilesContaining(t, o.Name, salt); len(files) > 0 {
+					t.Logf("%s record at %s after the purge, before the compaction: %v", coll, o.Name, files)
+				}
+			}
+		}
+		for _, org := range national.Members {
+			rep, err := itNet.CompactPeer(ctx, org)
+			if err != nil {
+				t.Fatalf("compact %s: %v", org, err)
+			}
+			rewritten := 0
+			for _, s := range rep.Stores {
+				rewritten += s.Rewritten
+			}
+			t.Logf("compacted %s: %d stores (%d keys rewritten), peer down %s, caught up after %s",
+				org, len(rep.Stores), rewritten, rep.Down.Round(time.Millisecond), rep.CaughtUp.Round(time.Millisecond))
+		}
+		for coll, salt := range salts {
+			for _, o := range desc.Orgs {
+				files, err := network.FilesHolding(itNet.PeerDataDir(o.Name), []byte(salt))
+				if err != nil {
+					t.Fatal(err)
 				}
 				if len(files) > 0 {
-					t.Logf("%s record at %s after the purge, until LevelDB compacts: %v", coll, o.Name, files)
+					t.Errorf("%s record (salt %s…) at %s after the purge and compaction: %v", coll, salt[:8], o.Name, files)
 				}
+			}
+		}
+		// The control record is in the compacted (Snappy-compressed) tables of exactly its
+		// audience's peers: the scan sees inside them.
+		members := collectionMembers(t, "national-agencies")
+		for _, o := range desc.Orgs {
+			files, err := network.FilesHolding(itNet.PeerDataDir(o.Name), []byte(controlSalt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := slices.Contains(members, o.MSPID); (len(files) > 0) != want {
+				t.Errorf("control record at %s: %v, want found = %v", o.Name, files, want)
+			}
+		}
+		// The hashes stay on chain: each record's SHA-256 (what every peer's block holds in the
+		// transaction's hashed write set) is in every national member's block files.
+		for coll, rec := range records {
+			b, err := domain.EncodeCanonical(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(b)
+			for _, org := range national.Members {
+				files, err := network.FilesHolding(filepath.Join(itNet.PeerDataDir(org), "ledgersData", "chains", "chains", "national"), sum[:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(files) == 0 {
+					t.Errorf("%s record's hash not in %s's blocks", coll, org)
+				}
+			}
+		}
+		// Every restarted peer answers again: no details of the erased case, the control case's
+		// details to its audience.
+		for _, org := range []string{"asylum-office", "immigration-authority", "border-police"} {
+			evs := timelineOf(t, ctx, org, p)
+			if len(evs) < 5 || evs[1].EurodacHit != "" || evs[4].Outcome != "" || evs[4].Withheld != "national-decision" {
+				t.Errorf("%s after compaction: %+v", org, evs)
+			}
+			if evs := timelineOf(t, ctx, org, q); len(evs) != 2 || evs[1].EurodacHit != domain.EurodacCategory2 {
+				t.Errorf("%s: control case after compaction: %+v", org, evs)
 			}
 		}
 	})
@@ -285,10 +364,15 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 }
 
 func withDetailsNoSave(coll string, f domain.EventFields) map[string][]byte {
+	b, _ := domain.EncodeCanonical(domain.DetailsInput{Collection: coll, Salt: saltHex(), EventFields: f})
+	return map[string][]byte{domain.TransientDetailsKey: b}
+}
+
+// saltHex is a fresh record salt (32 random bytes, lower-case hex): a value unique to its record.
+func saltHex() string {
 	s := make([]byte, 32)
 	_, _ = rand.Read(s)
-	b, _ := domain.EncodeCanonical(domain.DetailsInput{Collection: coll, Salt: hex.EncodeToString(s), EventFields: f})
-	return map[string][]byte{domain.TransientDetailsKey: b}
+	return hex.EncodeToString(s)
 }
 
 func collectionMembers(t *testing.T, coll string) []string {
@@ -306,35 +390,46 @@ func collectionMembers(t *testing.T, coll string) []string {
 	return nil
 }
 
-// peerFilesContaining lists the files under org's peer data folder that hold s.
+// peerFilesContaining lists the files under org's peer filesystem path that hold s, raw or in
+// a decoded LevelDB table or journal (network.FilesHolding).
 func peerFilesContaining(t *testing.T, org, s string) []string {
 	t.Helper()
-	dir := filepath.Join(itNet.Root(), "orgs", org, "peer0", "data")
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil // removed meanwhile
-		}
-		if bytes.Contains(b, []byte(s)) {
-			rel, _ := filepath.Rel(dir, path)
-			found = append(found, rel)
-		}
-		return nil
-	})
+	found, err := network.FilesHolding(itNet.PeerDataDir(org), []byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return found
+}
+
+// waitPurgeLogged waits until org's peer logs, after offset from in its log, that it removed
+// purged private data from its private data store (ledger.pvtdataStore.purgedKeyAuditLogging).
+func waitPurgeLogged(t *testing.T, org string, from int64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, err := os.ReadFile(itNet.Supervisor().LogFile(network.PeerNode(org)))
+		if err == nil && int64(len(b)) >= from && bytes.Contains(b[from:], []byte("Purged private data from private data storage")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's peer logged no purge from its private data store", org)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// timelineOf is a case's timeline as org's caseworker reads it on its own peer.
+func timelineOf(t *testing.T, ctx context.Context, org, p string) []domain.Event {
+	t.Helper()
+	b, err := fabric.Query(ctx, org, "caseworker", "national", api.FnGetTimeline, p, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page api.Page[domain.Event]
+	if err := json.Unmarshal(b, &page); err != nil {
+		t.Fatal(err)
+	}
+	return page.Items
 }
 
 func mustZone(t *testing.T, name string) *time.Location {
