@@ -27,7 +27,8 @@ type ChaincodeConfig struct {
 	// MaxPageSize caps every paginated query.
 	MaxPageSize int             `json:"maxPageSize"`
 	Deadlines   deadline.Config `json:"deadlines"`
-	// Visibility: need to know (docs/visibility.md); optional, default auditor "hashes".
+	// Visibility: need to know (docs/visibility.md); optional in the file: auditor "hashes",
+	// refusePublicDetails on.
 	Visibility VisibilityConfig `json:"visibility"`
 }
 
@@ -38,9 +39,15 @@ type VisibilityConfig struct {
 	Auditor domain.AuditorAccess `json:"auditor"`
 	// RefusePublicDetails refuses a withheld detail sent as a public argument: arguments are
 	// stored in the block for every member. The network generates it on
-	// (network.Description.ChaincodeConfig); private details in the transient map are accepted
-	// either way.
+	// (network.Description.ChaincodeConfig), and a file that does not say parses as on: only an
+	// explicit false turns it off. Private details in the transient map are accepted either way.
 	RefusePublicDetails bool `json:"refusePublicDetails"`
+}
+
+// visibilityJSON is the file form of VisibilityConfig: an absent switch is told from false.
+type visibilityJSON struct {
+	Auditor             domain.AuditorAccess `json:"auditor"`
+	RefusePublicDetails *bool                `json:"refusePublicDetails"`
 }
 
 // Policy is the visibility policy in force.
@@ -61,7 +68,7 @@ type chaincodeConfigJSON struct {
 	LateRecordingDays *int              `json:"lateRecordingDays"`
 	MaxPageSize       *int              `json:"maxPageSize"`
 	Deadlines         json.RawMessage   `json:"deadlines"`
-	Visibility        *VisibilityConfig `json:"visibility"`
+	Visibility        *visibilityJSON   `json:"visibility"`
 }
 
 // MarshalJSON writes the file form.
@@ -79,7 +86,9 @@ func (c ChaincodeConfig) MarshalJSON() ([]byte, error) {
 
 // ParseChaincodeConfig strictly decodes and validates a configuration document.
 // membership and deadlines are required; clockTolerance (default "5m"),
-// lateRecordingDays (default 30) and maxPageSize (default 100) are optional.
+// lateRecordingDays (default 30), maxPageSize (default 100) and visibility (default auditor
+// "hashes", refusePublicDetails true: a hand-written file that forgets the switch must not let
+// another audience's details into a block every member reads) are optional.
 func ParseChaincodeConfig(data []byte) (ChaincodeConfig, error) {
 	if len(data) > maxConfigBytes {
 		return ChaincodeConfig{}, fmt.Errorf("chaincode config: larger than %d bytes", maxConfigBytes)
@@ -110,6 +119,7 @@ func ParseChaincodeConfig(data []byte) (ChaincodeConfig, error) {
 		LateRecordingDays: DefaultLateRecordingDays,
 		MaxPageSize:       DefaultMaxPageSize,
 		Deadlines:         dl,
+		Visibility:        VisibilityConfig{Auditor: domain.AuditorHashes, RefusePublicDetails: true},
 	}
 	if raw.ClockTolerance != nil {
 		d, err := time.ParseDuration(*raw.ClockTolerance)
@@ -124,11 +134,13 @@ func ParseChaincodeConfig(data []byte) (ChaincodeConfig, error) {
 	if raw.MaxPageSize != nil {
 		cfg.MaxPageSize = *raw.MaxPageSize
 	}
-	if raw.Visibility != nil {
-		cfg.Visibility = *raw.Visibility
-	}
-	if cfg.Visibility.Auditor == "" {
-		cfg.Visibility.Auditor = domain.AuditorHashes
+	if v := raw.Visibility; v != nil {
+		if v.Auditor != "" {
+			cfg.Visibility.Auditor = v.Auditor
+		}
+		if v.RefusePublicDetails != nil {
+			cfg.Visibility.RefusePublicDetails = *v.RefusePublicDetails
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return ChaincodeConfig{}, err
