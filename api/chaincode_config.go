@@ -63,12 +63,12 @@ const (
 
 // chaincodeConfigJSON is the file form: the tolerance is a Go duration string ("5m").
 type chaincodeConfigJSON struct {
-	Membership        json.RawMessage   `json:"membership"`
-	ClockTolerance    *string           `json:"clockTolerance"`
-	LateRecordingDays *int              `json:"lateRecordingDays"`
-	MaxPageSize       *int              `json:"maxPageSize"`
-	Deadlines         json.RawMessage   `json:"deadlines"`
-	Visibility        *visibilityJSON   `json:"visibility"`
+	Membership        json.RawMessage `json:"membership"`
+	ClockTolerance    *string         `json:"clockTolerance"`
+	LateRecordingDays *int            `json:"lateRecordingDays"`
+	MaxPageSize       *int            `json:"maxPageSize"`
+	Deadlines         json.RawMessage `json:"deadlines"`
+	Visibility        *visibilityJSON `json:"visibility"`
 }
 
 // MarshalJSON writes the file form.
