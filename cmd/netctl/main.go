@@ -28,6 +28,10 @@
 //	                                                                   (then export, import, propose, sign, submit)
 //	netctl chaincode approve --org X --root B_X --topology grown.yaml --channel C   next definition sequence
 //	netctl chaincode commit  --org X --root B_X --topology grown.yaml --channel C   once the governance rule is met
+//	netctl membership approve --org X --root B_X --topology grown.yaml --channel C  the chaincode's membership: each
+//	                                                                   governing admin, on its own host
+//	netctl membership set     --org X --root B_X --topology grown.yaml --channel C  once the approvals meet the rule
+//	netctl membership show    --org X --root B_X --channel C          in force, rule, pending approvals
 package main
 
 import (
@@ -64,7 +68,7 @@ func run(args []string) error {
 		return errors.New("usage: netctl up|down|restart|status [flags]")
 	}
 	cmd, args := args[0], args[1:]
-	if (cmd == "org" || cmd == "channel" || cmd == "chaincode") && len(args) > 0 {
+	if (cmd == "org" || cmd == "channel" || cmd == "chaincode" || cmd == "membership") && len(args) > 0 {
 		cmd, args = cmd+" "+args[0], args[1:]
 	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
@@ -187,6 +191,8 @@ func run(args []string) error {
 			return n.ImportPublic(*newOrg, *from)
 		}
 		return n.ProposeChannelUpdate(ctx, *org, *channel, *out)
+	case "membership show", "membership approve", "membership set":
+		return membership(ctx, n, cmd, *org, *channel)
 	case "org init":
 		start := time.Now()
 		if err := n.InitOrg(ctx); err != nil {
