@@ -303,3 +303,28 @@ func membershipVariants(canonical string) []variant {
 		{"trailing whitespace", canonical + " ", true},
 	}
 }
+
+// BenchmarkLoadMembership measures what every transaction now adds: reading the membership in
+// force from the state (absent: the configuration's; set: decoded and validated).
+func BenchmarkLoadMembership(b *testing.B) {
+	for _, set := range []bool{false, true} {
+		name := map[bool]string{false: "configuration", true: "ledger"}[set]
+		b.Run(name, func(b *testing.B) {
+			n := govNet(b)
+			if set {
+				_, doc := grown(b, n)
+				n.must("national", "ao-admin", api.FnApproveMembership, "1", hashOfDoc(doc))
+				n.must("national", "bp-admin", api.FnApproveMembership, "1", hashOfDoc(doc))
+				n.must("national", "ao-admin", api.FnSetMembership, doc)
+			}
+			tx := n.ledger["national"].NewTx(n.ids["aud"], n.clock(), api.FnGetMembership)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := n.cc.c.loadMembership(tx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
