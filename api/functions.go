@@ -30,7 +30,8 @@ const (
 	FnGetErasureStatus = "erasure:GetErasureStatus"
 	FnListOpenErasures = "erasure:ListOpenErasures"
 
-	FnListLateEvents = "audit:ListLateEvents"
+	FnListLateEvents       = "audit:ListLateEvents"
+	FnGetPrivateDataHashes = "audit:GetPrivateDataHashes"
 
 	FnGetVocabulary    = "admin:GetVocabulary"
 	FnGetChaincodeInfo = "admin:GetChaincodeInfo"
@@ -51,7 +52,7 @@ func Functions() []string {
 		FnResolveDeadlines, FnDeadlinesDue, FnSetHolidays, FnGetHolidays,
 		FnAnchorDocument, FnVerifyAnchor, FnListAnchors,
 		FnRequestErasure, FnConfirmErasure, FnGetErasureStatus, FnListOpenErasures,
-		FnListLateEvents, FnGetVocabulary, FnGetChaincodeInfo, FnGetMetadata,
+		FnListLateEvents, FnGetPrivateDataHashes, FnGetVocabulary, FnGetChaincodeInfo, FnGetMetadata,
 		FnApproveMembership, FnSetMembership, FnGetMembership,
 	}
 	slices.Sort(fs)

@@ -286,6 +286,10 @@ func argRules() map[string]argRule {
 			})
 		}},
 
+		api.FnGetPrivateDataHashes: {params: []string{"pseudonym"}, check: func(_ scope, a []string) error {
+			return all(pseudoArg(a[0]))
+		}},
+
 		api.FnApproveMembership: {params: []string{"sequence", "membershipHash"}, check: func(_ scope, a []string) error {
 			return all(sequenceArg(a[0]), membershipHashArg(a[1]))
 		}},

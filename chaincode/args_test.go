@@ -200,6 +200,7 @@ func argCases(w *argWorld) map[string]argCase {
 		"erasure:ListOpenErasures": {channel: "national", id: "aud", honest: fixed("", "1"),
 			extra: map[int][]variant{0: {{"base64 of a name", b64("Max Mustermann"), false}, {"erasure key with a name", b64("\x00erasure\x00Mustermann\x00"), false}, {"status bookmark", w.statusBM, true}}, 1: pageVariants()}},
 
+		"audit:GetPrivateDataHashes": {channel: "national", id: "aud", honest: fixed(w.p1)},
 		"audit:ListLateEvents": {channel: "national", id: "aud", honest: fixed("BorderPoliceMSP", w.lateBM, "1"),
 			extra: map[int][]variant{0: {{"unknown MSP", "StrangerMSP", true}}, 1: bookmarkVariants(w.lateBM, w.agencyBM), 2: pageVariants()}},
 

@@ -16,7 +16,7 @@ type AuditContract struct {
 
 // GetEvaluateTransactions marks the queries.
 func (ac *AuditContract) GetEvaluateTransactions() []string {
-	return []string{"ListLateEvents"}
+	return []string{"ListLateEvents", "GetPrivateDataHashes"}
 }
 
 // ListLateEvents lists events recorded after the day they occurred

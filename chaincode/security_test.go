@@ -335,7 +335,7 @@ func TestEvaluateMetadata(t *testing.T) {
 	want := []string{
 		"admin:GetChaincodeInfo", "admin:GetVocabulary",
 		"anchors:AnchorDocument", "anchors:ListAnchors", "anchors:VerifyAnchor",
-		"audit:ListLateEvents",
+		"audit:GetPrivateDataHashes", "audit:ListLateEvents",
 		"cases:GetCase", "cases:GetHistory", "cases:GetRequestResult", "cases:GetTimeline",
 		"cases:ListByAgency", "cases:ListByStatus", "cases:RecordEvent", "cases:RegisterCase",
 		"dublin:DeadlinesDue", "dublin:GetHolidays", "dublin:ResolveDeadlines", "dublin:SetHolidays",
