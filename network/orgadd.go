@@ -71,7 +71,10 @@ func (n *Network) WriteJoinBundle(org, out string) error {
 		return err
 	}
 	for _, rel := range files {
-		if rel == "network.yaml" || rel == "chaincode-config.json" || rel == filepath.Join("state", "generated") {
+		// The chaincode configuration is copied as it is: its membership is every channel's starting
+		// value (the membership in force is on the ledger, chaincode gov:*), so every endorser,
+		// the joiner's too, must hold the same one.
+		if rel == "network.yaml" || rel == filepath.Join("state", "generated") {
 			continue // the grown description's, written below; generated only once the joiner has its identities
 		}
 		if err := copyKeepMode(filepath.Join(n.root, rel), filepath.Join(out, rel)); err != nil {
@@ -90,8 +93,8 @@ func (n *Network) WriteJoinBundle(org, out string) error {
 	if err := j.writeDescription(); err != nil {
 		return err
 	}
-	if err := j.writeChaincodeConfig(); err != nil {
-		return err
+	if _, err := os.Stat(filepath.Join(out, "chaincode-config.json")); err != nil {
+		return fmt.Errorf("this member has no chaincode configuration to give: %w", err)
 	}
 	return rebaseCoreYAML(filepath.Join(out, "config", "core.yaml"), j.builderDir())
 }
