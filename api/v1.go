@@ -32,8 +32,12 @@ type ChainReport struct {
 	Transactions       int            `json:"transactions"`
 	SignaturesVerified int            `json:"signaturesVerified"`
 	ValidationCodes    map[string]int `json:"validationCodes"`
-	Intact             bool           `json:"intact"`
-	FirstInconsistency *Inconsistency `json:"firstInconsistency,omitempty"`
+	// PrivateRecords counts the private records whose hash the verifier's own peer holds as the
+	// chain committed it; PrivateRecordsPurged those the chain purged and the peer no longer holds.
+	PrivateRecords       int            `json:"privateRecords"`
+	PrivateRecordsPurged int            `json:"privateRecordsPurged"`
+	Intact               bool           `json:"intact"`
+	FirstInconsistency   *Inconsistency `json:"firstInconsistency,omitempty"`
 	// NoWrites lists committed VALID transactions with an empty write set
 	// (NoWritesTotal counts them; the list stops at maxTxNotes).
 	NoWrites      []TxNote `json:"noWrites"`

@@ -44,7 +44,9 @@ import (
 //   - every transaction signed by its creator (ECDSA over the payload) with a
 //     certificate that chains to a root of the creator's MSP as declared in
 //     the channel configuration;
-//   - the validation code of every transaction (block metadata), counted.
+//   - the validation code of every transaction (block metadata), counted;
+//   - every private record's hash as the chain committed it last, against
+//     what the verifier's own peer holds (audit_private.go).
 //
 // The first inconsistency found is reported. Two lists name committed VALID
 // transactions the auditor should look at, by block, transaction id, the
@@ -170,6 +172,7 @@ type chainState struct {
 	msps      map[string]*x509.CertPool
 	functions map[string]bool // what the chaincode admits, so a note may name it
 	tolerance time.Duration
+	pvt       *privateLedger // private records the chain committed (audit_private.go)
 	// latestWrite is the latest timestamp of a VALID writing transaction in
 	// the blocks before the current one; blockLatest that of the current block.
 	latestWrite, blockLatest time.Time
@@ -194,7 +197,7 @@ func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.
 		cr.Error = "block events: " + err.Error()
 		return cr
 	}
-	st := &chainState{msps: map[string]*x509.CertPool{}, functions: map[string]bool{}, tolerance: tolerance}
+	st := &chainState{msps: map[string]*x509.CertPool{}, functions: map[string]bool{}, tolerance: tolerance, pvt: newPrivateLedger()}
 	for _, f := range api.Functions() {
 		st.functions[f] = true
 	}
@@ -222,6 +225,15 @@ func verifyChain(ctx context.Context, l Ledger, channel string, now func() time.
 	cr.LastBlockHash = hex.EncodeToString(st.prevHash)
 	if height > 0 && !bytes.Equal(st.prevHash, current) {
 		cr.FirstInconsistency = &api.Inconsistency{Block: height - 1, Problem: "hash of the last block differs from the peer's current block hash"}
+		return cr
+	}
+	inc, err := verifyPrivate(ctx, l, channel, st.pvt, &cr)
+	if err != nil {
+		cr.Error = err.Error()
+		return cr
+	}
+	if inc != nil {
+		cr.FirstInconsistency = inc
 		return cr
 	}
 	cr.Intact = true
@@ -352,6 +364,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 	if common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
 		n := api.TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}
 		st.note(cr, n, pl.Data)
+		st.pvt.collect(pl.Data, block, i)
 		problem := ""
 		for _, m := range []proto.Message{&env, &pl, &chdr, &shdr, &id} {
 			if protostrict.HasUnknownFields(m) {

@@ -56,7 +56,8 @@ type Ledger struct {
 	events  []Event
 	txSeq   int
 	// private: committed private data per collection (purged keys removed); privateHashes the
-	// SHA-256 of each value, which every peer keeps and a purge keeps too.
+	// SHA-256 of each value, which every member peer keeps in its state until a purge deletes it
+	// too (Fabric 2.5: a purge is a delete of the hashed key; the blocks keep the hashes).
 	private       map[string]map[string][]byte
 	privateHashes map[string]map[string][]byte
 }
@@ -247,7 +248,8 @@ func (l *Ledger) applyPrivate(w map[string]map[string][]byte) {
 		}
 		for k, v := range kv {
 			if v == nil {
-				delete(l.private[c], k) // purged: the value goes, its hash stays
+				delete(l.private[c], k) // purged: the value and its hash leave the state
+				delete(l.privateHashes[c], k)
 				continue
 			}
 			l.private[c][k] = slices.Clone(v)

@@ -263,6 +263,7 @@ func (n *Network) endorseWith(s *signer, ch *channel, args []string, transient m
 	}
 	sim := simulation{rwset: tx.RWSet(), response: &peer.Response{Status: resp.Status, Message: resp.Message, Payload: resp.Payload}}
 	if w := tx.PrivateWrites(); len(w) > 0 {
+		sim.pvt = w
 		ch.mu.Lock()
 		if ch.pvt == nil {
 			ch.pvt = map[string]map[string]map[string][]byte{}

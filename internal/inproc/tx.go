@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -73,6 +75,32 @@ type simulation struct {
 	rwset    *kvrwset.KVRWSet
 	response *peer.Response
 	event    *peer.ChaincodeEvent // nil: none
+	// pvt: the private writes (collection -> key -> value, nil for a purge); the block carries
+	// their hashes only, as Fabric's does.
+	pvt map[string]map[string][]byte
+}
+
+// hashedCollections is the hashed write set Fabric puts in the block for a transaction's private
+// writes: per collection, SHA-256 of each key and value; a purge (the chaincode's only private
+// deletion) is a delete marked IsPurge.
+func hashedCollections(pvt map[string]map[string][]byte) []*rwset.CollectionHashedReadWriteSet {
+	var out []*rwset.CollectionHashedReadWriteSet
+	for _, coll := range slices.Sorted(maps.Keys(pvt)) {
+		h := &kvrwset.HashedRWSet{}
+		for _, k := range slices.Sorted(maps.Keys(pvt[coll])) {
+			kh := sha256.Sum256([]byte(k))
+			w := &kvrwset.KVWriteHash{KeyHash: kh[:]}
+			if v := pvt[coll][k]; v == nil {
+				w.IsDelete, w.IsPurge = true, true
+			} else {
+				vh := sha256.Sum256(v)
+				w.ValueHash = vh[:]
+			}
+			h.HashedWrites = append(h.HashedWrites, w)
+		}
+		out = append(out, &rwset.CollectionHashedReadWriteSet{CollectionName: coll, HashedRwset: marshal(h)})
+	}
+	return out
 }
 
 // envelope assembles the transaction a client sends to the orderer: the
@@ -80,7 +108,7 @@ type simulation struct {
 // response) signed by every endorser, the whole signed by the creator.
 func envelope(p *proposal, sim simulation, chaincode string, creator *signer, endorsers []*signer) ([]byte, error) {
 	results := marshal(&rwset.TxReadWriteSet{DataModel: rwset.TxReadWriteSet_KV,
-		NsRwset: []*rwset.NsReadWriteSet{{Namespace: chaincode, Rwset: marshal(sim.rwset)}}})
+		NsRwset: []*rwset.NsReadWriteSet{{Namespace: chaincode, Rwset: marshal(sim.rwset), CollectionHashedRwset: hashedCollections(sim.pvt)}}})
 	act := &peer.ChaincodeAction{Results: results, Response: sim.response, ChaincodeId: &peer.ChaincodeID{Name: chaincode}}
 	if sim.event != nil {
 		act.Events = marshal(sim.event)
