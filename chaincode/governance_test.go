@@ -328,3 +328,39 @@ func BenchmarkLoadMembership(b *testing.B) {
 		})
 	}
 }
+
+// TestMembershipDublinNeedsEveryState: the rule is the document's data: on the dublin channel a
+// change needs every member state's Dublin unit (2 of 2 here), and a new state joins only so.
+func TestMembershipDublinNeedsEveryState(t *testing.T) {
+	n := govNet(t)
+	b, err := (fakestub.Identity{MSPID: "PartnerState2MSP", Attrs: map[string]string{"role": "dublin-officer"}}).Creator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ids["fr-do"] = b
+	m := cloneMembership(t, n.cc.c.cfg.Membership)
+	m.Members = append(m.Members, domain.Member{MSPID: "PartnerState2MSP", Kind: domain.AgencyPartnerState, MemberState: "FR", DublinUnit: true})
+	for i := range m.Channels {
+		if ch := &m.Channels[i]; ch.Name == "dublin" {
+			ch.Members = append(ch.Members, "PartnerState2MSP")
+			ch.Governance = &domain.Governance{OutOf: 3, Orgs: append(slices.Clone(ch.Governance.Orgs), "PartnerState2MSP")}
+		}
+	}
+	doc := document(t, m)
+	if st := n.membershipStatus("dublin"); st.Governance.OutOf != 2 || len(st.Governance.Orgs) != 2 {
+		t.Fatalf("dublin rule %+v", st.Governance)
+	}
+	n.must("dublin", "ao-admin", api.FnApproveMembership, "1", hashOfDoc(doc))
+	n.refuse(domain.KindForbidden, "dublin", "ao-admin", api.FnSetMembership, doc)
+	n.refuse(domain.KindForbidden, "dublin", "fr-do", api.FnGetVocabulary)
+	n.must("dublin", "at-admin", api.FnApproveMembership, "1", hashOfDoc(doc))
+	n.must("dublin", "at-admin", api.FnSetMembership, doc)
+	n.must("dublin", "fr-do", api.FnGetVocabulary)
+	if st := n.membershipStatus("dublin"); st.Sequence != 1 || st.Governance.OutOf != 3 {
+		t.Fatalf("dublin after the change %+v", st)
+	}
+	// The national channel's membership is its own: unchanged.
+	if st := n.membershipStatus("national"); st.Sequence != 0 {
+		t.Fatalf("national %+v", st)
+	}
+}
