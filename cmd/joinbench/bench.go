@@ -194,9 +194,12 @@ func (b *bench) buildLedger(ctx context.Context) error {
 }
 
 // ledgerDir is org's peer ledger folder (CORE_PEER_FILESYSTEMPATH), as its disk watcher knows it.
-func (b *bench) ledgerDir(org string) (string, bool) {
+func (b *bench) ledgerDir(org string) (string, bool) { return b.folder(org + "/peer0-ledger") }
+
+// folder is a node folder by its disk watcher's name ("<org>/peer0-snapshots").
+func (b *bench) folder(name string) (string, bool) {
 	for _, u := range b.n.DiskUsage() {
-		if u.Name == org+"/peer0-ledger" {
+		if u.Name == name {
 			return u.Path, true
 		}
 	}
@@ -221,8 +224,16 @@ func (b *bench) join(ctx context.Context, round int, mode string) error {
 	if mode == "snapshot" {
 		t := time.Now()
 		for _, ch := range b.channels {
-			if _, err := b.n.SnapshotInto(ctx, b.o.from, ch.Name, snapDir); err != nil {
+			h, err := b.n.SnapshotInto(ctx, b.o.from, ch.Name, snapDir)
+			if err != nil {
 				return err
+			}
+			// Copied: prune it at the member (docs/operations.md), or the next round's request at
+			// the same height is refused ("snapshot already generated").
+			if dir, ok := b.folder(b.o.from + "/peer0-snapshots"); ok {
+				if err := os.RemoveAll(filepath.Join(dir, "completed", ch.Name, h)); err != nil {
+					return err
+				}
 			}
 		}
 		r.snapshot, r.snapshotBytes = time.Since(t), dirSize(snapDir)
