@@ -13,7 +13,7 @@ func TestPanicLines(t *testing.T) {
 	withPanic := append(append([]string{}, log[:20]...), "panic: runtime error: invalid memory address or nil pointer dereference", "goroutine 210 [running]:")
 	for _, c := range []struct {
 		name, log, first string
-		lines             int
+		lines            int
 	}{
 		{"panic and what follows", strings.Join(withPanic, "\n"), "panic: runtime error", 2},
 		{"no panic: the last lines", strings.Join(log, "\n"), log[18], 12},
