@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
@@ -68,6 +69,11 @@ func (pl *privateLedger) collect(data []byte, block uint64, txNum int) {
 		return
 	}
 	for _, ns := range rws.NsRwset {
+		if strings.HasPrefix(ns.Namespace, "_") || ns.Namespace == "lscc" {
+			// Fabric's own namespaces: the lifecycle writes approvals to each organisation's
+			// implicit collection; those are not the chaincode's records.
+			continue
+		}
 		var kv kvrwset.KVRWSet
 		if proto.Unmarshal(ns.Rwset, &kv) == nil {
 			for _, w := range kv.Writes {

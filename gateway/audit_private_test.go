@@ -2,12 +2,17 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
@@ -123,5 +128,31 @@ func TestVerifyPrivateDataHashes(t *testing.T) {
 	}}, "national", clock.Now, 5*time.Minute)
 	if cr.Intact || cr.FirstInconsistency == nil || !strings.Contains(cr.FirstInconsistency.Problem, "the chain purged the record") {
 		t.Fatalf("purged record still hashed: %+v", cr)
+	}
+}
+
+// Fabric's lifecycle writes each organisation's approval to its implicit collection: those hashed
+// writes are not the chaincode's records and need no withheld event.
+func TestVerifyPrivateIgnoresLifecycle(t *testing.T) {
+	m := func(x proto.Message) []byte { b, _ := proto.Marshal(x); return b }
+	kh := sha256.Sum256([]byte("namespaces/fields/caseledger/Sequence"))
+	hashed := m(&kvrwset.HashedRWSet{HashedWrites: []*kvrwset.KVWriteHash{{KeyHash: kh[:], ValueHash: kh[:]}}})
+	results := m(&rwset.TxReadWriteSet{NsRwset: []*rwset.NsReadWriteSet{{Namespace: "_lifecycle", Rwset: m(&kvrwset.KVRWSet{}),
+		CollectionHashedRwset: []*rwset.CollectionHashedReadWriteSet{{CollectionName: "_implicit_org_AuditorMSP", HashedRwset: hashed}}}}})
+	prp := m(&peer.ProposalResponsePayload{Extension: m(&peer.ChaincodeAction{Results: results})})
+	tx := m(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: m(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}})}}})
+	pl := newPrivateLedger()
+	pl.collect(tx, 1, 0)
+	if len(pl.writes) != 0 {
+		t.Fatalf("lifecycle writes taken as records: %v", pl.writes)
+	}
+	// The same write in the chaincode's namespace is a record.
+	results = m(&rwset.TxReadWriteSet{NsRwset: []*rwset.NsReadWriteSet{{Namespace: "caseledger", Rwset: m(&kvrwset.KVRWSet{}),
+		CollectionHashedRwset: []*rwset.CollectionHashedReadWriteSet{{CollectionName: "national-decision", HashedRwset: hashed}}}}})
+	prp = m(&peer.ProposalResponsePayload{Extension: m(&peer.ChaincodeAction{Results: results})})
+	tx = m(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: m(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}})}}})
+	pl.collect(tx, 2, 0)
+	if len(pl.writes) != 1 {
+		t.Fatalf("records %v", pl.writes)
 	}
 }

@@ -349,16 +349,22 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 
 	t.Run("the auditor's verification passes after the purge", func(t *testing.T) {
 		upServices(t)
-		var rep struct {
-			Intact   bool `json:"intact"`
-			Channels []struct {
-				Channel string `json:"channel"`
-				Intact  bool   `json:"intact"`
-			} `json:"channels"`
-		}
+		var rep api.AuditReport
 		gatewayOf(t, "auditor").ok(200, "auditor", "POST", "/v1/audit/verification", nil, &rep)
 		if !rep.Intact || len(rep.Channels) != 2 {
+			for _, cr := range rep.Channels {
+				t.Logf("%s: %+v %s", cr.Channel, cr.FirstInconsistency, cr.Error)
+			}
 			t.Fatalf("verification: %+v", rep)
+		}
+		// The auditor's peer (hashes only) held the hash the chain committed for every live
+		// record — the control case's among them — and none for the purged ones, this case's two.
+		for _, cr := range rep.Channels {
+			t.Logf("%s: %d private records verified, %d purged", cr.Channel, cr.PrivateRecords, cr.PrivateRecordsPurged)
+			if cr.Channel == "national" && (cr.PrivateRecords < 1 || cr.PrivateRecordsPurged < 2) {
+				t.Errorf("national: %d private records verified, %d purged; want the control case's and this case's two",
+					cr.PrivateRecords, cr.PrivateRecordsPurged)
+			}
 		}
 	})
 }
