@@ -26,6 +26,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -60,6 +61,8 @@ type Ledger struct {
 	// too (Fabric 2.5: a purge is a delete of the hashed key; the blocks keep the hashes).
 	private       map[string]map[string][]byte
 	privateHashes map[string]map[string][]byte
+	// policies: the key-level endorsement policies (validation parameters) of committed keys.
+	policies map[string][]byte
 }
 
 // Event is a committed chaincode event.
@@ -136,6 +139,8 @@ type Tx struct {
 	// value: purge).
 	transient map[string][]byte
 	pvt       map[string]map[string][]byte
+	// policies: the key-level endorsement policies this transaction sets (metadata writes).
+	policies map[string][]byte
 }
 
 // NewTx starts a transaction with the given creator (see Identity.Creator),
@@ -208,6 +213,7 @@ func (t *Tx) Commit() {
 	defer l.mu.Unlock()
 	l.commits++
 	l.apply(t.txID, t.timestamp, t.rwWrites(), &kvrwset.Version{BlockNum: l.commits})
+	l.applyPolicies(t.policies)
 	if t.event != nil {
 		l.events = append(l.events, *t.event)
 	}
@@ -322,8 +328,15 @@ func (t *Tx) RWSet() *kvrwset.KVRWSet {
 		rw.Reads = append(rw.Reads, &kvrwset.KVRead{Key: k, Version: t.reads[k]})
 	}
 	rw.RangeQueriesInfo = slices.Clone(t.ranges)
+	for _, k := range slices.Sorted(maps.Keys(t.policies)) {
+		rw.MetadataWrites = append(rw.MetadataWrites, &kvrwset.KVMetadataWrite{Key: k,
+			Entries: []*kvrwset.KVMetadataEntry{{Name: validationParameter, Value: slices.Clone(t.policies[k])}}})
+	}
 	return rw
 }
+
+// validationParameter names a key's endorsement policy among its metadata (as Fabric's ledger does).
+const validationParameter = "VALIDATION_PARAMETER"
 
 // CommitRWSet validates a transaction's read-write set against the committed
 // state as a committing peer does and, when it is valid, applies its writes
@@ -351,6 +364,13 @@ func (l *Ledger) CommitRWSet(txID string, ts time.Time, rw *kvrwset.KVRWSet, blo
 		}
 	}
 	l.apply(txID, ts, rw.GetWrites(), &kvrwset.Version{BlockNum: block, TxNum: txNum})
+	for _, mw := range rw.GetMetadataWrites() {
+		for _, e := range mw.GetEntries() {
+			if e.GetName() == validationParameter {
+				l.applyPolicies(map[string][]byte{mw.GetKey(): e.GetValue()})
+			}
+		}
+	}
 	return peer.TxValidationCode_VALID
 }
 
@@ -495,8 +515,39 @@ func (t *Tx) PutState(key string, value []byte) error {
 
 func (t *Tx) DelState(key string) error { return t.put(key, nil) }
 
-func (t *Tx) SetStateValidationParameter(string, []byte) error   { return errUnsupported }
-func (t *Tx) GetStateValidationParameter(string) ([]byte, error) { return nil, errUnsupported }
+// SetStateValidationParameter sets a key's key-level endorsement policy; it takes effect at commit
+// (the committer's check of it against later writes is not modelled).
+func (t *Tx) SetStateValidationParameter(key string, ep []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.policies == nil {
+		t.policies = map[string][]byte{}
+	}
+	t.policies[key] = slices.Clone(ep)
+	return nil
+}
+
+// GetStateValidationParameter returns a key's committed key-level endorsement policy (nil: none).
+func (t *Tx) GetStateValidationParameter(key string) ([]byte, error) {
+	return t.ledger.ValidationParameter(key), nil
+}
+
+// ValidationParameter returns a committed key's key-level endorsement policy (nil: none).
+func (l *Ledger) ValidationParameter(key string) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.policies[key])
+}
+
+// applyPolicies commits key-level endorsement policies (l.mu held).
+func (l *Ledger) applyPolicies(p map[string][]byte) {
+	for k, v := range p {
+		if l.policies == nil {
+			l.policies = map[string][]byte{}
+		}
+		l.policies[k] = slices.Clone(v)
+	}
+}
 
 // Range and composite-key queries.
 
