@@ -7,6 +7,9 @@ import (
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
@@ -216,11 +219,23 @@ func (gc *GovContract) SetMembership(ctx contractapi.TransactionContextInterface
 	if err := t.putJSON(membershipKey(), rec); err != nil {
 		return "", wire(err)
 	}
+	// The next change of the key must also be endorsed by the governing organisations' peers as
+	// the new rule says (Fabric key-level endorsement), not only by the chaincode's endorsement
+	// policy: endorsers that together meet that policy but not the governance rule cannot write
+	// a membership even with a modified chaincode.
+	nextRule := next.GovernanceOf(mustChannel(next, t.channel.Name))
+	ep, err := peerPolicy(nextRule)
+	if err != nil {
+		return "", wire(err)
+	}
+	if err := t.ctx.GetStub().SetStateValidationParameter(membershipKey(), ep); err != nil {
+		return "", wire(domain.Errorf(domain.KindInternal, "key-level endorsement policy not set"))
+	}
 	if err := t.emit(api.EventMembership, api.MembershipEvent{Action: "set", MSPID: a.Member.MSPID, Sequence: seq, Hash: hash}); err != nil {
 		return "", wire(err)
 	}
 	return marshalResult(api.MembershipStatus{Channel: t.channel.Name, Sequence: seq, Hash: hash, FromLedger: true, SetBy: rec.SetBy, TxID: rec.TxID,
-		Membership: next, Governance: next.GovernanceOf(mustChannel(next, t.channel.Name)), Approvals: []api.MembershipApproval{}})
+		Membership: next, Governance: nextRule, Approvals: []api.MembershipApproval{}})
 }
 
 // GetMembership returns the membership in force on the channel, its governance rule and the
@@ -255,6 +270,27 @@ func (t *tx) approvals(seq uint64, g domain.Governance) ([]api.MembershipApprova
 		}
 	}
 	return out, nil
+}
+
+// peerPolicy is a governance rule as a Fabric signature policy over the governing organisations'
+// peers: OutOf(outOf, 'Org1.peer', …), serialised as a key's validation parameter.
+func peerPolicy(g domain.Governance) ([]byte, error) {
+	env := &common.SignaturePolicyEnvelope{}
+	var rules []*common.SignaturePolicy
+	for i, org := range g.Orgs {
+		role, err := proto.Marshal(&mspproto.MSPRole{MspIdentifier: org, Role: mspproto.MSPRole_PEER})
+		if err != nil {
+			return nil, domain.Errorf(domain.KindInternal, "encoding failed")
+		}
+		env.Identities = append(env.Identities, &mspproto.MSPPrincipal{PrincipalClassification: mspproto.MSPPrincipal_ROLE, Principal: role})
+		rules = append(rules, &common.SignaturePolicy{Type: &common.SignaturePolicy_SignedBy{SignedBy: int32(i)}})
+	}
+	env.Rule = &common.SignaturePolicy{Type: &common.SignaturePolicy_NOutOf_{NOutOf: &common.SignaturePolicy_NOutOf{N: int32(g.OutOf), Rules: rules}}}
+	b, err := proto.Marshal(env)
+	if err != nil {
+		return nil, domain.Errorf(domain.KindInternal, "encoding failed")
+	}
+	return b, nil
 }
 
 // mustChannel is a channel of a validated document that CheckSuccessor found.

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
@@ -94,6 +97,9 @@ func TestMembershipGrowsByGovernance(t *testing.T) {
 		t.Fatalf("starting membership %+v", st)
 	}
 	n.refuse(domain.KindForbidden, "national", "ia2", api.FnRegisterCase, newID(), newID(), n.today())
+	if ep := n.ledger["national"].ValidationParameter(membershipKey()); ep != nil {
+		t.Fatal("a key-level policy before any change")
+	}
 
 	_, doc := grown(t, n)
 	h := hashOfDoc(doc)
@@ -112,6 +118,25 @@ func TestMembershipGrowsByGovernance(t *testing.T) {
 	set := decode[api.MembershipStatus](t, n.must("national", "bp-admin", api.FnSetMembership, doc))
 	if set.Sequence != 1 || set.Hash != h || set.SetBy != "BorderPoliceMSP" {
 		t.Fatalf("set %+v", set)
+	}
+
+	// The next change of the membership key needs 3 of the 4 governing organisations' peers too
+	// (key-level endorsement policy); before the change the key had none (the chaincode's policy).
+	var env common.SignaturePolicyEnvelope
+	if err := proto.Unmarshal(n.ledger["national"].ValidationParameter(membershipKey()), &env); err != nil {
+		t.Fatal(err)
+	}
+	var principals []string
+	for _, id := range env.Identities {
+		var role mspproto.MSPRole
+		if err := proto.Unmarshal(id.Principal, &role); err != nil || id.PrincipalClassification != mspproto.MSPPrincipal_ROLE || role.Role != mspproto.MSPRole_PEER {
+			t.Fatalf("principal %v", id)
+		}
+		principals = append(principals, role.MspIdentifier)
+	}
+	if nout := env.Rule.GetNOutOf(); nout.GetN() != 3 || len(nout.GetRules()) != 4 ||
+		!slices.Equal(principals, []string{"AsylumOfficeMSP", "BorderPoliceMSP", "ImmigrationAuthorityMSP", "ImmigrationAuthority2MSP"}) {
+		t.Fatalf("key-level policy %v over %v", env.Rule, principals)
 	}
 
 	// The joiner writes and reads now, with the kind the document gives it.
