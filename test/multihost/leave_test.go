@@ -96,6 +96,15 @@ func testLeave(ctx context.Context, t *testing.T, m *mh, grown string) {
 	for _, org := range []string{"asylum-office", "immigration-authority", "immigration-authority-2"} {
 		step("2a "+org+" approves the membership without it", org, "membership", "approve", "--org", org, "--root", root(org), "--topology", shrunk, "--channel", "national")
 	}
+	// A coalition that meets the chaincode's endorsement policy (2 agencies) but not the rule the
+	// join set on the membership key (3 of 4 governing peers): the chaincode it runs accepts the
+	// change (the approvals are there), the peers invalidate it at commit.
+	coal, err := m.lab.exec(ctx, "asylum-office", m.work, nil, m.nsclient, "set-membership", "--root", root("asylum-office"), "--org", "asylum-office",
+		"--channel", "national", "--topology", shrunk, "--endorsers", "AsylumOfficeMSP,ImmigrationAuthorityMSP")
+	t.Logf("the membership endorsed by two agencies' peers only: %s", lastLines(coal, 1))
+	if err != nil || !strings.Contains(coal, "committed ENDORSEMENT_POLICY_FAILURE") {
+		t.Errorf("a membership change endorsed by 2 of the 4 governing peers was not invalidated (%v): %s", err, coal)
+	}
 	step("2b immigration authority sets it", "immigration-authority", "membership", "set", "--org", "immigration-authority", "--root", root("immigration-authority"), "--topology", shrunk, "--channel", "national")
 	// Governance is 3 of 4 admins now; the new agency is one of them.
 	step("3 member computes the removal", "asylum-office", "channel", "propose", "--org", "asylum-office", "--root", root("asylum-office"), "--topology", shrunk, "--channel", "national", "--out", upd)

@@ -5,6 +5,9 @@
 //	nsclient submit --root R --org X --channel C --for 20s --workers 2 --out acked.txt
 //	nsclient check  --root R --org X --channel C --txids acked.txt [--wait 90s]
 //	nsclient height --root R --org X --channel C
+//	nsclient set-membership --root R --org X --channel C --topology D --endorsers A,B
+//	                                   gov:SetMembership of D's membership as X's admin, endorsed by
+//	                                   exactly A and B (as a coalition would), and its commit status
 package main
 
 import (
@@ -55,6 +58,7 @@ func run(args []string) error {
 	endorsers := fs.String("endorsers", "", "submit: endorse by exactly these MSP ids (comma-separated); default: the gateway's choice")
 	txids := fs.String("txids", "", "check: file of transaction ids")
 	wait := fs.Duration("wait", 90*time.Second, "check: how long the peer may take to hold them all")
+	topology := fs.String("topology", "", "set-membership: the description whose membership document is sent")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +97,8 @@ func run(args []string) error {
 		return submit(ctx, gw, c, *channel, *dur, *workers, *out, only)
 	case "check":
 		return check(ctx, gw, c, *channel, *txids, *wait)
+	case "set-membership":
+		return setMembership(ctx, gw, c, *channel, *topology, strings.Split(*endorsers, ","))
 	case "height":
 		h, err := height(ctx, gw, c, *channel)
 		if err != nil {
@@ -231,6 +237,39 @@ func check(ctx context.Context, gw *client.Gateway, c api.Connection, channel, f
 		return fmt.Errorf("%d of %d acknowledged transactions missing on %s's peer (height %d), e.g. %s", len(missing), len(ids), c.Org, h, missing[0])
 	}
 	fmt.Printf("all %d acknowledged transactions VALID on %s's peer, height %d\n", len(ids), c.Org, h)
+	return nil
+}
+
+// setMembership sends gov:SetMembership with the membership document of the description at
+// topology, endorsed by exactly the given organisations, and prints how it committed ("committed
+// VALID" or "committed <code>"); an endorsement refusal is an error.
+func setMembership(ctx context.Context, gw *client.Gateway, c api.Connection, channel, topology string, endorsers []string) error {
+	d, err := network.Load(topology)
+	if err != nil {
+		return err
+	}
+	doc, err := api.MembershipDocument(d.Membership())
+	if err != nil {
+		return err
+	}
+	p, err := gw.GetNetwork(channel).GetContract(c.Chaincode).NewProposal(api.FnSetMembership,
+		client.WithArguments(string(doc)), client.WithEndorsingOrganizations(endorsers...))
+	if err != nil {
+		return err
+	}
+	tx, err := p.EndorseWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("endorse: %s", firstLine(err))
+	}
+	sub, err := tx.SubmitWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	st, err := sub.StatusWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("commit status: %w", err)
+	}
+	fmt.Printf("committed %s (endorsed by %s)\n", st.Code, strings.Join(endorsers, ","))
 	return nil
 }
 
