@@ -610,6 +610,21 @@ func (f *advFixture) setUp(t *testing.T) {
 		}
 		return nil
 	})
+	// The partner state's gateway acknowledges receipt by itself (issue 13); wait for it, or the
+	// acknowledgement lands in the middle of a later test and reads as a change a dishonest call made.
+	bare, reader := auditorReader(t)
+	eventually(t, 60*time.Second, "the partner state's automatic acknowledgement", func(ctx context.Context) error {
+		tl, err := bare.Timeline(ctx, reader, "dublin", f.dub)
+		if err != nil {
+			return err
+		}
+		for _, e := range tl {
+			if e.Code == string(domain.EvReceiptAcknowledged) {
+				return nil
+			}
+		}
+		return fmt.Errorf("timeline %+v", tl)
+	})
 	// The immigration authority's own case, so every agency has a mapping to lose.
 	ia := gatewayOf(t, "immigration-authority")
 	iaRef := gwRef("ADV-IA")
