@@ -371,7 +371,9 @@ func Audit(w io.Writer, rep api.AuditReport) {
 	}
 	fmt.Fprintf(w, "ledger %s\n", verdict)
 	tw := table(w)
-	fmt.Fprintln(tw, "  CHANNEL\tBLOCKS\tTXS\tSIGNATURES\tVALIDATION CODES\tLAST BLOCK HASH\tRESULT")
+	// PRIVATE RECORDS: hashes the auditor's own peer holds as the chain committed them / records
+	// purged by an erasure and gone from the peer (docs/visibility.md).
+	fmt.Fprintln(tw, "  CHANNEL\tBLOCKS\tTXS\tSIGNATURES\tPRIVATE RECORDS\tVALIDATION CODES\tLAST BLOCK HASH\tRESULT")
 	for _, c := range rep.Channels {
 		res := "intact"
 		switch {
@@ -387,8 +389,8 @@ func Audit(w io.Writer, rep api.AuditReport) {
 			codes = append(codes, fmt.Sprintf("%s=%d", k, n))
 		}
 		slices.Sort(codes)
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%s\t%s\t%s\n", c.Channel, c.Blocks, c.Transactions, c.SignaturesVerified,
-			strings.Join(codes, " "), Short(c.LastBlockHash), res)
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d verified, %d purged\t%s\t%s\t%s\n", c.Channel, c.Blocks, c.Transactions, c.SignaturesVerified,
+			c.PrivateRecords, c.PrivateRecordsPurged, strings.Join(codes, " "), Short(c.LastBlockHash), res)
 	}
 	_ = tw.Flush()
 	for _, c := range rep.Channels {

@@ -72,11 +72,11 @@ func TestBoardMarksCasesAndPassedDeadlines(t *testing.T) {
 func TestAuditNamesTheFirstInconsistency(t *testing.T) {
 	var b bytes.Buffer
 	Audit(&b, api.AuditReport{Intact: false, Channels: []api.ChainReport{
-		{Channel: "national", Blocks: 9, Intact: true, ValidationCodes: map[string]int{"VALID": 8, "MVCC_READ_CONFLICT": 1}},
+		{Channel: "national", Blocks: 9, Intact: true, ValidationCodes: map[string]int{"VALID": 8, "MVCC_READ_CONFLICT": 1}, PrivateRecords: 3, PrivateRecordsPurged: 2},
 		{Channel: "dublin", Blocks: 4, FirstInconsistency: &api.Inconsistency{Block: 3, Tx: 1, Problem: "data hash does not match"}},
 	}})
 	out := b.String()
-	for _, want := range []string{"ledger NOT INTACT", "MVCC_READ_CONFLICT=1 VALID=8", "block 3 tx 1: data hash does not match"} {
+	for _, want := range []string{"ledger NOT INTACT", "MVCC_READ_CONFLICT=1 VALID=8", "3 verified, 2 purged", "block 3 tx 1: data hash does not match"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
