@@ -87,11 +87,7 @@ func membershipStatus(ctx context.Context, contract *client.Contract) (api.Membe
 // sequence after the one in force on the channel.
 func (n *Network) ApproveMembership(ctx context.Context, org, channel string) (MembershipStep, error) {
 	start := time.Now()
-	_, hash, err := n.MembershipDocument(channel)
-	if err != nil {
-		return MembershipStep{}, err
-	}
-	contract, closeFn, err := n.adminContract(org, channel)
+	_, hash, contract, closeFn, err := n.membershipAdmin(org, channel)
 	if err != nil {
 		return MembershipStep{}, err
 	}
@@ -120,11 +116,7 @@ func (n *Network) ApproveMembership(ctx context.Context, org, channel string) (M
 // accepts it once the governing organisations' approvals of its hash meet the channel's rule.
 func (n *Network) SetMembership(ctx context.Context, org, channel string) (MembershipStep, error) {
 	start := time.Now()
-	doc, hash, err := n.MembershipDocument(channel)
-	if err != nil {
-		return MembershipStep{}, err
-	}
-	contract, closeFn, err := n.adminContract(org, channel)
+	doc, hash, contract, closeFn, err := n.membershipAdmin(org, channel)
 	if err != nil {
 		return MembershipStep{}, err
 	}
@@ -145,6 +137,18 @@ func (n *Network) SetMembership(ctx context.Context, org, channel string) (Membe
 		return MembershipStep{Hash: hash}, fmt.Errorf("%s: %w", api.FnSetMembership, err)
 	}
 	return MembershipStep{Sequence: st.Sequence, Hash: hash, Took: time.Since(start)}, nil
+}
+
+// membershipAdmin is what a governance step needs: the document the description generates for
+// channel, its hash, and the chaincode as org's admin (closeFn releases the connection).
+func (n *Network) membershipAdmin(org, channel string) (doc []byte, hash string, contract *client.Contract, closeFn func(), err error) {
+	if doc, hash, err = n.MembershipDocument(channel); err != nil {
+		return nil, "", nil, nil, err
+	}
+	if contract, closeFn, err = n.adminContract(org, channel); err != nil {
+		return nil, "", nil, nil, err
+	}
+	return doc, hash, contract, closeFn, nil
 }
 
 // kindOf is the chaincode's error kind in a fabric-gateway error ("" if none).
