@@ -352,7 +352,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 		// mark it invalid but the bytes stay. Naming each one with its signer keeps that
 		// accountable (docs/security.md, accepted risks).
 		n := api.TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC(), Problem: code}
-		if fn, _ := txFunctionAndWrites(pl.Data); st.functions[fn] {
+		if fn, _ := endorserTx(pl.Data); st.functions[fn] {
 			n.Function = fn
 		}
 		cr.InvalidTotal++
@@ -363,8 +363,9 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 	}
 	if common.HeaderType(chdr.Type) == common.HeaderType_ENDORSER_TRANSACTION {
 		n := api.TxNote{Block: block, Tx: i, TxID: chdr.TxId, Creator: id.Mspid, Timestamp: chdr.GetTimestamp().AsTime().UTC()}
-		st.note(cr, n, pl.Data)
-		st.pvt.collect(pl.Data, block, i)
+		fn, rws := endorserTx(pl.Data)
+		st.note(cr, n, fn, hasWrites(rws))
+		st.pvt.collect(rws, block, i)
 		problem := ""
 		for _, m := range []proto.Message{&env, &pl, &chdr, &shdr, &id} {
 			if protostrict.HasUnknownFields(m) {
@@ -375,7 +376,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 			problem = st.transactionProblem(pl.Data)
 		}
 		if problem != "" {
-			if fn, _ := txFunctionAndWrites(pl.Data); st.functions[fn] {
+			if st.functions[fn] {
 				n.Function = fn
 			}
 			n.Problem = problem
@@ -389,8 +390,7 @@ func (st *chainState) verifyEnvelope(raw []byte, block uint64, i int, code strin
 }
 
 // note classifies one valid endorser transaction.
-func (st *chainState) note(cr *api.ChainReport, n api.TxNote, data []byte) {
-	fn, writes := txFunctionAndWrites(data)
+func (st *chainState) note(cr *api.ChainReport, n api.TxNote, fn string, writes bool) {
 	if st.functions[fn] {
 		n.Function = fn
 	}
@@ -468,17 +468,17 @@ func (st *chainState) transactionProblem(data []byte) string {
 	return ""
 }
 
-// txFunctionAndWrites reads an endorser transaction's function name (the
-// first chaincode argument) and whether its write set holds any write. An
-// undecodable transaction reads as no function and no writes.
-func txFunctionAndWrites(data []byte) (string, bool) {
+// endorserTx reads an endorser transaction's function name (the first chaincode argument) and
+// its read-write set, decoded once for every check of the transaction. An undecodable
+// transaction reads as no function and no read-write set.
+func endorserTx(data []byte) (string, *rwset.TxReadWriteSet) {
 	var tx peer.Transaction
 	if err := proto.Unmarshal(data, &tx); err != nil || len(tx.Actions) == 0 {
-		return "", false
+		return "", nil
 	}
 	var ap peer.ChaincodeActionPayload
 	if err := proto.Unmarshal(tx.Actions[0].Payload, &ap); err != nil || ap.Action == nil {
-		return "", false
+		return "", nil
 	}
 	fn := ""
 	var cpp peer.ChaincodeProposalPayload
@@ -493,21 +493,26 @@ func txFunctionAndWrites(data []byte) (string, bool) {
 	var rws rwset.TxReadWriteSet
 	if proto.Unmarshal(ap.Action.ProposalResponsePayload, &prp) != nil || proto.Unmarshal(prp.Extension, &act) != nil ||
 		proto.Unmarshal(act.Results, &rws) != nil {
-		return fn, false
+		return fn, nil
 	}
-	for _, ns := range rws.NsRwset {
+	return fn, &rws
+}
+
+// hasWrites tells whether a read-write set holds any write, public or private (nil: none).
+func hasWrites(rws *rwset.TxReadWriteSet) bool {
+	for _, ns := range rws.GetNsRwset() {
 		var kv kvrwset.KVRWSet
 		if proto.Unmarshal(ns.Rwset, &kv) == nil && (len(kv.Writes) > 0 || len(kv.MetadataWrites) > 0) {
-			return fn, true
+			return true
 		}
 		for _, coll := range ns.CollectionHashedRwset {
 			var h kvrwset.HashedRWSet
 			if proto.Unmarshal(coll.HashedRwset, &h) == nil && (len(h.HashedWrites) > 0 || len(h.MetadataWrites) > 0) {
-				return fn, true
+				return true
 			}
 		}
 	}
-	return fn, false
+	return false
 }
 
 // loadConfig reads the MSP root certificates of every organisation from a

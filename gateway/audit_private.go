@@ -11,7 +11,6 @@ import (
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
-	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/api"
@@ -56,16 +55,9 @@ func newPrivateLedger() *privateLedger {
 }
 
 // collect notes the withheld public events and the hashed private writes of one VALID
-// transaction (its payload data).
-func (pl *privateLedger) collect(data []byte, block uint64, txNum int) {
-	var tx peer.Transaction
-	var ap peer.ChaincodeActionPayload
-	var prp peer.ProposalResponsePayload
-	var act peer.ChaincodeAction
-	var rws rwset.TxReadWriteSet
-	if proto.Unmarshal(data, &tx) != nil || len(tx.Actions) == 0 || proto.Unmarshal(tx.Actions[0].Payload, &ap) != nil || ap.Action == nil ||
-		proto.Unmarshal(ap.Action.ProposalResponsePayload, &prp) != nil || proto.Unmarshal(prp.Extension, &act) != nil ||
-		proto.Unmarshal(act.Results, &rws) != nil {
+// transaction (its read-write set, endorserTx; nil: nothing).
+func (pl *privateLedger) collect(rws *rwset.TxReadWriteSet, block uint64, txNum int) {
+	if rws == nil {
 		return
 	}
 	for _, ns := range rws.NsRwset {

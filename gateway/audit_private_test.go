@@ -142,7 +142,8 @@ func TestVerifyPrivateIgnoresLifecycle(t *testing.T) {
 	prp := m(&peer.ProposalResponsePayload{Extension: m(&peer.ChaincodeAction{Results: results})})
 	tx := m(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: m(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}})}}})
 	pl := newPrivateLedger()
-	pl.collect(tx, 1, 0)
+	_, rws := endorserTx(tx)
+	pl.collect(rws, 1, 0)
 	if len(pl.writes) != 0 {
 		t.Fatalf("lifecycle writes taken as records: %v", pl.writes)
 	}
@@ -151,7 +152,8 @@ func TestVerifyPrivateIgnoresLifecycle(t *testing.T) {
 		CollectionHashedRwset: []*rwset.CollectionHashedReadWriteSet{{CollectionName: "national-decision", HashedRwset: hashed}}}}})
 	prp = m(&peer.ProposalResponsePayload{Extension: m(&peer.ChaincodeAction{Results: results})})
 	tx = m(&peer.Transaction{Actions: []*peer.TransactionAction{{Payload: m(&peer.ChaincodeActionPayload{Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp}})}}})
-	pl.collect(tx, 2, 0)
+	_, rws = endorserTx(tx)
+	pl.collect(rws, 2, 0)
 	if len(pl.writes) != 1 {
 		t.Fatalf("records %v", pl.writes)
 	}
