@@ -444,14 +444,7 @@ func (n *Network) waitCaughtUp(ctx context.Context, org string, within time.Dura
 			if h <= want {
 				return fmt.Errorf("height %d on %s, the ordering service has block %d", h, ch.Name, want)
 			}
-			known, err := n.MetricValue(ctx, PeerNode(org), `gossip_membership_total_peers_known{channel="`+ch.Name+`"}`)
-			if err != nil {
-				return err
-			}
-			if int(known) < len(ch.Members)-1 {
-				return fmt.Errorf("knows %d of %d other peers on %s", int(known), len(ch.Members)-1, ch.Name)
-			}
-			return nil
+			return n.knowsOtherPeers(ctx, org, ch)
 		})
 		if err != nil {
 			return fmt.Errorf("compact: %s's peer not caught up: %w", org, err)

@@ -438,21 +438,25 @@ func (n *Network) waitGossip(ctx context.Context) error {
 	defer cancel()
 	for _, ch := range n.desc.Channels {
 		for _, org := range n.localMembers(ch) {
-			want := len(ch.Members) - 1
 			err := n.sup.WaitReady(wctx, PeerNode(org), func(ctx context.Context) error {
-				known, err := n.MetricValue(ctx, PeerNode(org), `gossip_membership_total_peers_known{channel="`+ch.Name+`"}`)
-				if err != nil {
-					return err
-				}
-				if int(known) < want {
-					return fmt.Errorf("knows %d of %d other peers on %s", int(known), want, ch.Name)
-				}
-				return nil
+				return n.knowsOtherPeers(ctx, org, ch)
 			})
 			if err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// knowsOtherPeers is nil once org's peer has discovered every other member peer of ch through gossip.
+func (n *Network) knowsOtherPeers(ctx context.Context, org string, ch Channel) error {
+	known, err := n.MetricValue(ctx, PeerNode(org), `gossip_membership_total_peers_known{channel="`+ch.Name+`"}`)
+	if err != nil {
+		return err
+	}
+	if want := len(ch.Members) - 1; int(known) < want {
+		return fmt.Errorf("knows %d of %d other peers on %s", int(known), want, ch.Name)
 	}
 	return nil
 }
