@@ -47,13 +47,7 @@ func StartFresh(ctx context.Context, o FreshOptions) (*Fresh, error) {
 		return nil, err
 	}
 	var desc network.Description
-	// Only a regular file is a description path: a folder named like a topology is not.
-	if fi, err := os.Stat(o.Topology); err == nil && fi.Mode().IsRegular() {
-		desc, err = network.Load(o.Topology)
-		if err != nil {
-			return nil, err
-		}
-	} else if desc, err = network.LoadBuiltin(o.Topology); err != nil {
+	if desc, err = network.LoadTopology(o.Topology); err != nil {
 		return nil, err
 	}
 	if o.BasePort == 0 {

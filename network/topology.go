@@ -186,6 +186,16 @@ func LoadBuiltin(name string) (Description, error) {
 	return Parse(b)
 }
 
+// LoadTopology loads a description given as a file path or, when no regular file has that name, as
+// the name of a built-in one (a folder called like a topology, e.g. the demo package, is not a
+// description).
+func LoadTopology(pathOrName string) (Description, error) {
+	if fi, err := os.Stat(pathOrName); err == nil && fi.Mode().IsRegular() {
+		return Load(pathOrName)
+	}
+	return LoadBuiltin(pathOrName)
+}
+
 // Load reads a description from a YAML file.
 func Load(path string) (Description, error) {
 	b, err := os.ReadFile(path)

@@ -2,6 +2,8 @@ package network
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -163,5 +165,35 @@ func TestMetricValue(t *testing.T) {
 	}
 	if _, err := metricValue(m, `gossip_membership_total_peers_known{channel="dublin"}`); err == nil {
 		t.Fatal("missing series found")
+	}
+}
+
+func TestLoadTopologyByPathOrName(t *testing.T) {
+	builtin, err := LoadBuiltin("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b, err := topologies.ReadFile("topologies/demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "mine.yaml")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A folder called like a built-in topology is not a description.
+	if err := os.Mkdir(filepath.Join(dir, "demo"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, arg := range []string{file, "demo"} {
+		d, err := LoadTopology(arg)
+		if err != nil || len(d.Orgs) != len(builtin.Orgs) {
+			t.Fatalf("LoadTopology(%q): %d orgs, %v", arg, len(d.Orgs), err)
+		}
+	}
+	if _, err := LoadTopology("no-such-topology"); !errors.Is(err, ErrInvalidDescription) {
+		t.Fatalf("unknown name: %v", err)
 	}
 }

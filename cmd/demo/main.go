@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	desc, err := loadDescription(*topology)
+	desc, err := network.LoadTopology(*topology)
 	if err != nil {
 		return err
 	}
@@ -82,12 +82,4 @@ func run(ctx context.Context, args []string) error {
 	}
 	scenario.PrintNext(os.Stdout, rep, n.Root(), rootFlag)
 	return printConsole(os.Stdout, n)
-}
-
-func loadDescription(s string) (network.Description, error) {
-	// Only a regular file is a description: "demo" is also a folder name.
-	if st, err := os.Stat(s); err == nil && st.Mode().IsRegular() {
-		return network.Load(s)
-	}
-	return network.LoadBuiltin(s)
 }

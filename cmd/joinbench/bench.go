@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	desc, err := loadDescription(o.topology)
+	desc, err := network.LoadTopology(o.topology)
 	if err != nil {
 		return err
 	}
@@ -113,13 +113,6 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	b.summary()
 	return nil
-}
-
-func loadDescription(topology string) (network.Description, error) {
-	if fi, err := os.Stat(topology); err == nil && fi.Mode().IsRegular() {
-		return network.Load(topology)
-	}
-	return network.LoadBuiltin(topology)
 }
 
 type bench struct {

@@ -102,7 +102,7 @@ func run(args []string) error {
 		// A bundle carries the description it was generated from.
 		*topology = filepath.Join(*root, "network.yaml")
 	}
-	desc, err := loadDescription(*topology)
+	desc, err := network.LoadTopology(*topology)
 	if err != nil {
 		return err
 	}
@@ -287,15 +287,6 @@ func bundle(ctx context.Context, n *network.Network, out string) error {
 	}
 	fmt.Fprintf(os.Stderr, "bundles written in %s; ship each to its organisation's host over a channel only it can read\n", time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// loadDescription takes a file path, or else the name of a built-in topology (a folder of that
-// name, e.g. a package called demo, is not a description).
-func loadDescription(s string) (network.Description, error) {
-	if fi, err := os.Stat(s); err == nil && fi.Mode().IsRegular() {
-		return network.Load(s)
-	}
-	return network.LoadBuiltin(s)
 }
 
 func printStatus(n *network.Network) error {
