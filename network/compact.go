@@ -89,7 +89,7 @@ func LevelDBStores(root string) ([]string, error) {
 // consistent store.
 func CompactLevelDB(dir string) (StoreCompaction, error) {
 	start := time.Now()
-	rep := StoreCompaction{Dir: dir, BytesBefore: dirBytes(dir)}
+	rep := StoreCompaction{Dir: dir, BytesBefore: DirBytes(dir)}
 	// Fabric opens its stores with goleveldb's defaults (common/ledger/util/leveldbhelper).
 	o := &opt.Options{ErrorIfMissing: true}
 	compact := func(rewrite [][]byte) error {
@@ -150,7 +150,7 @@ func CompactLevelDB(dir string) (StoreCompaction, error) {
 			return rep, err
 		}
 	}
-	rep.BytesAfter, rep.Took = dirBytes(dir), time.Since(start)
+	rep.BytesAfter, rep.Took = DirBytes(dir), time.Since(start)
 	return rep, nil
 }
 
@@ -364,7 +364,8 @@ func FilesHolding(root string, needle []byte) ([]string, error) {
 	return found, nil
 }
 
-func dirBytes(dir string) int64 {
+// DirBytes is the bytes of the regular files under dir (what cannot be read counts 0).
+func DirBytes(dir string) int64 {
 	var n int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -181,7 +179,7 @@ func (b *bench) buildLedger(ctx context.Context) error {
 	}
 	if dir, ok := b.ledgerDir(b.o.from); ok {
 		fmt.Fprintf(b.out, "  %s's peer ledger folder: %.1f MiB (block files %.1f MiB)\n", b.o.from,
-			mib(dirSize(dir)), mib(dirSize(filepath.Join(dir, "ledgersData", "chains"))))
+			mib(network.DirBytes(dir)), mib(network.DirBytes(filepath.Join(dir, "ledgersData", "chains"))))
 	}
 	return nil
 }
@@ -229,7 +227,7 @@ func (b *bench) join(ctx context.Context, round int, mode string) error {
 				}
 			}
 		}
-		r.snapshot, r.snapshotBytes = time.Since(t), dirSize(snapDir)
+		r.snapshot, r.snapshotBytes = time.Since(t), network.DirBytes(snapDir)
 	}
 	dir, ok := b.ledgerDir(b.o.org)
 	if !ok {
@@ -355,23 +353,3 @@ func panicLines(log string) string {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-// dirSize is the bytes of the regular files under dir (0 if it cannot be read).
-func dirSize(dir string) int64 {
-	var sum int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				sum += fi.Size()
-			}
-		}
-		return nil
-	})
-	return sum
-}
