@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,15 @@ func (c *Console) parseTemplates() error {
 			return p
 		},
 		"join": strings.Join,
+		// years lists years as people write them ("2026, 2027"), not as Go
+		// prints a slice.
+		"years": func(ys []int) string {
+			parts := make([]string, len(ys))
+			for i, y := range ys {
+				parts[i] = strconv.Itoa(y)
+			}
+			return strings.Join(parts, ", ")
+		},
 		// codes is the vocabulary's codes in the page's language, as JSON
 		// for the live feed's script (an attribute value, escaped by the
 		// template).
