@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,7 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 type rig struct {
 	t     *testing.T
 	clock *fakeClock
-	gw    *fakeGateway
+	gw    *realGateway
 	con   *Console
 	srv   *httptest.Server
 	logs  *lockedBuffer
@@ -81,8 +82,8 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := newFakeGateway()
 	logs := &lockedBuffer{}
+	gw := newRealGateway(t, clock.Now, logs)
 	con, err := New(Config{API: gw, Tokens: gw, Users: users, Org: "asylum-office", MSPID: "AsylumOfficeMSP", MemberState: "DE",
 		Kind: domain.AgencyAsylumOffice, Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
@@ -377,18 +378,12 @@ func TestFormsNeedTheSessionsCSRFToken(t *testing.T) {
 	if !strings.Contains(r.logs.String(), `"action":"record","user":"alice","role":"caseworker","outcome":"OK"`) {
 		t.Errorf("no audit line naming the user:\n%s", r.logs)
 	}
-	if !slicesContainsPrefix(r.gw.callList(), "user:alice/caseworker POST /v1/cases/events") {
-		t.Errorf("the API was not called as the user: %v", r.gw.callList())
+	// The gateway's request log names the user and the role of the call.
+	if !slices.Contains(r.gw.callList(), "POST /v1/cases/events") ||
+		!strings.Contains(r.logs.String(), `"route":"POST /v1/cases/events","status":200,`) ||
+		!regexp.MustCompile(`"route":"POST /v1/cases/events","status":200,[^\n]*"token":"user:alice","role":"caseworker"`).MatchString(r.logs.String()) {
+		t.Errorf("the API was not called as the user: %v\n%s", r.gw.callList(), r.logs)
 	}
-}
-
-func slicesContainsPrefix(xs []string, p string) bool {
-	for _, x := range xs {
-		if strings.HasPrefix(x, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func with(v url.Values, k, val string) url.Values {
@@ -419,7 +414,7 @@ func TestWorklistCaseAndRefusalInPlainWords(t *testing.T) {
 	res := r.do(c, "POST", "/console/case/record", url.Values{"csrf": {tok}, "channel": {"national"}, "p": {r.gw.pseudonym()},
 		"step": {"IDENTITY_CHECKED"}, "occurredOn": {"2026-12-04"}, "idem": {"k2"}})
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "A value is invalid or missing.") ||
-		!strings.Contains(res.body, "eurodacHit: required") || !strings.Contains(res.body, "INVALID_ARGUMENT") {
+		!strings.Contains(res.body, "eurodacHit: field required for IDENTITY_CHECKED") || !strings.Contains(res.body, "INVALID_ARGUMENT") {
 		t.Fatalf("refusal: %d\n%s", res.status, res.body)
 	}
 	// A step out of order (crafted form): the API's refusal, in plain words.

@@ -3,6 +3,7 @@ package console
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/caseledger/caseledger/domain"
 )
@@ -10,7 +11,11 @@ import (
 // The next steps offered come from the workflow table: agency kind, role,
 // party (holder, requesting or requested state) and status.
 func TestNextStepsFollowTheWorkflowTable(t *testing.T) {
-	nat, dub := vocabulary(domain.ProcedureNational), vocabulary(domain.ProcedureDublin)
+	gw := newRealGateway(t, time.Now, &lockedBuffer{})
+	nat, dub := gw.vocabulary("national"), gw.vocabulary("dublin")
+	if nat.Procedure != domain.ProcedureNational || dub.Procedure != domain.ProcedureDublin {
+		t.Fatalf("vocabularies of %s and %s", nat.Procedure, dub.Procedure)
+	}
 	dublinCase := func(status domain.Status, holders ...string) domain.CaseState {
 		return domain.CaseState{Procedure: domain.ProcedureDublin, Status: status, Holders: holders,
 			Dublin: &domain.DublinFacts{RequestingMemberState: "DE", RequestedMemberState: "AT"}}
