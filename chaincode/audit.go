@@ -38,6 +38,7 @@ func (ac *AuditContract) ListLateEvents(ctx contractapi.TransactionContextInterf
 		attrs = []string{mspID}
 	}
 	page := api.Page[domain.Event]{Items: []domain.Event{}}
+	cases := map[string]*domain.CaseState{}
 	page.Bookmark, err = t.pageComposite(objLate, attrs, bookmark, pageSize, func(key string, _ []byte) error {
 		parts, err := splitKey(t.ctx.GetStub(), key)
 		if err != nil || len(parts) != 3 {
@@ -50,6 +51,20 @@ func (ac *AuditContract) ListLateEvents(ctx contractapi.TransactionContextInterf
 		}
 		if !found {
 			return domain.Errorf(domain.KindInternal, "index names a missing event")
+		}
+		// A late-recorded consequence that a step dated in time superseded is
+		// marked as in GetTimeline, so the auditor's view says it too.
+		s, seen := cases[parts[1]]
+		if !seen {
+			if s, err = t.loadCase(parts[1]); err != nil {
+				return err
+			}
+			cases[parts[1]] = s
+		}
+		if s != nil {
+			if sup, ok := s.Dublin.SupersededBy(ev.Seq); ok && domain.IsWorkflowEvent(ev.Code) {
+				ev.SupersededBy = &sup
+			}
 		}
 		page.Items = append(page.Items, ev)
 		return nil

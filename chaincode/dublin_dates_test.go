@@ -69,6 +69,21 @@ func TestOnTimeReplyRecordedLateSupersedes(t *testing.T) {
 	if marked != 1 || supersedes != 1 {
 		t.Fatalf("timeline marks %d superseded, %d superseding: %+v", marked, supersedes, tl.Items)
 	}
+	// The auditor's list of late-recorded events marks the consequence the
+	// same way (both it and the rejection were recorded after their day).
+	late := decode[api.Page[domain.Event]](t, n.must("dublin", "aud", "audit:ListLateEvents", "", "", ""))
+	var lateMarked []uint64
+	for _, e := range late.Items {
+		if e.Pseudonym == p && e.SupersededBy != nil {
+			lateMarked = append(lateMarked, e.Seq)
+			if e.Code != domain.EvImplicitlyAccepted || e.SupersededBy.BySeq != w.Seq {
+				t.Fatalf("late list marks %+v", e)
+			}
+		}
+	}
+	if len(lateMarked) != 1 || lateMarked[0] != cons.Seq {
+		t.Fatalf("late list marks %v, want [%d]: %+v", lateMarked, cons.Seq, late.Items)
+	}
 	// The transfer deadline the implicit acceptance started is gone from
 	// the board; nothing of it can be resolved. What remains is the limit
 	// for a new request (AMMR 39(1), passed on 20 Nov).
