@@ -53,8 +53,8 @@ func Case(w io.Writer, v api.CaseView) {
 	fmt.Fprintf(tw, "  your references\t%s\n", Refs(v.LocalRefs))
 	fmt.Fprintf(tw, "  registered\t%s by %s; last act dated %s, updated %s\n", registered(c), c.RegisteredBy, c.LastOccurredOn, c.UpdatedOn)
 	fmt.Fprintf(tw, "  holders\t%s\n", strings.Join(c.Holders, ", "))
-	if n := c.National; n != nil {
-		fmt.Fprintf(tw, "  national\t%s\n", fields(n))
+	if f := fields(c.National); c.National != nil && f != "" { // none yet right after registration
+		fmt.Fprintf(tw, "  national\t%s\n", f)
 	}
 	if d := c.Dublin; d != nil {
 		fmt.Fprintf(tw, "  dublin\t%s → %s, %s %s, evidence %s\n", d.RequestingMemberState, orDash(d.RequestedMemberState),

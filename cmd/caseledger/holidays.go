@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
@@ -70,6 +72,11 @@ func setupHolidaysShow(fs *flag.FlagSet) runner {
 				return usagef("--member-state is required: %s has no member state of its own (e.g. --member-state DE)", who.Org)
 			}
 		}
+		if errors.Is(err, client.ErrNotFound) {
+			// No calendar for that year is an answer, not a failure: the
+			// ledger answers NOT_FOUND, the reader is told none is recorded.
+			cal, err = noCalendar(ctx, c, *ms, *year)
+		}
 		if err != nil {
 			return err
 		}
@@ -77,13 +84,38 @@ func setupHolidaysShow(fs *flag.FlagSet) runner {
 	}
 }
 
+// noCalendar is the empty calendar of the state and year a holidays query
+// asked about, with the gateway's defaults filled in (the agency's own
+// member state, this year there).
+func noCalendar(ctx context.Context, c *client.Client, ms string, year int) (api.HolidayCalendar, error) {
+	if ms == "" || year == 0 {
+		who, err := c.Whoami(ctx)
+		if err != nil {
+			return api.HolidayCalendar{}, err
+		}
+		if ms == "" {
+			ms = who.MemberState
+		}
+		if year == 0 {
+			year, _ = strconv.Atoi(Today(time.Now(), ms)[:4])
+		}
+	}
+	return api.HolidayCalendar{MemberState: ms, Year: year}, nil
+}
+
 func printHolidays(w io.Writer, cal api.HolidayCalendar) {
-	if cal.SetBy == "" && cal.Holidays.Len() == 0 {
+	if cal.Holidays.Len() == 0 {
 		fmt.Fprintf(w, "public holidays of %s in %d: none recorded (its Dublin periods skip weekends only until its Dublin unit records them)\n",
 			cal.MemberState, cal.Year)
 		return
 	}
-	fmt.Fprintf(w, "public holidays of %s in %d (recorded by %s): %d\n", cal.MemberState, cal.Year, orDash(cal.SetBy), cal.Holidays.Len())
+	// Only the state's own Dublin unit may record its calendar; the ledger
+	// names the recorder only in the answer to the write.
+	by := ""
+	if cal.SetBy != "" {
+		by = " (recorded by " + cal.SetBy + ")"
+	}
+	fmt.Fprintf(w, "public holidays of %s in %d%s: %d\n", cal.MemberState, cal.Year, by, cal.Holidays.Len())
 	for _, d := range cal.Holidays.Dates() {
 		fmt.Fprintf(w, "  %s  %s\n", d, d.Weekday())
 	}
