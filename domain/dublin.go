@@ -151,8 +151,17 @@ func applyDublin(next, prev *CaseState, in EventInput, occurred deadline.Date, a
 		if d.RequestLimit != nil {
 			// A new request is possible after a rejection, within the limit
 			// that ran for the first (a re-examination does not extend it,
-			// C-47/17): back on the board.
-			d.setDeadline(Deadline{Kind: DeadlineRequest, Deadline: *d.RequestLimit, ActingMemberState: d.RequestingMemberState})
+			// C-47/17): back on the board, computed again so it carries the
+			// years without a holiday calendar like every deadline shown.
+			limit, ok, err := d.requestLimit(d.procedure(), env)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				limit = Deadline{Deadline: *d.RequestLimit, ActingMemberState: d.RequestingMemberState}
+			}
+			limit.Kind = DeadlineRequest
+			d.setDeadline(limit)
 		}
 		if prev.Status == StReexaminationRequested {
 			return nil // final: the re-examination procedure ends

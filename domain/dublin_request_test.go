@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/caseledger/caseledger/domain/deadline"
@@ -373,6 +374,55 @@ func TestTransferExtensionLimits(t *testing.T) {
 			}
 			if dueOf(s, DeadlineTransfer) != c.extended {
 				t.Fatalf("extended transfer due %s, want %s", dueOf(s, DeadlineTransfer), c.extended)
+			}
+		})
+	}
+}
+
+// TestRequestLimitAfterRejectionMarksMissingCalendar: the limit for a new
+// request that is back on the board after a rejection is marked, like
+// every deadline, when its year has no holiday calendar of the requesting
+// state on the ledger (Dublin III 21(1): Eurodac hit 20 Nov 2026, two
+// months: Wed 20 Jan 2027).
+func TestRequestLimitAfterRejectionMarksMissingCalendar(t *testing.T) {
+	de2027, err := deadline.NewHolidays([]deadline.Date{date(t, "2027-01-01")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		cal     bool
+		missing []int
+	}{
+		{"no calendar for 2027", false, []int{2027}},
+		{"DE's 2027 calendar on the ledger", true, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, "2026-11-23")
+			if c.cal {
+				f.holidays["DE"] = map[int]deadline.Holidays{2027: de2027}
+			}
+			d3 := deadline.DefaultConfig()
+			d3.PendingProcedure = deadline.PendingDublinIII
+			de, at := f.dublinOfficer(ao), f.dublinOfficer(ps)
+			s, _, err := f.applyCfg(d3, nil, de, EvCaseRegistered, "2026-11-20", regFacts("2026-06-30", EvidenceEurodacHit, "2026-11-20"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _ := s.Dublin.deadline(DeadlineRequest)
+			if s, _, err = f.applyCfg(d3, s, de, EvTakeChargeRequested, "2026-11-23", hitFieldsOn("2026-11-23", "2026-06-30", "2026-11-20")); err != nil {
+				t.Fatal(err)
+			}
+			f.today = date(t, "2026-11-25")
+			if s, _, err = f.applyCfg(d3, s, at, EvRequestRejected, "2026-11-25", EventFields{ReceivedOn: "2026-11-25"}); err != nil {
+				t.Fatal(err)
+			}
+			after, ok := s.Dublin.deadline(DeadlineRequest)
+			if !ok || after.Due.String() != "2027-01-20" || after.Step != deadline.TakeChargeRequestHit || after.ActingMemberState != "DE" {
+				t.Fatalf("request limit after the rejection %+v", after)
+			}
+			if !slices.Equal(after.HolidaysMissing, c.missing) || !slices.Equal(before.HolidaysMissing, c.missing) {
+				t.Fatalf("holidays missing: before the request %v, after the rejection %v, want %v", before.HolidaysMissing, after.HolidaysMissing, c.missing)
 			}
 		})
 	}
