@@ -9,6 +9,7 @@ import (
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client/progress"
 	"github.com/caseledger/caseledger/client/render"
+	"github.com/caseledger/caseledger/domain"
 )
 
 // Audit: the auditor's verification of the ledger and its queries.
@@ -139,10 +140,27 @@ func setupAuditHistory(fs *flag.FlagSet) runner {
 			return err
 		}
 		return a.print(h, func(w io.Writer) {
+			// The newest version lists every supersession (issue 13 §1):
+			// mark the versions it superseded and the one that did.
+			var sups []domain.Supersession
+			for _, e := range h.Items {
+				if e.State != nil && e.State.Dublin != nil {
+					sups = e.State.Dublin.Superseded
+					break
+				}
+			}
 			for _, e := range h.Items {
 				st := "deleted"
 				if e.State != nil {
 					st = fmt.Sprintf("status %s seq %d last %s by holders %v", e.State.Status, e.State.Seq, e.State.LastEvent, e.State.Holders)
+					for _, sp := range sups {
+						switch {
+						case e.State.Seq == sp.BySeq:
+							st += fmt.Sprintf(" — supersedes %s seq %d", sp.Code, sp.Seq)
+						case e.State.Seq >= sp.Seq && e.State.Seq < sp.BySeq:
+							st += fmt.Sprintf(" [SUPERSEDED by seq %d]", sp.BySeq)
+						}
+					}
 				}
 				fmt.Fprintf(w, "  %s  tx %s  %s\n", e.Timestamp, render.Short(e.TxID), st)
 			}
