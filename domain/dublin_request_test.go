@@ -330,8 +330,10 @@ func TestReexaminationUnderEachRegime(t *testing.T) {
 }
 
 // TestTransferExtensionLimits: Dublin III 29(2) absconding extends to 18
-// months; the AMMR 46(2) values are NOT VERIFIED and follow the
-// configuration.
+// months where Dublin III's limits govern the case (a request before the
+// AMMR switch, or the configured choice DUBLIN_III_LIMITS for a pending
+// Dublin III application); the AMMR 46(2) values are NOT VERIFIED and follow
+// the configuration.
 func TestTransferExtensionLimits(t *testing.T) {
 	ammr18 := deadline.DefaultConfig()
 	ammr18.PeriodOverrides = map[deadline.Regime]map[deadline.Step]deadline.Period{
@@ -339,37 +341,45 @@ func TestTransferExtensionLimits(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		cfg      deadline.Config
+		pending  deadline.PendingProcedure
 		appOn    string
+		limits   deadline.Regime
 		transfer string // after acceptance on Tue 1 Sep 2026
 		extended string
 	}{
 		// 6 months: Mon 1 Mar 2027; 18 months: Wed 1 Mar 2028.
-		{"Dublin III absconding: 18 months", deadline.DefaultConfig(), "2026-06-01", "2027-03-01", "2028-03-01"},
-		// The recalled AMMR default: 3 years (Wed 1 Sep 2029).
-		{"AMMR absconding: recalled default 3 years", deadline.DefaultConfig(), "2026-08-03", "2027-03-01", "2029-09-03"},
-		{"AMMR absconding: configured 18 months", ammr18, "2026-08-03", "2027-03-01", "2028-03-01"},
+		{"Dublin III absconding, Dublin III limits configured: 18 months", deadline.DefaultConfig(), deadline.PendingDublinIII, "2026-06-01", deadline.DublinIII, "2027-03-01", "2028-03-01"},
+		// The default choice: a request made after the switch follows the
+		// AMMR's limits, so its recalled extension (3 years: Sat 1 Sep 2029
+		// → Mon 3 Sep), not Dublin III's 18 months.
+		{"Dublin III criteria, AMMR limits (default choice): AMMR's extension", deadline.DefaultConfig(), deadline.PendingAMMRAfterSwitch, "2026-06-01", deadline.AMMR, "2027-03-01", "2029-09-03"},
+		{"AMMR absconding: recalled default 3 years", deadline.DefaultConfig(), deadline.PendingDublinIII, "2026-08-03", deadline.AMMR, "2027-03-01", "2029-09-03"},
+		{"AMMR absconding: configured 18 months", ammr18, deadline.PendingDublinIII, "2026-08-03", deadline.AMMR, "2027-03-01", "2028-03-01"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t, "2026-08-25")
 			de, at := f.dublinOfficer(ao), f.dublinOfficer(ps)
-			pendingD3 := c.cfg
-			pendingD3.PendingProcedure = deadline.PendingDublinIII // keep the Dublin III case under its own limits
-			s, _, err := f.applyCfg(pendingD3, nil, de, EvCaseRegistered, "2026-08-25", EventFields{})
+			cfg := c.cfg
+			cfg.PendingProcedure = c.pending
+			s, _, err := f.applyCfg(cfg, nil, de, EvCaseRegistered, "2026-08-25", EventFields{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s, _, err = f.applyCfg(pendingD3, s, de, EvTakeChargeRequested, "2026-08-25", reqFields("2026-08-25", c.appOn, EvidenceOther)); err != nil {
+			if s, _, err = f.applyCfg(cfg, s, de, EvTakeChargeRequested, "2026-08-25", reqFields("2026-08-25", c.appOn, EvidenceOther)); err != nil {
 				t.Fatal(err)
 			}
+			if s.Dublin.Regime != c.limits {
+				t.Fatalf("time limits %s, want %s", s.Dublin.Regime, c.limits)
+			}
 			f.today = date(t, "2026-09-01")
-			if s, _, err = f.applyCfg(pendingD3, s, at, EvRequestAccepted, "2026-09-01", EventFields{}); err != nil {
+			if s, _, err = f.applyCfg(cfg, s, at, EvRequestAccepted, "2026-09-01", EventFields{}); err != nil {
 				t.Fatal(err)
 			}
 			if dueOf(s, DeadlineTransfer) != c.transfer {
 				t.Fatalf("transfer due %s", dueOf(s, DeadlineTransfer))
 			}
 			f.today = date(t, "2026-10-01")
-			if s, _, err = f.applyCfg(pendingD3, s, de, EvTransferDeadlineExtended, "2026-10-01", EventFields{ExtensionReason: ExtensionAbsconding}); err != nil {
+			if s, _, err = f.applyCfg(cfg, s, de, EvTransferDeadlineExtended, "2026-10-01", EventFields{ExtensionReason: ExtensionAbsconding}); err != nil {
 				t.Fatal(err)
 			}
 			if dueOf(s, DeadlineTransfer) != c.extended {
