@@ -66,9 +66,13 @@ func Case(w io.Writer, v api.CaseView) {
 		if r := receipt(d); r != "" {
 			fmt.Fprintf(tw, "  receipt\t%s\n", r)
 		}
+		var late *deadline.Deadline
+		if l, ok := d.LateRequest(); ok {
+			late = &l
+		}
 		for _, dl := range d.Deadlines {
 			fmt.Fprintf(tw, "  deadline\t%s\n", Deadline(dl))
-			for _, n := range DeadlineNotes(dl, nil) {
+			for _, n := range DeadlineNotes(dl, late) {
 				fmt.Fprintf(tw, "  \t  ↳ %s\n", n)
 			}
 		}
@@ -162,6 +166,17 @@ func requestLimit(l deadline.Deadline, late bool) string {
 		return s + ": the request was sent in time"
 	}
 	return s + ": the request was sent after it — " + lateConsequence(l)
+}
+
+// LateRequest is a line about a request sent after its time limit, or ""
+// when it was sent in time (or no limit is known): what the requesting
+// officer must see right after recording it.
+func LateRequest(d *domain.DublinFacts) string {
+	l, ok := d.LateRequest()
+	if !ok {
+		return ""
+	}
+	return "sent after its time limit: " + requestLimit(l, true)
 }
 
 func lateConsequence(l deadline.Deadline) string {

@@ -210,9 +210,18 @@ func TestDeadlineViewsShowRegimeFlagsCalendarsAndLateRequests(t *testing.T) {
 		"regime", "criteria DUBLIN_III, time limits AMMR (configured for Dublin III applications: AMMR_LIMITS_FOR_REQUESTS_AFTER_SWITCH)",
 		"request limit", "TAKE_CHARGE_REQUEST due 2026-06-02", "sent after it — REQUESTING_STATE_RESPONSIBLE: silence is no acceptance",
 		"no holiday calendar of AT for 2026", "AMMR table",
+		// the reply deadline's note names the missed limit, as on the board
+		"↳ the request was sent after its limit 2026-06-02 (TAKE_CHARGE_REQUEST 604/2013 Art 21(1), 20(2))",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}
+	}
+	if got := LateRequest(&domain.DublinFacts{RequestLimit: &late, RequestLate: true}); !strings.Contains(got,
+		"sent after its time limit: TAKE_CHARGE_REQUEST due 2026-06-02 (3M 604/2013 Art 21(1), 20(2), DUBLIN_III): the request was sent after it — REQUESTING_STATE_RESPONSIBLE") {
+		t.Errorf("LateRequest = %q", got)
+	}
+	if got := LateRequest(&domain.DublinFacts{RequestLimit: &late}); got != "" {
+		t.Errorf("LateRequest of a request in time = %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/caseledger/caseledger/api"
@@ -50,7 +51,7 @@ func setupDublinRequest(fs *flag.FlagSet) runner {
 			}
 			return oneOf("kind", *kind, string(domain.TakeCharge), string(domain.TakeBack), string(domain.TakeBackNotifyKind))
 		}
-		return dublinWrite(ctx, a, &sel, *date, check, func(c *client.Client, dc api.DublinCase, on string) (api.WriteResponse, error) {
+		c, res, err := dublinSend(ctx, a, &sel, *date, check, func(c *client.Client, dc api.DublinCase, on string) (api.WriteResponse, error) {
 			req := api.DublinRequestRequest{DublinCase: dc, Kind: domain.RequestKind(*kind), RequestedMemberState: *to,
 				ReceivedOn: *received, ApplicationRegisteredOn: *appReg, Evidence: domain.Evidence(*evidence), EvidenceReceivedOn: *evidenceOn,
 				OccurredOn: on}
@@ -59,6 +60,21 @@ func setupDublinRequest(fs *flag.FlagSet) runner {
 				req.Urgent, req.UrgentReplyDue = &yes, *urgentDue
 			}
 			return c.DublinRequest(ctx, req, writeOpts(*key)...)
+		})
+		if err != nil {
+			return err
+		}
+		return a.print(res, func(w io.Writer) {
+			render.Write(w, res)
+			// The chaincode decided from the dates whether the request was
+			// late (issue 13 §3); the officer learns it now, not on the board.
+			v, err := c.Case(ctx, api.CaseRef{Channel: res.Channel, Pseudonym: res.Pseudonym})
+			if err != nil {
+				return // the write stands; show and deadlines say it
+			}
+			if note := render.LateRequest(v.Case.Dublin); note != "" {
+				fmt.Fprintf(w, "  request %s\n", note)
+			}
 		})
 	}
 }
@@ -105,20 +121,27 @@ func setupDublinTransfer(fs *flag.FlagSet) runner {
 // connect, date the act (default today in the agency's member state), send one write, print its receipt.
 func dublinWrite(ctx context.Context, a *app, sel *caseSel, date string, check func() error,
 	send func(c *client.Client, dc api.DublinCase, occurredOn string) (api.WriteResponse, error)) error {
-	dc, selErr := sel.dublinCase()
-	c, err := a.connect(selErr, check())
-	if err != nil {
-		return err
-	}
-	on, err := a.dateOr(ctx, date)
-	if err != nil {
-		return err
-	}
-	res, err := send(c, dc, on)
+	_, res, err := dublinSend(ctx, a, sel, date, check, send)
 	if err != nil {
 		return err
 	}
 	return printWrite(a, res)
+}
+
+// dublinSend is dublinWrite without the printing.
+func dublinSend(ctx context.Context, a *app, sel *caseSel, date string, check func() error,
+	send func(c *client.Client, dc api.DublinCase, occurredOn string) (api.WriteResponse, error)) (*client.Client, api.WriteResponse, error) {
+	dc, selErr := sel.dublinCase()
+	c, err := a.connect(selErr, check())
+	if err != nil {
+		return nil, api.WriteResponse{}, err
+	}
+	on, err := a.dateOr(ctx, date)
+	if err != nil {
+		return nil, api.WriteResponse{}, err
+	}
+	res, err := send(c, dc, on)
+	return c, res, err
 }
 
 func setupDublinResolve(fs *flag.FlagSet) runner {
