@@ -37,7 +37,7 @@ unit:
 
 ## integration: the tests of test/ on a real network (the same bodies as in make unit, and those
 ## only a real network can run), then the scan of every block, ledger file and log
-integration: fabric
+integration: fabric axe-core
 	$(GO) test $(IT_TAGS) -count=1 -timeout 20m $$($(GO) list ./test/... | grep -v /test/multihost)
 
 ## multihost: every organisation on a host of its own (Linux network namespaces, needs root): the
@@ -64,6 +64,12 @@ perf-visibility: fabric
 ## fabric: build the pinned Fabric binaries once (cached outside the clone)
 fabric:
 	@scripts/fabric-bins.sh >/dev/null
+
+## axe-core: fetch the pinned axe-core (version and SHA-512 in scripts/axe-core.sh; MPL-2.0) once
+## with npm into the same cache; the console's browser test injects it into every page
+.PHONY: axe-core
+axe-core:
+	@scripts/axe-core.sh >/dev/null
 
 up: fabric
 	$(GO) run ./cmd/netctl up
