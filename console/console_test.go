@@ -69,7 +69,7 @@ func newRig(t *testing.T) *rig {
 	for _, u := range []struct {
 		n string
 		r domain.Role
-	}{{"alice", domain.RoleCaseworker}, {"otto", domain.RoleAuditor}} {
+	}{{"alice", domain.RoleCaseworker}, {"otto", domain.RoleAuditor}, {"jonas", domain.RoleDublinOfficer}} {
 		if err := uf.Add(u.n, u.r, pw, testKDF, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -467,12 +467,17 @@ func TestPagesMeetTheWCAGBasics(t *testing.T) {
 	r := newRig(t)
 	anon := r.browser()
 	c, _ := r.signIn("alice")
+	du, _ := r.signIn("jonas")
 	pages := map[string]string{
-		"signin":   r.do(anon, "GET", "/console/signin", nil).body,
-		"worklist": r.do(c, "GET", "/console/", nil).body,
-		"case":     r.do(c, "GET", "/console/case?channel=national&p="+r.gw.pseudonym()+"&step=IDENTITY_CHECKED", nil).body,
-		"feed":     r.do(c, "GET", "/console/feed", nil).body,
-		"error":    r.do(c, "GET", "/console/nothing", nil).body,
+		"signin":    r.do(anon, "GET", "/console/signin", nil).body,
+		"worklist":  r.do(c, "GET", "/console/", nil).body,
+		"case":      r.do(c, "GET", "/console/case?channel=national&p="+r.gw.pseudonym()+"&step=IDENTITY_CHECKED", nil).body,
+		"feed":      r.do(c, "GET", "/console/feed", nil).body,
+		"error":     r.do(c, "GET", "/console/nothing", nil).body,
+		"deadlines": r.do(du, "GET", "/console/deadlines", nil).body,
+	}
+	if strings.Contains(pages["deadlines"], `role="alert"`) {
+		t.Errorf("the Dublin officer's deadline board:\n%s", pages["deadlines"])
 	}
 	inputRe := regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
 	idRe := regexp.MustCompile(`\bid="([^"]+)"`)
