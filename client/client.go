@@ -55,25 +55,32 @@ var (
 )
 
 // Problem is a problem+json answer of the gateway (RFC 9457 with a stable
-// Code, see api.Problem and gateway.ProblemCodes).
-type Problem struct {
-	api.Problem
-	// RequestID is the gateway's X-Request-Id of the answer (its logs name it).
-	RequestID string `json:"-"`
-	// Retry is the Retry-After the gateway asked for (0: none).
-	Retry time.Duration `json:"-"`
+// Code): the wire's one problem type, api.Problem. The client fills in its
+// Status from the HTTP status and its RetryAfter from the Retry-After header;
+// find it with errors.As(err, &p) where p is a *Problem.
+type Problem = api.Problem
+
+// problemError is how the client returns a Problem: errors.As finds the
+// *Problem, errors.Is the sentinel of its class, RequestID the gateway's
+// X-Request-Id of the answer.
+type problemError struct {
+	p         *Problem
+	requestID string
 }
 
-func (p *Problem) Error() string {
-	msg := p.Title
-	if p.Detail != "" {
-		msg = p.Detail
+func (e *problemError) Error() string {
+	msg := e.p.Title
+	if e.p.Detail != "" {
+		msg = e.p.Detail
 	}
-	return fmt.Sprintf("%s (%d %s): %s", p.Code, p.Status, http.StatusText(p.Status), msg)
+	return fmt.Sprintf("%s (%d %s): %s", e.p.Code, e.p.Status, http.StatusText(e.p.Status), msg)
 }
+
+func (e *problemError) Unwrap() error { return e.p }
 
 // Is maps the problem's status to the sentinel errors.
-func (p *Problem) Is(target error) bool {
+func (e *problemError) Is(target error) bool {
+	p := e.p
 	switch target {
 	case ErrUnauthenticated:
 		return p.Status == http.StatusUnauthorized
@@ -83,16 +90,26 @@ func (p *Problem) Is(target error) bool {
 		return p.Status == http.StatusNotFound
 	case ErrRefused:
 		return p.Status >= 400 && p.Status < 500 && p.Status != http.StatusUnauthorized &&
-			p.Status != http.StatusForbidden && p.Status != http.StatusNotFound && !p.transient()
+			p.Status != http.StatusForbidden && p.Status != http.StatusNotFound && !transient(p)
 	case ErrUnavailable:
-		return p.Status >= 500 || p.transient()
+		return p.Status >= 500 || transient(p)
 	}
 	return false
 }
 
 // transient problems are worth retrying with the same Idempotency-Key.
-func (p *Problem) transient() bool {
+func transient(p *Problem) bool {
 	return p.Status >= 500 || p.Code == api.CodeRequestInProgress || p.Status == http.StatusTooManyRequests
+}
+
+// RequestID is the gateway's X-Request-Id of the answer err carries (its
+// logs name it; "" when err is no answer of the gateway or had none).
+func RequestID(err error) string {
+	var e *problemError
+	if errors.As(err, &e) {
+		return e.requestID
+	}
+	return ""
 }
 
 // CodeOf returns the problem code of err ("" when err is not a *Problem).
@@ -255,8 +272,8 @@ func (c *Client) do(ctx context.Context, rq request, out any) error {
 		}
 		d := wait
 		var p *Problem
-		if errors.As(err, &p) && p.Retry > 0 {
-			d = p.Retry
+		if errors.As(err, &p) && p.RetryAfter > 0 {
+			d = time.Duration(p.RetryAfter) * time.Second
 		}
 		wait *= 2
 		t := time.NewTimer(d)
@@ -281,7 +298,7 @@ func retryable(rq request, err error) bool {
 		return true
 	}
 	var p *Problem
-	if !errors.As(err, &p) || !p.transient() {
+	if !errors.As(err, &p) || !transient(p) {
 		return false
 	}
 	switch p.Code {
@@ -373,23 +390,24 @@ func (c *Client) newRequest(ctx context.Context, rq request, body []byte) (*http
 // problem+json (a proxy's error page) keep their status with a generic code.
 func readProblem(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	p := &Problem{RequestID: resp.Header.Get(api.HeaderRequestID)}
+	e := &problemError{p: &Problem{}, requestID: resp.Header.Get(api.HeaderRequestID)}
+	retryAfter := 0
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 3600 {
-			p.Retry = time.Duration(n) * time.Second
+			retryAfter = n
 		}
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt == "application/problem+json" || mt == "application/json" {
-		if err := json.Unmarshal(b, &p.Problem); err == nil && p.Code != "" {
+		if err := json.Unmarshal(b, e.p); err == nil && e.p.Code != "" {
 			// The HTTP status is authoritative (RFC 9457 §3.1.3).
-			p.Status = resp.StatusCode
-			return p
+			e.p.Status, e.p.RetryAfter = resp.StatusCode, retryAfter
+			return e
 		}
-		p.Problem = api.Problem{}
+		*e.p = Problem{}
 	}
-	p.Status = resp.StatusCode
-	p.Title = http.StatusText(resp.StatusCode)
-	p.Code = fmt.Sprintf("HTTP_%d", resp.StatusCode)
-	return p
+	e.p.Status, e.p.RetryAfter = resp.StatusCode, retryAfter
+	e.p.Title = http.StatusText(resp.StatusCode)
+	e.p.Code = fmt.Sprintf("HTTP_%d", resp.StatusCode)
+	return e
 }

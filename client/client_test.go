@@ -186,7 +186,7 @@ func TestProblemsMapToSentinels(t *testing.T) {
 				}
 			}
 			var p *Problem
-			if !errors.As(err, &p) || p.Code != tc.code || p.Detail != "the detail" || p.RequestID != "req-1" || p.Status != tc.status {
+			if !errors.As(err, &p) || p.Code != tc.code || p.Detail != "the detail" || RequestID(err) != "req-1" || p.Status != tc.status {
 				t.Fatalf("problem %+v", p)
 			}
 			if !strings.Contains(err.Error(), tc.code) || !strings.Contains(err.Error(), "the detail") {
@@ -351,7 +351,7 @@ func FuzzReadProblem(f *testing.F) {
 		if !errors.As(err, &p) {
 			t.Fatalf("%T is not a problem", err)
 		}
-		if p.Code == "" || p.Status == 0 || p.Retry < 0 || p.Retry > time.Hour {
+		if p.Code == "" || p.Status == 0 || p.RetryAfter < 0 || p.RetryAfter > 3600 {
 			t.Fatalf("problem %+v", p)
 		}
 		// Exactly one class, so an exit code is always defined.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/internal/fabricconn"
 )
@@ -63,17 +64,6 @@ func CheckLoopback(target string) error {
 	return fmt.Errorf("%w: %q", ErrNotLoopback, target)
 }
 
-// ProblemError is an HTTP error answer of a gateway (RFC 9457 problem details).
-type ProblemError struct {
-	Status int
-	Code   string // the problem's stable code (e.g. "invalid-transition", "overloaded")
-	Detail string
-}
-
-func (e *ProblemError) Error() string {
-	return fmt.Sprintf("http %d %s: %s", e.Status, e.Code, e.Detail)
-}
-
 // Classify names the class of an operation's error for the report: "chaincode/<KIND>" for a
 // chaincode refusal, "commit/<validation code>" for a transaction the peers invalidated,
 // "http/<status>/<problem code>" for a gateway answer, "<stage>/<gRPC code>" for a transport or
@@ -83,7 +73,7 @@ func Classify(err error) string {
 	if err == nil {
 		return ""
 	}
-	var pe *ProblemError
+	var pe *api.Problem
 	if errors.As(err, &pe) {
 		code := pe.Code
 		if code == "" {

@@ -16,6 +16,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/caseledger/caseledger/api"
 )
 
 func TestClassify(t *testing.T) {
@@ -38,8 +40,8 @@ func TestClassify(t *testing.T) {
 		{"gRPC code without a kind", withDetail(codes.Unavailable, "no peers available", "connection refused"), "grpc/Unavailable"},
 		{"gRPC code text is not a kind", status.Error(codes.Internal, "Internal: oops"), "grpc/Internal"},
 		{"invalid transaction", &TxInvalidError{TxID: "abc", Code: peer.TxValidationCode_MVCC_READ_CONFLICT}, "commit/MVCC_READ_CONFLICT"},
-		{"gateway problem", fmt.Errorf("POST: %w", &ProblemError{Status: 429, Code: "overloaded"}), "http/429/overloaded"},
-		{"gateway problem without code", &ProblemError{Status: 502}, "http/502/-"},
+		{"gateway problem", fmt.Errorf("POST: %w", &api.Problem{Status: 429, Code: "overloaded"}), "http/429/overloaded"},
+		{"gateway problem without code", &api.Problem{Status: 502}, "http/502/-"},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), "timeout"},
 		{"gRPC deadline", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), "grpc/DeadlineExceeded"},
 		{"canceled", context.Canceled, "canceled"},

@@ -219,7 +219,7 @@ func (g *Gateway) request(op Op, ref string) (string, map[string]any) {
 // retryable reports whether an answer leaves the outcome open or the gateway momentarily
 // unable, so that the same request may be sent again.
 func retryable(err error) bool {
-	var pe *ProblemError
+	var pe *api.Problem
 	if errors.As(err, &pe) {
 		return pe.Status == http.StatusServiceUnavailable || pe.Status == http.StatusBadGateway ||
 			pe.Status == http.StatusGatewayTimeout || pe.Code == "REQUEST_IN_PROGRESS"
@@ -288,7 +288,7 @@ func (g *Gateway) once(ctx context.Context, org, url, token, idempotencyKey stri
 		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && s > 0 {
 			wait = time.Duration(s) * time.Second
 		}
-		return wait, ParseProblem(res.StatusCode, rb)
+		return wait, fmt.Errorf("http %d: %w", res.StatusCode, ParseProblem(res.StatusCode, rb))
 	}
 	if out == nil {
 		return 0, nil
@@ -299,18 +299,19 @@ func (g *Gateway) once(ctx context.Context, org, url, token, idempotencyKey stri
 	return 0, nil
 }
 
-// ParseProblem turns an error answer into a *ProblemError (status only, if the body is not a
-// problem document).
-func ParseProblem(status int, body []byte) *ProblemError {
+// ParseProblem turns an error answer into its *api.Problem: the HTTP status is authoritative
+// (RFC 9457 §3.1.3); a body that is no problem document (a proxy's page) keeps the status with
+// its text as title and no code.
+func ParseProblem(status int, body []byte) *api.Problem {
 	var p api.Problem
-	pe := &ProblemError{Status: status}
-	if json.Unmarshal(body, &p) == nil {
-		pe.Code, pe.Detail = p.Code, p.Detail
-		if pe.Detail == "" {
-			pe.Detail = p.Title
-		}
+	if json.Unmarshal(body, &p) != nil {
+		p = api.Problem{}
 	}
-	return pe
+	p.Status, p.RetryAfter = status, 0
+	if p.Title == "" && p.Detail == "" {
+		p.Title = http.StatusText(status)
+	}
+	return &p
 }
 
 // FormatRetries renders retry counts, most frequent first.

@@ -94,7 +94,10 @@ func CodeOf(err error) Code {
 
 // ProblemError is a problem document (api.Problem) the service answered, as
 // the client returns it: it unwraps to the sentinel error of its code, so
-// errors.Is(err, ErrNotFound) works whatever the transport.
+// errors.Is(err, ErrNotFound) works whatever the transport. It holds the
+// document by value on purpose: errors.As(err, &*api.Problem) must not find
+// it, or the gateway would relay the privacy service's problem to its own
+// callers as is instead of mapping it through its table.
 type ProblemError struct {
 	api.Problem
 }

@@ -50,18 +50,12 @@ type gwResp struct {
 	body   []byte
 }
 
-type gwProblem struct {
-	Status int    `json:"status"`
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
-}
-
-func (r gwResp) problem(t *testing.T) gwProblem {
+func (r gwResp) problem(t *testing.T) api.Problem {
 	t.Helper()
 	if r.header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("status %d, not a problem: %s", r.status, r.body)
 	}
-	var p gwProblem
+	var p api.Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatal(err)
 	}

@@ -397,7 +397,7 @@ func report(a *app, cmd command, err error) {
 			enc := json.NewEncoder(a.stderr)
 			enc.SetIndent("", "  ")
 			_ = enc.Encode(map[string]any{"type": p.Type, "title": p.Title, "status": p.Status, "detail": p.Detail,
-				"code": p.Code, "instance": p.Instance, "requestId": p.RequestID, "exitCode": exitCode(err)})
+				"code": p.Code, "instance": p.Instance, "requestId": client.RequestID(err), "exitCode": exitCode(err)})
 			return
 		}
 		fmt.Fprintf(a.stderr, "caseledger %s: %s: %s (%d)\n", cmd.name, kindWord(err), p.Code, p.Status)
@@ -405,8 +405,8 @@ func report(a *app, cmd command, err error) {
 		if p.Detail != "" {
 			fmt.Fprintf(a.stderr, "  %s\n", p.Detail)
 		}
-		if p.RequestID != "" {
-			fmt.Fprintf(a.stderr, "  gateway request id %s\n", p.RequestID)
+		if id := client.RequestID(err); id != "" {
+			fmt.Fprintf(a.stderr, "  gateway request id %s\n", id)
 		}
 		return
 	}
