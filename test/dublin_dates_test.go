@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -148,6 +149,42 @@ func TestDublinOnTimeReplySupersedesImplicitAcceptance(t *testing.T) {
 		}
 		if marked != 1 || !found {
 			t.Fatalf("%s's timeline: %d marked, rejection found %v: %+v", name, marked, found, tl.Items)
+		}
+		// The board: what runs now (the limit for a new request, AMMR 39(1)
+		// from the hit, C-47/17) is shown with the supersession it follows.
+		var items []struct {
+			Pseudonym string `json:"pseudonym"`
+			Deadline  struct {
+				Kind string `json:"kind"`
+			} `json:"deadline"`
+			Superseded []struct {
+				Seq   uint64 `json:"seq"`
+				BySeq uint64 `json:"bySeq"`
+			} `json:"superseded"`
+		}
+		for bm := ""; ; {
+			var b struct {
+				Items    json.RawMessage `json:"items"`
+				Bookmark string          `json:"bookmark"`
+			}
+			gw.ok(http.StatusOK, roleOf(gw), "GET", "/v1/dublin/deadlines?withinDays=60&pageSize=100&bookmark="+bm, nil, &b)
+			page := items[:0:0]
+			if err := json.Unmarshal(b.Items, &page); err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page {
+				if it.Pseudonym == p {
+					items = append(items, it)
+				}
+			}
+			if b.Bookmark == "" || len(page) == 0 {
+				break
+			}
+			bm = b.Bookmark
+		}
+		if len(items) != 1 || items[0].Deadline.Kind != "REQUEST" || len(items[0].Superseded) != 1 ||
+			items[0].Superseded[0].Seq != consSeq || items[0].Superseded[0].BySeq != rej.Seq {
+			t.Fatalf("%s's board: %+v", name, items)
 		}
 	}
 	// Nothing of the superseded consequence is left to resolve; a reply
