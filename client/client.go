@@ -162,6 +162,8 @@ type Client struct {
 	retries int
 	wait    time.Duration
 	ua      string
+	// minBlock, if set, is sent as Caseledger-Min-Block (AfterBlock).
+	minBlock uint64
 }
 
 // New builds a client.
@@ -227,15 +229,16 @@ type writeOpts struct{ key string }
 // not learn: the gateway answers with the first outcome.
 func WithIdempotencyKey(key string) WriteOption { return func(o *writeOpts) { o.key = key } }
 
-type afterBlockKey struct{}
-
-// AfterBlock returns a context whose calls depend on block n of the case's
+// AfterBlock returns a client whose calls depend on block n of the case's
 // channel: the gateway reads or endorses only once its own peer has
 // committed it (header Caseledger-Min-Block; 503 LEDGER_BEHIND, retried like
 // any 503, if the peer does not get there in time). Use the blockNumber of a
 // write made through another agency's gateway when you act on it at once.
-func AfterBlock(ctx context.Context, n uint64) context.Context {
-	return context.WithValue(ctx, afterBlockKey{}, n)
+// The two clients share their connections; c itself is unchanged.
+func (c *Client) AfterBlock(n uint64) *Client {
+	cc := *c
+	cc.minBlock = n
+	return &cc
 }
 
 // NewIdempotencyKey draws a fresh key.
@@ -380,8 +383,8 @@ func (c *Client) newRequest(ctx context.Context, rq request, body []byte) (*http
 	if rq.write {
 		req.Header.Set(api.HeaderIdempotencyKey, rq.key)
 	}
-	if n, ok := ctx.Value(afterBlockKey{}).(uint64); ok && n > 0 {
-		req.Header.Set(api.HeaderMinBlock, strconv.FormatUint(n, 10))
+	if c.minBlock > 0 {
+		req.Header.Set(api.HeaderMinBlock, strconv.FormatUint(c.minBlock, 10))
 	}
 	return req, nil
 }

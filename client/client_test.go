@@ -386,14 +386,15 @@ func TestAfterBlockSendsMinBlockAndRetriesLedgerBehind(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(api.WriteResponse{Channel: "national", Pseudonym: "p", Seq: 2})
 	}))
-	ctx := AfterBlock(context.Background(), 42)
-	if _, err := c.RecordEvent(ctx, api.EventRequest{CaseRef: api.CaseRef{Channel: "national", Pseudonym: "p"}, Event: json.RawMessage(`{}`)}); err != nil {
+	ctx := context.Background()
+	after := c.AfterBlock(42)
+	if _, err := after.RecordEvent(ctx, api.EventRequest{CaseRef: api.CaseRef{Channel: "national", Pseudonym: "p"}, Event: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := after.Case(ctx, api.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Case(ctx, api.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Case(context.Background(), api.CaseRef{Channel: "national", Pseudonym: "p"}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

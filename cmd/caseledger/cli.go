@@ -222,6 +222,9 @@ func (a *app) client() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.g.afterBlock > 0 {
+		c = c.AfterBlock(a.g.afterBlock)
+	}
 	a.cl = c
 	return c, nil
 }
@@ -336,9 +339,6 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer, getenv fu
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, a.g.timeout)
 		defer cancel()
-	}
-	if a.g.afterBlock > 0 {
-		ctx = client.AfterBlock(ctx, a.g.afterBlock)
 	}
 	err = runner(ctx, a, pos)
 	if cmd.long && errors.Is(err, context.Canceled) {
