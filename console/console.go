@@ -60,6 +60,9 @@ type Config struct {
 	// within SignInWindow lock further attempts until the window passes.
 	SignInLimit  int
 	SignInWindow time.Duration
+	// SSO, when set, offers sign-in with the agency's OpenID Connect
+	// provider besides passwords (oidc.go).
+	SSO *OIDCConfig
 }
 
 // Console serves the pages.
@@ -76,6 +79,7 @@ type Console struct {
 	// hashing bounds the password hashes computed at once: each takes
 	// Argon2id's 64 MiB, and sign-ins are not behind the API's admission.
 	hashing chan struct{}
+	sso     *sso // nil: no single sign-on
 }
 
 // New builds the console.
@@ -107,6 +111,13 @@ func New(cfg Config) (*Console, error) {
 	c := &Console{cfg: cfg, log: cfg.Logger, now: cfg.Now, msg: newCatalog(),
 		sess: newSessions(cfg.IdleTimeout, cfg.MaxSession, cfg.Now, cfg.Tokens),
 		thr:  newThrottle(cfg.SignInLimit, cfg.SignInWindow, cfg.Now), hashing: make(chan struct{}, maxHashing)}
+	if cfg.SSO != nil {
+		s, err := newSSO(*cfg.SSO, cfg.Org, cfg.Now)
+		if err != nil {
+			return nil, err
+		}
+		c.sso = s
+	}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -125,6 +136,8 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+Prefix+"signin", c.signInPage)
 	m.HandleFunc("POST "+Prefix+"signin", c.signIn)
 	m.HandleFunc("GET "+Prefix+"lang", c.setLang)
+	m.HandleFunc("POST "+Prefix+"sso/start", c.ssoStart)
+	m.HandleFunc("GET "+ssoCallbackPath, c.ssoCallback)
 	m.Handle("POST "+Prefix+"signout", c.authed(c.signOut))
 	m.Handle("GET "+Prefix+"{$}", c.authed(c.worklist))
 	m.Handle("GET "+Prefix+"case", c.authed(c.casePage))

@@ -173,7 +173,7 @@ func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int,
 	setCookie(w, c.signinCookie(), tok, 600)
 	c.render(w, status, "signin", page{Lang: lang, Title: c.msg.t(lang, "title.signin"), Path: r.URL.RequestURI(),
 		Org: c.cfg.Org, MSPID: c.cfg.MSPID, CSRF: tok, Error: errMsg,
-		Data: struct{ Back string }{localPath(r.URL.Query().Get("back"))}})
+		Data: struct{ Back, SSO string }{localPath(r.URL.Query().Get("back")), c.ssoName()}})
 }
 
 // signIn checks the throttle, the pre-session CSRF token and the password,

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 
@@ -54,12 +56,17 @@ var DefaultKDF = KDF{Memory: 64 * 1024, Time: 3, Threads: 2}
 
 // User is one account as stored: never the password.
 type User struct {
-	Name      string      `json:"name"`
-	Role      domain.Role `json:"role"`
-	Hash      string      `json:"hash"` // $argon2id$v=19$m=…,t=…,p=…$salt$key
-	Disabled  bool        `json:"disabled,omitempty"`
-	CreatedAt time.Time   `json:"createdAt"`
-	ChangedAt time.Time   `json:"changedAt"`
+	Name string      `json:"name"`
+	Role domain.Role `json:"role"`
+	// Hash is empty for an SSO-only account (no password sign-in).
+	Hash string `json:"hash,omitempty"` // $argon2id$v=19$m=…,t=…,p=…$salt$key
+	// SSOSubject links the account to a person at the agency's OpenID
+	// Connect provider: the value of the configured claim (sub by default)
+	// in that person's ID token (oidc.go). Unique within the file.
+	SSOSubject string    `json:"ssoSubject,omitempty"`
+	Disabled   bool      `json:"disabled,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	ChangedAt  time.Time `json:"changedAt"`
 }
 
 // UserFile is the stored form.
@@ -174,7 +181,7 @@ func ParseUserFile(data []byte) (UserFile, error) {
 	if f.Version != UsersFileVersion {
 		return UserFile{}, fmt.Errorf("%w: version must be %d", ErrUserFile, UsersFileVersion)
 	}
-	seen := map[string]bool{}
+	seen, seenSSO := map[string]bool{}, map[string]bool{}
 	for i, u := range f.Users {
 		if !ValidUserName(u.Name) || seen[u.Name] {
 			return UserFile{}, fmt.Errorf("%w: users[%d]: invalid or duplicate name", ErrUserFile, i)
@@ -182,6 +189,18 @@ func ParseUserFile(data []byte) (UserFile, error) {
 		seen[u.Name] = true
 		if !u.Role.Valid() {
 			return UserFile{}, fmt.Errorf("%w: users[%d]: invalid role", ErrUserFile, i)
+		}
+		if u.SSOSubject != "" {
+			if !ValidSSOSubject(u.SSOSubject) || seenSSO[u.SSOSubject] {
+				return UserFile{}, fmt.Errorf("%w: users[%d]: invalid or duplicate SSO subject", ErrUserFile, i)
+			}
+			seenSSO[u.SSOSubject] = true
+		}
+		if u.Hash == "" && u.SSOSubject == "" {
+			return UserFile{}, fmt.Errorf("%w: users[%d]: neither a password nor an SSO subject", ErrUserFile, i)
+		}
+		if u.Hash == "" {
+			continue // SSO-only
 		}
 		if _, _, _, err := parseHash(u.Hash); err != nil {
 			return UserFile{}, fmt.Errorf("users[%d]: %w", i, err)
@@ -356,11 +375,12 @@ func (u *Users) Lookup(name string) (User, bool) {
 	return u.file.Users[i], true
 }
 
-// Authenticate checks a name and password. Unknown and disabled names cost
-// a hash computation too (with the default parameters).
+// Authenticate checks a name and password. Unknown and disabled names, and
+// SSO-only accounts (no password), cost a hash computation too (with the
+// default parameters).
 func (u *Users) Authenticate(name, pw string) (User, bool) {
 	usr, ok := u.Lookup(name)
-	if !ok {
+	if !ok || usr.Hash == "" {
 		VerifyPassword(u.dummy(), pw)
 		return User{}, false
 	}
@@ -375,12 +395,109 @@ func (u *Users) dummy() string {
 	defer u.mu.Unlock()
 	if u.dummyH == "" {
 		k := DefaultKDF
-		if len(u.file.Users) > 0 { // same cost as a real account of this file
-			if kk, _, _, err := parseHash(u.file.Users[0].Hash); err == nil {
+		for _, usr := range u.file.Users { // same cost as a real account of this file
+			if kk, _, _, err := parseHash(usr.Hash); err == nil {
 				k = kk
+				break
 			}
 		}
 		u.dummyH, _ = HashPassword("not a password of anyone", k)
 	}
 	return u.dummyH
+}
+
+// ValidSSOSubject: the value of an ID token claim an account is linked to
+// (OpenID Connect limits sub to 255 ASCII characters; an e-mail address or
+// a user name of the provider fits the same bound): 1-255 bytes of UTF-8,
+// no control characters, no white space at either end.
+func ValidSSOSubject(s string) bool {
+	if len(s) == 0 || len(s) > 255 || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *UserFile) findSSO(subject string) int {
+	return slices.IndexFunc(f.Users, func(u User) bool { return u.SSOSubject != "" && u.SSOSubject == subject })
+}
+
+// AddSSO creates an SSO-only account (no password) linked to subject.
+func (f *UserFile) AddSSO(name string, role domain.Role, subject string, now time.Time) error {
+	if !ValidUserName(name) {
+		return fmt.Errorf("%w: name: 1-32 of a-z 0-9 . _ -, starting with a letter", ErrUserFile)
+	}
+	if !role.Valid() {
+		return fmt.Errorf("%w: unknown role %q", ErrUserFile, role)
+	}
+	if f.find(name) >= 0 {
+		return fmt.Errorf("%w: %s", ErrUserExists, name)
+	}
+	if err := f.checkSubject(name, subject); err != nil {
+		return err
+	}
+	now = now.UTC().Truncate(time.Second)
+	f.Version = UsersFileVersion
+	f.Users = append(f.Users, User{Name: name, Role: role, SSOSubject: subject, CreatedAt: now, ChangedAt: now})
+	return nil
+}
+
+func (f *UserFile) checkSubject(name, subject string) error {
+	if !ValidSSOSubject(subject) {
+		return fmt.Errorf("%w: SSO subject: 1-255 bytes, no control characters or surrounding spaces", ErrUserFile)
+	}
+	if j := f.findSSO(subject); j >= 0 && f.Users[j].Name != name {
+		return fmt.Errorf("%w: SSO subject already linked to %s", ErrUserExists, f.Users[j].Name)
+	}
+	return nil
+}
+
+// LinkSSO links an account to subject; ssoOnly also removes its password.
+func (f *UserFile) LinkSSO(name, subject string, ssoOnly bool, now time.Time) error {
+	i := f.find(name)
+	if i < 0 {
+		return fmt.Errorf("%w: %s", ErrUnknownUser, name)
+	}
+	if err := f.checkSubject(name, subject); err != nil {
+		return err
+	}
+	f.Users[i].SSOSubject, f.Users[i].ChangedAt = subject, now.UTC().Truncate(time.Second)
+	if ssoOnly {
+		f.Users[i].Hash = ""
+	}
+	return nil
+}
+
+// UnlinkSSO removes an account's SSO subject; an SSO-only account needs a
+// password first (else nobody could sign in to it).
+func (f *UserFile) UnlinkSSO(name string, now time.Time) error {
+	i := f.find(name)
+	if i < 0 {
+		return fmt.Errorf("%w: %s", ErrUnknownUser, name)
+	}
+	if f.Users[i].Hash == "" {
+		return fmt.Errorf("%w: %s is SSO-only: set a password first (users passwd)", ErrUserFile, name)
+	}
+	f.Users[i].SSOSubject, f.Users[i].ChangedAt = "", now.UTC().Truncate(time.Second)
+	return nil
+}
+
+// LookupSSO returns the account linked to subject, disabled or not (the
+// caller refuses a disabled one, and says so in its audit line).
+func (u *Users) LookupSSO(subject string) (User, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.maybeReload()
+	if subject == "" {
+		return User{}, false
+	}
+	i := u.file.findSSO(subject)
+	if i < 0 {
+		return User{}, false
+	}
+	return u.file.Users[i], true
 }
