@@ -120,8 +120,8 @@ func TestTransientFailureRetriesWithTheSameRequestID(t *testing.T) {
 	before := len(n.submittedIDs())
 	r2 := a.call(domain.RoleCaseworker, "POST", "/v1/cases/events", ev, "key-2")
 	a.must(200, r2, nil)
-	if n.submitted("cases:RecordEvent") != 1 {
-		t.Fatalf("recorded %d times", n.submitted("cases:RecordEvent"))
+	if n.submitted(api.FnRecordEvent) != 1 {
+		t.Fatalf("recorded %d times", n.submitted(api.FnRecordEvent))
 	}
 	// The chaincode saw the same requestID both times.
 	var tl api.TimelineResponse
@@ -163,8 +163,8 @@ func TestConcurrentSameKeyAndOverload(t *testing.T) {
 	if r := <-results; r.status != 201 {
 		t.Fatalf("first request: %d %s", r.status, r.body)
 	}
-	if n.submitted("cases:RegisterCase") != 2 {
-		t.Fatalf("submits %d", n.submitted("cases:RegisterCase"))
+	if n.submitted(api.FnRegisterCase) != 2 {
+		t.Fatalf("submits %d", n.submitted(api.FnRegisterCase))
 	}
 }
 

@@ -262,18 +262,18 @@ func TestAuditNotes(t *testing.T) {
 	b := newChainBuilder(t)
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	name := "Max Mustermann 01.02.1990"
-	b.add(b.endorsed(t0, true, "cases:RegisterCase", "r", "p", "2026-03-02"), b.endorsed(t0.Add(time.Second), true, "cases:RecordEvent", "r", "p", "{}"))
+	b.add(b.endorsed(t0, true, api.FnRegisterCase, "r", "p", "2026-03-02"), b.endorsed(t0.Add(time.Second), true, api.FnRecordEvent, "r", "p", "{}"))
 	b.add(
-		b.endorsed(t0.Add(time.Minute), false, "dublin:DeadlinesDue", "2026-05-05", name, "1"), // a read, ordered: no writes
-		b.endorsed(t0.Add(-4*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"),          // 4 min behind: within the tolerance
+		b.endorsed(t0.Add(time.Minute), false, api.FnDeadlinesDue, "2026-05-05", name, "1"), // a read, ordered: no writes
+		b.endorsed(t0.Add(-4*time.Minute), true, api.FnRecordEvent, "r", "p", "{}"),         // 4 min behind: within the tolerance
 	)
 	b.add(
-		b.endorsed(t0.Add(-7*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"), // held 7 minutes
-		b.endorsed(t0.Add(2*time.Minute), false, name, "x"),                           // unknown function: not named
-		b.endorsed(t0.Add(2*time.Minute), true, "erasure:RequestErasure", "r", "p", "2026-03-02"),
+		b.endorsed(t0.Add(-7*time.Minute), true, api.FnRecordEvent, "r", "p", "{}"), // held 7 minutes
+		b.endorsed(t0.Add(2*time.Minute), false, name, "x"),                         // unknown function: not named
+		b.endorsed(t0.Add(2*time.Minute), true, api.FnRequestErasure, "r", "p", "2026-03-02"),
 	)
 	// The same block's later write does not make an earlier one of the block late.
-	b.add(b.endorsed(t0.Add(-2*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"), b.endorsed(t0.Add(3*time.Minute), true, "cases:RecordEvent", "r", "p", "{}"))
+	b.add(b.endorsed(t0.Add(-2*time.Minute), true, api.FnRecordEvent, "r", "p", "{}"), b.endorsed(t0.Add(3*time.Minute), true, api.FnRecordEvent, "r", "p", "{}"))
 	clock := newTestClock()
 	n := newTestNet(t, clock.Now)
 	l := n.ledger(au)
@@ -286,7 +286,7 @@ func TestAuditNotes(t *testing.T) {
 		t.Fatalf("report times: started %s, finished %s", cr.StartedAt, cr.FinishedAt)
 	}
 	// Block 3's first transaction is MVCC_READ_CONFLICT (chainBuilder.add), hence not listed.
-	wantNo := []api.TxNote{{Block: 2, Tx: 0, Creator: "Org1MSP", Function: "dublin:DeadlinesDue", Timestamp: t0.Add(time.Minute)},
+	wantNo := []api.TxNote{{Block: 2, Tx: 0, Creator: "Org1MSP", Function: api.FnDeadlinesDue, Timestamp: t0.Add(time.Minute)},
 		{Block: 3, Tx: 1, Creator: "Org1MSP", Timestamp: t0.Add(2 * time.Minute)}}
 	if cr.NoWritesTotal != len(wantNo) || len(cr.NoWrites) != len(wantNo) {
 		t.Fatalf("noWrites %+v", cr.NoWrites)
@@ -306,7 +306,7 @@ func TestAuditNotes(t *testing.T) {
 		t.Fatalf("invalid %+v", cr.Invalid)
 	}
 	for i, g := range cr.Invalid {
-		if g.Block != uint64(3+i) || g.Tx != 0 || g.Creator != "Org1MSP" || g.Function != "cases:RecordEvent" ||
+		if g.Block != uint64(3+i) || g.Tx != 0 || g.Creator != "Org1MSP" || g.Function != api.FnRecordEvent ||
 			g.Problem != peer.TxValidationCode_MVCC_READ_CONFLICT.String() || g.TxID == "" {
 			t.Fatalf("invalid[%d] = %+v", i, g)
 		}
@@ -323,7 +323,7 @@ func TestAuditNotes(t *testing.T) {
 	if cr.InvalidTotal != 1 || cr.Invalid[0].Block != 4 {
 		t.Fatalf("invalid after block 3 was made valid: %+v", cr.Invalid)
 	}
-	if g := cr.LateTimestamps[0]; g.Block != 3 || g.Tx != 0 || g.Function != "cases:RecordEvent" || g.Behind != "7m1s" || g.Creator != "Org1MSP" {
+	if g := cr.LateTimestamps[0]; g.Block != 3 || g.Tx != 0 || g.Function != api.FnRecordEvent || g.Behind != "7m1s" || g.Creator != "Org1MSP" {
 		t.Fatalf("late %+v", g)
 	}
 	if cr.UnexpectedContentTotal != 0 {
@@ -350,15 +350,15 @@ func TestAuditUnexpectedContent(t *testing.T) {
 		r.SetUnknown(protowire.AppendBytes(protowire.AppendTag(r.GetUnknown(), 99, protowire.BytesType), name))
 	}
 	b.add(
-		b.endorsed(ts, true, "cases:RecordEvent", "r", "p", "{}"),
+		b.endorsed(ts, true, api.FnRecordEvent, "r", "p", "{}"),
 		b.endorsedAltered(ts, true, func(_ *peer.Transaction, ap *peer.ChaincodeActionPayload) {
 			ap.Action.Endorsements = append(ap.Action.Endorsements, &peer.Endorsement{Endorser: ap.Action.Endorsements[0].Endorser, Signature: name})
-		}, "cases:RecordEvent", "r", "p", "{}"),
-		b.endorsedAltered(ts, true, func(tx *peer.Transaction, _ *peer.ChaincodeActionPayload) { unknown(tx) }, "cases:RecordEvent", "r", "p", "{}"),
-		b.endorsedAltered(ts, true, func(_ *peer.Transaction, ap *peer.ChaincodeActionPayload) { unknown(ap.Action) }, "cases:RecordEvent", "r", "p", "{}"),
+		}, api.FnRecordEvent, "r", "p", "{}"),
+		b.endorsedAltered(ts, true, func(tx *peer.Transaction, _ *peer.ChaincodeActionPayload) { unknown(tx) }, api.FnRecordEvent, "r", "p", "{}"),
+		b.endorsedAltered(ts, true, func(_ *peer.Transaction, ap *peer.ChaincodeActionPayload) { unknown(ap.Action) }, api.FnRecordEvent, "r", "p", "{}"),
 		b.endorsedAltered(ts, true, func(tx *peer.Transaction, _ *peer.ChaincodeActionPayload) {
 			tx.Actions = append(tx.Actions, &peer.TransactionAction{Payload: name})
-		}, "cases:RecordEvent", "r", "p", "{}"),
+		}, api.FnRecordEvent, "r", "p", "{}"),
 	)
 	clock := newTestClock()
 	n := newTestNet(t, clock.Now)

@@ -42,7 +42,7 @@ func TestDeadlineWatcherGraceReceiptAndSupersession(t *testing.T) {
 	if s.Status != domain.StTakeChargeRequested || s.Dublin.Deadlines[0].Due.String() != "2026-12-11" {
 		t.Fatalf("after the acknowledgement: %s due %s", s.Status, s.Dublin.Deadlines[0].Due)
 	}
-	if got := n.submitted("dublin:ResolveDeadlines"); got != 0 {
+	if got := n.submitted(api.FnResolveDeadlines); got != 0 {
 		t.Fatalf("a consequence was recorded on a claimed receipt date: %d", got)
 	}
 
@@ -55,7 +55,7 @@ func TestDeadlineWatcherGraceReceiptAndSupersession(t *testing.T) {
 	}
 	clock.Set(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)) // 3 days after: still in grace
 	time.Sleep(400 * time.Millisecond)
-	if got := n.submitted("dublin:ResolveDeadlines"); got != 0 {
+	if got := n.submitted(api.FnResolveDeadlines); got != 0 {
 		t.Fatalf("consequence recorded inside the grace period: %d", got)
 	}
 	clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
@@ -101,7 +101,7 @@ func TestDeadlineWatcherGraceReceiptAndSupersession(t *testing.T) {
 		t.Fatalf("timeline marks %d events superseded", marked)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if got := n.submitted("dublin:ResolveDeadlines"); got != 1 {
+	if got := n.submitted(api.FnResolveDeadlines); got != 1 {
 		t.Fatalf("ResolveDeadlines committed %d times", got)
 	}
 }

@@ -31,7 +31,7 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 			n := newTestNet(t, clock.Now)
 			var calls atomic.Int64
 			n.failSubmit = func(fn string) error {
-				if fn == "erasure:ConfirmErasure" && calls.Add(1) <= tc.times {
+				if fn == api.FnConfirmErasure && calls.Add(1) <= tc.times {
 					return tc.refusal
 				}
 				return nil
@@ -58,7 +58,7 @@ func TestErasureExecutorRetriesLag(t *testing.T) {
 			}
 			rs, err := bpA.srv.AutomationRefusals()
 			if err != nil || len(rs) != 1 || rs[0].Pseudonym != p1 || rs[0].Kind != domain.KindForbidden ||
-				rs[0].Automation != "erasure" || rs[0].Function != "erasure:ConfirmErasure" {
+				rs[0].Automation != "erasure" || rs[0].Function != api.FnConfirmErasure {
 				t.Fatalf("refusals %+v, %v", rs, err)
 			}
 			// The list survives a restart, and an admin reads it over the API
@@ -88,7 +88,7 @@ func TestDeadlineWatcherRetriesLag(t *testing.T) {
 			n := newTestNet(t, clock.Now)
 			var calls atomic.Int64
 			n.failSubmit = func(fn string) error {
-				if fn == "dublin:ResolveDeadlines" && calls.Add(1) <= 2 {
+				if fn == api.FnResolveDeadlines && calls.Add(1) <= 2 {
 					return domain.Errorf(kind, "refused by a peer behind")
 				}
 				return nil

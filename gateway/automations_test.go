@@ -61,7 +61,7 @@ func TestDeadlineWatcher(t *testing.T) {
 	})
 	// Let both watchers sweep a few more times: nothing more is recorded.
 	time.Sleep(300 * time.Millisecond)
-	if got := n.submitted("dublin:ResolveDeadlines"); got != 1 {
+	if got := n.submitted(api.FnResolveDeadlines); got != 1 {
 		t.Fatalf("ResolveDeadlines committed %d times", got)
 	}
 	// A request received today is on the board, not resolved.

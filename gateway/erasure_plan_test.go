@@ -31,7 +31,7 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 			var down atomic.Bool
 			var calls atomic.Int64
 			n.failSubmit = func(fn string) error {
-				if fn == "erasure:RequestErasure" && down.Load() && calls.Add(1) >= tc.failAt {
+				if fn == api.FnRequestErasure && down.Load() && calls.Add(1) >= tc.failAt {
 					return ErrLedgerUnavailable
 				}
 				return nil
@@ -67,7 +67,7 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 					t.Fatalf("%s still resolves on %s: %v", c.ref, c.ch, err)
 				}
 			}
-			if got := n.submitted("erasure:RequestErasure"); got != 2 {
+			if got := n.submitted(api.FnRequestErasure); got != 2 {
 				t.Fatalf("RequestErasure committed %d times, want 2", got)
 			}
 
@@ -96,7 +96,7 @@ func TestErasurePlanSurvivesRestart(t *testing.T) {
 					t.Fatalf("request %d reports plan %s, want %s", i, got.Plan, first.Plan)
 				}
 			}
-			if got := n.submitted("erasure:RequestErasure"); got != 2 {
+			if got := n.submitted(api.FnRequestErasure); got != 2 {
 				t.Fatalf("RequestErasure committed %d times after the reports, want 2", got)
 			}
 		})
@@ -144,7 +144,7 @@ func TestErasurePlanReopensRefusedChannel(t *testing.T) {
 		s := n.state("dublin", dub.Pseudonym)
 		return s.Erasure != nil && !s.Erasure.Open()
 	})
-	if got := n.submitted("erasure:RequestErasure"); got != 2 {
+	if got := n.submitted(api.FnRequestErasure); got != 2 {
 		t.Fatalf("RequestErasure committed %d times, want 2", got)
 	}
 }

@@ -207,7 +207,7 @@ func TestSubmitResubmitsTheSameSignedTransaction(t *testing.T) {
 		},
 	}
 	l := fabricOver(t, f)
-	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestSubmitRetriesInvalidatedAsNewTransaction(t *testing.T) {
 				},
 			}
 			l := fabricOver(t, f)
-			rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+			rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27")
 			if !tc.retry {
 				var cf *CommitFailure
 				if !errors.As(err, &cf) || cf.Code != tc.code.String() || len(f.endorsements) != 1 {
@@ -306,7 +306,7 @@ func TestSubmitEndorsementOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakePeer{endorse: tc.endorse, commit: tc.commit}
 			l := fabricOver(t, f)
-			_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}")
+			_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRecordEvent, reqID, "p", "{}")
 			if !tc.check(err) {
 				t.Fatalf("error %v", err)
 			}
@@ -327,7 +327,7 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 			commit:  func(int, string) (peer.TxValidationCode, bool) { return 0, true },
 		}
 		f.evaluate = func(fn string, args []string) ([]byte, error) {
-			if fn == "cases:GetRequestResult" && committed && args[0] == reqID {
+			if fn == api.FnGetRequestResult && committed && args[0] == reqID {
 				return json.Marshal(api.RequestResult{RequestID: reqID, TxID: f.endorsements[0].txID, Result: writeResult(f.endorsements[0].txID)})
 			}
 			if fn == "GetBlockByTxID" {
@@ -336,7 +336,7 @@ func TestSubmitAmbiguousToTheEnd(t *testing.T) {
 			return nil, status.Error(codes.Unknown, "evaluate call to endorser returned error: chaincode response 500, NOT_FOUND: no committed request with that id")
 		}
 		l := fabricOver(t, f)
-		rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+		rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27")
 		e, s := f.counts()
 		if e != 1 || s != 1+l.t.MaxResubmits {
 			t.Fatalf("committed=%v: %d endorsements, %d submits", committed, e, s)
@@ -383,7 +383,7 @@ func TestSubmitResumesJournaledTransaction(t *testing.T) {
 	}
 	j := memJournal{}
 	ctx := context.Background()
-	if _, err := fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27"); !errors.Is(err, ErrOutcomeUnknown) {
+	if _, err := fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27"); !errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("first attempt: %v", err)
 	}
 	if j[reqID] == nil {
@@ -393,7 +393,7 @@ func TestSubmitResumesJournaledTransaction(t *testing.T) {
 	mu.Lock()
 	lost = false
 	mu.Unlock()
-	rec, err := fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err := fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27")
 	if err != nil || rec.TxID != firstTx {
 		t.Fatalf("retry: %+v %v", rec, err)
 	}
@@ -419,7 +419,7 @@ func TestSubmitResumesJournaledTransaction(t *testing.T) {
 		}
 		return peer.TxValidationCode_VALID, false
 	}
-	rec, err = fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	rec, err = fabricOver(t, f).Submit(ctx, j, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27")
 	if err != nil || rec.TxID == firstTx || len(f.endorsements) != 2 || f.endorsements[1].args[1] != reqID {
 		t.Fatalf("after invalidation: %+v %v, endorsements %d", rec, err, len(f.endorsements))
 	}
@@ -439,7 +439,7 @@ func TestSubmitJournalsBeforeOrdering(t *testing.T) {
 		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil },
 		commit:  func(int, string) (peer.TxValidationCode, bool) { return peer.TxValidationCode_VALID, false },
 	}
-	_, err := fabricOver(t, f).Submit(context.Background(), failJournal{}, domain.RoleCaseworker, "national", "cases:RegisterCase", reqID, "p", "2026-11-27")
+	_, err := fabricOver(t, f).Submit(context.Background(), failJournal{}, domain.RoleCaseworker, "national", api.FnRegisterCase, reqID, "p", "2026-11-27")
 	if !errors.Is(err, ErrLedgerUnavailable) {
 		t.Fatalf("unjournaled write: %v", err)
 	}

@@ -103,7 +103,7 @@ func TestSubmitWaitsForALaggingEndorser(t *testing.T) {
 	l := fabricOver(t, f)
 	m, _ := NewMetrics()
 	l.metrics = m
-	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+	rec, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", api.FnRecordEvent, reqID, "p", "{}")
 	if err != nil {
 		t.Fatalf("a lagging endorser's refusal became the answer: %v", err)
 	}
@@ -176,7 +176,7 @@ func TestSubmitLagOutcomes(t *testing.T) {
 			l := fabricOver(t, f)
 			l.t.LagWait = 600 * time.Millisecond
 			start := time.Now()
-			_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+			_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", api.FnRecordEvent, reqID, "p", "{}")
 			tc.check(t, err)
 			if e, _ := f.counts(); e < tc.wantEndorsements {
 				t.Fatalf("%d endorsements, want at least %d", e, tc.wantEndorsements)
@@ -240,7 +240,7 @@ func TestClockSkewNamesTheEndorserAndPersists(t *testing.T) {
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	l.now = func() time.Time { return now }
 	submit := func() error {
-		_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+		_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", api.FnRecordEvent, reqID, "p", "{}")
 		return err
 	}
 	check := func(err error, code string, status int, persistent bool) {
@@ -286,7 +286,7 @@ func TestEndorsersOf(t *testing.T) {
 	f := &fakePeer{commit: validCommit, endorsers: []string{ownMSP, partnerMSP},
 		endorse: func(_ int, txID string, _ []string) ([]byte, error) { return writeResult(txID), nil }}
 	l := fabricOver(t, f)
-	tx, err := l.gateways[domain.RoleCaseworker].GetNetwork("dublin").GetContract("caseledger").NewProposal("cases:RecordEvent")
+	tx, err := l.gateways[domain.RoleCaseworker].GetNetwork("dublin").GetContract("caseledger").NewProposal(api.FnRecordEvent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestSubmitChecksARefusalOfAPeerAhead(t *testing.T) {
 		return nil, refusalBy(ownMSP, "INVALID_TRANSITION: the case is closed")
 	}
 	l := fabricOver(t, f)
-	_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", "cases:RecordEvent", reqID, "p", "{}")
+	_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "dublin", api.FnRecordEvent, reqID, "p", "{}")
 	var er *EndorserRefusal
 	if !errors.As(err, &er) || er.MSPID != ownMSP || domain.KindOf(err) != domain.KindInvalidTransition || problemOf(err).Status != 409 {
 		t.Fatalf("%v", err)
@@ -384,7 +384,7 @@ func TestSubmitWaitsForTheOwnPeerBehindAnother(t *testing.T) {
 		return writeResult(txID), nil
 	}
 	l := fabricOver(t, f)
-	if _, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}"); err != nil {
+	if _, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRecordEvent, reqID, "p", "{}"); err != nil {
 		t.Fatalf("the own peer's refusal while behind became the answer: %v", err)
 	}
 	if e, _ := f.counts(); e != 2 || ownHeightAtSecond != 2969 {
@@ -401,7 +401,7 @@ func TestSubmitWaitsForTheOwnPeerBehindAnother(t *testing.T) {
 			return nil, refusalBy(ownMSP, "INVALID_TRANSITION: not from REGISTERED")
 		}}
 	l = fabricOver(t, f)
-	_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}")
+	_, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRecordEvent, reqID, "p", "{}")
 	if domain.KindOf(err) != domain.KindInvalidTransition {
 		t.Fatalf("%v", err)
 	}
@@ -421,7 +421,7 @@ func TestSubmitWaitsForTheOwnPeerBehindAnother(t *testing.T) {
 		return writeResult(txID), nil
 	}
 	l = fabricOver(t, f)
-	if _, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", "cases:RecordEvent", reqID, "p", "{}"); err != nil {
+	if _, err := l.Submit(context.Background(), nil, domain.RoleCaseworker, "national", api.FnRecordEvent, reqID, "p", "{}"); err != nil {
 		t.Fatalf("the own peer's refusal given before it caught up became the answer: %v", err)
 	}
 	if e, _ := f.counts(); e != 2 {

@@ -38,12 +38,12 @@ func TestMinBlockWaitsForThePeer(t *testing.T) {
 	if r := a.callWith(hint("2"), domain.RoleCaseworker, "POST", "/v1/cases/events", event("IDENTITY_CHECKED"), ""); r.status != 200 {
 		t.Fatalf("block already committed: %d %s", r.status, r.body)
 	}
-	before := n.submitted("cases:RecordEvent")
+	before := n.submitted(api.FnRecordEvent)
 	r := a.callWith(hint("6"), domain.RoleCaseworker, "POST", "/v1/cases/events", event("FILE_CREATED"), "mb-key")
 	if p := r.problem(t); r.status != 503 || p.Code != api.CodeLedgerBehind || r.header.Get("Retry-After") != "1" {
 		t.Fatalf("block not reached: %d %+v, want 503 LEDGER_BEHIND with Retry-After", r.status, p)
 	}
-	if got := n.submitted("cases:RecordEvent"); got != before {
+	if got := n.submitted(api.FnRecordEvent); got != before {
 		t.Fatalf("a write that waited in vain was submitted (%d → %d)", before, got)
 	}
 	if r := a.callWith(hint("6"), domain.RoleCaseworker, "POST", "/v1/cases/state", api.CaseRef{Channel: "national", Pseudonym: ref.Pseudonym}, ""); r.status != 503 {
@@ -61,7 +61,7 @@ func TestMinBlockWaitsForThePeer(t *testing.T) {
 	if r := a.callWith(hint("6"), domain.RoleCaseworker, "POST", "/v1/cases/events", event("FILE_CREATED"), "mb-key"); r.status != 200 {
 		t.Fatalf("retry once the peer has the block: %d %s", r.status, r.body)
 	}
-	if got := n.submitted("cases:RecordEvent"); got != before+1 {
+	if got := n.submitted(api.FnRecordEvent); got != before+1 {
 		t.Fatalf("submits %d, want %d", got, before+1)
 	}
 

@@ -117,12 +117,12 @@ func TestReconcileErasesMappingsARestoreBroughtBack(t *testing.T) {
 		if !resolvesAgain(s) {
 			t.Fatal("precondition: the restore without tombstones should bring the mapping back")
 		}
-		evals := n.evaluated("erasure:GetErasureStatus")
+		evals := n.evaluated(api.FnGetErasureStatus)
 		a.vault = s
 		a.start() // nothing else: no manual step
 		waitFor(t, "reconciliation erased the mapping that came back", func() bool { return !resolvesAgain(s) })
 		liveKept(s)
-		if n.evaluated("erasure:GetErasureStatus") <= evals {
+		if n.evaluated(api.FnGetErasureStatus) <= evals {
 			t.Fatal("the ledger was not consulted")
 		}
 		// The generation it reconciled is remembered: a restart with the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/gateway/ledger"
 )
@@ -37,7 +38,7 @@ func TestWriteReadRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, req := uuid.NewString(), uuid.NewString()
-	rec, err := bp.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
+	rec, err := bp.Submit(ctx, nil, domain.RoleCaseworker, "national", api.FnRegisterCase, req, p, "2026-03-02")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,11 +49,11 @@ func TestWriteReadRetry(t *testing.T) {
 	if ev.Block != 1 || ev.TxID != rec.TxID || ev.Name == "" {
 		t.Fatalf("event %+v", ev)
 	}
-	again, err := bp.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
+	again, err := bp.Submit(ctx, nil, domain.RoleCaseworker, "national", api.FnRegisterCase, req, p, "2026-03-02")
 	if err != nil || again.TxID != rec.TxID || again.BlockNumber != 1 || string(again.Result) != string(rec.Result) {
 		t.Fatalf("retry %+v %v, want %+v", again, err, rec)
 	}
-	if got := n.Writes("cases:RegisterCase"); got != 1 {
+	if got := n.Writes(api.FnRegisterCase); got != 1 {
 		t.Fatalf("writes %d", got)
 	}
 	if h, _, _ := bp.ChainInfo(ctx, "national"); h != 3 {
@@ -61,15 +62,15 @@ func TestWriteReadRetry(t *testing.T) {
 	if s := n.Case("national", p); s == nil || s.Status != domain.StRegistered {
 		t.Fatalf("case %+v", s)
 	}
-	_, err = n.Ledger("AuditorMSP").Submit(ctx, nil, domain.RoleAuditor, "national", "cases:RegisterCase", uuid.NewString(), uuid.NewString(), "2026-03-02")
+	_, err = n.Ledger("AuditorMSP").Submit(ctx, nil, domain.RoleAuditor, "national", api.FnRegisterCase, uuid.NewString(), uuid.NewString(), "2026-03-02")
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Kind != domain.KindForbidden {
 		t.Fatalf("auditor write: %v", err)
 	}
-	if _, err := bp.Evaluate(ctx, domain.RoleDublinOfficer, "national", "cases:GetCase", p); !errors.Is(err, ledger.ErrNoIdentity) {
+	if _, err := bp.Evaluate(ctx, domain.RoleDublinOfficer, "national", api.FnGetCase, p); !errors.Is(err, ledger.ErrNoIdentity) {
 		t.Fatalf("role without identity: %v", err)
 	}
-	if _, err := bp.Evaluate(ctx, domain.RoleCaseworker, "dublin", "cases:GetCase", p); !errors.As(err, &de) || de.Kind != domain.KindForbidden {
+	if _, err := bp.Evaluate(ctx, domain.RoleCaseworker, "dublin", api.FnGetCase, p); !errors.As(err, &de) || de.Kind != domain.KindForbidden {
 		t.Fatalf("channel not joined: %v", err)
 	}
 }
@@ -82,11 +83,11 @@ func TestConcurrentWritesConflictAndRetry(t *testing.T) {
 	ao := n.Ledger("AsylumOfficeMSP")
 	ctx := context.Background()
 	p := uuid.NewString()
-	if _, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", uuid.NewString(), p, "2026-03-02"); err != nil {
+	if _, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", api.FnRegisterCase, uuid.NewString(), p, "2026-03-02"); err != nil {
 		t.Fatal(err)
 	}
 	anchor := func(i int) error {
-		_, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "anchors:AnchorDocument", uuid.NewString(), p, hashHex(i), "", "2026-03-02")
+		_, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", api.FnAnchorDocument, uuid.NewString(), p, hashHex(i), "", "2026-03-02")
 		return err
 	}
 	const k = 6
@@ -103,12 +104,12 @@ func TestConcurrentWritesConflictAndRetry(t *testing.T) {
 		}
 	}
 	var s domain.CaseState
-	raw, _ := n.Read("national", "cases:GetCase", p)
+	raw, _ := n.Read("national", api.FnGetCase, p)
 	if err := json.Unmarshal(raw, &s); err != nil || s.Seq != 1+k {
 		t.Fatalf("seq %d, %v", s.Seq, err)
 	}
-	if n.Writes("anchors:AnchorDocument") != k {
-		t.Fatalf("writes %d", n.Writes("anchors:AnchorDocument"))
+	if n.Writes(api.FnAnchorDocument) != k {
+		t.Fatalf("writes %d", n.Writes(api.FnAnchorDocument))
 	}
 }
 
@@ -120,7 +121,7 @@ func TestReadConflictInvalidates(t *testing.T) {
 	ao := n.Ledger("AsylumOfficeMSP")
 	ctx := context.Background()
 	p := uuid.NewString()
-	if _, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", "cases:RegisterCase", uuid.NewString(), p, "2026-03-02"); err != nil {
+	if _, err := ao.Submit(ctx, nil, domain.RoleCaseworker, "national", api.FnRegisterCase, uuid.NewString(), p, "2026-03-02"); err != nil {
 		t.Fatal(err)
 	}
 	s, ch, err := ao.caller(domain.RoleCaseworker, "national")
@@ -131,7 +132,7 @@ func TestReadConflictInvalidates(t *testing.T) {
 	var reqs []string
 	for i := range 2 {
 		req := uuid.NewString()
-		prop, sim, err := n.endorse(s, ch, []string{"anchors:AnchorDocument", req, p, hashHex(i), "", "2026-03-02"})
+		prop, sim, err := n.endorse(s, ch, []string{api.FnAnchorDocument, req, p, hashHex(i), "", "2026-03-02"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +213,7 @@ func TestJournalContract(t *testing.T) {
 	}
 	req, p := uuid.NewString(), uuid.NewString()
 	submit := func() (ledger.Receipt, error) {
-		return bp.Submit(ctx, j, domain.RoleCaseworker, "national", "cases:RegisterCase", req, p, "2026-03-02")
+		return bp.Submit(ctx, j, domain.RoleCaseworker, "national", api.FnRegisterCase, req, p, "2026-03-02")
 	}
 	if _, err := submit(); !errors.Is(err, ledger.ErrLedgerUnavailable) {
 		t.Fatalf("failed save: %v", err)
@@ -233,7 +234,7 @@ func TestJournalContract(t *testing.T) {
 	if err != nil || again.TxID != rec.TxID || again.BlockNumber != rec.BlockNumber || height() != h0+1 || j.saved != 1 {
 		t.Fatalf("committed transaction resubmitted: %+v %v, height %d", again, err, height())
 	}
-	if n.Writes("cases:RegisterCase") != 1 {
-		t.Fatalf("writes %d", n.Writes("cases:RegisterCase"))
+	if n.Writes(api.FnRegisterCase) != 1 {
+		t.Fatalf("writes %d", n.Writes(api.FnRegisterCase))
 	}
 }
