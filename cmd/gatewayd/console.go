@@ -24,7 +24,7 @@ import (
 
 // mountConsole serves the web console next to the API (docs/console.md).
 func mountConsole(ctx context.Context, apiHandler http.Handler, auth *gateway.Authenticator, connFile, usersFile string,
-	idle, maxSession time.Duration, log *slog.Logger) (http.Handler, error) {
+	idle, maxSession time.Duration, sso *console.OIDCConfig, log *slog.Logger) (http.Handler, error) {
 	conn, err := api.LoadConnection(connFile)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func mountConsole(ctx context.Context, apiHandler http.Handler, auth *gateway.Au
 		return nil, err
 	}
 	c, err := console.New(console.Config{API: apiHandler, Tokens: auth, Users: users, Org: conn.Org, MSPID: conn.MSPID,
-		MemberState: conn.MemberState, Kind: domain.AgencyKind(conn.Kind), Logger: log, IdleTimeout: idle, MaxSession: maxSession})
+		MemberState: conn.MemberState, Kind: domain.AgencyKind(conn.Kind), Logger: log, IdleTimeout: idle, MaxSession: maxSession, SSO: sso})
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +51,9 @@ func mountConsole(ctx context.Context, apiHandler http.Handler, auth *gateway.Au
 		}
 	}()
 	log.Info("console", "path", console.Prefix, "users", usersFile)
+	if sso != nil {
+		log.Info("console single sign-on", "issuer", sso.Issuer, "clientId", sso.ClientID, "claim", sso.Claim, "redirect", sso.RedirectURL)
+	}
 	return console.Mount(apiHandler, c), nil
 }
 
@@ -62,18 +65,23 @@ func users(sub string, args []string, stdin io.Reader, out io.Writer) error {
 	path := f.str("users", "", "console user file")
 	dataDir := f.str("data-dir", "", "the gateway's data folder (the user file is "+console.DefaultUsersFile+" in it)")
 	name := f.str("name", "", "user name (1-32 of a-z 0-9 . _ -, starting with a letter)")
-	var role *string
-	var fromStdin, asJSON *bool
+	var role, subject *string
+	var fromStdin, asJSON, ssoOnly *bool
 	switch sub {
 	case "add":
 		role = f.str("role", "", "caseworker, dublin-officer, auditor or admin")
+		subject = f.str("sso-subject", "", "link the account to this value of the SSO claim (--oidc-claim; sub by default) at the agency's OpenID Connect provider")
+		ssoOnly = f.flag("sso-only", "no password: the account signs in with single sign-on only (needs --sso-subject)")
 		fallthrough
 	case "passwd":
 		fromStdin = f.flag("password-stdin", "read the password from the first line of standard input (default: generate one and print it once)")
 		asJSON = f.flag("json", "print {name, role, password} as JSON")
-	case "list", "disable", "enable":
+	case "link":
+		subject = f.str("subject", "", "the value of the SSO claim (--oidc-claim; sub by default) of this person at the agency's OpenID Connect provider")
+		ssoOnly = f.flag("sso-only", "also remove the account's password: single sign-on only")
+	case "list", "disable", "enable", "unlink":
 	default:
-		return fmt.Errorf("users %s: add, list, passwd, disable or enable: %w", sub, flag.ErrHelp)
+		return fmt.Errorf("users %s: add, list, passwd, disable, enable, link or unlink: %w", sub, flag.ErrHelp)
 	}
 	if err := f.fs.Parse(args); err != nil {
 		return err
@@ -91,13 +99,21 @@ func users(sub string, args []string, stdin io.Reader, out io.Writer) error {
 	now := time.Now()
 	if sub == "list" {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED\tCHANGED")
+		fmt.Fprintln(tw, "NAME\tROLE\tSTATUS\tCREATED\tCHANGED\tSIGN-IN\tSSO SUBJECT")
 		for _, u := range uf.Users {
 			st := "enabled"
 			if u.Disabled {
 				st = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, st, u.CreatedAt.Format(time.RFC3339), u.ChangedAt.Format(time.RFC3339))
+			via := "password"
+			switch {
+			case u.Hash == "":
+				via = "sso-only"
+			case u.SSOSubject != "":
+				via = "password+sso"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, st, u.CreatedAt.Format(time.RFC3339), u.ChangedAt.Format(time.RFC3339),
+				via, u.SSOSubject)
 		}
 		return tw.Flush()
 	}
@@ -110,6 +126,37 @@ func users(sub string, args []string, stdin io.Reader, out io.Writer) error {
 			return err
 		}
 		return console.SaveUserFile(*path, uf)
+	case "link", "unlink":
+		if sub == "link" {
+			err = uf.LinkSSO(*name, *subject, *ssoOnly, now)
+		} else {
+			err = uf.UnlinkSSO(*name, now)
+		}
+		if err != nil {
+			return err
+		}
+		if err := console.SaveUserFile(*path, uf); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "user %s: %sed\n", *name, sub)
+		return nil
+	case "add":
+		if *ssoOnly {
+			if *subject == "" {
+				return fmt.Errorf("--sso-only needs --sso-subject: %w", flag.ErrHelp)
+			}
+			if err := uf.AddSSO(*name, domain.Role(*role), *subject, now); err != nil {
+				return err
+			}
+			if err := console.SaveUserFile(*path, uf); err != nil {
+				return err
+			}
+			if *asJSON {
+				return json.NewEncoder(out).Encode(map[string]string{"name": *name, "role": *role, "ssoSubject": *subject})
+			}
+			fmt.Fprintf(out, "user %s (%s) saved, single sign-on only\n", *name, *role)
+			return nil
+		}
 	}
 	pw, generated, err := password(*fromStdin, stdin)
 	if err != nil {
@@ -119,6 +166,9 @@ func users(sub string, args []string, stdin io.Reader, out io.Writer) error {
 	if sub == "add" {
 		r = domain.Role(*role)
 		err = uf.Add(*name, r, pw, console.DefaultKDF, now)
+		if err == nil && *subject != "" {
+			err = uf.LinkSSO(*name, *subject, false, now)
+		}
 	} else {
 		err = uf.SetPassword(*name, pw, console.DefaultKDF, now)
 		for _, u := range uf.Users {

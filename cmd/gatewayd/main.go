@@ -10,10 +10,15 @@
 //	gatewayd users list    (--data-dir D | --users F)
 //	gatewayd users passwd  (--data-dir D | --users F) --name N [--password-stdin]
 //	gatewayd users disable|enable (--data-dir D | --users F) --name N
+//	gatewayd users add     (--data-dir D | --users F) --name N --role R --sso-subject S --sso-only
+//	gatewayd users link    (--data-dir D | --users F) --name N --subject S [--sso-only]
+//	gatewayd users unlink  (--data-dir D | --users F) --name N
 //
 // serve also serves the web console (package console) under /console/ on
 // the API listener, for the accounts of the users file (default
-// <data-dir>/console-users.json; --no-console turns it off).
+// <data-dir>/console-users.json; --no-console turns it off), and with
+// --oidc-issuer … single sign-on against the agency's OpenID Connect
+// provider for the accounts linked to a subject there.
 //
 // Every flag falls back to the environment variable GATEWAYD_<FLAG> (upper
 // case, dashes as underscores).
@@ -98,7 +103,7 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		return token(args[0], args[1:], out)
 	case "users":
 		if len(args) == 0 {
-			return fmt.Errorf("users: add, list, passwd, disable or enable: %w", flag.ErrHelp)
+			return fmt.Errorf("users: add, list, passwd, disable, enable, link or unlink: %w", flag.ErrHelp)
 		}
 		return users(args[0], args[1:], os.Stdin, out)
 	default:
@@ -151,6 +156,7 @@ func serve(ctx context.Context, args []string) error {
 	usersFile := f.str("users", "", "console accounts (gatewayd users; default <data-dir>/"+console.DefaultUsersFile+")")
 	consoleIdle := f.dur("console-idle", console.DefaultIdleTimeout, "a console session unused this long ends")
 	consoleMax := f.dur("console-max-session", console.DefaultMaxSession, "a console session this old ends")
+	ssoF := newSSOFlags(f)
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
@@ -171,12 +177,16 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	var mount func(http.Handler, *gateway.Authenticator) (http.Handler, error)
+	sso, err := ssoF.config()
+	if err != nil {
+		return err
+	}
 	if !*noConsole {
 		if *usersFile == "" && *dataDir != "" {
 			*usersFile = filepath.Join(*dataDir, console.DefaultUsersFile)
 		}
 		mount = func(apiHandler http.Handler, auth *gateway.Authenticator) (http.Handler, error) {
-			return mountConsole(ctx, apiHandler, auth, *conn, *usersFile, *consoleIdle, *consoleMax, log)
+			return mountConsole(ctx, apiHandler, auth, *conn, *usersFile, *consoleIdle, *consoleMax, sso, log)
 		}
 	}
 	return gateway.Run(ctx, gateway.ServiceConfig{
