@@ -464,6 +464,14 @@ func consoleFlow(t *testing.T, env consoleEnv) {
 		t.Errorf("board row %q lacks the Dublin officer's reference", s)
 	}
 	check(duTab, "deadlines")
+	run(duTab, "Dublin case", chromedp.Navigate(ao+"case?"+url.Values{"channel": {"dublin"}, "p": {d.Pseudonym}}.Encode()),
+		chromedp.WaitVisible(chromedp.ID("case-status")))
+	if s := text(duTab, "#case-status"); !strings.Contains(s, string(domain.StTakeChargeRequested)) {
+		t.Errorf("Dublin case status: %q", s)
+	}
+	check(duTab, "case-dublin")
+	run(duTab, "unknown page", chromedp.Navigate(ao+"nothing-here"), chromedp.WaitVisible(chromedp.CSS("main")))
+	check(duTab, "not-found")
 
 	// The auditor verifies both channels.
 	audTab, closeAud := tab()
