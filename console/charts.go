@@ -72,7 +72,8 @@ func boardChart(m catalog, lang string, today deadline.Date, items []api.BoardIt
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="board-title board-desc">`, width, height)
 	fmt.Fprintf(&b, `<title id="board-title">%s</title><desc id="board-desc">%s</desc>`,
 		esc(m.t(lang, "chart.board.title")), esc(m.t(lang, "chart.board.desc", len(items), lo.String(), hi.String())))
-	// Month ticks.
+	// Month ticks; their labels sit above the rows, where the today line
+	// (which starts below them) cannot run through them.
 	for d := lo; !d.After(hi); d = d.AddDays(1) {
 		if d.Day() == 1 {
 			fmt.Fprintf(&b, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="axis" x="%.1f" y="%d">%s</text>`,
@@ -87,7 +88,7 @@ func boardChart(m catalog, lang string, today deadline.Date, items []api.BoardIt
 			esc(m.t(lang, "chart.holiday", h.State, h.Date.String())), x(h.Date), top-4, x(h.Date), height-30, x(h.Date), height-30)
 	}
 	fmt.Fprintf(&b, `<line class="today" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/><text class="axis today-label" x="%.1f" y="%d">%s</text>`,
-		x(today), top-20, x(today), height-30, x(today)+3, height-12, esc(m.t(lang, "chart.today", today.String())))
+		x(today), top-4, x(today), height-30, x(today)+3, height-12, esc(m.t(lang, "chart.today", today.String())))
 	for i, it := range items {
 		y := top + rowH*i
 		label := short(it.Pseudonym)
