@@ -59,3 +59,28 @@ func TestAMMRTakeChargeReexaminationRefused(t *testing.T) {
 	n.refuse(domain.KindInvalidTransition, "dublin", "ao-do", "cases:RecordEvent", newID(), p,
 		payload(domain.EvReexaminationRequested, n.today(), map[string]any{"receivedOn": n.today()}))
 }
+
+// A Dublin case registered without the request facts gets them later by
+// REQUEST_FACTS_RECORDED (issue 13 §3): the board shows the limit from then
+// on; only the requesting state records them, once.
+func TestRequestFactsRecordedLater(t *testing.T) {
+	n := newNet(t, time.Date(2026, 8, 10, 10, 0, 0, 0, time.UTC))
+	p := newID()
+	n.must("dublin", "ao-do", "cases:RegisterCase", newID(), p, "2026-08-06")
+	if b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", "")); len(b.Items) != 0 {
+		t.Fatalf("board without facts %+v", b.Items)
+	}
+	facts := map[string]any{"applicationRegisteredOn": "2026-08-03", "evidence": "VIS_HIT", "evidenceReceivedOn": "2026-08-05"}
+	n.refuse(domain.KindForbidden, "dublin", "at-do", "cases:RecordEvent", newID(), p, payload(domain.EvRequestFactsRecorded, n.today(), facts))
+	w := n.record("dublin", "ao-do", p, domain.EvRequestFactsRecorded, n.today(), facts)
+	if w.Status != domain.StRegistered {
+		t.Fatalf("after the facts %+v", w)
+	}
+	// AMMR 39(1): 1 month from the VIS hit of Wed 5 Aug: Sat 5 Sep → Mon 7 Sep.
+	b := decode[api.Page[api.DueItem]](t, n.must("dublin", "aud", "dublin:DeadlinesDue", "2099-01-01", "", ""))
+	if len(b.Items) != 1 || b.Items[0].Deadline.Kind != domain.DeadlineRequest || b.Items[0].Deadline.Due.String() != "2026-09-07" ||
+		b.Items[0].Regime.Criteria != deadline.AMMR || b.Items[0].Deadline.Article != "2024/1351 Art 39(1)" {
+		t.Fatalf("board after the facts %+v", b.Items)
+	}
+	n.refuse(domain.KindAlreadyExists, "dublin", "ao-do", "cases:RecordEvent", newID(), p, payload(domain.EvRequestFactsRecorded, n.today(), facts))
+}

@@ -285,7 +285,7 @@ func step(prev *CaseState, pseudonym string, in EventInput, occurred, today dead
 // go backwards); anchors, binding and erasure stand aside.
 func workflowEvent(c EventCode) bool {
 	return c != EvDocumentAnchored && c != EvErasureRequested && c != EvErasureConfirmed && c != EvCaseBound &&
-		c != EvReceiptAcknowledged
+		c != EvReceiptAcknowledged && c != EvRequestFactsRecorded
 }
 
 // IsWorkflowEvent reports whether an event moves the procedure along (and

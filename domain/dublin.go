@@ -116,6 +116,13 @@ func applyDublin(next, prev *CaseState, in EventInput, occurred deadline.Date, a
 	if in.Code == EvCaseRegistered {
 		return registerFacts(d, in, env)
 	}
+	if in.Code == EvRequestFactsRecorded {
+		if !d.ApplicationRegisteredOn.IsZero() {
+			// Once on the ledger the facts bind every request (startRequest).
+			return Errorf(KindAlreadyExists, "%s: the case's application was registered on %s", FieldApplicationOn, d.ApplicationRegisteredOn)
+		}
+		return registerFacts(d, in, env)
+	}
 	if in.Code == EvTakeChargeRequested || in.Code == EvTakeBackRequested || in.Code == EvTakeBackNotified {
 		return startRequest(d, in, occurred, env)
 	}

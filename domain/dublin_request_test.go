@@ -437,3 +437,48 @@ func TestRequestLimitAfterRejectionMarksMissingCalendar(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestFactsRecordedAfterRegistration: a Dublin case registered
+// without the facts that start the request limit gets them by
+// REQUEST_FACTS_RECORDED; the board then shows the limit as if they had come
+// with the registration (AMMR 39(1): registered 3 Aug, VIS hit 5 Aug → Mon
+// 7 Sep), once: a second record, or one naming other facts, is refused, and
+// the request is held to them.
+func TestRequestFactsRecordedAfterRegistration(t *testing.T) {
+	f := newFixture(t, "2026-08-06")
+	de := f.dublinOfficer(ao)
+	s := f.step(nil, ProcedureDublin, de, EvCaseRegistered, EventFields{})
+	if len(s.Dublin.Deadlines) != 0 || s.Dublin.CriteriaRegime != "" {
+		t.Fatalf("deadlines without facts: %+v", s.Dublin)
+	}
+	f.today = date(t, "2026-08-10")
+	next, ev, err := f.stepOn(s, de, EvRequestFactsRecorded, "2026-08-10", regFacts("2026-08-03", EvidenceVISHit, "2026-08-05"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := next.Dublin
+	if next.Status != StRegistered || ev.Code != EvRequestFactsRecorded || d.CriteriaRegime != deadline.AMMR || dueOf(next, DeadlineRequest) != "2026-09-07" {
+		t.Fatalf("after the facts: %s %+v", next.Status, d)
+	}
+	if next.LastOccurredOn != s.LastOccurredOn {
+		t.Fatalf("the facts moved the procedure's date: %s", next.LastOccurredOn)
+	}
+	if _, _, err := f.stepOn(next, de, EvRequestFactsRecorded, "2026-08-10", regFacts("2026-08-03", EvidenceVISHit, "2026-08-05")); KindOf(err) != KindAlreadyExists {
+		t.Fatalf("second record: %v", err)
+	}
+	// The request is held to the facts on the ledger and decided by them.
+	f.today = date(t, "2026-09-08")
+	if _, _, err := f.stepOn(next, de, EvTakeChargeRequested, "2026-09-08", EventFields{RequestedMemberState: "AT", ReceivedOn: "2026-09-08",
+		ApplicationRegisteredOn: "2026-08-04", Evidence: EvidenceVISHit, EvidenceReceivedOn: "2026-08-05"}); KindOf(err) != KindInvalidArgument {
+		t.Fatalf("request naming another application date: %v", err)
+	}
+	req, _, err := f.stepOn(next, de, EvTakeChargeRequested, "2026-09-08", EventFields{RequestedMemberState: "AT", ReceivedOn: "2026-09-08",
+		ApplicationRegisteredOn: "2026-08-03", Evidence: EvidenceVISHit, EvidenceReceivedOn: "2026-08-05"})
+	if err != nil || !req.Dublin.RequestLate || req.Dublin.RequestLimit.Due.String() != "2026-09-07" {
+		t.Fatalf("late request after the facts: %v %+v", err, req.Dublin)
+	}
+	// On the national channel the code does not exist.
+	if _, _, err := Apply(nil, pseud, f.input(EvRequestFactsRecorded, regFacts("2026-08-03", EvidenceOther, "")), f.actor(ao, RoleCaseworker), f.env(ProcedureNational)); KindOf(err) != KindInvalidArgument {
+		t.Fatalf("national channel: %v", err)
+	}
+}

@@ -56,6 +56,11 @@ const (
 	// DubliNet's automatic acknowledgement proves it, Implementing Reg
 	// 2025/2055 Art 1(3)).
 	EvReceiptAcknowledged EventCode = "RECEIPT_ACKNOWLEDGED"
+	// EvRequestFactsRecorded: the requesting state records the facts that
+	// start the limit for sending a request (application date, evidence)
+	// on a Dublin case registered without them, so the board shows the
+	// limit before the request (AMMR 39(1), 41(1); Dublin III 21(1), 23(2)).
+	EvRequestFactsRecorded EventCode = "REQUEST_FACTS_RECORDED"
 )
 
 // Field names a typed field of an event payload (its JSON name).
@@ -149,6 +154,7 @@ func Vocabulary() []EventSpec {
 		{Code: EvTransferDeadlineExtended, Procedures: dub, Required: f(FieldExtensionReason)},
 		{Code: EvResponsibilityShifted, Procedures: dub, System: true},
 		{Code: EvReceiptAcknowledged, Procedures: dub},
+		{Code: EvRequestFactsRecorded, Procedures: dub, Required: f(FieldApplicationOn, FieldEvidence), Optional: f(FieldEvidenceOn)},
 	}
 }
 

@@ -250,6 +250,9 @@ func dublinTransitions() []Transition {
 		{Event: EvCaseRegistered, To: StRegistered, Agencies: du, Roles: do, Party: PartyAny, Holds: true},
 		// The requested state takes part by binding its own file to the case.
 		{Event: EvCaseBound, From: sts(anyActive), Agencies: du, Roles: do, Party: PartyRequested, Guard: GuardNotHolder, Holds: true},
+		// A case registered without the facts that start the request limit
+		// gets them before its first request (once; Apply refuses a second).
+		{Event: EvRequestFactsRecorded, From: sts(StRegistered), Agencies: du, Roles: do, Party: PartyRequesting},
 		// Requests: a new one is possible after a final rejection.
 		{Event: EvTakeChargeRequested, From: sts(StRegistered, StRejected), To: StTakeChargeRequested, Agencies: du, Roles: do, Party: PartyRequesting},
 		{Event: EvTakeBackRequested, From: sts(StRegistered, StRejected), To: StTakeBackRequested, Agencies: du, Roles: do, Party: PartyRequesting},

@@ -106,6 +106,14 @@ func TestDublinTransitions(t *testing.T) {
 		{"REGISTERED", "", EvRequestAccepted, ps, do, EventFields{}, "", KindInvalidTransition},
 		{"REGISTERED", "", EvFileCreated, ao, cw, EventFields{}, "", KindInvalidArgument}, // a national event
 		{"REGISTERED", "", EvDocumentAnchored, ps, do, EventFields{DocumentHash: hash64('1')}, "", KindForbidden},
+		// The facts that start the request limit, added to a case registered
+		// without them: by the requesting state's Dublin unit, before any request.
+		{"REGISTERED", "", EvRequestFactsRecorded, ao, do, regFacts("2026-02-10", EvidenceOther, ""), StRegistered, ""},
+		{"REGISTERED", "", EvRequestFactsRecorded, ps, do, regFacts("2026-02-10", EvidenceOther, ""), "", KindForbidden},
+		{"REGISTERED", "", EvRequestFactsRecorded, ao, cw, regFacts("2026-02-10", EvidenceOther, ""), "", KindForbidden},
+		{"REGISTERED", "", EvRequestFactsRecorded, ao, do, EventFields{ApplicationRegisteredOn: "2026-02-10"}, "", KindInvalidArgument},
+		{"REGISTERED", "", EvRequestFactsRecorded, ao, do, regFacts("2026-03-03", EvidenceOther, ""), "", KindInvalidArgument}, // after the act
+		{"TAKE_CHARGE_REQUESTED", "", EvRequestFactsRecorded, ao, do, regFacts("2026-02-10", EvidenceOther, ""), "", KindInvalidTransition},
 		// Binding: only the requested state's Dublin unit, once a request names it.
 		{"TAKE_CHARGE_REQUESTED", "", EvCaseBound, ps, do, EventFields{}, StTakeChargeRequested, ""},
 		{"TAKE_CHARGE_REQUESTED", "", EvCaseBound, ao, do, EventFields{}, "", KindForbidden},
