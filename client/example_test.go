@@ -3,26 +3,21 @@ package client_test
 import (
 	"context"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"sync"
+	"time"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/client"
-	"github.com/caseledger/caseledger/domain"
+	"github.com/caseledger/caseledger/test/framework"
 )
 
 // Connect to the agency's gateway with the URL, CA file and token of its API
 // information file (<root>/connection/<org>-api.json, api.APIInfo), and ask
 // who the token stands for.
 func ExampleNew() {
-	gw := startExampleGateway() // stands in for the agency's gateway
+	gw := startExampleGateway() // the asylum office's gateway
 	defer gw.Close()
 
 	c, err := client.New(client.Config{
@@ -65,7 +60,7 @@ func ExampleClient_RecordEvent() {
 	key := client.NewIdempotencyKey() // store it with the job before sending
 	req := api.EventRequest{
 		CaseRef: api.CaseRef{Channel: "national", LocalRef: "AO-2026-000123"},
-		Event:   json.RawMessage(`{"code":"HEARING_HELD","occurredOn":"2026-12-03"}`),
+		Event:   json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"` + today() + `","eurodacHit":"NONE"}`),
 	}
 	res, err := c.RecordEvent(ctx, req, client.WithIdempotencyKey(key))
 	if err != nil {
@@ -82,11 +77,11 @@ func ExampleClient_RecordEvent() {
 	// Refusals are *client.Problem errors with a stable code.
 	_, err = c.RecordEvent(ctx, api.EventRequest{
 		CaseRef: api.CaseRef{Channel: "national", LocalRef: "AO-2026-999999"},
-		Event:   json.RawMessage(`{"code":"HEARING_HELD","occurredOn":"2026-12-03"}`),
+		Event:   json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"` + today() + `","eurodacHit":"NONE"}`),
 	})
 	fmt.Println(client.CodeOf(err), errors.Is(err, client.ErrNotFound))
 	// Output:
-	// HEARING_HELD seq 4 status HEARING_HELD block 17
+	// IDENTITY_CHECKED seq 2 status IDENTITY_CHECKED block 2
 	// retry answers the same write: true
 	// UNKNOWN_LOCAL_REF true
 }
@@ -96,7 +91,7 @@ func ExampleClient_RecordEvent() {
 // resumes after it, so every event is seen once, in order, also across
 // restarts of the gateway (the client reconnects by itself).
 func ExampleClient_Follow() {
-	gw := startExampleGateway()
+	gw := startExampleGateway().withIdentityChecked()
 	defer gw.Close()
 	c, err := client.New(client.Config{BaseURL: gw.URL, CAFile: gw.CAFile, Token: gw.Token})
 	if err != nil {
@@ -106,7 +101,7 @@ func ExampleClient_Follow() {
 	var last string // load from where the program kept it ("" = from the beginning)
 	seen := 0
 	err = c.Follow(context.Background(), client.FollowOptions{Channel: "national", After: last}, func(ev api.EventView) error {
-		fmt.Println(ev.Position, ev.Name, ev.Code, "seq", ev.Seq, "held", ev.Held, ev.LocalRefs)
+		fmt.Println(ev.Name, ev.Code, "seq", ev.Seq, "held", ev.Held, ev.LocalRefs)
 		last = ev.Position // keep it durably once the event is handled
 		if seen++; seen == 2 {
 			return client.ErrStop // a clean stop: Follow returns nil
@@ -116,106 +111,60 @@ func ExampleClient_Follow() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("resume after", last)
+	fmt.Println("position kept:", last != "")
 	// Output:
-	// e1-1 caseledger.case CASE_REGISTERED seq 1 held true [AO-2026-000123]
-	// e1-2 caseledger.case HEARING_HELD seq 4 held true [AO-2026-000123]
-	// resume after e1-2
+	// caseledger.case CASE_REGISTERED seq 1 held true [AO-2026-000123]
+	// caseledger.case IDENTITY_CHECKED seq 2 held true [AO-2026-000123]
+	// position kept: true
 }
 
-// exampleGateway stands in for an agency's gateway in the examples: it
-// answers the calls they make as the gateway does (HTTPS, bearer token,
-// Idempotency-Key, problem+json, server-sent events), with the api types.
+// exampleGateway is the asylum office's gateway for the examples: the real one, with the other
+// agencies of the demo topology, in this process (test/framework: gateway.Server, its privacy
+// store, the real chaincode over an in-process ledger; no Fabric). Its case AO-2026-000123 is
+// registered; with a recorded identity check when the example follows events.
 type exampleGateway struct {
-	*httptest.Server
-	CAFile, Token string
-	dir           string
-
-	mu      sync.Mutex
-	answers map[string]api.WriteResponse // by Idempotency-Key
+	*framework.InProcess
+	URL, CAFile, Token string
+	c                  *client.Client
 }
 
 func startExampleGateway() *exampleGateway {
-	g := &exampleGateway{Token: "clg_example-caseworker", answers: map[string]api.WriteResponse{}}
-	g.Server = httptest.NewTLSServer(http.HandlerFunc(g.serve))
-	dir, err := os.MkdirTemp("", "caseledger-example-")
+	ctx := context.Background()
+	in, err := framework.StartInProcess(ctx, framework.InProcessOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	g.dir, g.CAFile = dir, filepath.Join(dir, "gateway-ca.pem")
-	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: g.Certificate().Raw})
-	if err := os.WriteFile(g.CAFile, ca, 0o600); err != nil {
+	info, err := in.API("asylum-office")
+	if err != nil {
+		log.Fatal(err)
+	}
+	g := &exampleGateway{InProcess: in, URL: info.URL, CAFile: info.CAFile, Token: info.Tokens["caseworker"]}
+	if g.c, err = client.New(client.Config{BaseURL: g.URL, CAFile: g.CAFile, Token: g.Token}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := g.c.Register(ctx, api.RegisterRequest{Channel: "national", LocalRef: "AO-2026-000123", OccurredOn: today()}); err != nil {
+		log.Fatal(err)
+	}
+	return g
+}
+
+// withIdentityChecked records the case's next step before the example runs.
+func (g *exampleGateway) withIdentityChecked() *exampleGateway {
+	_, err := g.c.RecordEvent(context.Background(), api.EventRequest{
+		CaseRef: api.CaseRef{Channel: "national", LocalRef: "AO-2026-000123"},
+		Event:   json.RawMessage(`{"code":"IDENTITY_CHECKED","occurredOn":"` + today() + `","eurodacHit":"NONE"}`),
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
 	return g
 }
 
 func (g *exampleGateway) Close() {
-	g.Server.Close()
-	os.RemoveAll(g.dir)
+	g.c.CloseIdleConnections()
+	_ = g.InProcess.Close()
 }
 
-func (g *exampleGateway) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+g.Token {
-		g.problem(w, http.StatusUnauthorized, string(domain.KindUnauthenticated), "")
-		return
-	}
-	switch r.Method + " " + r.URL.Path {
-	case "GET /v1/whoami":
-		g.json(w, http.StatusOK, api.Whoami{Org: "asylum-office", MSPID: "AsylumOfficeMSP", Role: domain.RoleCaseworker,
-			TokenID: "t1", Roles: []domain.Role{domain.RoleCaseworker},
-			Channels: []api.ChannelInfo{{Name: "national", Procedure: domain.ProcedureNational}, {Name: "dublin", Procedure: domain.ProcedureDublin}}})
-	case "POST /v1/cases/events":
-		key := r.Header.Get(api.HeaderIdempotencyKey)
-		var req api.EventRequest
-		var ev domain.EventInput
-		if key == "" {
-			g.problem(w, http.StatusPreconditionRequired, api.CodeIdempotencyKeyRequired, "")
-			return
-		}
-		if json.NewDecoder(r.Body).Decode(&req) != nil || json.Unmarshal(req.Event, &ev) != nil {
-			g.problem(w, http.StatusBadRequest, string(domain.KindInvalidArgument), "body: must be an EventRequest")
-			return
-		}
-		if req.LocalRef != "AO-2026-000123" {
-			g.problem(w, http.StatusNotFound, api.CodeUnknownLocalRef, "")
-			return
-		}
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		res, ok := g.answers[key]
-		if !ok {
-			res = api.WriteResponse{Channel: req.Channel, Pseudonym: "3f0c9a52-7b1e-4c4e-9d55-2a7f3f0e8b61", Seq: 4,
-				Code: ev.Code, Status: domain.Status(ev.Code), TxID: fmt.Sprintf("%064x", len(g.answers)+1),
-				BlockNumber: 17, RecordedOn: "2026-12-04", OccurredOn: ev.OccurredOn}
-			g.answers[key] = res
-		}
-		g.json(w, http.StatusOK, res)
-	case "GET /v1/events":
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.WriteHeader(http.StatusOK)
-		for i, code := range []domain.EventCode{domain.EvCaseRegistered, domain.EvHearingHeld} {
-			v := api.EventView{Position: fmt.Sprintf("e1-%d", i+1), Channel: "national", Block: uint64(9 + 8*i),
-				Name: api.EventCase, Pseudonym: "3f0c9a52-7b1e-4c4e-9d55-2a7f3f0e8b61", Code: string(code),
-				Seq: uint64(1 + 3*i), Procedure: "national", Held: true, LocalRefs: []string{"AO-2026-000123"}}
-			b, _ := json.Marshal(v)
-			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", v.Position, v.Name, b)
-		}
-		w.(http.Flusher).Flush()
-		<-r.Context().Done() // a live stream stays open
-	default:
-		g.problem(w, http.StatusNotFound, api.CodeRouteNotFound, "")
-	}
-}
-
-func (g *exampleGateway) json(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func (g *exampleGateway) problem(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(api.Problem{Type: "urn:example", Title: http.StatusText(status), Status: status, Code: code, Detail: detail})
-}
+// today is a day every member state's ledger clock accepts as the day of an act (UTC is never
+// ahead of the demo's states).
+func today() string { return time.Now().UTC().Format(time.DateOnly) }
