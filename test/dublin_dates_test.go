@@ -300,3 +300,54 @@ func deadlineWait(t *testing.T, cond func() bool) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestDublinRequestFactsRecordedLater (issue 13 §3): a Dublin case opened
+// without the application facts (as from a national case) gets them through
+// the generic event route; from then on both member states' boards show the
+// limit for sending the request, and the facts cannot be recorded twice.
+func TestDublinRequestFactsRecordedLater(t *testing.T) {
+	aoGw, psGw := gatewayOf(t, "asylum-office"), gatewayOf(t, "partner-state")
+	ref := gwRef("BAMF-DF")
+	var reg gwWrite
+	aoGw.ok(http.StatusCreated, "dublin-officer", "POST", "/v1/cases", map[string]any{"channel": "dublin", "localRef": ref, "occurredOn": today()}, &reg)
+	p := reg.Pseudonym
+	due := func(gw *gwAPI) (kinds []string) {
+		var b struct {
+			Items []struct {
+				Pseudonym string `json:"pseudonym"`
+				Deadline  struct {
+					Kind string `json:"kind"`
+					Step string `json:"step"`
+				} `json:"deadline"`
+				Regime struct {
+					Criteria string `json:"criteria"`
+				} `json:"regime"`
+			} `json:"items"`
+		}
+		gw.ok(http.StatusOK, "dublin-officer", "GET", "/v1/dublin/deadlines?withinDays=400&pageSize=500", nil, &b)
+		for _, it := range b.Items {
+			if it.Pseudonym == p {
+				kinds = append(kinds, it.Deadline.Kind+"/"+it.Deadline.Step+"/"+it.Regime.Criteria)
+			}
+		}
+		return kinds
+	}
+	if k := due(aoGw); len(k) != 0 {
+		t.Fatalf("board without facts: %v", k)
+	}
+	// Registered yesterday, a VIS hit today (AMMR 39(1): one month from the hit).
+	facts := map[string]any{"code": "REQUEST_FACTS_RECORDED", "occurredOn": today(),
+		"applicationRegisteredOn": daysAgo(1), "evidence": "VIS_HIT", "evidenceReceivedOn": today()}
+	aoGw.ok(http.StatusOK, "dublin-officer", "POST", "/v1/cases/events", map[string]any{"channel": "dublin", "localRef": ref, "event": facts}, nil)
+	for name, gw := range map[string]*gwAPI{"requesting state": aoGw, "requested state": psGw} {
+		var k []string
+		deadlineWait(t, func() bool { k = due(gw); return len(k) == 1 })
+		if k[0] != "REQUEST/TAKE_CHARGE_REQUEST_HIT/AMMR" {
+			t.Fatalf("%s's board after the facts: %v", name, k)
+		}
+	}
+	r := aoGw.do("dublin-officer", "POST", "/v1/cases/events", map[string]any{"channel": "dublin", "localRef": ref, "event": facts}, "")
+	if pr := r.problem(t); r.status != http.StatusConflict || pr.Code != "ALREADY_EXISTS" {
+		t.Fatalf("second record: %d %+v", r.status, pr)
+	}
+}
