@@ -254,7 +254,7 @@ func (c *Console) setSSOCookie(w http.ResponseWriter, value string, maxAge int) 
 
 // ssoStart is the "Sign in with …" button: a form with the sign-in page's
 // pre-session CSRF token (so no other site can start a flow in a
-// person's browser), then the redirect to the provider.
+// person's browser), then on to the provider.
 func (c *Console) ssoStart(w http.ResponseWriter, r *http.Request) {
 	lang := c.lang(r)
 	if c.sso == nil {
@@ -286,7 +286,14 @@ func (c *Console) ssoStart(w http.ResponseWriter, r *http.Request) {
 	f := flow{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
 		Back: localPath(r.PostForm.Get("back")), Expires: c.now().Add(ssoFlowTTL).Unix()}
 	c.setSSOCookie(w, c.sso.sealFlow(f), int(ssoFlowTTL/time.Second))
-	http.Redirect(w, r, oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), http.StatusSeeOther)
+	// Not a redirect either: the CSP's form-action 'self' also covers the
+	// redirects after a form is sent (browsers enforce it), and the
+	// provider is another origin. A page that moves on by itself (Refresh
+	// header; and a link) is a navigation, not a form submission.
+	auth := oc.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	w.Header().Set("Refresh", "0; url="+auth)
+	c.render(w, http.StatusOK, "ssogo", page{Lang: lang, Title: c.msg.t(lang, "title.sso-go", c.sso.cfg.Name), Org: c.cfg.Org, Path: Prefix + "signin",
+		MSPID: c.cfg.MSPID, Data: struct{ URL, Name string }{auth, c.sso.cfg.Name}})
 }
 
 // ssoFailure is one refused callback, for the audit line and the throttle.
@@ -341,7 +348,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	// cookie with a redirect from it. A page of this console that moves on
 	// by itself (Refresh, no script; and a link) starts a same-site one.
 	w.Header().Set("Refresh", "0; url="+back)
-	c.render(w, http.StatusOK, "ssodone", page{Lang: lang, Title: c.msg.t(lang, "title.sso-done"), Org: c.cfg.Org,
+	c.render(w, http.StatusOK, "ssodone", page{Lang: lang, Title: c.msg.t(lang, "title.sso-done"), Org: c.cfg.Org, Path: back,
 		MSPID: c.cfg.MSPID, Data: struct{ Back string }{back}})
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -31,6 +32,7 @@ import (
 type testIdP struct {
 	t        *testing.T
 	srv      *httptest.Server
+	url      string // the issuer (srv.URL, unless a test names the host otherwise)
 	key      *rsa.PrivateKey
 	now      func() time.Time
 	clientID string
@@ -47,7 +49,11 @@ type testIdP struct {
 	// reuse lets an authorization code be redeemed more than once (a
 	// provider that does not enforce single use).
 	reuse bool
-	codes map[string]*grant
+	// interactive: the authorization endpoint shows a page whose button
+	// the person presses (as at a real provider), so the way back to the
+	// console is a navigation the provider's site started.
+	interactive bool
+	codes       map[string]*grant
 }
 
 type grant struct {
@@ -67,8 +73,10 @@ func newTestIdP(t *testing.T, now func() time.Time, redirect string) *testIdP {
 	m.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	m.HandleFunc("GET /keys", p.jwks)
 	m.HandleFunc("GET /auth", p.authorize)
+	m.HandleFunc("POST /auth", p.authorize)
 	m.HandleFunc("POST /token", p.token)
 	p.srv = httptest.NewTLSServer(m)
+	p.url = p.srv.URL
 	t.Cleanup(p.srv.Close)
 	return p
 }
@@ -82,7 +90,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (p *testIdP) discovery(w http.ResponseWriter, _ *http.Request) {
-	u := p.srv.URL
+	u := p.url
 	writeJSON(w, 200, map[string]any{"issuer": u, "authorization_endpoint": u + "/auth", "token_endpoint": u + "/token",
 		"jwks_uri": u + "/keys", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"}, "code_challenge_methods_supported": []string{"S256"},
@@ -96,7 +104,25 @@ func (p *testIdP) jwks(w http.ResponseWriter, _ *http.Request) {
 // authorize checks the request as a provider does and sends the browser
 // back with a code for the current person.
 func (p *testIdP) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "invalid_request", http.StatusBadRequest)
+		return
+	}
+	q := r.Form
+	p.mu.Lock()
+	interactive := p.interactive
+	p.mu.Unlock()
+	if interactive && r.Method == http.MethodGet {
+		var b strings.Builder
+		b.WriteString(`<!doctype html><title>Test IdP</title><form method="post" action="/auth">`)
+		for k, vs := range q {
+			b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(vs[0]) + `">`)
+		}
+		b.WriteString(`<button id="idp-signin">Sign in at the provider</button></form>`)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(b.String()))
+		return
+	}
 	if q.Get("response_type") != "code" || q.Get("client_id") != p.clientID || q.Get("redirect_uri") != p.redirect ||
 		q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
 		http.Error(w, "invalid_request", http.StatusBadRequest)
@@ -137,7 +163,7 @@ func (p *testIdP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	g.used = true
 	now := p.now()
-	claims := map[string]any{"iss": p.srv.URL, "sub": g.person, "aud": p.clientID, "azp": p.clientID,
+	claims := map[string]any{"iss": p.url, "sub": g.person, "aud": p.clientID, "azp": p.clientID,
 		"exp": now.Add(5 * time.Minute).Unix(), "iat": now.Unix(), "nonce": g.nonce,
 		"preferred_username": "u-" + g.person, "email": g.person + "@bamf.example", "email_verified": true,
 		// What a provider may say about roles: the console must not read it.
@@ -213,12 +239,20 @@ func (s *ssoRig) start(c *http.Client) *url.URL {
 	s.t.Helper()
 	pg := s.do(c, "GET", "/console/signin", nil)
 	res := s.do(c, "POST", "/console/sso/start", url.Values{"csrf": {csrfOf(s.t, pg.body)}, "back": {"/console/feed"}})
-	if res.status != http.StatusSeeOther {
-		s.t.Fatalf("sso start: %d\n%s", res.status, res.body)
+	return s.onToProvider(res)
+}
+
+// onToProvider is where the answer to "Sign in with …" sends the browser:
+// a page of the console that moves on by itself (Refresh) and links it.
+func (s *ssoRig) onToProvider(res resp) *url.URL {
+	s.t.Helper()
+	to, ok := strings.CutPrefix(res.header.Get("Refresh"), "0; url=")
+	u, err := url.Parse(to)
+	if res.status != 200 || !ok || err != nil || !strings.HasPrefix(to, s.idp.srv.URL+"/auth?") {
+		s.t.Fatalf("sso start: %d, Refresh %q\n%s", res.status, res.header.Get("Refresh"), res.body)
 	}
-	u, err := url.Parse(res.header.Get("Location"))
-	if err != nil || !strings.HasPrefix(u.String(), s.idp.srv.URL+"/auth?") {
-		s.t.Fatalf("sso start redirects to %q", res.header.Get("Location"))
+	if !strings.Contains(res.body, `<a href="`+s.idp.srv.URL+"/auth?client_id=") {
+		s.t.Errorf("no link to the provider:\n%s", res.body)
 	}
 	return u
 }
@@ -501,7 +535,7 @@ func TestSSOStartCookieAndRequest(t *testing.T) {
 	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.MaxAge != 600 {
 		t.Fatalf("pre-sign-in cookie: %+v", ck)
 	}
-	loc, _ := url.Parse(res.header.Get("Location"))
+	loc := s.onToProvider(res)
 	q := loc.Query()
 	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 || len(q.Get("state")) != 43 ||
 		len(q.Get("nonce")) != 43 || q.Get("redirect_uri") != ssoRedirect || q.Get("scope") != "openid" {
