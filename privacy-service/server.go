@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/caseledger/caseledger/api"
 )
 
 // ServerConfig configures the HTTP API.
@@ -236,7 +238,7 @@ func (s *Server) wrap(op string, admin bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		reqID := newRequestID()
-		w.Header().Set("X-Request-Id", reqID)
+		w.Header().Set(api.HeaderRequestID, reqID)
 		cert := identity(r)
 		domain := r.PathValue("domain")
 		if _, ok := s.store.domains[domain]; !ok && domain != "" {
@@ -286,7 +288,7 @@ func writeProblem(w http.ResponseWriter, reqID string, err error) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	if reqID != "" {
-		w.Header().Set("X-Request-Id", reqID)
+		w.Header().Set(api.HeaderRequestID, reqID)
 	}
 	w.WriteHeader(p.Status)
 	json.NewEncoder(w).Encode(p)
