@@ -279,6 +279,10 @@ func (c *Console) authed(h func(q *request)) http.Handler {
 				c.sess.endUser(ss.User)
 				c.audit("session-ended", ss.User, ss.Role, "ACCOUNT_CHANGED")
 				ss = nil
+			} else if ss.SSOSubject != "" && u.SSOSubject != ss.SSOSubject {
+				c.sess.end(ss.ID) // signed in as a person the account is no longer linked to
+				c.audit("session-ended", ss.User, ss.Role, "SSO_UNLINKED")
+				ss = nil
 			}
 		}
 		lang := c.lang(r)

@@ -333,7 +333,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, fail.status, c.msg.t(lang, fail.msg, c.sso.cfg.Name))
 		return
 	}
-	ss, err := c.sess.create(u)
+	ss, err := c.sess.create(u, u.SSOSubject)
 	if err != nil {
 		c.log.Error("console session", "err", err)
 		c.showSignIn(w, r, http.StatusInternalServerError, c.msg.t(lang, "err.internal"))

@@ -785,3 +785,43 @@ func TestUserFileSSOAccounts(t *testing.T) {
 		}
 	}
 }
+
+// Unlinking the subject (or linking it to someone else) ends the SSO
+// sessions it gave; a password session of the same account goes on.
+func TestUnlinkingEndsSSOSessions(t *testing.T) {
+	s := newSSORig(t, newRig(t), "")
+	s.editUsers(linkAlice)
+	sso := s.browser()
+	s.callback(sso, s.authorize(s.start(sso)))
+	pwd, _ := s.signIn("alice")
+	if !s.signedIn(sso, "alice", domain.RoleCaseworker) || !s.signedIn(pwd, "alice", domain.RoleCaseworker) {
+		t.Fatal("no sessions")
+	}
+	s.editUsers(func(uf *UserFile) error { return uf.UnlinkSSO("alice", time.Now()) })
+	if s.signedIn(sso, "alice", domain.RoleCaseworker) {
+		t.Fatal("the SSO session outlived the unlinking")
+	}
+	if !s.signedIn(pwd, "alice", domain.RoleCaseworker) {
+		t.Fatal("the password session ended with the unlinking")
+	}
+	if l := s.auditLines("session-ended"); len(l) != 1 || l[0]["user"] != "alice" {
+		t.Fatalf("audit: %v", l)
+	}
+}
+
+// An API token is no session: not as a bearer token, not as the cookie.
+func TestAPITokenIsNoConsoleSession(t *testing.T) {
+	s := newSSORig(t, newRig(t), "")
+	tok := s.gw.gatewayOf[aoMSP].tokens[domain.RoleCaseworker]
+	req, _ := http.NewRequest("GET", s.srv.URL+"/console/feed", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.AddCookie(&http.Cookie{Name: "__Host-cl-asylum-office", Value: tok})
+	res, err := s.browser().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/console/signin") {
+		t.Fatalf("an API token opened the console: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}

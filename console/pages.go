@@ -224,7 +224,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusUnauthorized, c.msg.t(lang, "err.credentials"))
 		return
 	}
-	ss, err := c.sess.create(u)
+	ss, err := c.sess.create(u, "")
 	if err != nil {
 		c.log.Error("console session", "err", err)
 		c.showSignIn(w, r, http.StatusInternalServerError, c.msg.t(lang, "err.internal"))

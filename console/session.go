@@ -23,8 +23,11 @@ type Session struct {
 	Role     domain.Role
 	CSRF     string
 	APIToken string
-	Created  time.Time
-	LastSeen time.Time
+	// SSOSubject is set for a single sign-on: the account must stay
+	// linked to it (unlinked or linked to someone else: the session ends).
+	SSOSubject string
+	Created    time.Time
+	LastSeen   time.Time
 }
 
 // TokenMinter is the gateway's side of a session: it mints an API token
@@ -56,14 +59,16 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// create starts a session for u (and mints its API token).
-func (s *sessions) create(u User) (*Session, error) {
+// create starts a session for u (and mints its API token); ssoSubject is
+// the subject of a single sign-on ("" for a password).
+func (s *sessions) create(u User, ssoSubject string) (*Session, error) {
 	tok, err := s.minter.MintSessionToken(u.Name, u.Role)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	ss := &Session{ID: randomToken(), User: u.Name, Role: u.Role, CSRF: randomToken(), APIToken: tok, Created: now, LastSeen: now}
+	ss := &Session{ID: randomToken(), User: u.Name, Role: u.Role, CSRF: randomToken(), APIToken: tok, SSOSubject: ssoSubject,
+		Created: now, LastSeen: now}
 	s.mu.Lock()
 	s.sweepLocked(now)
 	// A person has at most maxSessionsPerUser sessions (browsers, devices):
