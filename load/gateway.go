@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/domain"
 )
 
 // GatewayOptions tune the gateway driver.
@@ -115,31 +116,20 @@ func (g *Gateway) TakeRetries() map[string]int {
 	return r
 }
 
-// writeResponse is the part of the gateway's WriteResponse the load tool needs.
-type gatewayWrite struct {
-	Pseudonym string `json:"pseudonym"`
-	Seq       uint64 `json:"seq"`
-	TxID      string `json:"txId"`
-}
-
 // Do implements Driver.
 func (g *Gateway) Do(ctx context.Context, op Op) (Ack, error) {
 	c, a := op.Case, op.Actor
 	ref := c.Refs[a.Org]
 	if op.Kind == OpTimeline {
-		var page struct {
-			Items []json.RawMessage `json:"items"`
-		}
-		err := g.call(ctx, a, "/v1/cases/timeline", "", map[string]any{"channel": c.Channel, "localRef": ref, "pageSize": 100}, &page)
+		var page api.TimelineResponse
+		err := g.call(ctx, a, "/v1/cases/timeline", "", api.TimelineRequest{CaseRef: api.CaseRef{Channel: c.Channel, LocalRef: ref}, PageSize: 100}, &page)
 		return Ack{Events: len(page.Items)}, err
 	}
+	bind := api.BindRequest{Channel: c.Channel, Pseudonym: c.Pseudonym, LocalRef: ref}
 	if op.Event.Code == "CASE_BOUND" {
 		// The script's own bind: CASE_BOUND on the ledger, the reference in the privacy service.
-		var res struct {
-			Event *gatewayWrite `json:"event"`
-		}
-		body := map[string]any{"channel": c.Channel, "pseudonym": c.Pseudonym, "localRef": ref}
-		if err := g.call(ctx, a, "/v1/cases/bind", op.RequestID, body, &res); err != nil {
+		var res api.BindResponse
+		if err := g.call(ctx, a, "/v1/cases/bind", op.RequestID, bind, &res); err != nil {
 			return Ack{}, err
 		}
 		if res.Event == nil {
@@ -153,13 +143,15 @@ func (g *Gateway) Do(ctx context.Context, op Op) (Ack, error) {
 	}
 	if op.Kind != OpRegister && !c.bound[a.Org] {
 		// The agency's system links its own file to the case another agency registered.
-		body := map[string]any{"channel": c.Channel, "pseudonym": c.Pseudonym, "localRef": ref}
-		if err := g.call(ctx, a, "/v1/cases/bind", uuid.NewString(), body, nil); err != nil {
+		if err := g.call(ctx, a, "/v1/cases/bind", uuid.NewString(), bind, nil); err != nil {
 			return Ack{}, fmt.Errorf("bind: %w", err)
 		}
 	}
-	path, body := g.request(op, ref)
-	var w gatewayWrite
+	path, body, err := g.request(op, ref)
+	if err != nil {
+		return Ack{}, err
+	}
+	var w api.WriteResponse
 	if err := g.call(ctx, a, path, op.RequestID, body, &w); err != nil {
 		return Ack{}, err
 	}
@@ -173,47 +165,43 @@ func (g *Gateway) Do(ctx context.Context, op Op) (Ack, error) {
 	return Ack{TxID: w.TxID, Seq: w.Seq}, nil
 }
 
-// request maps a write to the gateway's operation: registrations, Dublin steps through the
-// Dublin endpoints, every other event through /v1/cases/events.
-func (g *Gateway) request(op Op, ref string) (string, map[string]any) {
+// request maps a write to the gateway's operation and its request type: registrations, Dublin
+// steps through the Dublin endpoints, every other event through /v1/cases/events.
+func (g *Gateway) request(op Op, ref string) (string, any, error) {
 	e := op.Event
-	dublin := func(extra map[string]any) map[string]any {
-		m := map[string]any{"localRef": ref, "occurredOn": e.OccurredOn}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	str := func(k string) string { s, _ := e.Fields[k].(string); return s }
+	dc := api.DublinCase{LocalRef: ref}
 	switch op.Kind {
 	case OpRegister:
-		return "/v1/cases", map[string]any{"channel": op.Case.Channel, "localRef": ref, "occurredOn": e.OccurredOn}
+		return "/v1/cases", api.RegisterRequest{Channel: op.Case.Channel, LocalRef: ref, OccurredOn: e.OccurredOn}, nil
 	case OpResolve:
-		return "/v1/dublin/deadlines/resolve", map[string]any{"localRef": ref}
+		return "/v1/dublin/deadlines/resolve", dc, nil
 	}
-	f := e.Fields
 	switch e.Code {
 	case "TAKE_CHARGE_REQUESTED":
-		m := dublin(map[string]any{"kind": "TAKE_CHARGE"})
-		for _, k := range []string{"requestedMemberState", "receivedOn", "applicationRegisteredOn", "evidence", "evidenceReceivedOn"} {
-			if v, ok := f[k]; ok {
-				m[k] = v
-			}
-		}
-		return "/v1/dublin/requests", m
+		return "/v1/dublin/requests", api.DublinRequestRequest{DublinCase: dc, Kind: domain.TakeCharge, OccurredOn: e.OccurredOn,
+			RequestedMemberState: str("requestedMemberState"), ReceivedOn: str("receivedOn"),
+			ApplicationRegisteredOn: str("applicationRegisteredOn"), Evidence: domain.Evidence(str("evidence")),
+			EvidenceReceivedOn: str("evidenceReceivedOn")}, nil
 	case "REQUEST_ACCEPTED":
-		return "/v1/dublin/replies", dublin(map[string]any{"reply": "ACCEPTED"})
+		return "/v1/dublin/replies", api.DublinReplyRequest{DublinCase: dc, Reply: "ACCEPTED", OccurredOn: e.OccurredOn}, nil
 	case "TRANSFER_DECISION_ISSUED":
-		return "/v1/dublin/transfers", dublin(map[string]any{"step": "DECISION_ISSUED"})
+		return "/v1/dublin/transfers", api.DublinTransferRequest{DublinCase: dc, Step: "DECISION_ISSUED", OccurredOn: e.OccurredOn}, nil
 	case "TRANSFER_SCHEDULED":
-		return "/v1/dublin/transfers", dublin(map[string]any{"step": "SCHEDULED", "scheduledFor": f["scheduledFor"]})
+		return "/v1/dublin/transfers", api.DublinTransferRequest{DublinCase: dc, Step: "SCHEDULED", OccurredOn: e.OccurredOn,
+			ScheduledFor: str("scheduledFor")}, nil
 	case "TRANSFER_COMPLETED":
-		return "/v1/dublin/transfers", dublin(map[string]any{"step": "COMPLETED"})
+		return "/v1/dublin/transfers", api.DublinTransferRequest{DublinCase: dc, Step: "COMPLETED", OccurredOn: e.OccurredOn}, nil
 	}
 	ev := map[string]any{"code": e.Code, "occurredOn": e.OccurredOn}
-	for k, v := range f {
+	for k, v := range e.Fields {
 		ev[k] = v
 	}
-	return "/v1/cases/events", map[string]any{"channel": op.Case.Channel, "localRef": ref, "event": ev}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return "", nil, fmt.Errorf("event %s: %w", e.Code, err)
+	}
+	return "/v1/cases/events", api.EventRequest{CaseRef: api.CaseRef{Channel: op.Case.Channel, LocalRef: ref}, Event: b}, nil
 }
 
 // retryable reports whether an answer leaves the outcome open or the gateway momentarily
