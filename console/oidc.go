@@ -262,25 +262,25 @@ func (c *Console) ssoStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		c.showSignIn(w, r, http.StatusBadRequest, c.msg.t(lang, "err.bad-form"))
+		c.showSignIn(w, signinPage(r), http.StatusBadRequest, c.msg.t(lang, "err.bad-form"))
 		return
 	}
 	ck, err := r.Cookie(c.signinCookie())
 	if err != nil || !c.sameOrigin(r) || !csrfOK(&Session{CSRF: ck.Value}, r.PostForm.Get("csrf")) {
 		c.audit("signin-refused", "", "", "CSRF", "via", "sso")
-		c.showSignIn(w, r, http.StatusForbidden, c.msg.t(lang, "err.csrf"))
+		c.showSignIn(w, signinPage(r), http.StatusForbidden, c.msg.t(lang, "err.csrf"))
 		return
 	}
 	if wait := c.thr.wait("ip:" + clientIP(r)); wait > 0 {
 		c.audit("signin-throttled", "", "", "THROTTLED", "via", "sso")
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		c.showSignIn(w, r, http.StatusTooManyRequests, c.msg.t(lang, "err.throttled", durationMinutes(wait)))
+		c.showSignIn(w, signinPage(r), http.StatusTooManyRequests, c.msg.t(lang, "err.throttled", durationMinutes(wait)))
 		return
 	}
 	oc, _, err := c.sso.discover(r.Context())
 	if err != nil {
 		c.log.Warn("console sso", "err", err)
-		c.showSignIn(w, r, http.StatusServiceUnavailable, c.msg.t(lang, "err.sso-unavailable", c.sso.cfg.Name))
+		c.showSignIn(w, signinPage(r), http.StatusServiceUnavailable, c.msg.t(lang, "err.sso-unavailable", c.sso.cfg.Name))
 		return
 	}
 	f := flow{State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
@@ -319,7 +319,7 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	if wait := c.thr.wait("ip:" + ip); wait > 0 {
 		c.audit("signin-throttled", "", "", "THROTTLED", "via", "sso")
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		c.showSignIn(w, r, http.StatusTooManyRequests, c.msg.t(lang, "err.throttled", durationMinutes(wait)))
+		c.showSignIn(w, signinPage(r), http.StatusTooManyRequests, c.msg.t(lang, "err.throttled", durationMinutes(wait)))
 		return
 	}
 	c.setSSOCookie(w, "", -1) // one callback per flow, whatever happens
@@ -330,13 +330,13 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 			c.thr.fail("user:" + fail.user)
 		}
 		c.audit("signin-failed", fail.user, "", fail.outcome, append([]any{"via", "sso"}, fail.kv...)...)
-		c.showSignIn(w, r, fail.status, c.msg.t(lang, fail.msg, c.sso.cfg.Name))
+		c.showSignIn(w, signinPage(r), fail.status, c.msg.t(lang, fail.msg, c.sso.cfg.Name))
 		return
 	}
 	ss, err := c.sess.create(u, u.SSOSubject)
 	if err != nil {
 		c.log.Error("console session", "err", err)
-		c.showSignIn(w, r, http.StatusInternalServerError, c.msg.t(lang, "err.internal"))
+		c.showSignIn(w, signinPage(r), http.StatusInternalServerError, c.msg.t(lang, "err.internal"))
 		return
 	}
 	c.thr.clear("user:" + u.Name)
@@ -465,6 +465,15 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// signinPage is r as if it asked for the sign-in page: the page shown
+// after a refused start or callback must not link back to them (the
+// language switch would send the callback's code and state again).
+func signinPage(r *http.Request) *http.Request {
+	c := r.WithContext(r.Context())
+	c.URL = &url.URL{Path: Prefix + "signin"}
+	return c
 }
 
 // ssoName is the provider's name for the sign-in page ("": no SSO).

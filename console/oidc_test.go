@@ -825,3 +825,18 @@ func TestAPITokenIsNoConsoleSession(t *testing.T) {
 		t.Fatalf("an API token opened the console: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 }
+
+// The sign-in page shown after a refused callback does not link the
+// callback (its language switch would send the code and state again).
+func TestRefusedCallbackPageDoesNotLinkTheCallback(t *testing.T) {
+	s := newSSORig(t, newRig(t), "")
+	c := s.browser()
+	q := s.authorize(s.start(c)) // alice is not linked: refused
+	res := s.callback(c, q)
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "not linked to an active account") {
+		t.Fatalf("refused callback: %d\n%s", res.status, res.body)
+	}
+	if strings.Contains(res.body, q.Get("code")) || strings.Contains(res.body, "sso/callback") {
+		t.Fatalf("the page links the callback:\n%s", res.body)
+	}
+}
