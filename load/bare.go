@@ -161,13 +161,6 @@ func (b *Bare) network(a Actor, channel string) (*client.Network, error) {
 	return gw.GetNetwork(channel), nil
 }
 
-// writeResult is the part of the chaincode's WriteResult the load tool needs.
-type writeResult struct {
-	Seq  uint64 `json:"seq"`
-	TxID string `json:"txId"`
-	Code string `json:"code"`
-}
-
 // Do implements Driver.
 func (b *Bare) Do(ctx context.Context, op Op) (Ack, error) {
 	c := op.Case
@@ -204,7 +197,7 @@ func (b *Bare) write(ctx context.Context, op Op, fn string, details []byte, args
 	if err != nil {
 		return Ack{}, err
 	}
-	var w writeResult
+	var w api.WriteResult
 	if err := json.Unmarshal(res, &w); err != nil {
 		return Ack{}, fmt.Errorf("%s result: %w", fn, err)
 	}
@@ -276,10 +269,7 @@ func (b *Bare) Timeline(ctx context.Context, a Actor, channel, pseudonym string)
 		if err != nil {
 			return nil, err
 		}
-		var page struct {
-			Items    []TimelineEntry `json:"items"`
-			Bookmark string          `json:"bookmark"`
-		}
+		var page api.Page[TimelineEntry] // the fields of domain.Event the verification reads
 		if err := json.Unmarshal(res, &page); err != nil {
 			return nil, fmt.Errorf("GetTimeline result: %w", err)
 		}
