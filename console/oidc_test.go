@@ -840,3 +840,25 @@ func TestRefusedCallbackPageDoesNotLinkTheCallback(t *testing.T) {
 		t.Fatalf("the page links the callback:\n%s", res.body)
 	}
 }
+
+// The flow cookie is the one thing of the flow a browser hands back: any
+// bytes either fail to open or open to exactly what this console sealed.
+func FuzzSSOFlowCookie(f *testing.F) {
+	s, err := newSSO(OIDCConfig{Issuer: "https://idp.example", ClientID: "c", ClientSecret: "s",
+		RedirectURL: "https://gw.example/console/sso/callback"}, "asylum-office", time.Now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	want := flow{State: "st", Nonce: "no", Verifier: "ve", Back: "/console/", Expires: 1}
+	sealed := s.sealFlow(want)
+	f.Add(sealed)
+	f.Add(sealed[:len(sealed)-1])
+	f.Add("")
+	f.Add("AAAA")
+	f.Fuzz(func(t *testing.T, v string) {
+		got, ok := s.openFlow(v)
+		if ok && got != want {
+			t.Fatalf("opened to something never sealed: %+v", got)
+		}
+	})
+}
