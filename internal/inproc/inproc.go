@@ -516,10 +516,7 @@ func (l *Ledger) lookup(_ context.Context, s *signer, ch *channel, requestID, tx
 	if err != nil {
 		return ledger.Receipt{TxID: txID}, fmt.Errorf("%w: transaction %s: %v", ledger.ErrOutcomeUnknown, txID, err)
 	}
-	var rr struct {
-		TxID   string          `json:"txId"`
-		Result json.RawMessage `json:"result"`
-	}
+	var rr api.RequestResult
 	if err := json.Unmarshal(sim.response.Payload, &rr); err != nil {
 		return ledger.Receipt{TxID: txID}, fmt.Errorf("%w: undecodable request record", ledger.ErrOutcomeUnknown)
 	}
