@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -861,4 +862,36 @@ func FuzzSSOFlowCookie(f *testing.F) {
 			t.Fatalf("opened to something never sealed: %+v", got)
 		}
 	})
+}
+
+// The pages of the SSO flow meet the same basics as every other page
+// (language, skip link, main landmark, one h1, no inline code or style,
+// the way on as a named link).
+func TestSSOPagesMeetTheWCAGBasics(t *testing.T) {
+	s := newSSORig(t, newRig(t), "")
+	s.editUsers(linkAlice)
+	c := s.browser()
+	signin := s.do(c, "GET", "/console/signin", nil)
+	goPage := s.do(c, "POST", "/console/sso/start", url.Values{"csrf": {csrfOf(t, signin.body)}})
+	u := s.onToProvider(goPage)
+	done := s.callback(c, s.authorize(u))
+	for name, html := range map[string]string{"signin with SSO": signin.body, "on to the provider": goPage.body, "signed in": done.body} {
+		for _, must := range []string{`<html lang="en">`, `<a class="skip" href="#main">`, `<main id="main"`, "<title>"} {
+			if !strings.Contains(html, must) {
+				t.Errorf("%s: lacks %s", name, must)
+			}
+		}
+		if strings.Count(html, "<h1>") != 1 {
+			t.Errorf("%s: not one h1", name)
+		}
+		for _, bad := range []*regexp.Regexp{regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]`), regexp.MustCompile(`\sstyle=`),
+			regexp.MustCompile(`\son[a-z]+=`), regexp.MustCompile(`<style`), regexp.MustCompile(`<a [^>]*>\s*</a>`)} {
+			if bad.MatchString(html) {
+				t.Errorf("%s: %s", name, bad)
+			}
+		}
+	}
+	if !strings.Contains(goPage.body, ">Continue to Test IdP</a>") || !strings.Contains(done.body, ">Continue to the console</a>") {
+		t.Error("the way on is not a named link")
+	}
 }
