@@ -157,7 +157,9 @@ func (s *sso) discover(parent context.Context) (*oauth2.Config, *oidc.IDTokenVer
 		return nil, nil, s.lastErr
 	}
 	s.lastTry = s.now()
-	ctx, cancel := s.ctx(parent)
+	// Not ended by the request that happened to trigger it: a browser
+	// that gives up must not fail the discovery for everyone for ssoRetry.
+	ctx, cancel := s.ctx(context.WithoutCancel(parent))
 	defer cancel()
 	p, err := oidc.NewProvider(ctx, s.cfg.Issuer) // checks the document's issuer too
 	if err == nil {
