@@ -54,7 +54,9 @@ type testIdP struct {
 	// the person presses (as at a real provider), so the way back to the
 	// console is a navigation the provider's site started.
 	interactive bool
-	codes       map[string]*grant
+	// down: discovery answers 503.
+	down  bool
+	codes map[string]*grant
 }
 
 type grant struct {
@@ -91,6 +93,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (p *testIdP) discovery(w http.ResponseWriter, _ *http.Request) {
+	p.mu.Lock()
+	down := p.down
+	p.mu.Unlock()
+	if down {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		return
+	}
 	u := p.url
 	writeJSON(w, 200, map[string]any{"issuer": u, "authorization_endpoint": u + "/auth", "token_endpoint": u + "/token",
 		"jwks_uri": u + "/keys", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
@@ -893,5 +902,30 @@ func TestSSOPagesMeetTheWCAGBasics(t *testing.T) {
 	}
 	if !strings.Contains(goPage.body, ">Continue to Test IdP</a>") || !strings.Contains(done.body, ">Continue to the console</a>") {
 		t.Error("the way on is not a named link")
+	}
+}
+
+// A provider down when the first person presses the button: 503, tried
+// again after ssoRetry (not before), then SSO works without a restart.
+func TestSSODiscoveryIsRetried(t *testing.T) {
+	s := newSSORig(t, newRig(t), "")
+	s.editUsers(linkAlice)
+	s.idp.set(func(p *testIdP) { p.down = true })
+	press := func(c *http.Client) resp {
+		pg := s.do(c, "GET", "/console/signin", nil)
+		return s.do(c, "POST", "/console/sso/start", url.Values{"csrf": {csrfOf(t, pg.body)}})
+	}
+	c := s.browser()
+	if res := press(c); res.status != http.StatusServiceUnavailable {
+		t.Fatalf("provider down: %d", res.status)
+	}
+	s.idp.set(func(p *testIdP) { p.down = false })
+	if res := press(c); res.status != http.StatusServiceUnavailable {
+		t.Fatalf("retried before %s: %d", ssoRetry, res.status)
+	}
+	s.clock.Add(ssoRetry)
+	s.callback(c, s.authorize(s.onToProvider(press(c))))
+	if !s.signedIn(c, "alice", domain.RoleCaseworker) {
+		t.Fatal("no SSO after the provider came back")
 	}
 }
