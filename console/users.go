@@ -238,8 +238,8 @@ func (f *UserFile) find(name string) int {
 	return slices.IndexFunc(f.Users, func(u User) bool { return u.Name == name })
 }
 
-// Add creates a user.
-func (f *UserFile) Add(name string, role domain.Role, pw string, k KDF, now time.Time) error {
+// checkNew is what every new account must meet, whichever way it signs in.
+func (f *UserFile) checkNew(name string, role domain.Role) error {
 	if !ValidUserName(name) {
 		return fmt.Errorf("%w: name: 1-32 of a-z 0-9 . _ -, starting with a letter", ErrUserFile)
 	}
@@ -248,6 +248,14 @@ func (f *UserFile) Add(name string, role domain.Role, pw string, k KDF, now time
 	}
 	if f.find(name) >= 0 {
 		return fmt.Errorf("%w: %s", ErrUserExists, name)
+	}
+	return nil
+}
+
+// Add creates a user.
+func (f *UserFile) Add(name string, role domain.Role, pw string, k KDF, now time.Time) error {
+	if err := f.checkNew(name, role); err != nil {
+		return err
 	}
 	if err := CheckPassword(pw); err != nil {
 		return err
@@ -428,14 +436,8 @@ func (f *UserFile) findSSO(subject string) int {
 
 // AddSSO creates an SSO-only account (no password) linked to subject.
 func (f *UserFile) AddSSO(name string, role domain.Role, subject string, now time.Time) error {
-	if !ValidUserName(name) {
-		return fmt.Errorf("%w: name: 1-32 of a-z 0-9 . _ -, starting with a letter", ErrUserFile)
-	}
-	if !role.Valid() {
-		return fmt.Errorf("%w: unknown role %q", ErrUserFile, role)
-	}
-	if f.find(name) >= 0 {
-		return fmt.Errorf("%w: %s", ErrUserExists, name)
+	if err := f.checkNew(name, role); err != nil {
+		return err
 	}
 	if err := f.checkSubject(name, subject); err != nil {
 		return err
