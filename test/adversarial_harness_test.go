@@ -42,6 +42,8 @@ import (
 
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/internal/fabricconn"
+
+	"github.com/caseledger/caseledger/test/framework"
 )
 
 // ---- markers: what the adversary tries to smuggle onto the ledger ----
@@ -248,7 +250,7 @@ func (e endorsement) ok() bool {
 // text is what the peer said: the chaincode's "KIND: message", or the error.
 func (e endorsement) text() string {
 	if e.err != nil {
-		return errorText(e.err)
+		return framework.ErrorText(e.err)
 	}
 	return fmt.Sprintf("status %d: %s", e.resp.GetResponse().GetStatus(), e.resp.GetResponse().GetMessage())
 }
@@ -340,7 +342,7 @@ func (a *adversary) commitStatus(p *rawProposal) (peer.TxValidationCode, uint64)
 	res, err := gwproto.NewGatewayClient(a.peer("auditor")).CommitStatus(ctx,
 		&gwproto.SignedCommitStatusRequest{Request: req, Signature: p.signer.signBytes(t, req)})
 	if err != nil {
-		t.Fatalf("commit status of %s: %s", p.txID, errorText(err))
+		t.Fatalf("commit status of %s: %s", p.txID, framework.ErrorText(err))
 	}
 	return res.GetResult(), res.GetBlockNumber()
 }
@@ -481,12 +483,12 @@ func (w *world) snapshot(t *testing.T) worldState {
 	for _, c := range w.cases {
 		b, err := contractFor(t, "auditor", "auditor", c.ch).EvaluateTransaction("cases:GetCase", c.pseudonym)
 		if err != nil {
-			t.Fatalf("auditor GetCase %s on %s: %s", c.pseudonym, c.ch, errorText(err))
+			t.Fatalf("auditor GetCase %s on %s: %s", c.pseudonym, c.ch, framework.ErrorText(err))
 		}
 		bare, reader := auditorReader(t)
 		tl, err := bare.Timeline(context.Background(), reader, c.ch, c.pseudonym)
 		if err != nil {
-			t.Fatalf("auditor timeline: %s", errorText(err))
+			t.Fatalf("auditor timeline: %s", framework.ErrorText(err))
 		}
 		out[c.ch+"/"+c.pseudonym] = fmt.Sprintf("%s timeline=%d", b, len(tl))
 	}

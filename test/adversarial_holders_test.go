@@ -14,6 +14,8 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/caseledger/caseledger/domain"
+
+	"github.com/caseledger/caseledger/test/framework"
 )
 
 // TestAdversarialHolders (issue 11, finding 2): holding a case is an explicit relation, never a
@@ -175,7 +177,7 @@ func dueOf(t *testing.T, pseudonym string) []string {
 	for {
 		b, err := contract.EvaluateTransaction("dublin:DeadlinesDue", before, bookmark, "100")
 		if err != nil {
-			t.Fatalf("DeadlinesDue: %s", errorText(err))
+			t.Fatalf("DeadlinesDue: %s", framework.ErrorText(err))
 		}
 		var page struct {
 			Items []struct {

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/caseledger/caseledger/internal/fabricconn"
+
+	"github.com/caseledger/caseledger/test/framework"
 )
 
 // TestAdversarialEndorsementAndOrdering: a member builds the transaction envelope itself and
@@ -328,7 +330,7 @@ func committedArgs(t *testing.T, ch, txID string) [][]byte {
 	defer gw.Close()
 	b, err := gw.GetNetwork(ch).GetContract("qscc").Evaluate("GetTransactionByID", client.WithArguments(ch, txID))
 	if err != nil {
-		t.Fatalf("GetTransactionByID: %s", errorText(err))
+		t.Fatalf("GetTransactionByID: %s", framework.ErrorText(err))
 	}
 	dec := func(in []byte, m proto.Message) {
 		t.Helper()
@@ -358,7 +360,7 @@ func committedArgs(t *testing.T, ch, txID string) [][]byte {
 func assertNoCase(t *testing.T, ch, pseudonym string) {
 	t.Helper()
 	_, err := contractFor(t, "auditor", "auditor", ch).EvaluateTransaction("cases:GetCase", pseudonym)
-	if err == nil || !hasKind(errorText(err), "NOT_FOUND") {
+	if err == nil || !hasKind(framework.ErrorText(err), "NOT_FOUND") {
 		t.Errorf("case %s on %s: %v, want NOT_FOUND", pseudonym, ch, err)
 	}
 }

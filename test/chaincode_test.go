@@ -8,16 +8,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"google.golang.org/grpc/status"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
+
+	"github.com/caseledger/caseledger/test/framework"
 )
 
 // step is one ledger write by an org's identity with a role.
@@ -89,7 +89,7 @@ func submit(t *testing.T, ch string, s step) []byte {
 	t.Helper()
 	res, err := contractFor(t, s.org, s.role, ch).Submit(s.fn, asGateway(t, ch, s)...)
 	if err != nil {
-		t.Fatalf("%s as %s/%s on %s: %s", s.fn, s.org, s.role, ch, errorText(err))
+		t.Fatalf("%s as %s/%s on %s: %s", s.fn, s.org, s.role, ch, framework.ErrorText(err))
 	}
 	return res
 }
@@ -111,22 +111,11 @@ func refuseWith(t *testing.T, ch, kind string, s step, opts ...client.ProposalOp
 	}
 	var endorseErr *client.EndorseError
 	if !errors.As(err, &endorseErr) {
-		t.Fatalf("%s: refused outside endorsement (%T): %s", s.fn, err, errorText(err))
+		t.Fatalf("%s: refused outside endorsement (%T): %s", s.fn, err, framework.ErrorText(err))
 	}
-	if txt := errorText(err); !strings.Contains(txt, kind+":") {
+	if txt := framework.ErrorText(err); !strings.Contains(txt, kind+":") {
 		t.Fatalf("%s as %s/%s: %s, want kind %s", s.fn, s.org, s.role, txt, kind)
 	}
-}
-
-// errorText is the error and every detail the peers attached (the chaincode's "KIND: message").
-func errorText(err error) string {
-	parts := []string{err.Error()}
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			parts = append(parts, fmt.Sprint(d))
-		}
-	}
-	return strings.Join(parts, " | ")
 }
 
 // TestNationalProcedureOnLedger records a whole national procedure, each step by the agency and role
@@ -190,7 +179,7 @@ func TestDublinProcedureOnLedger(t *testing.T) {
 		t.Fatalf("partner state sees %+v, want TRANSFER_COMPLETED", s)
 	}
 	// The national channel is another pseudonymisation domain: it has never heard of this pseudonym.
-	if _, err := contractFor(t, "auditor", "auditor", "national").EvaluateTransaction("cases:GetCase", p); err == nil || !strings.Contains(errorText(err), "NOT_FOUND") {
+	if _, err := contractFor(t, "auditor", "auditor", "national").EvaluateTransaction("cases:GetCase", p); err == nil || !strings.Contains(framework.ErrorText(err), "NOT_FOUND") {
 		t.Fatalf("national GetCase of a Dublin pseudonym: %v", err)
 	}
 }
@@ -223,7 +212,7 @@ func TestRefusals(t *testing.T) {
 	// A file number where a pseudonym belongs, a name where an MSP id or code belongs.
 	for _, bad := range []string{realIdentifiers[0], realIdentifiers[1], realIdentifiers[4]} {
 		_, err := contractFor(t, "asylum-office", "caseworker", ch).SubmitTransaction("cases:RegisterCase", uuid.NewString(), bad, today())
-		if err == nil || !(strings.Contains(errorText(err), "INVALID_ARGUMENT:") || strings.Contains(errorText(err), "PERSONAL_DATA:")) {
+		if err == nil || !(strings.Contains(framework.ErrorText(err), "INVALID_ARGUMENT:") || strings.Contains(framework.ErrorText(err), "PERSONAL_DATA:")) {
 			t.Fatalf("RegisterCase with %q as pseudonym: %v", bad, err)
 		}
 	}

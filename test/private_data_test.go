@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,11 +18,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"google.golang.org/grpc/status"
 
 	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/domain"
 	"github.com/caseledger/caseledger/network"
+
+	"github.com/caseledger/caseledger/test/framework"
 )
 
 // Need to know on the real network (issue 15): the collections are in the committed chaincode
@@ -116,7 +116,7 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
-			t.Fatal(errorTextOf(err))
+			t.Fatal(framework.ErrorText(err))
 		}
 	}
 	must(submit("border-police", api.FnRegisterCase, nil, uuid.NewString(), p, today))
@@ -161,7 +161,7 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 			{"a withheld detail sent as a public argument", "asylum-office", "INVALID_ARGUMENT: outcome: a withheld detail sent as a public argument", nil, string(publicOutcome)},
 		} {
 			err := submit(c.org, api.FnRecordEvent, c.tr, uuid.NewString(), p, c.payload)
-			if err == nil || !strings.Contains(errorTextOf(err), c.want) {
+			if err == nil || !strings.Contains(framework.ErrorText(err), c.want) {
 				t.Errorf("%s: %v, want %s", c.name, err, c.want)
 			}
 		}
@@ -245,7 +245,7 @@ func TestPrivateDetailsOnThePeers(t *testing.T) {
 		for _, org := range []string{"asylum-office", "border-police"} {
 			if slices.Contains(st.Pending, itNet.Description().Orgs[slices.IndexFunc(desc.Orgs, func(o network.Org) bool { return o.Name == org })].MSPID) {
 				if err := submit(org, api.FnConfirmErasure, nil, uuid.NewString(), p, today); err != nil {
-					t.Logf("%s confirms: %s", org, errorTextOf(err))
+					t.Logf("%s confirms: %s", org, framework.ErrorText(err))
 				}
 			}
 		}
@@ -444,15 +444,4 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
-}
-
-// errorTextOf is the error with every detail the peers attached (the chaincode's "KIND: message").
-func errorTextOf(err error) string {
-	parts := []string{err.Error()}
-	if st, ok := status.FromError(err); ok {
-		for _, d := range st.Details() {
-			parts = append(parts, fmt.Sprint(d))
-		}
-	}
-	return strings.Join(parts, "; ")
 }

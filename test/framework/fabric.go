@@ -204,13 +204,14 @@ func (f *Fabric) Query(ctx context.Context, org, role, channel, fn string, args 
 	defer gw.Close()
 	b, err := gw.GetNetwork(channel).GetContract(c.Chaincode).EvaluateWithContext(ctx, fn, client.WithArguments(args...))
 	if err != nil {
-		return nil, fmt.Errorf("%s on %s as %s/%s: %s", fn, channel, org, role, errorText(err))
+		return nil, fmt.Errorf("%s on %s as %s/%s: %s", fn, channel, org, role, ErrorText(err))
 	}
 	return b, nil
 }
 
-// errorText is the error and every detail the peers attached (the chaincode's "KIND: message").
-func errorText(err error) string {
+// ErrorText is the error and every detail the peers attached (the chaincode's "KIND: message"),
+// for messages and for tests that look for a kind in what a peer answered.
+func ErrorText(err error) string {
 	parts := []string{err.Error()}
 	if st, ok := status.FromError(err); ok {
 		for _, d := range st.Details() {
