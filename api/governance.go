@@ -32,8 +32,14 @@ type MembershipApproval struct {
 	Sequence uint64 `json:"sequence"`
 	Hash     string `json:"hash"`
 	TxID     string `json:"txId"`
-	// ApprovedAt is the approving transaction's timestamp (RFC 3339, UTC).
+	// ApprovedAt is the approving transaction's timestamp (RFC 3339, UTC). A re-approval of the
+	// same document renews it.
 	ApprovedAt string `json:"approvedAt"`
+	// ExpiresAt and Expired are not stored: answers fill them in from the governance rule in force
+	// (domain.Governance.ApprovalDays). From ExpiresAt on the approval no longer counts; Expired
+	// says whether it had expired at the answering transaction's timestamp.
+	ExpiresAt string `json:"expiresAt,omitempty"`
+	Expired   bool   `json:"expired,omitempty"`
 }
 
 // MembershipStatus is what gov:GetMembership returns: the membership in force on the channel, its
@@ -49,13 +55,17 @@ type MembershipStatus struct {
 	Membership domain.Membership `json:"membership"`
 	// Governance is the rule a change needs now (the channel's, or the default one).
 	Governance domain.Governance `json:"governance"`
-	// Approvals are those recorded for Sequence+1, one per governing organisation at most.
+	// Approvals are those recorded for Sequence+1, one per governing organisation at most, expired
+	// ones included (marked) so that an operator sees who must approve again.
 	Approvals []MembershipApproval `json:"approvals"`
+	// At is the timestamp of the transaction that answered (RFC 3339, UTC): the instant Expired is
+	// judged at, and from which an approval's age is counted.
+	At string `json:"at,omitempty"`
 }
 
 // MembershipEvent is the payload of EventMembership.
 type MembershipEvent struct {
-	// Action: "approved" or "set".
+	// Action: "approved", "renewed" (the same organisation approved the same document again) or "set".
 	Action   string `json:"action"`
 	MSPID    string `json:"mspId"`
 	Sequence uint64 `json:"sequence"`

@@ -2,6 +2,7 @@ package chaincode
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -27,7 +28,9 @@ import (
 // the contracts), so a transaction endorsed under the old membership and committed after the
 // change fails MVCC validation, and every endorser applies the same rules without a file edited or
 // a server restarted. Approvals are keyed by the sequence they are for: after a change, approvals
-// recorded for it (or for a competing document) can never count again.
+// recorded for it (or for a competing document) can never count again. And an approval counts
+// only for the rule's ApprovalDays after its own transaction's timestamp, judged at the setting
+// transaction's timestamp: consent given months ago for a document is not consent today.
 
 // maxSequence bounds the sequence argument (ten decimal digits, as seqText keys it).
 const maxSequence = 1<<31 - 1
@@ -144,9 +147,10 @@ func (c *core) governor(ctx contractapi.TransactionContextInterface) (*tx, domai
 // the given hash as the channel's membership at sequence (the one after the membership in force).
 // One approval per organisation and sequence: approving another document for the same sequence
 // replaces the organisation's earlier approval (as Fabric's lifecycle does); approving the same
-// one again is ALREADY_EXISTS.
+// one again renews it (its timestamp becomes this transaction's), since an approval counts only
+// for the governance rule's ApprovalDays.
 func (gc *GovContract) ApproveMembership(ctx contractapi.TransactionContextInterface, sequence, membershipHash string) (string, error) {
-	t, a, _, err := gc.c.governor(ctx)
+	t, a, g, err := gc.c.governor(ctx)
 	if err != nil {
 		return "", wire(err)
 	}
@@ -167,15 +171,19 @@ func (gc *GovContract) ApproveMembership(ctx contractapi.TransactionContextInter
 	if err != nil {
 		return "", wire(err)
 	}
+	action := "approved"
 	if found && prev.Hash == membershipHash {
-		return "", wire(domain.Errorf(domain.KindAlreadyExists, "%s already approved this document for sequence %d", a.Member.MSPID, seq))
+		action = "renewed"
 	}
 	rec := api.MembershipApproval{MSPID: a.Member.MSPID, Sequence: seq, Hash: membershipHash,
-		TxID: t.ctx.GetStub().GetTxID(), ApprovedAt: t.txTime.Format(time.RFC3339)}
+		TxID: t.ctx.GetStub().GetTxID(), ApprovedAt: t.txTime.UTC().Format(time.RFC3339)}
 	if err := t.putJSON(key, rec); err != nil {
 		return "", wire(err)
 	}
-	if err := t.emit(api.EventMembership, api.MembershipEvent{Action: "approved", MSPID: a.Member.MSPID, Sequence: seq, Hash: membershipHash}); err != nil {
+	if err := t.emit(api.EventMembership, api.MembershipEvent{Action: action, MSPID: a.Member.MSPID, Sequence: seq, Hash: membershipHash}); err != nil {
+		return "", wire(err)
+	}
+	if _, err := judge(&rec, g, t.txTime); err != nil {
 		return "", wire(err)
 	}
 	return marshalResult(rec)
@@ -206,14 +214,23 @@ func (gc *GovContract) SetMembership(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", wire(err)
 	}
-	n := 0
+	n, expired := 0, 0
 	for _, ap := range approvals {
-		if ap.Hash == hash {
+		if ap.Hash != hash {
+			continue
+		}
+		if ap.Expired {
+			expired++
+		} else {
 			n++
 		}
 	}
 	if n < g.OutOf {
-		return "", wire(domain.Errorf(domain.KindForbidden, "%d of the %d approvals this change needs are recorded for this document at sequence %d", n, g.OutOf, seq))
+		more := ""
+		if expired > 0 {
+			more = fmt.Sprintf(" (%d more expired: an approval counts for %d days; approve again)", expired, g.ApprovalValidity()/(24*time.Hour))
+		}
+		return "", wire(domain.Errorf(domain.KindForbidden, "%d of the %d approvals this change needs are recorded for this document at sequence %d%s", n, g.OutOf, seq, more))
 	}
 	rec := membershipRecord{Sequence: seq, Hash: hash, Document: document, SetBy: a.Member.MSPID, TxID: t.ctx.GetStub().GetTxID()}
 	if err := t.putJSON(membershipKey(), rec); err != nil {
@@ -235,7 +252,7 @@ func (gc *GovContract) SetMembership(ctx contractapi.TransactionContextInterface
 		return "", wire(err)
 	}
 	return marshalResult(api.MembershipStatus{Channel: t.channel.Name, Sequence: seq, Hash: hash, FromLedger: true, SetBy: rec.SetBy, TxID: rec.TxID,
-		Membership: next, Governance: nextRule, Approvals: []api.MembershipApproval{}})
+		Membership: next, Governance: nextRule, Approvals: []api.MembershipApproval{}, At: t.txTime.UTC().Format(time.RFC3339)})
 }
 
 // GetMembership returns the membership in force on the channel, its governance rule and the
@@ -252,11 +269,12 @@ func (gc *GovContract) GetMembership(ctx contractapi.TransactionContextInterface
 		return "", wire(err)
 	}
 	return marshalResult(api.MembershipStatus{Channel: t.channel.Name, Sequence: cur.seq, Hash: cur.hash, FromLedger: cur.fromLedger,
-		SetBy: cur.setBy, TxID: cur.txID, Membership: cur.m, Governance: g, Approvals: approvals})
+		SetBy: cur.setBy, TxID: cur.txID, Membership: cur.m, Governance: g, Approvals: approvals, At: t.txTime.UTC().Format(time.RFC3339)})
 }
 
 // approvals reads the governing organisations' approvals for seq (point reads: an approval by
-// anybody else is never even looked at).
+// anybody else is never even looked at), each judged against the rule's approval period at this
+// transaction's timestamp (ExpiresAt, Expired).
 func (t *tx) approvals(seq uint64, g domain.Governance) ([]api.MembershipApproval, error) {
 	out := []api.MembershipApproval{}
 	for _, org := range g.Orgs {
@@ -265,11 +283,27 @@ func (t *tx) approvals(seq uint64, g domain.Governance) ([]api.MembershipApprova
 		if err != nil {
 			return nil, err
 		}
-		if found {
-			out = append(out, ap)
+		if !found {
+			continue
 		}
+		if _, err := judge(&ap, g, t.txTime); err != nil {
+			return nil, err
+		}
+		out = append(out, ap)
 	}
 	return out, nil
+}
+
+// judge fills in an approval's expiry under rule g and whether it had expired at now (a
+// transaction timestamp), and reports whether it still counts.
+func judge(ap *api.MembershipApproval, g domain.Governance, now time.Time) (bool, error) {
+	at, err := time.Parse(time.RFC3339, ap.ApprovedAt)
+	if err != nil {
+		return false, domain.Errorf(domain.KindInternal, "stored approval is corrupt")
+	}
+	ap.ExpiresAt = g.ApprovalExpiry(at).UTC().Format(time.RFC3339)
+	ap.Expired = !g.ApprovalCounts(at, now)
+	return !ap.Expired, nil
 }
 
 // peerPolicy is a governance rule as a Fabric signature policy over the governing organisations'

@@ -1,9 +1,11 @@
 package chaincode
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
@@ -200,7 +202,6 @@ func TestMembershipGovernanceRefusals(t *testing.T) {
 		{"an organisation outside the membership approves", nil, "stranger-admin", api.FnApproveMembership, []string{"1", h}, domain.KindForbidden, "not a member"},
 		{"the joiner approves its own admission", nil, "ia2-admin", api.FnApproveMembership, []string{"1", h}, domain.KindForbidden, "not a member"},
 		{"a member of another channel approves", nil, "at-admin", api.FnApproveMembership, []string{"1", h}, domain.KindForbidden, "not a member"},
-		{"an organisation approves twice", func(t *testing.T, n *net) { approve(t, n, doc, "ao-admin") }, "ao-admin", api.FnApproveMembership, []string{"1", h}, domain.KindAlreadyExists, "already approved"},
 		{"approval for a later sequence", nil, "ao-admin", api.FnApproveMembership, []string{"2", h}, domain.KindConflict, "sequence 0"},
 		{"approval for sequence 0", nil, "ao-admin", api.FnApproveMembership, []string{"0", h}, domain.KindInvalidArgument, "sequence"},
 		{"approval of the membership in force", nil, "ao-admin", api.FnApproveMembership, []string{"1", hashOfDoc(document(t, n.cc.c.cfg.Membership))}, domain.KindAlreadyExists, "in force"},
@@ -388,4 +389,146 @@ func TestMembershipDublinNeedsEveryState(t *testing.T) {
 	if st := n.membershipStatus("national"); st.Sequence != 0 {
 		t.Fatalf("national %+v", st)
 	}
+}
+
+// TestMembershipApprovalsExpire: an approval counts only for the governance rule's ApprovalDays
+// after its transaction's timestamp, judged at the timestamp of the transaction that sets the
+// change (the chaincode has no other clock); a re-approval of the same document renews it;
+// gov:GetMembership shows each approval's expiry and whether it has expired. The steps run in time
+// order: the endorser's clock moves with the transaction timestamps.
+func TestMembershipApprovalsExpire(t *testing.T) {
+	const day = 24 * time.Hour
+	week2 := domain.DefaultApprovalDays * day
+	type step struct {
+		at  time.Duration // after t0
+		who string        // an admin approving the grown document
+	}
+	tests := []struct {
+		name        string
+		approvals   []step
+		setAt       time.Duration
+		wantExpired map[string]bool // by MSP id, at setAt
+		wantSet     bool
+		wantText    string
+	}{
+		{"both fresh", []step{{0, "ao-admin"}, {time.Hour, "bp-admin"}}, 2 * time.Hour,
+			map[string]bool{"AsylumOfficeMSP": false, "BorderPoliceMSP": false}, true, ""},
+		{"the older one a second inside the window", []step{{0, "ao-admin"}, {day, "bp-admin"}}, week2 - time.Second,
+			map[string]bool{"AsylumOfficeMSP": false, "BorderPoliceMSP": false}, true, ""},
+		{"the older one just outside the window", []step{{0, "ao-admin"}, {day, "bp-admin"}}, week2,
+			map[string]bool{"AsylumOfficeMSP": true, "BorderPoliceMSP": false}, false, "1 of the 2 approvals this change needs are recorded for this document at sequence 1 (1 more expired: an approval counts for 14 days"},
+		{"both expired", []step{{0, "ao-admin"}, {time.Hour, "bp-admin"}}, 90 * day,
+			map[string]bool{"AsylumOfficeMSP": true, "BorderPoliceMSP": true}, false, "0 of the 2 approvals this change needs are recorded for this document at sequence 1 (2 more expired"},
+		{"an expired approval renewed", []step{{0, "ao-admin"}, {20 * day, "ao-admin"}, {20*day + time.Hour, "bp-admin"}}, 21 * day,
+			map[string]bool{"AsylumOfficeMSP": false, "BorderPoliceMSP": false}, true, ""},
+		{"a renewal moves the window", []step{{0, "ao-admin"}, {10 * day, "ao-admin"}, {10 * day, "bp-admin"}}, 10*day + week2 - time.Second,
+			map[string]bool{"AsylumOfficeMSP": false, "BorderPoliceMSP": false}, true, ""},
+		{"a renewal of another organisation does not help", []step{{0, "ao-admin"}, {10 * day, "bp-admin"}, {11 * day, "bp-admin"}}, week2,
+			map[string]bool{"AsylumOfficeMSP": true, "BorderPoliceMSP": false}, false, "1 of the 2 approvals"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := govNet(t)
+			moveTo := func(d time.Duration) { n.advance(t0.Add(d).Sub(n.clock())) }
+			_, doc := grown(t, n)
+			h := hashOfDoc(doc)
+			for _, s := range tc.approvals {
+				moveTo(s.at)
+				ap := decode[api.MembershipApproval](t, n.must("national", s.who, api.FnApproveMembership, "1", h))
+				if want := t0.Add(s.at).Add(week2).Format(time.RFC3339); ap.ApprovedAt != t0.Add(s.at).Format(time.RFC3339) || ap.ExpiresAt != want || ap.Expired {
+					t.Fatalf("approval %+v, want expiry %s", ap, want)
+				}
+			}
+			moveTo(tc.setAt)
+			st := n.membershipStatus("national")
+			if st.At != t0.Add(tc.setAt).Format(time.RFC3339) || st.Governance.ApprovalDays != domain.DefaultApprovalDays || len(st.Approvals) != len(tc.wantExpired) {
+				t.Fatalf("status %+v", st)
+			}
+			for _, ap := range st.Approvals {
+				approvedAt, err := time.Parse(time.RFC3339, ap.ApprovedAt)
+				if err != nil || ap.Expired != tc.wantExpired[ap.MSPID] || ap.ExpiresAt != approvedAt.Add(week2).Format(time.RFC3339) {
+					t.Errorf("%s: approval %+v, want expired %v", ap.MSPID, ap, tc.wantExpired[ap.MSPID])
+				}
+			}
+			if tc.wantSet {
+				if set := decode[api.MembershipStatus](t, n.must("national", "ao-admin", api.FnSetMembership, doc)); set.Sequence != 1 || set.Hash != h {
+					t.Fatalf("set %+v", set)
+				}
+				return
+			}
+			before := n.ledger["national"].Keys()
+			if msg := n.refuse(domain.KindForbidden, "national", "ao-admin", api.FnSetMembership, doc); !strings.Contains(msg, tc.wantText) {
+				t.Errorf("message %q does not say %q", msg, tc.wantText)
+			}
+			if !slices.Equal(before, n.ledger["national"].Keys()) || n.membershipStatus("national").Sequence != 0 {
+				t.Fatal("a refused change changed the ledger")
+			}
+		})
+	}
+}
+
+// TestMembershipApprovalPeriodIsData: the period is the rule's ApprovalDays in the membership in
+// force. The first change sets 2 days on the national channel; approvals of the next change then
+// expire after 2 days, not 14.
+func TestMembershipApprovalPeriodIsData(t *testing.T) {
+	n := govNet(t)
+	m, _ := grown(t, n)
+	for i := range m.Channels {
+		if m.Channels[i].Name == "national" {
+			m.Channels[i].Governance.ApprovalDays = 2
+		}
+	}
+	doc := document(t, m)
+	if !strings.Contains(doc, `"approvalDays":2`) {
+		t.Fatalf("document %s", doc)
+	}
+	for _, who := range []string{"ao-admin", "bp-admin"} {
+		n.must("national", who, api.FnApproveMembership, "1", hashOfDoc(doc))
+	}
+	n.must("national", "ao-admin", api.FnSetMembership, doc)
+	if st := n.membershipStatus("national"); st.Governance.ApprovalDays != 2 {
+		t.Fatalf("rule in force %+v", st.Governance)
+	}
+
+	next := cloneMembership(t, m)
+	for i := range next.Channels {
+		if next.Channels[i].Name == "national" {
+			next.Channels[i].Governance.OutOf = 4
+		}
+	}
+	nextDoc := document(t, next)
+	for _, who := range []string{"ao-admin", "bp-admin", "ia-admin"} {
+		n.must("national", who, api.FnApproveMembership, "2", hashOfDoc(nextDoc))
+	}
+	n.advance(2*24*time.Hour - time.Second)
+	n.must("national", "ia2-admin", api.FnApproveMembership, "2", hashOfDoc(nextDoc))
+	n.advance(time.Second)
+	msg := n.refuse(domain.KindForbidden, "national", "ia2-admin", api.FnSetMembership, nextDoc)
+	if want := "1 of the 3 approvals this change needs are recorded for this document at sequence 2 (3 more expired: an approval counts for 2 days"; !strings.Contains(msg, want) {
+		t.Fatalf("message %q does not say %q", msg, want)
+	}
+}
+
+// TestMembershipApprovalDaysIsCanonical: the period is part of the document the approvals hash, so
+// the argument gate's canonical parsing covers it: out of range, an explicit default of 0 (not
+// the canonical spelling of absent) or a non-integer are refused before anything runs.
+func TestMembershipApprovalDaysIsCanonical(t *testing.T) {
+	n := govNet(t)
+	m, _ := grown(t, n)
+	for i := range m.Channels {
+		if m.Channels[i].Name == "national" {
+			m.Channels[i].Governance.ApprovalDays = 7
+		}
+	}
+	doc := document(t, m)
+	for _, bad := range []string{"0", "-1", fmt.Sprint(domain.MaxApprovalDays + 1), "7.0", "7e0", `"7"`, "07"} {
+		t.Run(bad, func(t *testing.T) {
+			d := strings.Replace(doc, `"approvalDays":7`, `"approvalDays":`+bad, 1)
+			if d == doc {
+				t.Fatal("no approvalDays in the document")
+			}
+			n.refuse(domain.KindInvalidArgument, "national", "ao-admin", api.FnSetMembership, d)
+		})
+	}
+	n.must("national", "ao-admin", api.FnApproveMembership, "1", hashOfDoc(doc))
 }

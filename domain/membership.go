@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // AgencyKind says what an organisation is; the workflow tables grant
@@ -81,12 +82,43 @@ type Channel struct {
 }
 
 // Governance is a channel's governance rule as data: OutOf of the Orgs' admins must approve a
-// change. It mirrors the network description's rule, which also sets the channel's Admins and
-// LifecycleEndorsement policies, so the chaincode's membership and the channel configuration are
-// governed by the same organisations.
+// change, each approval counting for ApprovalDays after its transaction's timestamp. It mirrors
+// the network description's rule, which also sets the channel's Admins and LifecycleEndorsement
+// policies, so the chaincode's membership and the channel configuration are governed by the same
+// organisations.
 type Governance struct {
 	OutOf int      `json:"outOf"`
 	Orgs  []string `json:"orgs"` // MSP ids
+	// ApprovalDays is how long an approval of a change counts, in days of 24 h from the approving
+	// transaction's timestamp: an approval given long ago for a document must not still tip a
+	// vote today. Absent (0): DefaultApprovalDays; at most MaxApprovalDays.
+	ApprovalDays int `json:"approvalDays,omitempty"`
+}
+
+// Bounds of Governance.ApprovalDays.
+const (
+	DefaultApprovalDays = 14
+	MaxApprovalDays     = 366
+)
+
+// ApprovalValidity is how long an approval counts under the rule.
+func (g Governance) ApprovalValidity() time.Duration {
+	d := g.ApprovalDays
+	if d == 0 {
+		d = DefaultApprovalDays
+	}
+	return time.Duration(d) * 24 * time.Hour
+}
+
+// ApprovalExpiry is the first instant at which an approval given at approvedAt no longer counts.
+func (g Governance) ApprovalExpiry(approvedAt time.Time) time.Time {
+	return approvedAt.Add(g.ApprovalValidity())
+}
+
+// ApprovalCounts reports whether an approval given at approvedAt still counts at now (both
+// transaction timestamps: the chaincode has no other clock).
+func (g Governance) ApprovalCounts(approvedAt, now time.Time) bool {
+	return now.Before(g.ApprovalExpiry(approvedAt))
 }
 
 // MembershipVersion is the only document version this code accepts.
@@ -257,22 +289,30 @@ func (g *Governance) problem(ch Channel, members map[string]Member) string {
 	if ch.Procedure == ProcedureDublin && g.OutOf != len(g.Orgs) {
 		return "a dublin channel changes only with every member state (outOf = all orgs)"
 	}
+	if g.ApprovalDays < 0 || g.ApprovalDays > MaxApprovalDays {
+		return fmt.Sprintf("approvalDays must be 1..%d (absent: %d)", MaxApprovalDays, DefaultApprovalDays)
+	}
 	return ""
 }
 
 // GovernanceOf is the channel's governance rule in force: its own, or the default one — a majority
 // of the members that are not auditors (Fabric's MAJORITY Admins over the agencies), all of them on
-// a Dublin channel.
+// a Dublin channel. ApprovalDays is always the period in force (the default filled in), so what
+// gov:GetMembership shows is what gov:SetMembership applies.
 func (m Membership) GovernanceOf(ch Channel) Governance {
 	if ch.Governance != nil {
-		return Governance{OutOf: ch.Governance.OutOf, Orgs: slices.Clone(ch.Governance.Orgs)}
+		days := ch.Governance.ApprovalDays
+		if days == 0 {
+			days = DefaultApprovalDays
+		}
+		return Governance{OutOf: ch.Governance.OutOf, Orgs: slices.Clone(ch.Governance.Orgs), ApprovalDays: days}
 	}
 	members := make(map[string]Member, len(m.Members))
 	for _, mem := range m.Members {
 		members[mem.MSPID] = mem
 	}
 	orgs := governors(ch, members)
-	g := Governance{OutOf: len(orgs)/2 + 1, Orgs: orgs}
+	g := Governance{OutOf: len(orgs)/2 + 1, Orgs: orgs, ApprovalDays: DefaultApprovalDays}
 	if ch.Procedure == ProcedureDublin {
 		g.OutOf = len(orgs)
 	}

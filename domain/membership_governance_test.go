@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMembershipGovernanceRefuses(t *testing.T) {
@@ -34,6 +35,16 @@ func TestMembershipGovernanceRefuses(t *testing.T) {
 			channel(d, 1)["members"] = []any{"AsylumOfficeMSP", "PartnerStateMSP", "BorderPoliceMSP"}
 			channel(d, 1)["governance"] = gov(2, "AsylumOfficeMSP", "PartnerStateMSP", "BorderPoliceMSP")
 		}, "every member state"},
+		{"approvals that never expire", func(d map[string]any) {
+			g := gov(2, "AsylumOfficeMSP", "BorderPoliceMSP", "ImmigrationAuthorityMSP")
+			g["approvalDays"] = MaxApprovalDays + 1
+			channel(d, 0)["governance"] = g
+		}, "approvalDays"},
+		{"a negative approval period", func(d map[string]any) {
+			g := gov(2, "AsylumOfficeMSP", "BorderPoliceMSP", "ImmigrationAuthorityMSP")
+			g["approvalDays"] = -1
+			channel(d, 0)["governance"] = g
+		}, "approvalDays"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +62,7 @@ func TestGovernanceOfDefaults(t *testing.T) {
 		m.Channels[i].Governance = nil
 	}
 	nat, _ := m.Channel("national")
-	if g := m.GovernanceOf(nat); g.OutOf != 2 || strings.Join(g.Orgs, ",") != "AsylumOfficeMSP,BorderPoliceMSP,ImmigrationAuthorityMSP" {
+	if g := m.GovernanceOf(nat); g.OutOf != 2 || strings.Join(g.Orgs, ",") != "AsylumOfficeMSP,BorderPoliceMSP,ImmigrationAuthorityMSP" || g.ApprovalDays != DefaultApprovalDays {
 		t.Fatalf("national default %+v", g)
 	}
 	dub, _ := m.Channel("dublin")
@@ -139,4 +150,34 @@ func FuzzParseMembershipDocument(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestApprovalCounts: an approval counts from its timestamp up to, not including, its expiry; the
+// period is the rule's ApprovalDays or the default.
+func TestApprovalCounts(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	tests := []struct {
+		name  string
+		days  int
+		now   time.Time
+		count bool
+	}{
+		{"at once", 0, at, true},
+		{"default, a second inside", 0, at.Add(14*day - time.Second), true},
+		{"default, at the expiry", 0, at.Add(14 * day), false},
+		{"default, long after", 0, at.Add(200 * day), false},
+		{"one day, a second inside", 1, at.Add(day - time.Second), true},
+		{"one day, at the expiry", 1, at.Add(day), false},
+		{"a year, inside", 366, at.Add(365 * day), true},
+		{"judged before the approval (clock skew between transactions)", 0, at.Add(-time.Minute), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := Governance{OutOf: 1, Orgs: []string{"AsylumOfficeMSP"}, ApprovalDays: tc.days}
+			if got := g.ApprovalCounts(at, tc.now); got != tc.count {
+				t.Fatalf("ApprovalCounts = %v, want %v (expiry %s)", got, tc.count, g.ApprovalExpiry(at))
+			}
+		})
+	}
 }

@@ -42,8 +42,8 @@ func (n *Network) MembershipDocument(channel string) ([]byte, string, error) {
 type MembershipStep struct {
 	Sequence uint64
 	Hash     string
-	// Already: the ledger already held it (the approval, or the membership in force); nothing was
-	// written. A step is safe to run again.
+	// Already: the ledger already held it (the membership in force); nothing was written. A step
+	// is safe to run again: an approval run again renews the approval (its period starts anew).
 	Already bool
 	Took    time.Duration
 }

@@ -53,7 +53,7 @@ func TestMembershipDocumentsOfGrowth(t *testing.T) {
 		if ch := &grown.Channels[i]; ch.Name == "national" {
 			ch.Members = append(slices.Clone(ch.Members), "immigration-authority-2")
 			ch.Endorsement.Orgs = append(slices.Clone(ch.Endorsement.Orgs), "immigration-authority-2")
-			ch.Governance = Endorsement{OutOf: 3, Orgs: append(slices.Clone(ch.Governance.Orgs), "immigration-authority-2")}
+			ch.Governance = Governance{OutOf: 3, Orgs: append(slices.Clone(ch.Governance.Orgs), "immigration-authority-2")}
 		}
 	}
 	shrunk, _ := demoOnHosts(t)
@@ -65,7 +65,7 @@ func TestMembershipDocumentsOfGrowth(t *testing.T) {
 			}
 			ch.Members = append(drop(ch.Members), "immigration-authority-2")
 			ch.Endorsement = Endorsement{OutOf: 2, Orgs: append(drop(ch.Endorsement.Orgs), "immigration-authority-2")}
-			ch.Governance = Endorsement{OutOf: 2, Orgs: append(drop(ch.Governance.Orgs), "immigration-authority-2")}
+			ch.Governance = Governance{OutOf: 2, Orgs: append(drop(ch.Governance.Orgs), "immigration-authority-2")}
 		}
 	}
 	g, s := docOf(grown), docOf(shrunk)

@@ -73,7 +73,7 @@ func TestJoinMaterialIsPublic(t *testing.T) {
 		if ch.Name == "national" {
 			d.Channels[i].Members = append(d.Channels[i].Members, "immigration-authority-2")
 			d.Channels[i].Endorsement.Orgs = append(d.Channels[i].Endorsement.Orgs, "immigration-authority-2")
-			d.Channels[i].Governance = Endorsement{OutOf: 3, Orgs: append(d.Channels[i].Governance.Orgs, "immigration-authority-2")}
+			d.Channels[i].Governance = Governance{OutOf: 3, Orgs: append(d.Channels[i].Governance.Orgs, "immigration-authority-2")}
 		}
 	}
 	if err := d.Validate(); err != nil {

@@ -93,7 +93,7 @@ func (d Description) Membership() domain.Membership {
 			c.Members = append(c.Members, o.MSPID)
 		}
 		// The chaincode's membership is governed by the rule that governs the channel.
-		g := &domain.Governance{OutOf: ch.Governance.OutOf}
+		g := &domain.Governance{OutOf: ch.Governance.OutOf, ApprovalDays: ch.Governance.ApprovalDays}
 		for _, org := range ch.Governance.Orgs {
 			o, _ := d.Org(org)
 			g.Orgs = append(g.Orgs, o.MSPID)
@@ -119,7 +119,16 @@ type Channel struct {
 	Endorsement Endorsement `yaml:"endorsement"`
 	// Governance is who must agree to change the channel's rules or membership: a chaincode
 	// definition (LifecycleEndorsement) or the channel configuration (Application/Admins).
-	Governance Endorsement `yaml:"governance"`
+	Governance Governance `yaml:"governance"`
+}
+
+// Governance requires OutOf of the listed orgs' admins to agree to a change. ApprovalDays is how
+// long an approval of a chaincode membership change counts (domain.Governance.ApprovalDays;
+// absent: domain.DefaultApprovalDays).
+type Governance struct {
+	OutOf        int      `yaml:"outOf"`
+	Orgs         []string `yaml:"orgs"`
+	ApprovalDays int      `yaml:"approvalDays,omitempty"`
 }
 
 // AuditorKind is the org kind that reads and verifies but never governs: it takes no part in any
@@ -344,6 +353,9 @@ func (d Description) validateGovernance(c Channel) error {
 	}
 	if c.Procedure == "dublin" && g.OutOf != len(g.Orgs) {
 		return bad("a Dublin channel changes its rules only with every member state (outOf %d)", len(g.Orgs))
+	}
+	if g.ApprovalDays < 0 || g.ApprovalDays > domain.MaxApprovalDays {
+		return bad("approvalDays %d is not 1..%d (absent: %d)", g.ApprovalDays, domain.MaxApprovalDays, domain.DefaultApprovalDays)
 	}
 	return nil
 }

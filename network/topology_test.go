@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/caseledger/caseledger/api"
+	"github.com/caseledger/caseledger/domain"
 )
 
 func TestParseHeight(t *testing.T) {
@@ -120,6 +123,12 @@ func TestParseRefusesBadDescriptions(t *testing.T) {
 		"no governance": func(s string) string {
 			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "", 1)
 		},
+		"approvals that never expire": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "governance: {outOf: 2, orgs: [asylum-office, partner-state], approvalDays: 367}", 1)
+		},
+		"negative approval period": func(s string) string {
+			return strings.Replace(s, "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "governance: {outOf: 2, orgs: [asylum-office, partner-state], approvalDays: -1}", 1)
+		},
 		"bad role":          func(s string) string { return strings.Replace(s, "role: auditor", "role: superuser", 1) },
 		"too many orderers": func(s string) string { return strings.Replace(s, "orderers: 3", "orderers: 6", 1) },
 		"port out of range": func(s string) string { return strings.Replace(s, "basePort: 7100", "basePort: 65500", 1) },
@@ -133,6 +142,34 @@ func TestParseRefusesBadDescriptions(t *testing.T) {
 				t.Fatalf("Parse: %v, want ErrInvalidDescription", err)
 			}
 		})
+	}
+}
+
+// TestApprovalDaysReachesTheMembership: the description's approval period is the chaincode
+// membership's rule (one description of the network); absent, the document carries none and the
+// chaincode applies the default.
+func TestApprovalDaysReachesTheMembership(t *testing.T) {
+	good, _ := topologies.ReadFile("topologies/demo.yaml")
+	for _, tc := range []struct {
+		set  string
+		want int
+	}{{"", domain.DefaultApprovalDays}, {", approvalDays: 3", 3}} {
+		d, err := Parse([]byte(strings.Replace(string(good), "governance: {outOf: 2, orgs: [asylum-office, partner-state]}", "governance: {outOf: 2, orgs: [asylum-office, partner-state]"+tc.set+"}", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := d.Membership()
+		ch, _ := m.Channel("dublin")
+		if got := m.GovernanceOf(ch).ApprovalDays; got != tc.want {
+			t.Errorf("approvalDays %q: the membership's rule has %d, want %d", tc.set, got, tc.want)
+		}
+		doc, err := api.MembershipDocument(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(doc), "approvalDays") != (tc.set != "") {
+			t.Errorf("approvalDays %q: document %s", tc.set, doc)
+		}
 	}
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/caseledger/caseledger/api"
 	"github.com/caseledger/caseledger/network"
 )
 
@@ -65,17 +67,42 @@ func showMembership(ctx context.Context, n *network.Network, org, channel string
 	if ch, ok := st.Membership.Channel(channel); ok {
 		fmt.Printf("members: %s\n", strings.Join(ch.Members, ", "))
 	}
-	fmt.Printf("a change needs %d of: %s\n", st.Governance.OutOf, strings.Join(st.Governance.Orgs, ", "))
+	fmt.Printf("a change needs %d of: %s, each approval counting for %d days\n", st.Governance.OutOf, strings.Join(st.Governance.Orgs, ", "), st.Governance.ApprovalDays)
 	fmt.Printf("this description's document: %s", want)
 	if want == st.Hash {
 		fmt.Println(" (in force)")
 	} else {
 		fmt.Printf(" (not in force; approvals for sequence %d below)\n", st.Sequence+1)
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORG\tSEQUENCE\tHASH\tTHIS DOCUMENT\tAPPROVED AT")
+	printApprovals(os.Stdout, st, want)
+	return nil
+}
+
+// printApprovals prints the pending approvals with their age and expiry, both as the ledger judged
+// them at the answering transaction's timestamp (st.At), not this host's clock.
+func printApprovals(w io.Writer, st api.MembershipStatus, want string) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ORG\tSEQUENCE\tHASH\tTHIS DOCUMENT\tAPPROVED AT\tAGE\tEXPIRES AT\tCOUNTS")
+	at, _ := time.Parse(time.RFC3339, st.At)
 	for _, ap := range st.Approvals {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%s\n", ap.MSPID, ap.Sequence, ap.Hash, ap.Hash == want, ap.ApprovedAt)
+		age := "?"
+		if approved, err := time.Parse(time.RFC3339, ap.ApprovedAt); err == nil && !at.IsZero() {
+			age = approvalAge(at.Sub(approved))
+		}
+		counts := "yes"
+		if ap.Expired {
+			counts = "no, expired: approve again"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%v\t%s\t%s\t%s\t%s\n", ap.MSPID, ap.Sequence, ap.Hash, ap.Hash == want, ap.ApprovedAt, age, ap.ExpiresAt, counts)
 	}
-	return tw.Flush()
+	tw.Flush()
+}
+
+// approvalAge is an age in days and hours, the unit approval periods are set in.
+func approvalAge(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Truncate(time.Hour)
+	return fmt.Sprintf("%dd%dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
 }
