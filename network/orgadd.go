@@ -654,6 +654,10 @@ func (n *Network) joinChannel(ctx context.Context, org, ch string) error {
 		_, err := n.peerCLI(ctx, org, "admin", "channel", "join", "-b", n.channelBlock(ch))
 		return err
 	}
+	// Refused before the peer sees it: a peer that panics mid-import needs its ledger deleted.
+	if err := n.CheckSnapshotJoin(org, ch, snap); err != nil {
+		return err
+	}
 	if _, err := n.peerCLI(ctx, org, "admin", "channel", "joinbysnapshot", "--snapshotpath", snap); err != nil {
 		return err
 	}

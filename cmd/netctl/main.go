@@ -184,6 +184,11 @@ func run(args []string) error {
 				if err != nil {
 					return err
 				}
+				// Refused here already, not only on the joiner's host: the bundle must not carry a
+				// snapshot its peer would crash on.
+				if err := n.CheckSnapshotJoin(*newOrg, ch.Name, filepath.Join(*out, "snapshots", ch.Name)); err != nil {
+					return fmt.Errorf("org bundle --snapshot: %w", err)
+				}
 				fmt.Printf("snapshot of %s at block %s in %s\n", ch.Name, h, time.Since(start).Round(time.Millisecond))
 			}
 			return nil

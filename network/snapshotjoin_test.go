@@ -1,0 +1,201 @@
+package network
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	mspproto "github.com/hyperledger/fabric-protos-go-apiv2/msp"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// definition is one collection configuration committed at a block: collection name -> MSP ids.
+type definition struct {
+	block       uint64
+	collections map[string][]string
+	// identity: the first collection's member policy names an identity principal (Fabric must
+	// deserialize it).
+	identity bool
+}
+
+// writeSnapshot writes the two files the decision reads as Fabric's snapshot export writes them:
+// confighistory.data (format byte, then uvarint-length-prefixed key and CollectionConfigPackage
+// per definition) and, with private data, private_state_hashes.data.
+func writeSnapshot(t *testing.T, privateData bool, defs []definition, history []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	if privateData {
+		if err := os.WriteFile(filepath.Join(dir, snapshotPvtHashesFile), []byte{1, 0}, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if history == nil && defs != nil {
+		history = []byte{snapshotConfigHistoryFmt}
+		put := func(b []byte) {
+			history = binary.AppendUvarint(history, uint64(len(b)))
+			history = append(history, b...)
+		}
+		for _, d := range defs {
+			key := append([]byte("slscc\x00caseledger~collection"), binary.BigEndian.AppendUint64(nil, math.MaxUint64-d.block)...)
+			pkg := &peer.CollectionConfigPackage{}
+			for name, members := range d.collections {
+				env := &common.SignaturePolicyEnvelope{}
+				for _, m := range members {
+					role, _ := proto.Marshal(&mspproto.MSPRole{MspIdentifier: m, Role: mspproto.MSPRole_MEMBER})
+					env.Identities = append(env.Identities, &mspproto.MSPPrincipal{PrincipalClassification: mspproto.MSPPrincipal_ROLE, Principal: role})
+				}
+				if d.identity {
+					env.Identities = append(env.Identities, &mspproto.MSPPrincipal{PrincipalClassification: mspproto.MSPPrincipal_IDENTITY, Principal: []byte("a certificate")})
+				}
+				pkg.Config = append(pkg.Config, &peer.CollectionConfig{Payload: &peer.CollectionConfig_StaticCollectionConfig{
+					StaticCollectionConfig: &peer.StaticCollectionConfig{Name: name,
+						MemberOrgsPolicy: &peer.CollectionPolicyConfig{Payload: &peer.CollectionPolicyConfig_SignaturePolicy{SignaturePolicy: env}}}}})
+			}
+			val, err := proto.Marshal(pkg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			put(key)
+			put(val)
+		}
+	}
+	if history != nil {
+		if err := os.WriteFile(filepath.Join(dir, snapshotConfigHistoryFile), history, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestSnapshotJoinDecision: netctl refuses a join from a snapshot exactly when Fabric v2.5.0's
+// importer would have to decide a collection membership without the channel's deserializer — the
+// snapshot holds private data and the organisation is not named by every collection of every
+// definition in the snapshot's history, or of the definition the description generates — and
+// when it cannot tell.
+func TestSnapshotJoinDecision(t *testing.T) {
+	const ao, bp, ia, ia2 = "AsylumOfficeMSP", "BorderPoliceMSP", "ImmigrationAuthorityMSP", "ImmigrationAuthority2MSP"
+	national := func(block uint64, extra ...string) definition {
+		return definition{block: block, collections: map[string][]string{
+			"national-agencies": append([]string{ao, bp, ia}, extra...),
+			"national-decision": append([]string{ao, ia}, extra...),
+		}}
+	}
+	described := []describedCollection{{"national-agencies", []string{ao, bp, ia, ia2}}, {"national-decision", []string{ao, ia, ia2}}}
+	tests := []struct {
+		name        string
+		msp         string
+		privateData bool
+		defs        []definition
+		history     []byte // instead of defs: raw file content
+		described   []describedCollection
+		want        string // "" allowed, else a word of the reason
+	}{
+		{"a member of every collection rebuilds its peer", ao, true, []definition{national(3), national(9)}, nil, described, ""},
+		{"a member of every collection, also of another chaincode's", ia, true,
+			[]definition{national(3), {block: 5, collections: map[string][]string{"other": {ao, ia}}}}, nil, described, ""},
+		{"not in one collection", bp, true, []definition{national(3)}, nil, described, "national-decision"},
+		{"a new agency: the definitions before its admission do not name it", ia2, true, []definition{national(3), national(40, ia2)}, nil, described, "block 3"},
+		{"a new agency, no private data written yet", ia2, false, []definition{national(3)}, nil, described, ""},
+		{"no private data, not in any collection", bp, false, []definition{national(3)}, nil, nil, ""},
+		{"in every collection of the history but not of the description's definition", ao, true, []definition{national(3)}, nil,
+			[]describedCollection{{"national-new", []string{bp}}}, "description generates"},
+		{"a member policy with an identity principal", ao, true, []definition{{block: 3, collections: map[string][]string{"c": {ao}}, identity: true}}, nil, described, "collection c"},
+		{"private data without a collection history", ao, true, nil, nil, described, "could not be read"},
+		{"an unknown history format", ao, true, nil, []byte{2}, described, "could not be read"},
+		{"a truncated history", ao, true, nil, []byte{snapshotConfigHistoryFmt, 40, 's'}, described, "could not be read"},
+		{"a history key of another shape", ao, true, nil, []byte{snapshotConfigHistoryFmt, 1, 'x', 0}, described, "could not be read"},
+		{"an empty history file", ao, true, nil, []byte{snapshotConfigHistoryFmt}, described, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			facts, err := readSnapshotFacts(writeSnapshot(t, tc.privateData, tc.defs, tc.history))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := snapshotJoinProblem(tc.msp, facts, tc.described)
+			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Fatalf("problem %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckSnapshotJoin: the refusal names the organisation, the channel and the reason, says to
+// join from the orderers and how, and is ErrSnapshotJoinUnsafe; the description's own collections
+// (demo: the border police is not in national-decision) count; joinChannel refuses before the
+// peer is asked anything.
+func TestCheckSnapshotJoin(t *testing.T) {
+	d, _ := demoOnHosts(t)
+	n, err := New(d, Options{Root: t.TempDir(), Orgs: []string{"border-police"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := definition{block: 3, collections: map[string][]string{"national-agencies": {"AsylumOfficeMSP", "BorderPoliceMSP", "ImmigrationAuthorityMSP"}}}
+	snap := writeSnapshot(t, true, []definition{all}, nil)
+	err = n.CheckSnapshotJoin("border-police", "national", snap)
+	if !errors.Is(err, ErrSnapshotJoinUnsafe) {
+		t.Fatalf("border police from a snapshot with private data: %v", err)
+	}
+	for _, w := range []string{"border-police", "national", "BorderPoliceMSP is not a member of collection national-decision", "panics", "Join from the orderers", snap, "netctl up"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+	if err := n.CheckSnapshotJoin("asylum-office", "national", snap); err != nil {
+		t.Errorf("asylum office: %v", err)
+	}
+	if err := n.CheckSnapshotJoin("border-police", "national", writeSnapshot(t, false, []definition{all}, nil)); err != nil {
+		t.Errorf("no private data: %v", err)
+	}
+
+	// The bundle's snapshot is refused by the join itself (no peer runs here: the refusal comes first).
+	dst := filepath.Join(n.Root(), "snapshots", "national")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{snapshotPvtHashesFile, snapshotConfigHistoryFile} {
+		b, err := os.ReadFile(filepath.Join(snap, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dst, "_snapshot_additional_metadata.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.joinChannel(t.Context(), "border-police", "national"); !errors.Is(err, ErrSnapshotJoinUnsafe) {
+		t.Fatalf("joinChannel: %v", err)
+	}
+}
+
+// FuzzDecodeConfigHistory: whatever the bytes of a snapshot's confighistory.data, the decoder
+// returns collections or an error, never panics, and an error leaves the history unknown.
+func FuzzDecodeConfigHistory(f *testing.F) {
+	f.Add([]byte{snapshotConfigHistoryFmt})
+	f.Add([]byte{snapshotConfigHistoryFmt, 40, 's'})
+	f.Add([]byte{snapshotConfigHistoryFmt, 9, 's', 'l', 0, 0, 0, 0, 0, 0, 0, 0, 2, 10, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, snapshotPvtHashesFile), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, snapshotConfigHistoryFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		facts, err := readSnapshotFacts(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if facts.HistoryErr != nil && snapshotJoinProblem("AsylumOfficeMSP", facts, nil) == "" {
+			t.Fatal("an unreadable history was accepted")
+		}
+	})
+}
