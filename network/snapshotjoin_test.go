@@ -3,9 +3,11 @@ package network
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,4 +200,36 @@ func FuzzDecodeConfigHistory(f *testing.F) {
 			t.Fatal("an unreadable history was accepted")
 		}
 	})
+}
+
+// TestRealSnapshotHistory: the decoder reads what Fabric v2.5.0 wrote — testdata holds the
+// confighistory.data of a demo network's national snapshot (cmd/joinbench --keep, 2026-12-04),
+// whose definition at block 2 has the two generated collections. Of the peers that joined by
+// snapshot there, the immigration authority's did (allowed here); the border police's panicked
+// (docs/operations.md) and is refused here.
+func TestRealSnapshotHistory(t *testing.T) {
+	b, err := os.ReadFile("testdata/fabric-v2.5.0-snapshot/confighistory.data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := readSnapshotFacts(writeSnapshot(t, true, nil, b))
+	if err != nil || facts.HistoryErr != nil {
+		t.Fatal(err, facts.HistoryErr)
+	}
+	var got []string
+	for _, c := range facts.History {
+		got = append(got, fmt.Sprintf("%s@%d %s %v %v", c.Chaincode, c.Block, c.Name, c.Members, c.Opaque))
+	}
+	want := []string{
+		"caseledger@2 national-agencies [AsylumOfficeMSP BorderPoliceMSP ImmigrationAuthorityMSP] false",
+		"caseledger@2 national-decision [AsylumOfficeMSP ImmigrationAuthorityMSP] false",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("history %q, want %q", got, want)
+	}
+	for msp, refused := range map[string]bool{"AsylumOfficeMSP": false, "ImmigrationAuthorityMSP": false, "BorderPoliceMSP": true, "AuditorMSP": true, "ImmigrationAuthority2MSP": true} {
+		if why := snapshotJoinProblem(msp, facts, nil); (why != "") != refused {
+			t.Errorf("%s: %q", msp, why)
+		}
+	}
 }
