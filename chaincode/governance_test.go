@@ -432,12 +432,19 @@ func TestMembershipApprovalsExpire(t *testing.T) {
 			moveTo := func(d time.Duration) { n.advance(t0.Add(d).Sub(n.clock())) }
 			_, doc := grown(t, n)
 			h := hashOfDoc(doc)
+			approved := map[string]bool{}
 			for _, s := range tc.approvals {
 				moveTo(s.at)
 				ap := decode[api.MembershipApproval](t, n.must("national", s.who, api.FnApproveMembership, "1", h))
 				if want := t0.Add(s.at).Add(week2).Format(time.RFC3339); ap.ApprovedAt != t0.Add(s.at).Format(time.RFC3339) || ap.ExpiresAt != want || ap.Expired {
 					t.Fatalf("approval %+v, want expiry %s", ap, want)
 				}
+				ev := n.ledger["national"].Events()
+				got := decode[api.MembershipEvent](t, string(ev[len(ev)-1].Payload))
+				if want := map[bool]string{false: "approved", true: "renewed"}[approved[s.who]]; got.Action != want {
+					t.Errorf("%s: event %+v, want action %s", s.who, got, want)
+				}
+				approved[s.who] = true
 			}
 			moveTo(tc.setAt)
 			st := n.membershipStatus("national")
