@@ -20,12 +20,14 @@ import (
 )
 
 // Joining a channel from a ledger snapshot (docs/operations.md, "Fabric v2.5.0 cannot join every
-// organisation by snapshot"). Fabric v2.5.0's private data importer asks, for every collection of
-// every collection configuration in the snapshot's history, whether the peer's organisation is a
-// member, before the channel's identity deserializer exists: only a collection whose member policy
-// names the peer's own MSP id is decided without it, any other one dereferences nil and the peer
-// panics (hyperledger/fabric#4229 on another path). It asks only while importing private data
-// hashes, so a snapshot without any is safe. netctl refuses such a join before the peer sees the
+// organisation by snapshot"). For each chaincode namespace that has private data hashes in the
+// snapshot, Fabric v2.5.0's private data importer asks, for every collection of every collection
+// configuration of that chaincode in the snapshot's history, whether the peer's organisation is a
+// member — before the channel's identity deserializer exists: only a collection whose member
+// policy names the peer's own MSP id is decided without it, any other one dereferences nil and the
+// peer panics (hyperledger/fabric#4229 on another path). Namespaces without hashes are never
+// asked about (the lifecycle's implicit collections, which every channel has, are decided by name
+// and have no configuration history). netctl refuses such a join before the peer sees the
 // snapshot: the peer must join from the orderers.
 
 // ErrSnapshotJoinUnsafe: Fabric v2.5.0 would crash importing the snapshot; join from the orderers.
@@ -35,6 +37,9 @@ var ErrSnapshotJoinUnsafe = errors.New("joining from this ledger snapshot would 
 // hashes file exists only when the state held private data hashes at the snapshot's height.
 const (
 	snapshotPvtHashesFile     = "private_state_hashes.data"
+	snapshotPvtHashesMetaFile = "private_state_hashes.metadata"
+	snapshotStateFmt          = byte(1)
+	hashedNamespaceJoiner     = "$$h" // namespace + "$$h" + collection (privacyenabledstate)
 	snapshotConfigHistoryFile = "confighistory.data"
 	snapshotConfigHistoryFmt  = byte(1)
 	maxSnapshotRecord         = 64 << 20 // one collection configuration package, generous
@@ -55,6 +60,11 @@ type historicCollection struct {
 // snapshotFacts is what a joining peer's safety depends on, read from the snapshot.
 type snapshotFacts struct {
 	PrivateData bool
+	// HashedNamespaces are the chaincode namespaces with private data hashes in the snapshot
+	// (from private_state_hashes.metadata); HashesErr says why they could not be read (then any
+	// namespace may have some).
+	HashedNamespaces []string
+	HashesErr        error
 	// History is every collection of every collection configuration the channel's chaincodes
 	// had up to the snapshot; HistoryErr says why it could not be read (then it is unknown).
 	History    []historicCollection
@@ -67,15 +77,15 @@ func readSnapshotFacts(dir string) (snapshotFacts, error) {
 	switch _, err := os.Stat(filepath.Join(dir, snapshotPvtHashesFile)); {
 	case err == nil:
 		f.PrivateData = true
+		f.HashedNamespaces, f.HashesErr = readHashedNamespaces(filepath.Join(dir, snapshotPvtHashesMetaFile))
 	case !errors.Is(err, os.ErrNotExist):
 		return f, err
 	}
 	file, err := os.Open(filepath.Join(dir, snapshotConfigHistoryFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if f.PrivateData { // private data without a collection: not a snapshot this code knows
-			f.HistoryErr = errors.New("no " + snapshotConfigHistoryFile)
-		}
+		// No collection was ever defined (Fabric writes the file for any): nothing to ask about;
+		// the hashes are the lifecycle's implicit collections', decided by name.
 		return f, nil
 	case err != nil:
 		f.HistoryErr = err
@@ -143,6 +153,57 @@ func decodeConfigHistory(r *bufio.Reader) ([]historicCollection, error) {
 	}
 }
 
+// readHashedNamespaces reads private_state_hashes.metadata: a format byte, the number of rows,
+// then per row the hashed namespace (uvarint length and bytes) and its number of entries.
+func readHashedNamespaces(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 || b[0] != snapshotStateFmt {
+		return nil, errors.New("private_state_hashes.metadata: unknown format")
+	}
+	b = b[1:]
+	uvarint := func() (uint64, error) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, errors.New("private_state_hashes.metadata: truncated")
+		}
+		b = b[n:]
+		return v, nil
+	}
+	rows, err := uvarint()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for range rows {
+		l, err := uvarint()
+		if err != nil {
+			return nil, err
+		}
+		if l > uint64(len(b)) {
+			return nil, errors.New("private_state_hashes.metadata: truncated")
+		}
+		hashedNs := string(b[:l])
+		b = b[l:]
+		if _, err := uvarint(); err != nil {
+			return nil, err
+		}
+		ns, _, ok := strings.Cut(hashedNs, hashedNamespaceJoiner)
+		if !ok {
+			return nil, errors.New("private_state_hashes.metadata: a namespace that is not hashed data")
+		}
+		if !slices.Contains(out, ns) {
+			out = append(out, ns)
+		}
+	}
+	if len(b) != 0 {
+		return nil, errors.New("private_state_hashes.metadata: trailing bytes")
+	}
+	return out, nil
+}
+
 func decodeHistoryKey(k []byte) (chaincode string, block uint64, ok bool) {
 	if len(k) < 1+8 || k[0] != 's' {
 		return "", 0, false
@@ -191,25 +252,30 @@ type describedCollection struct {
 	Members []string // MSP ids
 }
 
-// snapshotJoinProblem is the decision: "" when org (MSP id mspID) may join channel from a snapshot
-// with these facts, else why not. The collections the description generates count as well as the
-// snapshot's history (conservative: a definition from it may not be committed yet, and a
-// collection without the org there means the org will never be in every one).
-func snapshotJoinProblem(mspID string, facts snapshotFacts, described []describedCollection) string {
+// snapshotJoinProblem is the decision: "" when org (MSP id mspID) may join a channel from a
+// snapshot with these facts, else why not. For the project's chaincode the collections the
+// description generates count as well as the snapshot's history (conservative: a definition from
+// it may not be committed yet, and a collection without the org there means the org will never be
+// in every one). Whatever cannot be read counts against the join.
+func snapshotJoinProblem(mspID string, facts snapshotFacts, chaincode string, described []describedCollection) string {
 	if !facts.PrivateData {
 		return "" // the importer asks about membership only while importing private data hashes
 	}
-	for _, c := range described {
-		if !slices.Contains(c.Members, mspID) {
-			return fmt.Sprintf("the snapshot holds private data and %s is not a member of collection %s of the chaincode definition the description generates", mspID, c.Name)
+	// Unreadable hashes metadata is not a reason by itself: it makes every namespace count.
+	hashed := func(ns string) bool { return facts.HashesErr != nil || slices.Contains(facts.HashedNamespaces, ns) }
+	if hashed(chaincode) {
+		for _, c := range described {
+			if !slices.Contains(c.Members, mspID) {
+				return fmt.Sprintf("the snapshot holds private data of chaincode %s and %s is not a member of its collection %s in the definition the description generates", chaincode, mspID, c.Name)
+			}
 		}
 	}
 	if facts.HistoryErr != nil {
-		return fmt.Sprintf("the snapshot holds private data and its collection history could not be read (%v), so netctl cannot tell that %s is in every collection the chaincode ever had", facts.HistoryErr, mspID)
+		return fmt.Sprintf("the snapshot holds private data and its collection history could not be read (%v), so netctl cannot tell that %s is in every collection the chaincodes ever had", facts.HistoryErr, mspID)
 	}
 	for _, c := range facts.History {
-		if c.Opaque || !slices.Contains(c.Members, mspID) {
-			return fmt.Sprintf("the snapshot holds private data and %s is not a member (named in the member policy) of collection %s of chaincode %s as defined at block %d", mspID, c.Name, c.Chaincode, c.Block)
+		if hashed(c.Chaincode) && (c.Opaque || !slices.Contains(c.Members, mspID)) {
+			return fmt.Sprintf("the snapshot holds private data of chaincode %s and %s is not a member (named in the member policy) of its collection %s as defined at block %d", c.Chaincode, mspID, c.Name, c.Block)
 		}
 	}
 	return ""
@@ -230,7 +296,7 @@ func (n *Network) CheckSnapshotJoin(org, ch, dir string) error {
 	if err != nil {
 		return err
 	}
-	if why := snapshotJoinProblem(o.MSPID, facts, described); why != "" {
+	if why := snapshotJoinProblem(o.MSPID, facts, n.desc.Chaincode.Name, described); why != "" {
 		return fmt.Errorf("%w: %s to %s from %s refused: %s. Fabric v2.5.0 panics importing such a snapshot "+
 			"(docs/operations.md, \"Fabric v2.5.0 cannot join every organisation by snapshot\"). Join from the orderers: "+
 			"remove %s (or make the bundle without --snapshot) and run netctl up again; the peer then joins with the "+
