@@ -126,6 +126,8 @@ func FuzzParseMembershipDocument(f *testing.F) {
 	f.Add(demoMembershipJSON(f))
 	f.Add(bytes.Replace(canon, []byte(`"version":1,`), []byte(`"version":1,"version":1,`), 1))
 	f.Add(bytes.Replace(canon, []byte(`"governance":`), []byte(`"Governance":`), 1))
+	f.Add(bytes.Replace(canon, []byte(`"PartnerStateMSP"]}`), []byte(`"PartnerStateMSP"],"approvalDays":7}`), 1))
+	f.Add(bytes.Replace(canon, []byte(`"PartnerStateMSP"]}`), []byte(`"PartnerStateMSP"],"approvalDays":0}`), 1))
 	f.Add([]byte(`{"version":1,"members":[{"mspId":"A","kind":"auditor","memberState":"","dublinUnit":false}],"channels":[{"name":"a","procedure":"dublin","members":["A"]}]}`))
 	f.Add([]byte(`{"version":1,"members":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -147,6 +149,9 @@ func FuzzParseMembershipDocument(f *testing.F) {
 			g := m.GovernanceOf(ch)
 			if g.OutOf < 1 && len(g.Orgs) > 0 || g.OutOf > len(g.Orgs) && len(g.Orgs) > 0 {
 				t.Fatalf("governance %+v", g)
+			}
+			if g.ApprovalDays < 1 || g.ApprovalDays > MaxApprovalDays {
+				t.Fatalf("approval period %+v", g)
 			}
 		}
 	})
