@@ -81,6 +81,9 @@ func testLeave(ctx context.Context, t *testing.T, m *mh, grown string) {
 		defer close(done)
 		load = m.client(ctx, t, "asylum-office", "submit", "--channel", "national", "--for", "30s", "--workers", "2", "--out", acked)
 	}()
+	// A step that fails ends the test while the load still runs: wait for it, so it does not
+	// report into a finished test (a panic that leaves the lab behind).
+	defer func() { <-done }()
 	// First the chaincode definition without it (sequence 3), approved by the governing orgs that
 	// stay, while it is still a member: a transaction it endorsed and that commits after this is
 	// invalidated by the definition change (MVCC on the definition, retried as a new one), not

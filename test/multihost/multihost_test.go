@@ -221,6 +221,9 @@ func TestMultiHost(t *testing.T) {
 			defer close(done)
 			out = m.client(ctx, t, "asylum-office", "submit", "--channel", "national", "--for", "40s", "--workers", "2", "--out", acked)
 		}()
+		// A step that fails ends the test while the load still runs: wait for it, so it does not
+		// report into a finished test (a panic that leaves the lab behind).
+		defer func() { <-done }()
 		time.Sleep(8 * time.Second)
 		before := m.height(ctx, t, "border-police")
 		m.lab.cut("border-police", true)
@@ -289,6 +292,9 @@ func TestMultiHost(t *testing.T) {
 			defer close(done)
 			load = m.client(ctx, t, "asylum-office", "submit", "--channel", "national", "--for", "45s", "--workers", "2", "--out", acked)
 		}()
+		// A step that fails ends the test while the load still runs: wait for it, so it does not
+		// report into a finished test (a panic that leaves the lab behind).
+		defer func() { <-done }()
 		// CASELEDGER_JOIN_PRELOAD=2m: a longer ledger first (measuring catch-up, not in CI).
 		if d, err := time.ParseDuration(os.Getenv("CASELEDGER_JOIN_PRELOAD")); err == nil && d > 0 {
 			pre := filepath.Join(work, "preload.txt")
