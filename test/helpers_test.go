@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caseledger/caseledger/domain"
 )
 
 // Real identifiers an agency holds for the people in these tests. They must never reach the ledger:
@@ -51,11 +53,22 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func(ctx con
 	}
 }
 
-// today is the UTC date of now, the occurredOn of an act recorded as it happens.
-func today() string { return time.Now().UTC().Format(time.DateOnly) }
+// today is the date of now in Germany, the occurredOn of an act recorded as it happens: the
+// chaincode dates a recording in the recording member state's zone (the national agencies and the
+// asylum office's Dublin unit are German; Austria's zone has the same offset), so between
+// midnight there and midnight UTC a UTC date would be a day behind the recording date.
+func today() string { return nowInGermany().Format(time.DateOnly) }
 
-// daysAgo is the UTC date n days before today.
-func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
+// daysAgo is the German date n days before today.
+func daysAgo(n int) string { return nowInGermany().AddDate(0, 0, -n).Format(time.DateOnly) }
+
+func nowInGermany() time.Time {
+	loc, err := time.LoadLocation(domain.TimeZone("DE"))
+	if err != nil {
+		panic(err) // the zone database is part of the Go toolchain (and of every test here)
+	}
+	return time.Now().In(loc)
+}
 
 // caseState is what the tests read of a case on the ledger.
 type caseState struct {
