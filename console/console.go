@@ -11,6 +11,7 @@ package console
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -80,6 +81,10 @@ type Console struct {
 	// Argon2id's 64 MiB, and sign-ins are not behind the API's admission.
 	hashing chan struct{}
 	sso     *sso // nil: no single sign-on
+	// zone is the agency's member state's (UTC without one, the auditor):
+	// "today" on its pages, and the date a form proposes for an act done
+	// now, are counted there, as the chaincode dates the recording.
+	zone *time.Location
 }
 
 // New builds the console.
@@ -108,7 +113,11 @@ func New(cfg Config) (*Console, error) {
 	if cfg.SignInWindow <= 0 {
 		cfg.SignInWindow = DefaultSignInWindow
 	}
-	c := &Console{cfg: cfg, log: cfg.Logger, now: cfg.Now, msg: newCatalog(),
+	zone, err := time.LoadLocation(domain.TimeZone(cfg.MemberState))
+	if err != nil {
+		return nil, fmt.Errorf("console: time zone of %q: %w", cfg.MemberState, err)
+	}
+	c := &Console{cfg: cfg, log: cfg.Logger, now: cfg.Now, msg: newCatalog(), zone: zone,
 		sess: newSessions(cfg.IdleTimeout, cfg.MaxSession, cfg.Now, cfg.Tokens),
 		thr:  newThrottle(cfg.SignInLimit, cfg.SignInWindow, cfg.Now), hashing: make(chan struct{}, maxHashing)}
 	if cfg.SSO != nil {

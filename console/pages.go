@@ -244,9 +244,10 @@ func (c *Console) signOut(q *request) {
 	http.Redirect(q.w, q.r, Prefix+"signin?out=1", http.StatusSeeOther)
 }
 
-// today is the date in the agency's terms (the gateway host's clock, UTC
-// date; the ledger decides dates by its own rules).
-func (c *Console) today() string { return c.now().UTC().Format(time.DateOnly) }
+// today is the date in the agency's member state (the gateway host's clock):
+// the day the chaincode records a step on, so a form's proposed date for an
+// act done now is never a day behind it (UTC is, after midnight in Germany).
+func (c *Console) today() string { return c.now().In(c.zone).Format(time.DateOnly) }
 
 // details summarises an event's coded fields as the gateway answered them
 // (a detail withheld from this agency is named, never guessed).
