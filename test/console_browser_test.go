@@ -228,24 +228,21 @@ func consoleFlow(t *testing.T, env consoleEnv) {
 			fail(c, "axe-core on "+name, err)
 		}
 		axePages++
-		serious := 0
-		for _, v := range res.Violations {
-			if v.failing() {
-				serious++
-				t.Errorf("%s: axe-core: %s", name, v)
-			} else {
-				t.Logf("%s: axe-core (reported, not failing): %s", name, v)
-			}
-		}
 		// What axe-core could not decide fails too at impact serious or critical (the language
 		// switch's aria-label on a paragraph was one), except the contrast of SVG text, which
 		// axe-core cannot compute and a11yCheck does.
-		for _, v := range res.Incomplete {
-			if v.failing() {
-				serious++
-				t.Errorf("%s: axe-core needs review: %s", name, v)
-			} else {
-				t.Logf("%s: axe-core needs review (not failing): %s", name, v)
+		serious := 0
+		for _, found := range []struct {
+			what  string
+			items []axeRule
+		}{{"axe-core", res.Violations}, {"axe-core needs review", res.Incomplete}} {
+			for _, v := range found.items {
+				if v.failing() {
+					serious++
+					t.Errorf("%s: %s: %s", name, found.what, v)
+				} else {
+					t.Logf("%s: %s (not failing): %s", name, found.what, v)
+				}
 			}
 		}
 		if res.SVGText > 0 {
